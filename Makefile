@@ -1,0 +1,37 @@
+# Two entry points for people: `make demo` and `make test`. Both depend on `setup`,
+# which is idempotent: it only reinstalls when pyproject.toml or the lock changed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+DATA_ROOT ?= data/demo
+
+.PHONY: setup demo test bench java
+
+setup: java $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
+	@touch $(STAMP)
+
+# Spark needs Java 17. Install it when we are root on a Debian-like machine;
+# otherwise say exactly what to run.
+java:
+	@if java -version 2>&1 | grep -q 'version "17'; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Java 17 not found: installing openjdk-17-jre-headless"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "Java 17 is required: run 'sudo apt-get install -y openjdk-17-jre-headless'"; exit 1; \
+	fi
+
+demo: setup
+	$(BIN)/fullsite demo --data-root $(DATA_ROOT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	@echo "make bench: not yet (see the benchmarks issue)"

@@ -1,0 +1,1 @@
+"""Deterministic, realistic, deliberately dirty synthetic landing-zone data."""
