@@ -1,0 +1,170 @@
+"""Cleaning of one ingest partition: every raw row ends accepted, duplicate or quarantined.
+
+The contract's order (data-contract.md, "Bad rows, late rows, duplicates"):
+1. an id accepted in an earlier partition: identical → duplicate, else conflicting_duplicate;
+2. validation, the first failing check is the quarantine reason;
+3. among rows that pass, copies of one id: identical → one accepted, the rest duplicates;
+   different → all quarantined as conflicting_duplicate.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from fullsite import rules
+from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, NULLABLE, SCHEMAS
+from fullsite.layout import Layout
+from spark_jobs.io import contract_schema, day_dirs, read_parquet, recover, write_partitions
+
+ENUMS = {
+    ("impressions", "scene"): ("search", "recommend", "activity"),
+    ("clicks", "scene"): ("search", "recommend", "activity"),
+    ("saves", "save_type"): ("favorite", "cart"),
+}
+
+
+def business_date(col: str = "event_time"):
+    """Calendar date in Asia/Shanghai of a UTC instant (session time zone is UTC)."""
+    return F.to_date(F.from_utc_timestamp(F.col(col), BUSINESS_TZ))
+
+
+@dataclass
+class CleanResult:
+    table: str
+    ingest_date: dt.date
+    rows_in: int
+    accepted: int
+    duplicates: int
+    quarantined_by_reason: dict
+
+    @property
+    def quarantined(self) -> int:
+        return sum(self.quarantined_by_reason.values())
+
+
+def _validation_reason(table: str, D: dt.date) -> F.Column:
+    """The first failing check of step 2, or null."""
+    cols = SCHEMAS[table].names
+    required = [c for c in cols if (table, c) not in NULLABLE]
+    checks = [("missing_required", reduce(lambda a, b: a | b, [F.col(c).isNull() for c in required]))]
+    enums = [F.col(c).isin(*vals) for (t, c), vals in ENUMS.items() if t == table]
+    if enums:
+        checks.append(("bad_enum", ~reduce(lambda a, b: a & b, enums)))
+    if table == "clicks":
+        checks.append(("negative_amount", F.col("cost") < 0))
+    if table == "purchases":
+        checks.append(("negative_amount", F.col("amount") <= 0))
+        checks.append(("bad_quantity", F.col("quantity") < 1))
+    if table in ("impressions", "clicks"):
+        checks.append(("paid_flag_mismatch", F.col("is_paid") != F.col("campaign_id").isNotNull()))
+    if table == "clicks":
+        checks.append(("natural_click_cost", F.col("campaign_id").isNull() & (F.col("cost") > 0)))
+    checks.append(("unknown_product", F.col("_known_product").isNull()))
+    if table in ("impressions", "clicks"):
+        checks.append(("unknown_campaign", F.col("campaign_id").isNotNull() & F.col("_known_campaign").isNull()))
+    late = int(rules.param("late_days"))
+    checks.append(("future_event", F.col("business_date") > F.lit(D)))
+    checks.append(("too_late", F.col("business_date") < F.lit(D - dt.timedelta(days=late))))
+    expr = F.lit(None).cast("string")
+    for reason, failed in reversed(checks):
+        expr = F.when(failed, F.lit(reason)).otherwise(expr)
+    return expr
+
+
+def _index_dates(spark_df: DataFrame, D: dt.date) -> list[dt.date]:
+    """Business dates whose accepted ids the new rows can collide with: their own dates
+    (an identical redelivery keeps its time), plus a look-back for conflicting copies whose
+    time moved. Never the whole history."""
+    own = {r[0] for r in spark_df.select("business_date").distinct().collect() if r[0] is not None}
+    lookback = int(rules.param("dedup_lookback_days"))
+    recent = {D - dt.timedelta(days=k) for k in range(0, lookback + 1)}
+    return sorted(d for d in own | recent if d <= D)
+
+
+def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
+             known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+    """The raw partition with ``_status`` (accepted/duplicate/quarantined) and ``_reason``."""
+    cols = SCHEMAS[table].names
+    idc = ID_COLUMN[table]
+    raw = read_parquet(spark, [layout.raw(table, D)], contract_schema(table))
+    raw = raw.withColumn("business_date", business_date())
+
+    # Step 1: ids accepted by earlier runs (ingest_date < D), looked up by business date.
+    index_base = layout.accepted(table)
+    recover(index_base)
+    dates = _index_dates(raw, D)
+    index_paths = [leaf for day in day_dirs(index_base, "business_date", dates)
+                   for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={D.isoformat()}"]
+    index = read_parquet(spark, index_paths, contract_schema(table))
+    # An id is accepted once; dropDuplicates only guards the join against a corrupt index.
+    index = index.select(*[F.col(c).alias(f"_prev_{c}") for c in cols]).dropDuplicates([f"_prev_{idc}"])
+    df = raw.join(index, raw[idc] == index[f"_prev_{idc}"], "left")
+    identical = reduce(lambda a, b: a & b, [F.col(c).eqNullSafe(F.col(f"_prev_{c}")) for c in cols])
+    step1 = (F.when(F.col(f"_prev_{idc}").isNull(), F.lit(None))
+             .when(identical, F.lit("duplicate"))
+             .otherwise(F.lit("conflicting_duplicate")))
+    df = df.withColumn("_step1", step1).drop(*[f"_prev_{c}" for c in cols])
+
+    # Step 2: validation against the snapshot of D and the change log up to D.
+    df = df.join(known_products.select(F.col("product_id").alias("_known_product")),
+                 F.col("product_id") == F.col("_known_product"), "left")
+    if "campaign_id" in cols:
+        df = df.join(known_campaigns.select(F.col("campaign_id").alias("_known_campaign")),
+                     F.col("campaign_id") == F.col("_known_campaign"), "left")
+    df = df.withColumn("_step2", F.when(F.col("_step1").isNull(), _validation_reason(table, D)))
+
+    # Step 3: copies of one id among the rows that passed.
+    passed = F.col("_step1").isNull() & F.col("_step2").isNull()
+    by_id = Window.partitionBy(idc, "_passed")
+    df = df.withColumn("_passed", passed)
+    df = df.withColumn("_variants", F.size(F.collect_set(F.struct(*cols)).over(by_id)))
+    df = df.withColumn("_copy_no", F.row_number().over(by_id.orderBy(F.lit(1))))
+
+    status = (F.when(F.col("_step1") == "duplicate", "duplicate")
+              .when(F.col("_step1").isNotNull(), "quarantined")
+              .when(F.col("_step2").isNotNull(), "quarantined")
+              .when(F.col("_variants") > 1, "quarantined")
+              .when(F.col("_copy_no") == 1, "accepted")
+              .otherwise("duplicate"))
+    reason = (F.when(F.col("_step1") == "conflicting_duplicate", "conflicting_duplicate")
+              .when(F.col("_step1").isNotNull(), F.lit(None))
+              .when(F.col("_step2").isNotNull(), F.col("_step2"))
+              .when(F.col("_variants") > 1, "conflicting_duplicate"))
+    return df.select(*cols, "business_date", status.alias("_status"), reason.alias("_reason"))
+
+
+def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
+                    known_products: DataFrame, known_campaigns: DataFrame) -> CleanResult:
+    cols = SCHEMAS[table].names
+    df = classify(spark, layout, table, D, known_products, known_campaigns).persist()
+    try:
+        counts = {(r["_status"], r["_reason"]): r["n"]
+                  for r in df.groupBy("_status", "_reason").agg(F.count("*").alias("n")).collect()}
+        late = int(rules.param("late_days"))
+        days = [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
+        accepted = df.where(F.col("_status") == "accepted").select(*cols, "business_date")
+        write_partitions(accepted, layout.accepted(table), "business_date", days, leaf=f"ingest_date={D.isoformat()}")
+        quarantined = (df.where(F.col("_status") == "quarantined")
+                       .select(*cols, F.col("_reason").alias("reason"), F.lit(D).alias("ingest_date")))
+        write_partitions(quarantined, layout.quarantine(table), "ingest_date", [D])
+    finally:
+        df.unpersist()
+    return CleanResult(
+        table=table, ingest_date=D,
+        rows_in=sum(counts.values()),
+        accepted=counts.get(("accepted", None), 0),
+        duplicates=counts.get(("duplicate", None), 0),
+        quarantined_by_reason={r: n for (s, r), n in counts.items() if s == "quarantined"},
+    )
+
+
+def clean_all(spark: SparkSession, layout: Layout, D: dt.date) -> list[CleanResult]:
+    from spark_jobs.dimensions import campaign_ids_up_to, product_snapshot
+
+    known_products = F.broadcast(product_snapshot(spark, layout, D).select("product_id"))
+    known_campaigns = F.broadcast(campaign_ids_up_to(spark, layout, D))
+    return [clean_partition(spark, layout, t, D, known_products, known_campaigns) for t in EVENT_TABLES]

@@ -1,0 +1,189 @@
+"""Attribution, daily product facts, and the segment facts dbt splits into campaign versions.
+
+All of it for the business dates a run recomputes (``D - late_days … D``), from the
+accepted events of those dates (and, for attribution, the clicks of the 7 days before).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from fullsite import rules
+from fullsite.layout import Layout
+from spark_jobs.clean import business_date
+from spark_jobs.dimensions import campaign_changes_up_to, products_as_of
+from spark_jobs.io import contract_schema, read_parquet, recover
+
+MONEY = "decimal(18,2)"
+
+
+def recomputed_dates(D: dt.date) -> list[dt.date]:
+    late = int(rules.param("late_days"))
+    return [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
+
+
+def accepted_events(spark: SparkSession, layout: Layout, table: str, days: list[dt.date]) -> DataFrame:
+    """Accepted rows of ``table`` with business dates in ``days`` (every ingest so far)."""
+    base = layout.accepted(table)
+    recover(base)
+    leaves = [leaf for d in days for leaf in sorted((base / f"business_date={d.isoformat()}").glob("ingest_date=*"))]
+    df = read_parquet(spark, leaves, contract_schema(table))
+    return df.withColumn("business_date", business_date())
+
+
+def attribute_purchases(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
+    """Last valid click by the same user on the same product within the window before
+    each purchase (ties: the larger event_id). One row per accepted purchase."""
+    days = recomputed_dates(D)
+    hours = int(rules.param("attribution_window_hours"))
+    look_back = math.ceil(hours / 24) + 1
+    click_days = [days[0] - dt.timedelta(days=k) for k in range(look_back, 0, -1)] + days
+    purchases = accepted_events(spark, layout, "purchases", days)
+    clicks = (accepted_events(spark, layout, "clicks", click_days)
+              .where(~F.col("is_invalid"))
+              .select(F.col("event_id").alias("click_id"), F.col("event_time").alias("click_time"),
+                      F.col("user_id").alias("c_user"), F.col("product_id").alias("c_product"),
+                      F.col("campaign_id").alias("click_campaign_id"), F.col("scene").alias("click_scene")))
+    cand = purchases.join(
+        clicks,
+        (purchases.user_id == clicks.c_user) & (purchases.product_id == clicks.c_product)
+        & (clicks.click_time <= purchases.event_time)
+        & (clicks.click_time >= purchases.event_time - F.expr(f"INTERVAL {hours} HOURS")),
+        "left")
+    latest = Window.partitionBy("order_id").orderBy(F.col("click_time").desc_nulls_last(), F.col("click_id").desc_nulls_last())
+    cand = cand.withColumn("_rank", F.row_number().over(latest)).where(F.col("_rank") == 1)
+    return cand.select(
+        "order_id", "event_time", "product_id", "quantity", "amount", "business_date",
+        F.col("click_id").alias("attributed_click_id"),
+        F.col("click_campaign_id").alias("attributed_campaign_id"),
+        F.coalesce(F.col("click_scene"), F.lit("direct")).alias("attributed_scene"),
+        F.col("click_campaign_id").isNotNull().alias("is_paid_attributed"),
+    )
+
+
+def _zero(cols: list[str], present: dict[str, F.Column]) -> list[F.Column]:
+    return [present.get(c, F.lit(0)).alias(c) for c in cols]
+
+
+PRODUCT_METRICS = ["impressions", "paid_impressions", "clicks", "paid_clicks", "invalid_clicks", "favorites",
+                   "carts", "orders", "units", "gmv", "spend", "paid_attributed_orders", "paid_attributed_gmv"]
+MONEY_METRICS = {"gmv", "spend", "paid_attributed_gmv", "attributed_gmv"}
+
+
+def _sum_metrics(parts: list[DataFrame], keys: list[str], metrics: list[str]) -> DataFrame:
+    u = parts[0]
+    for p in parts[1:]:
+        u = u.unionByName(p)
+    aggs = [(F.sum(m).cast(MONEY) if m in MONEY_METRICS else F.sum(m).cast("long")).alias(m) for m in metrics]
+    return u.groupBy(*keys).agg(*aggs)
+
+
+def product_daily(impressions: DataFrame, clicks: DataFrame, saves: DataFrame, purchases: DataFrame,
+                  products: DataFrame) -> DataFrame:
+    keys = ["product_id", "business_date"]
+    one = F.lit(1)
+    valid = ~F.col("is_invalid")
+    money0 = F.lit(0).cast(MONEY)
+    parts = [
+        impressions.select(*keys, *_zero(PRODUCT_METRICS, {
+            "impressions": one, "paid_impressions": F.col("is_paid").cast("int")})),
+        clicks.select(*keys, *_zero(PRODUCT_METRICS, {
+            "clicks": valid.cast("int"), "paid_clicks": (valid & F.col("is_paid")).cast("int"),
+            "invalid_clicks": F.col("is_invalid").cast("int"),
+            "spend": F.when(valid & F.col("is_paid"), F.col("cost")).otherwise(money0)})),
+        saves.select(*keys, *_zero(PRODUCT_METRICS, {
+            "favorites": (F.col("save_type") == "favorite").cast("int"),
+            "carts": (F.col("save_type") == "cart").cast("int")})),
+        purchases.select(*keys, *_zero(PRODUCT_METRICS, {
+            "orders": one, "units": F.col("quantity"), "gmv": F.col("amount"),
+            "paid_attributed_orders": F.col("is_paid_attributed").cast("int"),
+            "paid_attributed_gmv": F.when(F.col("is_paid_attributed"), F.col("amount")).otherwise(money0)})),
+    ]
+    parts = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in PRODUCT_METRICS])
+             for p in parts]
+    facts = _sum_metrics(parts, keys, PRODUCT_METRICS)
+    attrs = products.select("product_id", "business_date", "merchant_id", "category")
+    return facts.join(attrs, keys, "left").select(*keys, "merchant_id", "category", *PRODUCT_METRICS)
+
+
+TRAFFIC_METRICS = ["impressions", "clicks", "invalid_clicks", "spend", "attributed_orders", "attributed_gmv"]
+
+
+def product_traffic_daily(impressions: DataFrame, clicks: DataFrame, purchases: DataFrame) -> DataFrame:
+    keys = ["product_id", "business_date", "scene", "is_paid"]
+    valid = ~F.col("is_invalid")
+    money0 = F.lit(0).cast(MONEY)
+    parts = [
+        impressions.select("product_id", "business_date", "scene", "is_paid",
+                           *_zero(TRAFFIC_METRICS, {"impressions": F.lit(1)})),
+        clicks.select("product_id", "business_date", "scene", "is_paid", *_zero(TRAFFIC_METRICS, {
+            "clicks": valid.cast("int"), "invalid_clicks": F.col("is_invalid").cast("int"),
+            "spend": F.when(valid & F.col("is_paid"), F.col("cost")).otherwise(money0)})),
+        purchases.select("product_id", "business_date", F.col("attributed_scene").alias("scene"),
+                         F.col("is_paid_attributed").alias("is_paid"),
+                         *_zero(TRAFFIC_METRICS, {"attributed_orders": F.lit(1), "attributed_gmv": F.col("amount")})),
+    ]
+    parts = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in TRAFFIC_METRICS])
+             for p in parts]
+    return _sum_metrics(parts, keys, TRAFFIC_METRICS)
+
+
+def _with_segment(events: DataFrame, changes: DataFrame, key: str) -> DataFrame:
+    """Tag each event with ``segment_start``: the latest change time (of the campaign, or of
+    any campaign of the product) at or before the event. Version boundaries are change
+    times, so every campaign version is a union of whole segments, to the microsecond."""
+    ev = events.withColumn("_t", F.col("event_time")).withColumn("_kind", F.lit(1))
+    ch = changes.select(F.col(key), F.col("change_time").alias("_t")).distinct().withColumn("_kind", F.lit(0))
+    for c in ev.columns:
+        if c not in ch.columns:
+            ch = ch.withColumn(c, F.lit(None).cast(ev.schema[c].dataType))
+    u = ev.unionByName(ch.select(*ev.columns))
+    w = Window.partitionBy(key).orderBy("_t", "_kind").rowsBetween(Window.unboundedPreceding, 0)
+    u = u.withColumn("segment_start", F.last(F.when(F.col("_kind") == 0, F.col("_t")), ignorenulls=True).over(w))
+    return u.where((F.col("_kind") == 1) & F.col("segment_start").isNotNull()).drop("_t", "_kind")
+
+
+def campaign_segment_daily(impressions: DataFrame, clicks: DataFrame, changes: DataFrame) -> DataFrame:
+    metrics = ["paid_impressions", "paid_clicks", "invalid_clicks", "spend"]
+    valid = ~F.col("is_invalid")
+    imps = impressions.where(F.col("campaign_id").isNotNull()).select(
+        "campaign_id", "business_date", "event_time",
+        *[F.lit(v).alias(m) for m, v in zip(metrics, (1, 0, 0, 0))])
+    clks = clicks.where(F.col("campaign_id").isNotNull()).select(
+        "campaign_id", "business_date", "event_time", F.lit(0).alias("paid_impressions"),
+        valid.cast("int").alias("paid_clicks"), F.col("is_invalid").cast("int").alias("invalid_clicks"),
+        F.when(valid, F.col("cost")).otherwise(F.lit(0).cast(MONEY)).alias("spend"))
+    events = imps.select(*clks.columns).withColumn("spend", F.col("spend").cast(MONEY)).unionByName(
+        clks.withColumn("spend", F.col("spend").cast(MONEY)))
+    tagged = _with_segment(events, changes, "campaign_id")
+    return tagged.groupBy("campaign_id", "business_date", "segment_start").agg(
+        *[(F.sum(m).cast(MONEY) if m == "spend" else F.sum(m).cast("long")).alias(m) for m in metrics])
+
+
+def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame:
+    events = purchases.select("product_id", "business_date", "event_time", "amount",
+                              F.when(F.col("is_paid_attributed"), F.col("attributed_campaign_id")).alias("paid_campaign_id"))
+    tagged = _with_segment(events, changes.select("product_id", "change_time"), "product_id")
+    return tagged.groupBy("product_id", "business_date", "segment_start", "paid_campaign_id").agg(
+        F.count("*").cast("long").alias("orders"), F.sum("amount").cast(MONEY).alias("gmv"))
+
+
+def build_facts(spark: SparkSession, layout: Layout, D: dt.date) -> dict[str, DataFrame]:
+    """Every curated fact of the recomputed dates, as DataFrames keyed by table name."""
+    days = recomputed_dates(D)
+    impressions = accepted_events(spark, layout, "impressions", days)
+    clicks = accepted_events(spark, layout, "clicks", days)
+    saves = accepted_events(spark, layout, "saves", days)
+    purchases = attribute_purchases(spark, layout, D).persist()
+    products = products_as_of(spark, layout, days, D)
+    changes = campaign_changes_up_to(spark, layout, D)
+    return {
+        "attributed_purchases": purchases,
+        "fct_product_daily": product_daily(impressions, clicks, saves, purchases, products),
+        "fct_product_traffic_daily": product_traffic_daily(impressions, clicks, purchases),
+        "fct_campaign_segment_daily": campaign_segment_daily(impressions, clicks, changes),
+        "fct_product_segment_daily": product_segment_daily(purchases, changes),
+    }

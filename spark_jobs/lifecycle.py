@@ -1,0 +1,119 @@
+"""Product lifecycle features and stage (rules.md §6) for the recomputed dates.
+
+One pass: the curated daily facts of the 2 × 7 days before each recomputed date are read
+once (partition pruning by folder), and cumulative orders are carried as incremental state
+(``state/cum_orders/business_date=d``): the state of the last date that can no longer
+change plus the orders since then. A night never re-reads history from the beginning.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from fullsite import rules
+from fullsite.layout import Layout
+from spark_jobs.dimensions import products_as_of
+from spark_jobs.io import day_dirs, read_parquet, recover, write_partitions
+
+MONEY = T.DecimalType(18, 2)
+FACT_SCHEMA = T.StructType([
+    T.StructField("product_id", T.StringType()), T.StructField("impressions", T.LongType()),
+    T.StructField("clicks", T.LongType()), T.StructField("favorites", T.LongType()),
+    T.StructField("carts", T.LongType()), T.StructField("orders", T.LongType()),
+    T.StructField("gmv", MONEY), T.StructField("business_date", T.DateType()),
+])
+CUM_SCHEMA = T.StructType([T.StructField("product_id", T.StringType()), T.StructField("cum_orders", T.LongType())])
+
+
+def _thresholds(spark: SparkSession) -> DataFrame:
+    rows = [(cls == "standard", t.cold_start_max_cum_orders, t.burst_min_orders_7d, t.burst_gmv_ratio, t.growth_gmv_ratio)
+            for cls, t in rules.lifecycle_thresholds().items()]
+    schema = T.StructType([
+        T.StructField("is_standard", T.BooleanType()), T.StructField("cold_start_max_cum_orders", T.LongType()),
+        T.StructField("burst_min_orders_7d", T.LongType()), T.StructField("burst_gmv_ratio", T.DecimalType(10, 4)),
+        T.StructField("growth_gmv_ratio", T.DecimalType(10, 4)),
+    ])
+    return spark.createDataFrame(rows, schema)
+
+
+def _safe_ratio(num: str, den: str) -> F.Column:
+    return F.when(F.col(den) > 0, F.col(num).cast("double") / F.col(den).cast("double"))
+
+
+def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
+                   cum_before: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(lifecycle rows of ``days``, cum_orders state of ``days``); ``cum_before`` is the state
+    of the day before ``days[0]``."""
+    window = int(rules.param("lifecycle_window_days"))
+    late = int(rules.param("late_days"))
+    first = days[0] - dt.timedelta(days=2 * window - 1)
+    fact_days = [first + dt.timedelta(days=k) for k in range((days[-1] - first).days + 1)]
+    base = layout.curated_table("fct_product_daily")
+    facts = read_parquet(spark, day_dirs(base, "business_date", fact_days), FACT_SCHEMA, base=base)
+    targets = spark.createDataFrame([(d,) for d in days], "target_date date")
+    age = F.datediff(F.col("target_date"), F.col("business_date"))
+    joined = F.broadcast(targets).join(facts, (age >= 0) & (age < 2 * window))
+    cur, prev = F.col("_age") < window, F.col("_age") >= window
+    zero_money = F.lit(0).cast(MONEY)
+
+    def total(col, when, money=False):
+        return F.sum(F.when(when, F.col(col)).otherwise(zero_money if money else F.lit(0)))
+
+    agg = joined.withColumn("_age", age).withColumn("saves", F.col("favorites") + F.col("carts")).groupBy(
+        "product_id", "target_date").agg(
+        total("impressions", cur).cast("long").alias("impressions_7d"),
+        total("clicks", cur).cast("long").alias("clicks_7d"),
+        total("saves", cur).cast("long").alias("saves_7d"),
+        total("orders", cur).cast("long").alias("orders_7d"),
+        total("gmv", cur, True).cast(MONEY).alias("gmv_7d"),
+        total("orders", prev).cast("long").alias("orders_prev_7d"),
+        total("gmv", prev, True).cast(MONEY).alias("gmv_prev_7d"),
+        # orders since the last settled state: dates in [days[0], target_date]
+        total("orders", F.col("business_date") >= F.lit(days[0])).cast("long").alias("_new_orders"),
+    )
+    products = products_as_of(spark, layout, days, D).withColumnRenamed("business_date", "target_date")
+    listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
+        "product_id", "target_date", "merchant_id", "category", "is_standard")
+    # Every product with state or with orders gets a cumulative count, listed or not.
+    keys = (agg.select("product_id", "target_date")
+            .unionByName(F.broadcast(targets).crossJoin(cum_before.select("product_id")))
+            .unionByName(listed.select("product_id", "target_date")).distinct())
+    cum = (keys.join(agg.select("product_id", "target_date", "_new_orders"), ["product_id", "target_date"], "left")
+           .join(cum_before, "product_id", "left")
+           .select("product_id", "target_date",
+                   (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0))).cast("long").alias("cum_orders")))
+    rows = (listed.join(agg.drop("_new_orders"), ["product_id", "target_date"], "left")
+            .join(cum, ["product_id", "target_date"], "left")
+            .fillna(0, subset=["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d", "cum_orders"])
+            .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
+            .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money))
+            .join(F.broadcast(_thresholds(spark)), "is_standard"))
+    # Exact decimal comparisons: DECIMAL × DECIMAL stays exact in Spark.
+    stage = (F.when(F.col("cum_orders") < F.col("cold_start_max_cum_orders"), "cold_start")
+             .when((F.col("gmv_7d") >= F.col("burst_gmv_ratio") * F.col("gmv_prev_7d"))
+                   & (F.col("orders_7d") >= F.col("burst_min_orders_7d")), "burst")
+             .when((F.col("gmv_7d") > 0) & (F.col("gmv_7d") >= F.col("growth_gmv_ratio") * F.col("gmv_prev_7d")), "growth")
+             .otherwise("steady"))
+    out = rows.select(
+        "product_id", F.col("target_date").alias("business_date"), "merchant_id", "category", "is_standard",
+        "impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "gmv_7d", "orders_prev_7d", "gmv_prev_7d", "cum_orders",
+        _safe_ratio("clicks_7d", "impressions_7d").alias("ctr_7d"),
+        _safe_ratio("saves_7d", "clicks_7d").alias("save_rate_7d"),
+        _safe_ratio("orders_7d", "clicks_7d").alias("cvr_7d"),
+        stage.alias("stage"),
+        (F.date_add(F.col("target_date"), late) <= F.lit(D)).alias("is_final"),
+    )
+    return out, cum.withColumnRenamed("target_date", "business_date")
+
+
+def run_lifecycle(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> None:
+    state = layout.state / "cum_orders"
+    recover(state)
+    cum_before = read_parquet(spark, day_dirs(state, "business_date", [days[0] - dt.timedelta(days=1)]), CUM_SCHEMA)
+    out, cum = lifecycle_rows(spark, layout, days, D, cum_before)
+    cum = cum.localCheckpoint()  # the state is written over the folders it was read from
+    write_partitions(cum, state, "business_date", days)
+    write_partitions(out, layout.curated_table("product_lifecycle_daily"), "business_date", days)

@@ -1,0 +1,34 @@
+"""One Spark session per run, tuned for a 2-core machine but free of local-mode assumptions."""
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import SparkSession
+
+
+def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
+    """The run's session. ``master`` (or ``FULLSITE_SPARK_MASTER``) picks the cluster; when
+    the job was launched by ``spark-submit`` the master it was given wins."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.appName(app_name)
+    master = master or os.environ.get("FULLSITE_SPARK_MASTER")
+    if master:
+        builder = builder.master(master)
+    elif "SPARK_SUBMIT_OPTS" not in os.environ and not os.environ.get("PYSPARK_SUBMIT_ARGS"):
+        builder = builder.master("local[2]")
+    spark = (
+        builder
+        .config("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
+        .config("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
+        .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel(os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
