@@ -143,7 +143,7 @@ def _with_segment(events: DataFrame, changes: DataFrame, key: str) -> DataFrame:
     u = ev.unionByName(ch.select(*ev.columns))
     w = Window.partitionBy(key).orderBy("_t", "_kind").rowsBetween(Window.unboundedPreceding, 0)
     u = u.withColumn("segment_start", F.last(F.when(F.col("_kind") == 0, F.col("_t")), ignorenulls=True).over(w))
-    return u.where((F.col("_kind") == 1) & F.col("segment_start").isNotNull()).drop("_t", "_kind")
+    return u.where(F.col("_kind") == 1).drop("_t", "_kind")
 
 
 def campaign_segment_daily(impressions: DataFrame, clicks: DataFrame, changes: DataFrame) -> DataFrame:
@@ -158,6 +158,8 @@ def campaign_segment_daily(impressions: DataFrame, clicks: DataFrame, changes: D
         F.when(valid, F.col("cost")).otherwise(F.lit(0).cast(MONEY)).alias("spend"))
     events = imps.select(*clks.columns).withColumn("spend", F.col("spend").cast(MONEY)).unionByName(
         clks.withColumn("spend", F.col("spend").cast(MONEY)))
+    # Kept even without a segment (events before the create): the campaign's spend of a day
+    # counts every valid paid click, whatever version it falls in.
     tagged = _with_segment(events, changes, "campaign_id")
     return tagged.groupBy("campaign_id", "business_date", "segment_start").agg(
         *[(F.sum(m).cast(MONEY) if m == "spend" else F.sum(m).cast("long")).alias(m) for m in metrics])
@@ -166,7 +168,9 @@ def campaign_segment_daily(impressions: DataFrame, clicks: DataFrame, changes: D
 def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame:
     events = purchases.select("product_id", "business_date", "event_time", "amount",
                               F.when(F.col("is_paid_attributed"), F.col("attributed_campaign_id")).alias("paid_campaign_id"))
-    tagged = _with_segment(events, changes.select("product_id", "change_time"), "product_id")
+    # Purchases before any change of the product's campaigns belong to no version.
+    tagged = _with_segment(events, changes.select("product_id", "change_time"), "product_id") \
+        .where(F.col("segment_start").isNotNull())
     return tagged.groupBy("product_id", "business_date", "segment_start", "paid_campaign_id").agg(
         F.count("*").cast("long").alias("orders"), F.sum("amount").cast(MONEY).alias("gmv"))
 

@@ -40,8 +40,9 @@ def _write_small(table: pa.Table, folder: Path) -> None:
 
 
 def write_reconciliation(layout: Layout, D: dt.date, results: list[CleanResult]) -> None:
+    """dq counts of ingest date D (the date is the partition folder, as for Spark output)."""
     recon = pa.table({
-        "table_name": [r.table for r in results], "ingest_date": pa.array([D] * len(results), pa.date32()),
+        "table_name": pa.array([r.table for r in results], pa.string()),
         "rows_in": pa.array([r.rows_in for r in results], pa.int64()),
         "accepted": pa.array([r.accepted for r in results], pa.int64()),
         "duplicates": pa.array([r.duplicates for r in results], pa.int64()),
@@ -50,7 +51,6 @@ def write_reconciliation(layout: Layout, D: dt.date, results: list[CleanResult])
     rows = [(r.table, reason, n) for r in results for reason, n in sorted(r.quarantined_by_reason.items())]
     summary = pa.table({
         "table_name": pa.array([x[0] for x in rows], pa.string()),
-        "ingest_date": pa.array([D] * len(rows), pa.date32()),
         "reason": pa.array([x[1] for x in rows], pa.string()),
         "rows": pa.array([x[2] for x in rows], pa.int64()),
     })

@@ -1,0 +1,51 @@
+-- Version facts by business date (rules.md §2): the Spark stage cut every campaign's and
+-- every product's events at each change time, so a version [valid_from, valid_to) is a
+-- union of whole segments, exact to the microsecond.
+with versions as (
+    select * from {{ ref('dim_campaign_versions') }}
+),
+
+campaign_facts as (
+    select
+        v.campaign_version_id,
+        s.business_date,
+        sum(s.spend)            as spend,
+        sum(s.paid_impressions) as paid_impressions,
+        sum(s.paid_clicks)      as paid_clicks,
+        sum(s.invalid_clicks)   as invalid_clicks
+    from versions v
+    join {{ ref('stg_fct_campaign_segment_daily') }} s
+      on s.campaign_id = v.campaign_id
+     and s.segment_start >= v.valid_from
+     and (v.valid_to is null or s.segment_start < v.valid_to)
+    group by all
+),
+
+product_facts as (
+    select
+        v.campaign_version_id,
+        s.business_date,
+        sum(s.gmv) as gmv,
+        sum(s.orders) as orders,
+        coalesce(sum(s.gmv) filter (where s.paid_campaign_id = v.campaign_id), 0) as paid_attributed_gmv
+    from versions v
+    join {{ ref('stg_fct_product_segment_daily') }} s
+      on s.product_id = v.product_id
+     and s.segment_start >= v.valid_from
+     and (v.valid_to is null or s.segment_start < v.valid_to)
+    group by all
+)
+
+select
+    coalesce(c.campaign_version_id, p.campaign_version_id) as campaign_version_id,
+    coalesce(c.business_date, p.business_date)             as business_date,
+    cast(coalesce(c.spend, 0) as decimal(18,2))              as spend,
+    cast(coalesce(c.paid_impressions, 0) as bigint)          as paid_impressions,
+    cast(coalesce(c.paid_clicks, 0) as bigint)               as paid_clicks,
+    cast(coalesce(c.invalid_clicks, 0) as bigint)            as invalid_clicks,
+    cast(coalesce(p.gmv, 0) as decimal(18,2))                as gmv,
+    cast(coalesce(p.orders, 0) as bigint)                    as orders,
+    cast(coalesce(p.paid_attributed_gmv, 0) as decimal(18,2)) as paid_attributed_gmv
+from campaign_facts c
+full join product_facts p
+  on c.campaign_version_id = p.campaign_version_id and c.business_date = p.business_date

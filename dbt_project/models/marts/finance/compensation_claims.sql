@@ -1,0 +1,66 @@
+-- Cost protection (rules.md §4): one row per window with status final or void.
+{{ config(contract={'enforced': true}) }}
+
+with windows as (
+    select r.*, v.is_tagged, v.roi_choice
+    from {{ ref('campaign_roi_7d') }} r
+    join {{ ref('dim_campaign_versions') }} v using (campaign_version_id)
+    where r.status in ('final', 'void')
+),
+
+assessed as (
+    select
+        *,
+        is_tagged
+            and roi_choice in ('tier_1', 'tier_2', 'tier_3')
+            and spend >= {{ param('min_protected_spend', 'decimal(18,2)') }} as is_eligible,
+        -- exact: DECIMAL products, no division
+        gmv < {{ param('protection_trigger') }} * target_roi * spend as is_triggered,
+        -- trigger as an integer over 10^4, target ROI in hundredths
+        cast({{ param('protection_trigger') }} * 10000 as hugeint) as trigger_e4,
+        {{ cents('target_roi') }} as target_e2
+    from windows
+),
+
+amounts as (
+    select
+        *,
+        -- round2(spend − gmv / (trigger × target)) in cents, exactly:
+        -- (spend_c·P·t − gmv_c·10^6) / (P·t), half away from zero (the numerator is > 0
+        -- exactly when triggered)
+        {{ cents('spend') }} * trigger_e4 * target_e2 - {{ cents('gmv') }} * 1000000 as numerator,
+        trigger_e4 * target_e2 as denominator
+    from assessed
+)
+
+select
+    campaign_version_id::varchar                       as campaign_version_id,
+    campaign_id::varchar                               as campaign_id,
+    merchant_id::varchar                               as merchant_id,
+    product_id::varchar                                as product_id,
+    start_date::date                                   as start_date,
+    close_date::date                                   as close_date,
+    cast(date_trunc('month', case when status = 'void' then {{ business_date('valid_to') }} else close_date end) as date)
+                                                       as settlement_month,
+    status::varchar                                    as status,
+    spend::decimal(18,2)                               as spend,
+    gmv::decimal(18,2)                                 as gmv,
+    roi::double                                        as roi,
+    target_roi::decimal(10,2)                          as target_roi,
+    is_tagged::boolean                                 as is_tagged,
+    roi_choice::varchar                                as roi_choice,
+    (status = 'final' and is_eligible)::boolean        as eligible,
+    (case
+        when status = 'void' then 'void_settings_changed'
+        when not is_tagged then 'not_tagged'
+        when roi_choice = 'custom' then 'custom_roi'
+        when spend < {{ param('min_protected_spend', 'decimal(18,2)') }} then 'below_min_spend'
+        when not is_triggered then 'target_met'
+        else 'compensated'
+    end)::varchar                                      as reason,
+    (case
+        when status = 'final' and is_eligible and is_triggered
+            then {{ from_cents('(2 * numerator + denominator) // (2 * denominator)') }}
+        else 0
+    end)::decimal(18,2)                                as compensation_amount
+from amounts

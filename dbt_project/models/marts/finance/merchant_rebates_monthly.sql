@@ -1,0 +1,87 @@
+-- Tiered monthly rebates (rules.md §5).
+{{ config(contract={'enforced': true}) }}
+
+with campaign_merchant as (
+    select campaign_id, any_value(merchant_id) as merchant_id
+    from {{ ref('stg_campaign_changes') }}
+    group by campaign_id
+),
+
+spend as (
+    -- every valid paid click of the merchant's campaigns, whatever version it falls in
+    select cm.merchant_id, cast(date_trunc('month', s.business_date) as date) as month, sum(s.spend) as spend
+    from {{ ref('stg_fct_campaign_segment_daily') }} s
+    join campaign_merchant cm using (campaign_id)
+    group by all
+),
+
+compensation as (
+    select merchant_id, settlement_month as month, sum(compensation_amount) as compensation
+    from {{ ref('compensation_claims') }}
+    where status = 'final'
+    group by all
+),
+
+months as (
+    select
+        coalesce(s.merchant_id, c.merchant_id) as merchant_id,
+        coalesce(s.month, c.month)             as month,
+        coalesce(s.spend, 0)::decimal(18,2)        as spend,
+        coalesce(c.compensation, 0)::decimal(18,2) as compensation
+    from spend s
+    full join compensation c on s.merchant_id = c.merchant_id and s.month = c.month
+),
+
+based as (
+    select
+        *,
+        greatest(spend - compensation, 0)::decimal(18,2) as rebate_base,
+        cast(last_day(month) as date) as month_end
+    from months
+    where spend > 0 or compensation > 0
+),
+
+tiers as (
+    -- the tier in the snapshot of the month's last day, or the latest one before it
+    select b.merchant_id, b.month, arg_max(m.merchant_tier, m.snapshot_date) as merchant_tier
+    from based b
+    join {{ ref('stg_merchants') }} m
+      on m.merchant_id = b.merchant_id and m.snapshot_date <= b.month_end
+    group by all
+),
+
+rate_tables as (
+    -- the rate table in force for each month: the latest effective_from on or before it
+    select b.merchant_id, b.month, t.merchant_tier, max(r.effective_from) as effective_from
+    from based b
+    join tiers t using (merchant_id, month)
+    join {{ ref('rebate_rates') }} r
+      on r.merchant_tier = t.merchant_tier and r.effective_from <= b.month
+    group by all
+),
+
+rates as (
+    -- the highest bracket the base reaches; the whole base earns that rate
+    select b.merchant_id, b.month, arg_max(r.rebate_rate, r.min_base) as rebate_rate
+    from based b
+    join rate_tables rt using (merchant_id, month)
+    join {{ ref('rebate_rates') }} r
+      on r.merchant_tier = rt.merchant_tier and r.effective_from = rt.effective_from
+     and r.min_base <= b.rebate_base
+    group by all
+)
+
+select
+    b.merchant_id::varchar                                   as merchant_id,
+    b.month::date                                            as month,
+    t.merchant_tier::varchar                                 as merchant_tier,
+    b.spend::decimal(18,2)                                   as spend,
+    b.compensation::decimal(18,2)                            as compensation,
+    b.rebate_base::decimal(18,2)                             as rebate_base,
+    coalesce(r.rebate_rate, 0)::decimal(10,4)                as rebate_rate,
+    round(b.rebate_base * coalesce(r.rebate_rate, 0), 2)::decimal(18,2) as rebate_amount,
+    (case when {{ run_date() }} >= b.month_end + {{ int_param('rebate_final_lag_days') }}
+          then 'final' else 'provisional' end)::varchar     as status
+from based b
+left join tiers t using (merchant_id, month)
+left join rates r using (merchant_id, month)
