@@ -27,6 +27,17 @@ class Layout:
         """Accepted events: business_date=…/ingest_date=…/ (also the dedup index)."""
         return self.curated / "accepted" / table
 
+    def accepted_leaves(self, table: str, days, up_to: dt.date) -> list[Path]:
+        """The accepted-event folders of business dates ``days`` that ingests up to
+        ``up_to`` wrote: what a run for ``up_to`` may see (never a later, unpublished run's)."""
+        limit = f"ingest_date={up_to.isoformat()}"
+        out = []
+        for d in days:
+            folder = self.accepted(table) / f"business_date={d.isoformat()}"
+            if folder.is_dir():
+                out += [p for p in sorted(folder.glob("ingest_date=*")) if p.name <= limit and not p.name.endswith(".old")]
+        return out
+
     def curated_table(self, name: str) -> Path:
         """A curated table partitioned by business_date=… (or ingest_date=… for dq)."""
         return self.curated / name

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -83,13 +84,158 @@ def generate_cmd(
                + ", ".join(f"{name} {n:,}" for name, n in counts.items()))
 
 
+def existing_root(path: str) -> Path:
+    root = Path(path)
+    if not (root / "raw").is_dir():
+        raise UserError(f"unknown data root {path!r}: no raw/ landing zone there")
+    return root
+
+
+def _master(master: str | None) -> str | None:
+    return master or os.environ.get("FULLSITE_SPARK_MASTER")
+
+
+def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | None) -> list:
+    from orchestration.pipeline import Pipeline, StageFailed
+    from orchestration.state import RunRefused
+
+    root = existing_root(data_root)
+    days = (last - first).days + 1
+    with _progress() as progress:
+        task = progress.add_task("starting", total=days * 5 + 3)
+        pipe = Pipeline(root, master=_master(master),
+                        progress=lambda msg: progress.update(task, advance=1, description=msg))
+        try:
+            records = pipe.run_range(first, last)
+        except RunRefused as exc:
+            raise UserError(str(exc)) from None
+        except StageFailed as exc:
+            where = f" (data docs: {exc.docs})" if exc.docs else ""
+            raise PipelineFailed(f"run failed: {exc.message}{where}") from None
+        finally:
+            pipe.close()
+        progress.update(task, completed=days * 5 + 3, description="published")
+    return records
+
+
+class PipelineFailed(Exception):
+    """A gate or a stage failed: nothing was published. Exit code 1."""
+
+
+@app.command("run")
+def run_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    date: str = typer.Option(..., "--date", help="Ingest date D, YYYY-MM-DD"),
+    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+) -> None:
+    """The nightly run for ingest date D: gates, Spark, dbt, publication."""
+    D = parse_date(date, "--date")
+    run_pipeline(data_root, D, D, master)
+    typer.echo(f"published {D}: {Path(data_root) / 'warehouse.duckdb'}")
+
+
+@app.command("backfill")
+def backfill_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    first: str = typer.Option(..., "--from", help="First ingest date"),
+    last: str = typer.Option(..., "--to", help="Last ingest date"),
+    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+) -> None:
+    """Nightly runs FROM … TO in one pass; the same published figures as one by one."""
+    a, b = parse_date(first, "--from"), parse_date(last, "--to")
+    if b < a:
+        raise UserError(f"--to {b} is before --from {a}")
+    run_pipeline(data_root, a, b, master)
+    typer.echo(f"published {a} … {b}: {Path(data_root) / 'warehouse.duckdb'}")
+
+
+@app.command("status")
+def status_cmd(data_root: str = typer.Option(..., "--data-root")) -> None:
+    """Last successful run, recent runs, and the published warehouse."""
+    from orchestration import runlog, state
+
+    root = existing_root(data_root)
+    last = state.last_success(root)
+    typer.echo(f"data root:        {root.resolve()}")
+    typer.echo(f"last success:     {last or 'none yet'}")
+    typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
+    wh = root / "warehouse.duckdb"
+    typer.echo(f"warehouse:        {wh.resolve() if wh.exists() else 'not published yet'}")
+    for row in runlog.read_all(root)[-10:]:
+        gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
+        msg = f": {row['message']}" if row["message"] else ""
+        typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{msg}")
+
+
+report_app = typer.Typer(help="Finance statements (final figures only).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+def parse_month(text: str) -> dt.date:
+    try:
+        if len(text) != 7:
+            raise ValueError
+        return dt.date.fromisoformat(text + "-01")
+    except ValueError:
+        raise UserError(f"--month must be YYYY-MM, got {text!r}") from None
+
+
+def _statement(fn, *args) -> None:
+    from orchestration.reports import NothingFinal
+    try:
+        out, manifest = fn(*args)
+    except NothingFinal as exc:
+        raise UserError(str(exc)) from None
+    typer.echo(f"{manifest['rows']} lines, totals {manifest['totals']} → {out}")
+
+
+@report_app.command("rebates")
+def report_rebates(
+    data_root: str = typer.Option(..., "--data-root"),
+    month: str = typer.Option(..., "--month", help="YYYY-MM"),
+    out: str = typer.Option(None, "--out", help="Folder for the statement (default <data-root>/reports/…)"),
+) -> None:
+    """Monthly rebates per merchant, with a total line and control totals."""
+    from fullsite.layout import Layout
+    from orchestration.reports import rebates_statement
+    _statement(rebates_statement, Layout(existing_root(data_root)), parse_month(month), Path(out) if out else None)
+
+
+@report_app.command("compensation")
+def report_compensation(
+    data_root: str = typer.Option(..., "--data-root"),
+    first: str = typer.Option(..., "--from", help="First close_date"),
+    last: str = typer.Option(..., "--to", help="Last close_date"),
+    out: str = typer.Option(None, "--out"),
+) -> None:
+    """Compensated windows by close_date, with a total line and control totals."""
+    from fullsite.layout import Layout
+    from orchestration.reports import compensation_statement
+    a, b = parse_date(first, "--from"), parse_date(last, "--to")
+    if b < a:
+        raise UserError(f"--to {b} is before --from {a}")
+    _statement(compensation_statement, Layout(existing_root(data_root)), a, b, Path(out) if out else None)
+
+
 @app.command("demo")
 def demo_cmd(
     data_root: str = typer.Option("data/demo", "--data-root", help="Where the demo data set goes"),
 ) -> None:
-    """Generate the default data set (small, 30 days from 2024-07-05)."""
-    counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
-    typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {Path(data_root).resolve() / 'raw'}")
+    """Generate the default data set (small, 30 days from 2024-07-05) and backfill it."""
+    from orchestration.demo import headline
+    from orchestration.state import last_success
+
+    root = Path(data_root)
+    last = DEMO_START + dt.timedelta(days=DEMO_DAYS - 1)
+    if last_success(root) != last:
+        for sub in ("curated", "state", "quarantine", "staging", "dq"):
+            shutil.rmtree(root / sub, ignore_errors=True)
+        (root / "warehouse.duckdb").unlink(missing_ok=True)
+        (root / "state" / "last_success.json").unlink(missing_ok=True)
+        counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
+        typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {root.resolve() / 'raw'}")
+        run_pipeline(data_root, DEMO_START, last, None)
+    typer.echo(headline(root))
 
 
 def main() -> None:
@@ -99,6 +245,9 @@ def main() -> None:
     except UserError as exc:
         console.print(f"error: {exc}", style="red", highlight=False, markup=False)
         sys.exit(2)
+    except PipelineFailed as exc:
+        console.print(f"error: {exc}", style="red", highlight=False, markup=False)
+        sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         console.print("aborted", markup=False)
         sys.exit(130)

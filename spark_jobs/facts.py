@@ -25,12 +25,10 @@ def recomputed_dates(D: dt.date) -> list[dt.date]:
     return [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
 
 
-def accepted_events(spark: SparkSession, layout: Layout, table: str, days: list[dt.date]) -> DataFrame:
-    """Accepted rows of ``table`` with business dates in ``days`` (every ingest so far)."""
-    base = layout.accepted(table)
-    recover(base)
-    leaves = [leaf for d in days for leaf in sorted((base / f"business_date={d.isoformat()}").glob("ingest_date=*"))]
-    df = read_parquet(spark, leaves, contract_schema(table))
+def accepted_events(spark: SparkSession, layout: Layout, table: str, days: list[dt.date], D: dt.date) -> DataFrame:
+    """Accepted rows of ``table`` with business dates in ``days``, from ingests up to ``D``."""
+    recover(layout.accepted(table))
+    df = read_parquet(spark, layout.accepted_leaves(table, days, D), contract_schema(table))
     return df.withColumn("business_date", business_date())
 
 
@@ -41,8 +39,8 @@ def attribute_purchases(spark: SparkSession, layout: Layout, D: dt.date) -> Data
     hours = int(rules.param("attribution_window_hours"))
     look_back = math.ceil(hours / 24) + 1
     click_days = [days[0] - dt.timedelta(days=k) for k in range(look_back, 0, -1)] + days
-    purchases = accepted_events(spark, layout, "purchases", days)
-    clicks = (accepted_events(spark, layout, "clicks", click_days)
+    purchases = accepted_events(spark, layout, "purchases", days, D)
+    clicks = (accepted_events(spark, layout, "clicks", click_days, D)
               .where(~F.col("is_invalid"))
               .select(F.col("event_id").alias("click_id"), F.col("event_time").alias("click_time"),
                       F.col("user_id").alias("c_user"), F.col("product_id").alias("c_product"),
@@ -178,9 +176,9 @@ def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame
 def build_facts(spark: SparkSession, layout: Layout, D: dt.date) -> dict[str, DataFrame]:
     """Every curated fact of the recomputed dates, as DataFrames keyed by table name."""
     days = recomputed_dates(D)
-    impressions = accepted_events(spark, layout, "impressions", days)
-    clicks = accepted_events(spark, layout, "clicks", days)
-    saves = accepted_events(spark, layout, "saves", days)
+    impressions = accepted_events(spark, layout, "impressions", days, D)
+    clicks = accepted_events(spark, layout, "clicks", days, D)
+    saves = accepted_events(spark, layout, "saves", days, D)
     purchases = attribute_purchases(spark, layout, D).persist()
     products = products_as_of(spark, layout, days, D)
     changes = campaign_changes_up_to(spark, layout, D)

@@ -63,7 +63,8 @@ def recover(base: Path) -> None:
     """Undo the traces of a swap that a killed job left behind under ``base``."""
     if not base.exists():
         return
-    for old in list(base.rglob("*.old")):
+    # Swaps happen at most two levels below a table (business_date=…/ingest_date=…).
+    for old in list(base.glob("*.old")) + list(base.glob("*/*.old")):
         live = old.with_name(old.name[: -len(".old")])
         if live.exists():
             shutil.rmtree(old, ignore_errors=True)

@@ -58,22 +58,31 @@ def write_reconciliation(layout: Layout, D: dt.date, results: list[CleanResult])
     _write_small(summary, layout.curated_table("dq_quarantine_summary") / f"ingest_date={D}")
 
 
-def run_date(spark, layout: Layout, D: dt.date) -> dict:
-    timings = {}
-    t0 = time.monotonic()
+def clean_date(spark, layout: Layout, D: dt.date) -> list[CleanResult]:
+    """Step 1 of a night: classify every raw row of D and record the counts."""
     results = clean_all(spark, layout, D)
     write_reconciliation(layout, D, results)
-    timings["clean"] = time.monotonic() - t0
-    t0 = time.monotonic()
+    return results
+
+
+def build_date(spark, layout: Layout, D: dt.date) -> None:
+    """Step 2: attribution, daily and segment facts, lifecycle of D-2 … D."""
     days = recomputed_dates(D)
     facts = build_facts(spark, layout, D)
     for name, df in facts.items():
         write_partitions(df, layout.curated_table(name), "business_date", days)
     facts["attributed_purchases"].unpersist()
-    timings["facts"] = time.monotonic() - t0
-    t0 = time.monotonic()
     run_lifecycle(spark, layout, days, D)
-    timings["lifecycle"] = time.monotonic() - t0
+
+
+def run_date(spark, layout: Layout, D: dt.date) -> dict:
+    timings = {}
+    t0 = time.monotonic()
+    results = clean_date(spark, layout, D)
+    timings["clean"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    build_date(spark, layout, D)
+    timings["build"] = time.monotonic() - t0
     return {"date": D.isoformat(), "timings": timings,
             "reconciliation": {r.table: [r.rows_in, r.accepted, r.duplicates, r.quarantined] for r in results}}
 

@@ -43,7 +43,9 @@ based as (
 
 tiers as (
     -- the tier in the snapshot of the month's last day, or the latest one before it
-    select b.merchant_id, b.month, arg_max(m.merchant_tier, m.snapshot_date) as merchant_tier
+    select b.merchant_id, b.month,
+           arg_max(m.merchant_tier, m.snapshot_date) as merchant_tier,
+           arg_max(m.merchant_name, m.snapshot_date) as merchant_name
     from based b
     join {{ ref('stg_merchants') }} m
       on m.merchant_id = b.merchant_id and m.snapshot_date <= b.month_end
@@ -75,6 +77,7 @@ select
     b.merchant_id::varchar                                   as merchant_id,
     b.month::date                                            as month,
     t.merchant_tier::varchar                                 as merchant_tier,
+    t.merchant_name::varchar                                 as merchant_name,
     b.spend::decimal(18,2)                                   as spend,
     b.compensation::decimal(18,2)                            as compensation,
     b.rebate_base::decimal(18,2)                             as rebate_base,

@@ -1,0 +1,303 @@
+"""The three gates of pipeline.md ("Gates"): raw, curated, marts.
+
+Each builds pandas frames (the data, or computed comparisons) and hands them to the GX
+runner. Thresholds come from the rule parameters (fullsite/rules.py), like every number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import great_expectations.expectations as gxe
+import pandas as pd
+import pyarrow.parquet as pq
+
+from fullsite import rules
+from fullsite.contract import (ACTIONS, DAILY_TABLES, EVENT_TABLES, ROI_CHOICES, SCHEMAS, TIERS)
+from fullsite.layout import Layout
+from expectations.runner import Check, GateResult, run_gate, warn
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def _gx_root(layout: Layout) -> Path:
+    return layout.root
+
+
+def _glob(folder: Path) -> str:
+    return str(folder / "*.parquet")
+
+
+# ----------------------------------------------------------------------------- raw
+
+def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
+    rows = []
+    for table, schema in SCHEMAS.items():
+        for f in _files(layout.raw(table, D)):
+            try:
+                actual = pq.read_schema(f)
+            except Exception as exc:  # not Parquet at all
+                rows.append((table, f.name, "(file)", "parquet", f"unreadable: {exc}".splitlines()[0][:80]))
+                continue
+            for fld in schema:
+                got = str(actual.field(fld.name).type) if fld.name in actual.names else "missing"
+                rows.append((table, f.name, fld.name, str(fld.type), got))
+            for extra in set(actual.names) - set(schema.names):
+                rows.append((table, f.name, extra, "(not in contract)", str(actual.field(extra).type)))
+    return pd.DataFrame(rows, columns=["table_name", "file", "column_name", "expected_type", "actual_type"])
+
+
+def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
+    """Before Spark reads anything of D: schemas, required partitions, the small tables."""
+    schema = _schema_frame(layout, D)
+    contract_rows = schema[schema.expected_type != "(not in contract)"]
+    extra_rows = schema[schema.expected_type == "(not in contract)"]
+    present = pd.DataFrame({"table_name": list(DAILY_TABLES),
+                            "partition_present": [bool(_files(layout.raw(t, D))) for t in DAILY_TABLES]})
+    checks = [
+        Check("schema", contract_rows if len(contract_rows) else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
+              [gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type")]),
+        Check("partitions", present, [gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True])]),
+    ]
+    if len(extra_rows):
+        checks.append(Check("extra_columns", extra_rows, [warn(gxe.ExpectTableRowCountToEqual(value=0))]))
+    result = run_gate("raw", run_key, checks, _gx_root(layout))
+    if not result.passed:
+        return result  # contents of a partition that breaks the contract are not read
+    return _merge(result, run_gate("raw", run_key, _snapshot_checks(layout, D), _gx_root(layout)))
+
+
+def _merge(a: GateResult, b: GateResult) -> GateResult:
+    a.findings += b.findings
+    a.evaluated += b.evaluated
+    a.docs = b.docs or a.docs
+    return a
+
+
+def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
+    con = duckdb.connect()
+    m = con.sql(f"select * from read_parquet('{_glob(layout.raw('merchants', D))}')").df()
+    p = con.sql(f"""select p.*, m.merchant_id is not null as merchant_known
+                    from read_parquet('{_glob(layout.raw('products', D))}') p
+                    left join (select distinct merchant_id from read_parquet('{_glob(layout.raw('merchants', D))}')) m
+                    using (merchant_id)""").df()
+    history = layout.raw("campaign_changes")
+    earlier = [d for d in sorted(history.glob("dt=*")) if d.name < f"dt={D}" and _files(d)]
+    today = _glob(layout.raw("campaign_changes", D))
+    hist_sql = ("select change_id, change_time, campaign_id, action from read_parquet(["
+                + ", ".join(f"'{_glob(d)}'" for d in earlier) + "])") if earlier else \
+        "select null::varchar as change_id, null::timestamptz as change_time, null::varchar as campaign_id, null::varchar as action where false"
+    c = con.sql(f"""
+        with today as (select * from read_parquet('{today}')),
+        seq as (
+            select campaign_id, change_id, action, true as is_today, change_time from today
+            union all
+            select h.campaign_id, h.change_id, h.action, false, h.change_time from ({hist_sql}) h
+            where h.campaign_id in (select campaign_id from today)
+        ),
+        ordered as (
+            select *, lag(action) over (partition by campaign_id order by change_time, change_id) as prev_action,
+                   count(*) filter (where action = 'end') over (partition by campaign_id order by change_time, change_id
+                        rows between unbounded preceding and 1 preceding) as ends_before,
+                   -- running state: paused after pause, running after create/resume; updates keep it
+                   last_value(case when action in ('pause') then 'paused' when action in ('create', 'resume') then 'running' end ignore nulls)
+                        over (partition by campaign_id order by change_time, change_id rows between unbounded preceding and 1 preceding) as state_before
+            from seq
+        )
+        select t.*,
+               (t.change_time at time zone 'Asia/Shanghai')::date = DATE '{D}' as on_its_date,
+               o.prev_action, o.ends_before, o.state_before,
+               case
+                   when o.action = 'create' then o.prev_action is null
+                   when o.prev_action is null then false
+                   when o.ends_before > 0 then false
+                   when o.action = 'pause' then o.state_before = 'running'
+                   when o.action = 'resume' then o.state_before = 'paused'
+                   else true
+               end as action_order_ok,
+               t.change_id not in (select change_id from ({hist_sql})) as change_id_new
+        from today t join ordered o on o.change_id = t.change_id and o.is_today
+    """).df()
+    nn = gxe.ExpectColumnValuesToNotBeNull
+    return [
+        Check("merchants", m, [
+            *[nn(column=col) for col in SCHEMAS["merchants"].names],
+            gxe.ExpectColumnValuesToBeUnique(column="merchant_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="merchant_tier", value_set=list(TIERS)),
+            gxe.ExpectColumnValuesToBeBetween(column="plan_quota", min_value=1),
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        ]),
+        Check("products", p, [
+            *[nn(column=col) for col in SCHEMAS["products"].names],
+            gxe.ExpectColumnValuesToBeUnique(column="product_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True]),
+            gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
+            gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        ]),
+        Check("campaign_changes", c, [
+            *[nn(column=col) for col in SCHEMAS["campaign_changes"].names],
+            gxe.ExpectColumnValuesToBeUnique(column="change_id"),
+            gxe.ExpectColumnValuesToBeInSet(column="change_id_new", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="action", value_set=list(ACTIONS)),
+            gxe.ExpectColumnValuesToBeInSet(column="roi_choice", value_set=list(ROI_CHOICES)),
+            gxe.ExpectColumnValuesToBeBetween(column="daily_budget", min_value=0, strict_min=True),
+            gxe.ExpectColumnValuesToBeBetween(column="target_roi", min_value=0, strict_min=True),
+            gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True]),
+        ]),
+    ]
+
+
+def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
+    """The raw gate's share check, once cleaning has classified D's rows (before any fact
+    is built from them): quarantined share above the limit *and* above the row limit is an
+    error; any conflicting duplicate is a warning."""
+    share = Decimal(rules.param("gate_quarantine_max_share"))
+    max_rows = int(rules.param("gate_quarantine_max_rows"))
+    con = duckdb.connect()
+    frame = con.sql(f"""
+        select r.table_name, r.rows_in, r.quarantined,
+               coalesce(s.conflicts, 0) as conflicting_duplicates,
+               (r.quarantined > {max_rows} and r.quarantined > r.rows_in * {share}) as over_limit
+        from read_parquet('{_glob(layout.curated_table('dq_ingest_reconciliation') / f'ingest_date={D}')}') r
+        left join (select table_name, sum(rows) as conflicts
+                   from read_parquet('{_glob(layout.curated_table('dq_quarantine_summary') / f'ingest_date={D}')}')
+                   where reason = 'conflicting_duplicate' group by all) s using (table_name)
+    """).df()
+    return run_gate("raw", run_key, [Check("quarantine_share", frame, [
+        gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False]),
+        warn(gxe.ExpectColumnValuesToBeBetween(column="conflicting_duplicates", max_value=0)),
+    ])], _gx_root(layout))
+
+
+# ------------------------------------------------------------------------- curated
+
+KEYS = {
+    "fct_product_daily": ["product_id", "business_date"],
+    "fct_product_traffic_daily": ["product_id", "business_date", "scene", "is_paid"],
+    "product_lifecycle_daily": ["product_id", "business_date"],
+    "attributed_purchases": ["order_id"],
+    "fct_campaign_segment_daily": ["campaign_id", "business_date", "segment_start"],
+    "fct_product_segment_daily": ["product_id", "business_date", "segment_start", "paid_campaign_id"],
+}
+
+
+def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str) -> GateResult:
+    """After Spark, before dbt: unique keys, reconciliation, totals tie out, no negatives."""
+    con = duckdb.connect()
+    checks = []
+
+    def read(name):
+        parts = [layout.curated_table(name) / f"business_date={d}" for d in days]
+        parts = [f"'{_glob(p)}'" for p in parts if _files(p)]
+        if not parts:
+            return None
+        return f"read_parquet([{', '.join(parts)}], hive_partitioning = true)"
+
+    for name, key in KEYS.items():
+        src = read(name)
+        if src is None:
+            continue
+        dupes = con.sql(f"""select {', '.join(key)}, count(*) as copies from {src}
+                            group by all having count(*) > 1""").df()
+        checks.append(Check(f"{name}_keys", dupes, [gxe.ExpectTableRowCountToEqual(value=0)]))
+
+    recon_dir = layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}"
+    raw_counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, D))) for t in EVENT_TABLES}
+    recon = con.sql(f"select * from read_parquet('{_glob(recon_dir)}')").df()
+    recon["raw_rows"] = recon.table_name.map(raw_counts)
+    recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (recon.rows_in == recon.raw_rows)
+    checks.append(Check("reconciliation", recon, [
+        gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True]),
+        gxe.ExpectTableRowCountToEqual(value=len(EVENT_TABLES)),
+    ]))
+
+    facts = read("fct_product_daily")
+    accepted_leaves = {t: [p for p in layout.accepted_leaves(t, days, D) if _files(p)] for t in ("clicks", "purchases")}
+    if facts is not None:
+        def leaves(t):
+            return "[" + ", ".join(f"'{_glob(p)}'" for p in accepted_leaves[t]) + "]" if accepted_leaves[t] else None
+        clicks_src, purchases_src = leaves("clicks"), leaves("purchases")
+        spend_sql = (f"select business_date::date d, sum(cost) filter (where is_paid and not is_invalid) s "
+                     f"from read_parquet({clicks_src}, hive_partitioning = true) group by 1") if clicks_src else \
+            "select null::date d, null::decimal(18,2) s where false"
+        gmv_sql = (f"select business_date::date d, sum(amount) g from read_parquet({purchases_src}, hive_partitioning = true) group by 1"
+                   ) if purchases_src else "select null::date d, null::decimal(18,2) g where false"
+        ties = con.sql(f"""
+            with f as (select business_date::date d, sum(spend) s, sum(gmv) g from {facts} group by 1)
+            select coalesce(f.d, a.d, b.d) as business_date,
+                   coalesce(f.s, 0)::varchar as facts_spend, coalesce(a.s, 0)::decimal(38,2)::varchar as accepted_spend,
+                   coalesce(f.g, 0)::varchar as facts_gmv, coalesce(b.g, 0)::decimal(38,2)::varchar as accepted_gmv
+            from f full join ({spend_sql}) a on a.d = f.d full join ({gmv_sql}) b on b.d = coalesce(f.d, a.d)
+        """).df()
+        for col in ("facts_spend", "accepted_spend", "facts_gmv", "accepted_gmv"):
+            ties[col] = ties[col].map(lambda v: str(Decimal(v).quantize(Decimal("0.01"))))
+        checks.append(Check("totals_tie_out", ties, [
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_spend", column_B="accepted_spend"),
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_gmv", column_B="accepted_gmv"),
+        ]))
+        negatives = con.sql(f"""select * from {facts} where least(impressions, paid_impressions, clicks, paid_clicks,
+            invalid_clicks, favorites, carts, orders, units, paid_attributed_orders) < 0
+            or least(gmv, spend, paid_attributed_gmv) < 0""").df()
+        checks.append(Check("no_negatives", negatives, [gxe.ExpectTableRowCountToEqual(value=0)]))
+    return run_gate("curated", run_key, checks, _gx_root(layout))
+
+
+# --------------------------------------------------------------------------- marts
+
+PUBLISHED_KEYS = {
+    "marts.fct_product_daily": ["product_id", "business_date"],
+    "marts.fct_product_traffic_daily": ["product_id", "business_date", "scene", "is_paid"],
+    "marts.product_lifecycle_daily": ["product_id", "business_date"],
+    "marts.product_tags_daily": ["product_id", "business_date"],
+    "marts.dim_campaign_versions": ["campaign_version_id"],
+    "marts.fct_campaign_daily": ["campaign_version_id", "business_date"],
+    "marts.campaign_roi_7d": ["campaign_version_id"],
+    "finance.compensation_claims": ["campaign_version_id"],
+    "finance.merchant_rebates_monthly": ["merchant_id", "month"],
+    "marts.campaign_uplift": ["campaign_version_id"],
+    "marts.merchant_plan_usage": ["merchant_id", "business_date"],
+    "dq.ingest_reconciliation": ["table_name", "ingest_date"],
+    "dq.quarantine_summary": ["table_name", "ingest_date", "reason"],
+}
+
+
+def marts_gate(layout: Layout, db_path: Path, run_key: str) -> GateResult:
+    """After dbt (whose own tests ran in the build), before publication."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        checks = []
+        for table, key in PUBLISHED_KEYS.items():
+            dupes = con.sql(f"select {', '.join(key)}, count(*) copies from {table} group by all having count(*) > 1").df()
+            checks.append(Check(f"{table.replace('.', '_')}_keys", dupes, [gxe.ExpectTableRowCountToEqual(value=0)]))
+        windows = con.sql("""
+            select w.campaign_version_id, w.status, count(c.campaign_version_id) as claim_rows
+            from marts.campaign_roi_7d w
+            left join finance.compensation_claims c using (campaign_version_id)
+            where w.status in ('final', 'void') group by all""").df()
+        claims = con.sql("""select campaign_version_id, spend, compensation_amount,
+                                   compensation_amount >= 0 and compensation_amount <= spend as amount_within_spend
+                            from finance.compensation_claims""").df()
+        rates = sorted({f"{b.rebate_rate:.4f}" for b in rules.rebate_brackets()})
+        rebates = con.sql("select merchant_id, month, rebate_rate::varchar as rebate_rate from finance.merchant_rebates_monthly").df()
+        months = con.sql("""
+            with c as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s from marts.fct_campaign_daily group by 1),
+                 r as (select month m, sum(spend) s from finance.merchant_rebates_monthly group by 1)
+            select coalesce(c.m, r.m) as month, coalesce(c.s, 0)::decimal(38,2)::varchar as campaign_spend,
+                   coalesce(r.s, 0)::decimal(38,2)::varchar as merchant_spend
+            from c full join r on c.m = r.m""").df()
+        quota = con.sql("select merchant_id, business_date, live_campaigns, plan_quota, over_quota from marts.merchant_plan_usage where over_quota").df()
+        checks += [
+            Check("one_claim_per_settled_window", windows, [gxe.ExpectColumnValuesToBeBetween(column="claim_rows", min_value=1, max_value=1)]),
+            Check("compensation_within_spend", claims, [gxe.ExpectColumnValuesToBeInSet(column="amount_within_spend", value_set=[True])]),
+            Check("rebate_rate_in_table", rebates, [gxe.ExpectColumnValuesToBeInSet(column="rebate_rate", value_set=rates)]),
+            Check("monthly_spend_ties_out", months, [gxe.ExpectColumnPairValuesToBeEqual(column_A="campaign_spend", column_B="merchant_spend")]),
+            Check("over_quota_merchants", quota, [warn(gxe.ExpectTableRowCountToEqual(value=0))]),
+        ]
+    finally:
+        con.close()
+    return run_gate("marts", run_key, checks, _gx_root(layout))

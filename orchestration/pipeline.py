@@ -1,0 +1,148 @@
+"""The nightly run and the backfill: gates around every stage, publication at the end.
+
+    raw gate → Spark clean → quarantine share (raw gate) → Spark facts → curated gate
+    → dbt build (with its tests) → marts gate → atomic publish
+
+A backfill runs the Spark stage date by date in one session and builds the warehouse
+once, for the last date: dbt models are functions of the curated layer and the run date,
+so that warehouse equals the one nightly runs would have published last.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from fullsite.layout import Layout
+from orchestration import runlog, state
+from orchestration.runlog import RunRecord
+
+
+class StageFailed(Exception):
+    def __init__(self, gate: str | None, message: str, docs: str | None = None):
+        super().__init__(message)
+        self.gate, self.message, self.docs = gate, message, docs
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+
+
+class Pipeline:
+    def __init__(self, data_root: str | Path, master: str | None = None, spark=None,
+                 progress: Callable[[str], None] | None = None):
+        self.layout = Layout(Path(data_root))
+        self.master = master
+        self._spark = spark
+        self._own_spark = spark is None
+        self.progress = progress or (lambda msg: None)
+
+    @property
+    def spark(self):
+        if self._spark is None:
+            from spark_jobs.session import get_spark
+            self._spark = get_spark(self.master)
+        return self._spark
+
+    def close(self) -> None:
+        if self._spark is not None and self._own_spark:
+            self._spark.stop()
+            self._spark = None
+
+    # -- stages ---------------------------------------------------------------------
+    def _gate(self, rec: RunRecord, name: str, fn) -> None:
+        t0 = time.monotonic()
+        result = fn()
+        rec.timings[f"{name}_gate"] = rec.timings.get(f"{name}_gate", 0.0) + time.monotonic() - t0
+        rec.data_docs = result.docs
+        if result.warnings:
+            rec.message = "; ".join(w.line() for w in result.warnings)[:500]
+        if not result.passed:
+            raise StageFailed(result.gate, result.reason(), result.docs)
+
+    def _timed(self, rec: RunRecord, name: str, fn):
+        t0 = time.monotonic()
+        out = fn()
+        rec.timings[name] = rec.timings.get(name, 0.0) + time.monotonic() - t0
+        return out
+
+    def _spark_stage(self, rec: RunRecord, D: dt.date) -> None:
+        from expectations.gates import curated_gate, quarantine_gate, raw_gate
+        from spark_jobs.facts import recomputed_dates
+        from spark_jobs.nightly import build_date, clean_date
+
+        key = rec.run_id
+        self.progress(f"{D}: raw gate")
+        self._gate(rec, "raw", lambda: raw_gate(self.layout, D, key))
+        self.progress(f"{D}: Spark clean")
+        self._timed(rec, "spark_clean", lambda: clean_date(self.spark, self.layout, D))
+        self._gate(rec, "raw", lambda: quarantine_gate(self.layout, D, key))
+        self.progress(f"{D}: Spark facts")
+        self._timed(rec, "spark_facts", lambda: build_date(self.spark, self.layout, D))
+        self.progress(f"{D}: curated gate")
+        self._gate(rec, "curated", lambda: curated_gate(self.layout, D, recomputed_dates(D), key))
+
+    def _warehouse_stage(self, rec: RunRecord, D: dt.date) -> None:
+        from expectations.gates import marts_gate
+        from orchestration.warehouse import finalize_staging, run_dbt, staging_db
+
+        self.progress(f"{D}: dbt build")
+        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, D))
+        if not outcome.success:
+            raise StageFailed("marts", f"marts gate failed: {outcome.message}")
+        self.progress(f"{D}: marts gate")
+        self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id))
+        self._timed(rec, "finalize", lambda: finalize_staging(self.layout))
+
+    # -- runs -----------------------------------------------------------------------
+    def run_range(self, first: dt.date, last: dt.date) -> list[RunRecord]:
+        """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
+        if last < first:
+            raise state.RunRefused(f"--to {last} is before --from {first}")
+        root = self.layout.root
+        with state.run_lock(root):
+            runlog.mark_interrupted(root)
+            state.check_sequence(root, first)
+            records: list[RunRecord] = []
+            current = None
+            try:
+                for D in _days(first, last):
+                    started = _now()
+                    current = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started)
+                    current.write(root)
+                    records.append(current)
+                    self._spark_stage(current, D)
+                self._warehouse_stage(current, last)
+                from orchestration.warehouse import publish
+                self.progress(f"{last}: publish")
+                self._timed(current, "publish", lambda: publish(self.layout))
+            except StageFailed as exc:
+                self._fail(records, current, exc.gate, exc.message, exc.docs)
+                raise
+            except Exception as exc:
+                line = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                self._fail(records, current, None, line, None)
+                (root / "dq" / "last_error.txt").write_text(traceback.format_exc())
+                raise StageFailed(None, line) from exc
+            state.set_last_success(root, last)
+            finished = _now()
+            for rec in records:
+                rec.status, rec.finished_at = "success", finished
+                rec.write(root)
+            return records
+
+    def _fail(self, records, current, gate, message, docs) -> None:
+        finished = _now()
+        for rec in records:
+            rec.status, rec.finished_at = "failed", finished
+            if rec is current:
+                rec.failed_gate, rec.message, rec.data_docs = gate, message, docs or rec.data_docs
+            else:
+                rec.message = f"not published: the run for {current.ingest_date} failed"
+            rec.write(self.layout.root)

@@ -1,0 +1,72 @@
+"""dq.run_log: one Parquet file per run under ``<data-root>/dq/run_log``.
+
+The published warehouse shows them through a view, so recording a run (even a failed
+one) never rewrites the published file: a failed night leaves it byte-identical.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("ingest_date", pa.date32()),
+    ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
+    ("status", pa.string()), ("failed_gate", pa.string()), ("message", pa.string()),
+    ("timings", pa.string()), ("data_docs", pa.string()),
+])
+
+
+def folder(root: Path) -> Path:
+    return Path(root) / "dq" / "run_log"
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    ingest_date: dt.date
+    started_at: dt.datetime
+    status: str = "running"
+    finished_at: dt.datetime | None = None
+    failed_gate: str | None = None
+    message: str | None = None
+    timings: dict = field(default_factory=dict)
+    data_docs: str | None = None
+
+    def write(self, root: Path) -> None:
+        out = folder(root)
+        out.mkdir(parents=True, exist_ok=True)
+        table = pa.table({
+            "run_id": [self.run_id], "ingest_date": [self.ingest_date], "started_at": [self.started_at],
+            "finished_at": [self.finished_at], "status": [self.status], "failed_gate": [self.failed_gate],
+            "message": [self.message], "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
+            "data_docs": [self.data_docs],
+        }, schema=SCHEMA)
+        tmp = out / f".{self.run_id}.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, out / f"{self.run_id}.parquet")
+
+
+def read_all(root: Path) -> list[dict]:
+    files = sorted(folder(root).glob("*.parquet"))
+    if not files:
+        return []
+    rows = pa.concat_tables([pq.read_table(f) for f in files]).to_pylist()
+    return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
+
+
+def mark_interrupted(root: Path) -> None:
+    """Runs still 'running' when a new run holds the lock were killed: say so."""
+    for f in sorted(folder(root).glob("*.parquet")):
+        row = pq.read_table(f).to_pylist()[0]
+        if row["status"] == "running":
+            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
+                            finished_at=None, failed_gate=None,
+                            message="interrupted: the process ended before the run finished",
+                            timings=json.loads(row["timings"] or "{}"))
+            rec.write(root)

@@ -1,0 +1,56 @@
+"""The last successfully published ingest date, and the run lock of a data root."""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class RunRefused(Exception):
+    """A run that the sequencing rules do not allow (reported in one line)."""
+
+
+def _file(root: Path) -> Path:
+    return Path(root) / "state" / "last_success.json"
+
+
+def last_success(root: Path) -> dt.date | None:
+    f = _file(root)
+    if not f.exists():
+        return None
+    return dt.date.fromisoformat(json.loads(f.read_text())["ingest_date"])
+
+
+def set_last_success(root: Path, day: dt.date) -> None:
+    f = _file(root)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"ingest_date": day.isoformat()}))
+    os.replace(tmp, f)
+
+
+def check_sequence(root: Path, first: dt.date) -> None:
+    """A run for D needs D-1 to be the last success (or D itself: a re-run); the first
+    run of a data root may start anywhere."""
+    last = last_success(root)
+    if last is None or first in (last, last + dt.timedelta(days=1)):
+        return
+    if first > last:
+        raise RunRefused(f"cannot run {first}: the last successful run is {last}; run {last + dt.timedelta(days=1)} next")
+    raise RunRefused(f"cannot run {first}: it is before the last successful run {last} (only {last} may be re-run)")
+
+
+@contextmanager
+def run_lock(root: Path):
+    """One run per data root at a time; the OS releases the lock if the process dies."""
+    path = Path(root) / "state" / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunRefused(f"another run holds {path}") from None
+        yield
