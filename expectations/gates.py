@@ -25,7 +25,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _gx_root(layout: Layout) -> Path:
-    return layout.root
+    return layout.data_docs
 
 
 def _glob(folder: Path) -> str:
@@ -300,4 +300,4 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str) -> GateResult:
         ]
     finally:
         con.close()
-    return run_gate("marts", run_key, checks, _gx_root(layout))
+    return run_gate("marts", run_key, checks, _gx_root(layout), always_docs=True)

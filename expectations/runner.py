@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -81,12 +81,19 @@ class GateResult:
         return f"{self.gate} gate failed: {first}{more}"
 
 
-@lru_cache(maxsize=4)
-def _context(root: str):
-    Path(root).mkdir(parents=True, exist_ok=True)
-    ctx = gx.get_context(mode="file", project_root_dir=root)
+def _context(docs_dir: Path):
+    """A fresh in-memory context per gate run whose data-docs site is this run's folder:
+    the docs of one night never re-render the history of all others."""
+    ctx = gx.get_context(mode="ephemeral")
     from great_expectations.data_context.types.base import ProgressBarsConfig
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    for site in list(ctx.list_data_docs_sites()):
+        ctx.delete_data_docs_site(site)
+    ctx.add_data_docs_site(site_name="gate", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
     return ctx
 
 
@@ -104,31 +111,23 @@ def _describe(result) -> str:
     return f"{head}{what}" + (f" [{detail}]" if detail else "")
 
 
-def run_gate(gate: str, run_key: str, checks: list[Check], gx_root: Path) -> GateResult:
-    """Validate every check in one checkpoint; returns the structured result."""
-    ctx = _context(str(gx_root))
-    validations = []
-    frames = {}
+def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path, always_docs: bool = False) -> GateResult:
+    """Validate every check (one checkpoint each: each validates its own frame) and
+    render the data docs of this gate run under ``docs_root/<run_key>/<gate>`` when
+    something failed or warned (or ``always_docs``)."""
+    docs_dir = Path(docs_root) / _slug(run_key) / _slug(gate)
+    ctx = _context(docs_dir)
+    out = GateResult(gate=gate)
     for check in checks:
         name = _slug(f"{gate}_{check.name}")
-        source = ctx.data_sources.add_or_update_pandas(name=name)
-        asset = source.add_dataframe_asset(name=name)
-        batch = asset.add_batch_definition_whole_dataframe(name=name)
-        suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=check.expectations))
-        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        validations.append(vd)
-        frames[name] = check.frame
-    out = GateResult(gate=gate)
-    docs_action = gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")
-    for vd in validations:
-        # Each check validates its own frame, so each gets a checkpoint of its own; their
-        # data-docs action renders every result into the same site.
-        checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
-            name=vd.name, validation_definitions=[vd], actions=[docs_action],
-            result_format={"result_format": "SUMMARY"}))
-        run = checkpoint.run(batch_parameters={"dataframe": frames[vd.name]},
+        batch = ctx.data_sources.add_pandas(name=name).add_dataframe_asset(name=name) \
+            .add_batch_definition_whole_dataframe(name=name)
+        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=check.expectations))
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        checkpoint = ctx.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[vd],
+                                                       result_format={"result_format": "SUMMARY"}))
+        run = checkpoint.run(batch_parameters={"dataframe": check.frame},
                              run_id=gx.core.run_identifier.RunIdentifier(run_name=run_key))
-        check_name = vd.name[len(_slug(gate)) + 1:]
         for result in run.run_results.values():
             for r in result.results:
                 out.evaluated += 1
@@ -136,7 +135,21 @@ def run_gate(gate: str, run_key: str, checks: list[Check], gx_root: Path) -> Gat
                     continue
                 severity = (r.expectation_config.meta or {}).get("severity", ERROR)
                 count = (r.result or {}).get("unexpected_count")
-                out.findings.append(Finding(check_name, r.expectation_config.type, severity, count, _describe(r)))
-    urls = ctx.get_docs_sites_urls()
-    out.docs = urls[0]["site_url"] if urls else None
+                out.findings.append(Finding(check.name, r.expectation_config.type, severity, count, _describe(r)))
+    if out.findings or always_docs:
+        ctx.build_data_docs()
+        _share_static(Path(docs_root), docs_dir)
+        out.docs = str(docs_dir / "index.html")
     return out
+
+
+def _share_static(docs_root: Path, site: Path) -> None:
+    """Every site carries the same 4 MB of CSS/JS: keep one copy, link it from each site."""
+    shared, static = docs_root / "_static", site / "static"
+    if not static.is_dir() or static.is_symlink():
+        return
+    if shared.exists():
+        shutil.rmtree(static)
+    else:
+        static.rename(shared)
+    static.symlink_to(os.path.relpath(shared, site))

@@ -174,18 +174,21 @@ def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame
 
 
 def build_facts(spark: SparkSession, layout: Layout, D: dt.date) -> dict[str, DataFrame]:
-    """Every curated fact of the recomputed dates, as DataFrames keyed by table name."""
+    """Every curated fact of the recomputed dates (DataFrames by table name), and the
+    cached inputs to release once they are written."""
     days = recomputed_dates(D)
-    impressions = accepted_events(spark, layout, "impressions", days, D)
-    clicks = accepted_events(spark, layout, "clicks", days, D)
+    # Each input feeds several facts: read it once per run (the caller unpersists them).
+    impressions = accepted_events(spark, layout, "impressions", days, D).drop("user_id").persist()
+    clicks = accepted_events(spark, layout, "clicks", days, D).drop("user_id").persist()
     saves = accepted_events(spark, layout, "saves", days, D)
     purchases = attribute_purchases(spark, layout, D).persist()
     products = products_as_of(spark, layout, days, D)
     changes = campaign_changes_up_to(spark, layout, D)
-    return {
+    facts = {
         "attributed_purchases": purchases,
         "fct_product_daily": product_daily(impressions, clicks, saves, purchases, products),
         "fct_product_traffic_daily": product_traffic_daily(impressions, clicks, purchases),
         "fct_campaign_segment_daily": campaign_segment_daily(impressions, clicks, changes),
         "fct_product_segment_daily": product_segment_daily(purchases, changes),
     }
+    return facts, [impressions, clicks, purchases]

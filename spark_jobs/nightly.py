@@ -68,10 +68,13 @@ def clean_date(spark, layout: Layout, D: dt.date) -> list[CleanResult]:
 def build_date(spark, layout: Layout, D: dt.date) -> None:
     """Step 2: attribution, daily and segment facts, lifecycle of D-2 … D."""
     days = recomputed_dates(D)
-    facts = build_facts(spark, layout, D)
-    for name, df in facts.items():
-        write_partitions(df, layout.curated_table(name), "business_date", days)
-    facts["attributed_purchases"].unpersist()
+    facts, cached = build_facts(spark, layout, D)
+    try:
+        for name, df in facts.items():
+            write_partitions(df, layout.curated_table(name), "business_date", days)
+    finally:
+        for df in cached:
+            df.unpersist()
     run_lifecycle(spark, layout, days, D)
 
 
