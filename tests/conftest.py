@@ -21,3 +21,13 @@ def tiny_raw(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     generate(root, TINY_START, TINY_DAYS, "tiny", seed=7)
     return root
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark session for the whole test run (starting one costs ~5 s)."""
+    from spark_jobs.session import get_spark
+
+    session = get_spark()
+    yield session
+    session.stop()
