@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('rule_parameters') }}
 -- The 7-day assessment window of every version and its status after run D (rules.md §3).
 with versions as (
     select * from {{ ref('dim_campaign_versions') }}

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('rule_parameters') }}
 -- GMV and natural traffic of the promoted product in the 7 days before and after each
 -- version starts (rules.md §8).
 with versions as (

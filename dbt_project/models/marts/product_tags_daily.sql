@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('rule_parameters') }}
 -- Potential bestsellers and their recommended ROI tiers (rules.md §7).
 -- Percentile thresholds and ROI tiers are computed on exact fractions (HUGEINT
 -- cross-multiplication); the DOUBLE columns only report them.

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('rule_parameters') }}
 -- Cost protection (rules.md §4): one row per window with status final or void.
 {{ config(contract={'enforced': true}) }}
 

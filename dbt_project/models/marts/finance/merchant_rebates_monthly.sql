@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('rule_parameters') }}
 -- Tiered monthly rebates (rules.md §5).
 {{ config(contract={'enforced': true}) }}
 

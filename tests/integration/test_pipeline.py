@@ -1,0 +1,164 @@
+"""End to end on tiny generated data: runs, re-runs, refusals, gates, kills, readers."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from orchestration import runlog, state
+from orchestration.pipeline import Pipeline, StageFailed
+from tests.integration.conftest import FIRST, PUBLISHED, copy_root
+from tests.published import TABLES, figures, query
+
+NEXT = PUBLISHED + dt.timedelta(days=1)
+
+OUTPUT_COLUMNS = {  # outputs.md: published names and the columns analysts rely on
+    "marts.fct_product_daily": "product_id business_date merchant_id category impressions paid_impressions clicks paid_clicks invalid_clicks favorites carts orders units gmv spend paid_attributed_orders paid_attributed_gmv",
+    "marts.fct_product_traffic_daily": "product_id business_date scene is_paid impressions clicks invalid_clicks spend attributed_orders attributed_gmv",
+    "marts.product_lifecycle_daily": "product_id business_date is_standard impressions_7d clicks_7d saves_7d orders_7d gmv_7d orders_prev_7d gmv_prev_7d cum_orders ctr_7d save_rate_7d cvr_7d stage is_final",
+    "marts.product_tags_daily": "product_id business_date platform_recommended search_bestseller ctr_14d save_rate_14d cvr_14d search_cvr_14d baseline_roi roi_tier_1 roi_tier_2 roi_tier_3",
+    "marts.dim_campaign_versions": "campaign_version_id campaign_id version_no merchant_id product_id valid_from valid_to start_date daily_budget target_roi roi_choice is_tagged",
+    "marts.fct_campaign_daily": "campaign_version_id business_date spend paid_impressions paid_clicks invalid_clicks gmv paid_attributed_gmv roi",
+    "marts.campaign_roi_7d": "campaign_version_id campaign_id merchant_id product_id start_date close_date spend_days spend gmv roi target_roi achievement status",
+    "finance.compensation_claims": "campaign_version_id campaign_id merchant_id product_id start_date close_date settlement_month status spend gmv roi target_roi is_tagged roi_choice eligible reason compensation_amount",
+    "finance.merchant_rebates_monthly": "merchant_id month merchant_tier spend compensation rebate_base rebate_rate rebate_amount status",
+    "marts.campaign_uplift": "campaign_version_id start_date gmv_before_7d gmv_after_7d gmv_uplift natural_impressions_before_7d natural_impressions_after_7d natural_traffic_uplift is_final",
+    "marts.merchant_plan_usage": "merchant_id business_date live_campaigns plan_quota over_quota",
+    "dq.ingest_reconciliation": "table_name ingest_date rows_in accepted duplicates quarantined",
+    "dq.quarantine_summary": "table_name ingest_date reason rows",
+    "dq.run_log": "run_id ingest_date started_at finished_at status failed_gate message",
+}
+
+
+def _columns(warehouse, table):
+    schema, name = table.split(".")
+    return {r[0]: r[1] for r in query(warehouse, f"""select column_name, data_type from information_schema.columns
+                                                    where table_schema = '{schema}' and table_name = '{name}'""")}
+
+
+def test_published_tables_carry_the_contracted_columns_and_no_user_ids(published_root):
+    wh = published_root / "warehouse.duckdb"
+    for table, cols in OUTPUT_COLUMNS.items():
+        have = _columns(wh, table)
+        assert set(cols.split()) <= set(have), f"{table} lacks {set(cols.split()) - set(have)}"
+        assert "user_id" not in have
+        for col, typ in have.items():
+            if col in ("spend", "gmv", "compensation_amount", "rebate_amount", "rebate_base", "compensation"):
+                assert typ == "DECIMAL(18,2)", (table, col, typ)
+    assert _columns(wh, "dq.run_log")["started_at"] == "TIMESTAMP WITH TIME ZONE"
+    schemas = {r[0] for r in query(wh, "select schema_name from information_schema.schemata")}
+    assert not {"staging", "intermediate"} & schemas
+
+
+def test_reconciliation_and_totals_tie_out(published_root):
+    wh = published_root / "warehouse.duckdb"
+    assert query(wh, "select count(*) from dq.ingest_reconciliation where rows_in <> accepted + duplicates + quarantined") == [(0,)]
+    assert query(wh, "select count(distinct ingest_date) from dq.ingest_reconciliation") == [(5,)]
+    con = duckdb.connect()
+    accepted = con.execute(f"""select business_date::date, sum(cost) from read_parquet('{published_root}/curated/accepted/clicks/*/*/*.parquet', hive_partitioning = true)
+                               where is_paid and not is_invalid group by 1 order by 1""").fetchall()
+    facts = query(wh, "select business_date, sum(spend) from marts.fct_product_daily group by 1 order by 1")
+    assert [a for a in accepted if a[0] <= PUBLISHED] == facts
+
+
+def test_every_settled_window_has_one_claim_and_months_tie_out(published_root):
+    wh = published_root / "warehouse.duckdb"
+    assert query(wh, """select count(*) from marts.campaign_roi_7d w left join finance.compensation_claims c using (campaign_version_id)
+                        where w.status in ('final', 'void') and c.campaign_version_id is null""") == [(0,)]
+    assert query(wh, """select sum(spend) from marts.fct_campaign_daily""") == query(wh, "select sum(spend) from finance.merchant_rebates_monthly")
+
+
+def test_skipped_date_is_refused(published_root, spark):
+    with pytest.raises(state.RunRefused, match="run 2024-08-02 next"):
+        Pipeline(published_root, spark=spark).run_range(NEXT + dt.timedelta(days=1), NEXT + dt.timedelta(days=1))
+    with pytest.raises(state.RunRefused, match="before the last successful run"):
+        Pipeline(published_root, spark=spark).run_range(FIRST, FIRST)
+
+
+def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, spark):
+    before = figures(published_root / "warehouse.duckdb")
+    Pipeline(scratch_root, spark=spark).run_range(PUBLISHED, PUBLISHED)
+    assert figures(scratch_root / "warehouse.duckdb") == before
+    assert state.last_success(scratch_root) == PUBLISHED
+
+
+def test_next_night_with_a_reader_holding_the_warehouse_open(scratch_root, spark):
+    wh = scratch_root / "warehouse.duckdb"
+    reader = duckdb.connect(str(wh), read_only=True)
+    before = reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone()
+    Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    # the open reader neither blocked the run nor sees a half-updated state
+    assert reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone() == before
+    reader.close()
+    assert query(wh, "select max(business_date) from marts.fct_product_daily") == [(NEXT,)]
+    assert query(wh, "select count(*) from finance.merchant_rebates_monthly where month = DATE '2024-07-01' and status = 'final'")[0][0] > 0
+    logs = runlog.read_all(scratch_root)
+    assert logs[-1]["ingest_date"] == NEXT and logs[-1]["status"] == "success"
+    assert query(wh, f"select status from dq.run_log where ingest_date = DATE '{NEXT}'") == [("success",)]
+
+
+def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
+    wh = scratch_root / "warehouse.duckdb"
+    before = wh.read_bytes()
+    for f in (scratch_root / "raw" / "products" / f"dt={NEXT}").glob("*.parquet"):
+        f.unlink()
+    with pytest.raises(StageFailed) as failure:
+        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    assert failure.value.gate == "raw" and "partition_present" in failure.value.message
+    assert wh.read_bytes() == before
+    assert state.last_success(scratch_root) == PUBLISHED
+    last = runlog.read_all(scratch_root)[-1]
+    assert (last["status"], last["failed_gate"]) == ("failed", "raw")
+    assert last["data_docs"] and os.path.exists(last["data_docs"])
+    assert "partition_present" in open(last["data_docs"]).read() or "partitions" in open(last["data_docs"]).read()
+
+
+def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    folder = scratch_root / "raw" / "clicks" / f"dt={NEXT}"
+    table = pq.read_table(next(folder.glob("*.parquet")))
+    pq.write_table(table.set_column(table.schema.get_field_index("cost"), "cost", table.column("cost").cast(pa.float64())),
+                   folder / "part-9999.parquet")
+    before = (scratch_root / "warehouse.duckdb").read_bytes()
+    with pytest.raises(StageFailed) as failure:
+        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    assert failure.value.gate == "raw" and "schema" in failure.value.message
+    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+
+
+def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, published_root, spark, tmp_path):
+    wh = scratch_root / "warehouse.duckdb"
+    before = wh.read_bytes()
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root), "--date", str(NEXT)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    deadline = time.time() + 120
+    accepted = scratch_root / "curated" / "accepted" / "impressions" / f"business_date={NEXT}"
+    while time.time() < deadline and not accepted.exists() and proc.poll() is None:
+        time.sleep(0.5)  # wait until Spark is writing the night's curated data
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert wh.read_bytes() == before and state.last_success(scratch_root) == PUBLISHED
+    Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)  # no manual clean-up
+    reference = copy_root(published_root, tmp_path / "reference")
+    Pipeline(reference, spark=spark).run_range(NEXT, NEXT)
+    assert figures(wh) == figures(reference / "warehouse.duckdb")
+    statuses = [r["status"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT]
+    assert statuses == ["failed", "success"]  # the killed run is recorded as interrupted
+
+
+def test_backfill_equals_nightly_runs(tiny_raw, spark, tmp_path):
+    last = FIRST + dt.timedelta(days=1)
+    one_pass = copy_root(tiny_raw, tmp_path / "backfill")
+    nightly = copy_root(tiny_raw, tmp_path / "nightly")
+    Pipeline(one_pass, spark=spark).run_range(FIRST, last)
+    for d in (FIRST, last):
+        Pipeline(nightly, spark=spark).run_range(d, d)
+    assert figures(one_pass / "warehouse.duckdb") == figures(nightly / "warehouse.duckdb")

@@ -1,0 +1,35 @@
+"""Helpers to read a published warehouse the way an analyst would (read-only)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+
+TABLES = [
+    "marts.fct_product_daily", "marts.fct_product_traffic_daily", "marts.product_lifecycle_daily",
+    "marts.product_tags_daily", "marts.dim_campaign_versions", "marts.fct_campaign_daily", "marts.campaign_roi_7d",
+    "finance.compensation_claims", "finance.merchant_rebates_monthly", "marts.campaign_uplift",
+    "marts.merchant_plan_usage", "dq.ingest_reconciliation", "dq.quarantine_summary",
+]
+
+
+def figures(warehouse: Path) -> dict[str, str]:
+    """A digest of every published table's full content (run_log aside)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = {}
+        for t in TABLES:
+            rows = con.execute(f"select * from {t} order by all").fetchall()
+            out[t] = hashlib.sha256(repr(rows).encode()).hexdigest() + f":{len(rows)}"
+        return out
+    finally:
+        con.close()
+
+
+def query(warehouse: Path, sql: str):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
