@@ -198,7 +198,8 @@ def report_rebates(
     """Monthly rebates per merchant, with a total line and control totals."""
     from fullsite.layout import Layout
     from orchestration.reports import rebates_statement
-    _statement(rebates_statement, Layout(existing_root(data_root)), parse_month(month), Path(out) if out else None)
+    first_day = parse_month(month)
+    _statement(rebates_statement, Layout(existing_root(data_root)), first_day, Path(out) if out else None)
 
 
 @report_app.command("compensation")

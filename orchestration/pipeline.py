@@ -60,9 +60,11 @@ class Pipeline:
         t0 = time.monotonic()
         result = fn()
         rec.timings[f"{name}_gate"] = rec.timings.get(f"{name}_gate", 0.0) + time.monotonic() - t0
-        rec.data_docs = result.docs
+        if result.docs:  # the page that explains the latest finding
+            rec.data_docs = result.docs
         if result.warnings:
-            rec.message = "; ".join(w.line() for w in result.warnings)[:500]
+            found = "; ".join(f"{result.gate} warning: {w.line()}" for w in result.warnings)
+            rec.message = f"{rec.message}; {found}"[:1000] if rec.message else found[:1000]
         if not result.passed:
             raise StageFailed(result.gate, result.reason(), result.docs)
 
