@@ -74,33 +74,57 @@ class Pipeline:
         rec.timings[name] = rec.timings.get(name, 0.0) + time.monotonic() - t0
         return out
 
-    def _spark_stage(self, rec: RunRecord, D: dt.date) -> None:
-        from expectations.gates import curated_gate, quarantine_gate, raw_gate
+    def raw_stage(self, rec: RunRecord, D: dt.date) -> None:
+        """Gate 1 before Spark reads anything of D."""
+        from expectations.gates import raw_gate
+
+        self.progress(f"{D}: raw gate")
+        self._gate(rec, "raw", lambda: raw_gate(self.layout, D, rec.run_id))
+
+    def curated_stage(self, rec: RunRecord, D: dt.date) -> None:
+        """Spark: clean (then the raw gate's quarantine share), facts, then gate 2."""
+        from expectations.gates import curated_gate, quarantine_gate
         from spark_jobs.facts import recomputed_dates
         from spark_jobs.nightly import build_date, clean_date
 
-        key = rec.run_id
-        self.progress(f"{D}: raw gate")
-        self._gate(rec, "raw", lambda: raw_gate(self.layout, D, key))
         self.progress(f"{D}: Spark clean")
         self._timed(rec, "spark_clean", lambda: clean_date(self.spark, self.layout, D))
-        self._gate(rec, "raw", lambda: quarantine_gate(self.layout, D, key))
+        self._gate(rec, "raw", lambda: quarantine_gate(self.layout, D, rec.run_id))
         self.progress(f"{D}: Spark facts")
         self._timed(rec, "spark_facts", lambda: build_date(self.spark, self.layout, D))
         self.progress(f"{D}: curated gate")
-        self._gate(rec, "curated", lambda: curated_gate(self.layout, D, recomputed_dates(D), key))
+        self._gate(rec, "curated", lambda: curated_gate(self.layout, D, recomputed_dates(D), rec.run_id))
 
-    def _warehouse_stage(self, rec: RunRecord, D: dt.date) -> None:
-        from expectations.gates import marts_gate
-        from orchestration.warehouse import finalize_staging, run_dbt, staging_db
+    def dbt_stage(self, rec: RunRecord, D: dt.date) -> None:
+        """dbt build (models, seeds, dbt tests) into the staging warehouse."""
+        from orchestration.warehouse import run_dbt
 
         self.progress(f"{D}: dbt build")
         outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, D))
         if not outcome.success:
             raise StageFailed("marts", f"marts gate failed: {outcome.message}")
+
+    def audit_and_publish(self, rec: RunRecord, records: list[RunRecord], D: dt.date) -> None:
+        """Gate 3 on the staging warehouse, then the one atomic publication."""
+        from expectations.gates import marts_gate
+        from orchestration.warehouse import finalize_staging, publish, staging_db
+
         self.progress(f"{D}: marts gate")
         self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id))
         self._timed(rec, "finalize", lambda: finalize_staging(self.layout))
+        self.progress(f"{D}: publish")
+        self._timed(rec, "publish", lambda: publish(self.layout))
+        state.set_last_success(self.layout.root, D)
+        finished = _now()
+        for r in records:
+            r.status, r.finished_at = "success", finished
+            r.write(self.layout.root)
+
+    def begin(self, D: dt.date) -> RunRecord:
+        started = _now()
+        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started)
+        rec.write(self.layout.root)
+        return rec
 
     # -- runs -----------------------------------------------------------------------
     def run_range(self, first: dt.date, last: dt.date) -> list[RunRecord]:
@@ -115,36 +139,29 @@ class Pipeline:
             current = None
             try:
                 for D in _days(first, last):
-                    started = _now()
-                    current = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started)
-                    current.write(root)
+                    current = self.begin(D)
                     records.append(current)
-                    self._spark_stage(current, D)
-                self._warehouse_stage(current, last)
-                from orchestration.warehouse import publish
-                self.progress(f"{last}: publish")
-                self._timed(current, "publish", lambda: publish(self.layout))
+                    self.raw_stage(current, D)
+                    self.curated_stage(current, D)
+                self.dbt_stage(current, last)
+                self.audit_and_publish(current, records, last)
             except StageFailed as exc:
-                self._fail(records, current, exc.gate, exc.message, exc.docs)
+                self.fail(records, current, exc)
                 raise
             except Exception as exc:
-                line = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                self._fail(records, current, None, line, None)
+                failure = StageFailed(None, f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}")
+                self.fail(records, current, failure)
                 (root / "dq" / "last_error.txt").write_text(traceback.format_exc())
-                raise StageFailed(None, line) from exc
-            state.set_last_success(root, last)
-            finished = _now()
-            for rec in records:
-                rec.status, rec.finished_at = "success", finished
-                rec.write(root)
+                raise failure from exc
             return records
 
-    def _fail(self, records, current, gate, message, docs) -> None:
+    def fail(self, records: list[RunRecord], current: RunRecord, exc: StageFailed) -> None:
+        """Record the failure (the published warehouse is untouched)."""
         finished = _now()
         for rec in records:
             rec.status, rec.finished_at = "failed", finished
             if rec is current:
-                rec.failed_gate, rec.message, rec.data_docs = gate, message, docs or rec.data_docs
+                rec.failed_gate, rec.message, rec.data_docs = exc.gate, exc.message, exc.docs or rec.data_docs
             else:
                 rec.message = f"not published: the run for {current.ingest_date} failed"
             rec.write(self.layout.root)
