@@ -186,7 +186,8 @@ KEYS = {
 }
 
 
-def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str) -> GateResult:
+def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
+                 ingests: list[dt.date] | None = None) -> GateResult:
     """After Spark, before dbt: unique keys, reconciliation, totals tie out, no negatives."""
     con = duckdb.connect()
     checks = []
@@ -206,14 +207,19 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str) 
                             group by all having count(*) > 1""").df()
         checks.append(Check(f"{name}_keys", dupes, [gxe.ExpectTableRowCountToEqual(value=0)]))
 
-    recon_dir = layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}"
-    raw_counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, D))) for t in EVENT_TABLES}
-    recon = con.sql(f"select * from read_parquet('{_glob(recon_dir)}')").df()
-    recon["raw_rows"] = recon.table_name.map(raw_counts)
+    ingests = ingests or [D]
+    frames = []
+    for day in ingests:
+        recon_dir = layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={day}"
+        raw_counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, day))) for t in EVENT_TABLES}
+        recon = con.sql(f"select *, DATE '{day}' as ingest_date from read_parquet('{_glob(recon_dir)}')").df()
+        recon["raw_rows"] = recon.table_name.map(raw_counts)
+        frames.append(recon)
+    recon = pd.concat(frames, ignore_index=True)
     recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (recon.rows_in == recon.raw_rows)
     checks.append(Check("reconciliation", recon, [
         gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True]),
-        gxe.ExpectTableRowCountToEqual(value=len(EVENT_TABLES)),
+        gxe.ExpectTableRowCountToEqual(value=len(EVENT_TABLES) * len(ingests)),
     ]))
 
     facts = read("fct_product_daily")

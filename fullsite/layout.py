@@ -11,7 +11,7 @@ class Layout:
     root: Path
 
     def __post_init__(self):
-        object.__setattr__(self, "root", Path(self.root))
+        object.__setattr__(self, "root", Path(self.root).resolve())  # absolute: GX, DuckDB views and Spark need it
 
     # --- landing zone (data-contract.md) ---
     def raw(self, table: str, day: dt.date | None = None) -> Path:

@@ -20,9 +20,13 @@ from spark_jobs.io import contract_schema, read_parquet, recover
 MONEY = "decimal(18,2)"
 
 
-def recomputed_dates(D: dt.date) -> list[dt.date]:
+def recomputed_dates(D: dt.date, first: dt.date | None = None) -> list[dt.date]:
+    """The business dates a run for ``D`` rebuilds: ``D - late_days … D``. For a range of
+    runs ``first … D`` in one pass: ``first - late_days … D`` (each date's last rebuild
+    reads the same ingests it would have read in the nightly run that settled it)."""
     late = int(rules.param("late_days"))
-    return [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
+    start = (first or D) - dt.timedelta(days=late)
+    return [start + dt.timedelta(days=k) for k in range((D - start).days + 1)]
 
 
 def accepted_events(spark: SparkSession, layout: Layout, table: str, days: list[dt.date], D: dt.date) -> DataFrame:
@@ -32,10 +36,9 @@ def accepted_events(spark: SparkSession, layout: Layout, table: str, days: list[
     return df.withColumn("business_date", business_date())
 
 
-def attribute_purchases(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
+def attribute_purchases(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> DataFrame:
     """Last valid click by the same user on the same product within the window before
-    each purchase (ties: the larger event_id). One row per accepted purchase."""
-    days = recomputed_dates(D)
+    each purchase (ties: the larger event_id). One row per accepted purchase of ``days``."""
     hours = int(rules.param("attribution_window_hours"))
     look_back = math.ceil(hours / 24) + 1
     click_days = [days[0] - dt.timedelta(days=k) for k in range(look_back, 0, -1)] + days
@@ -173,15 +176,14 @@ def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame
         F.count("*").cast("long").alias("orders"), F.sum("amount").cast(MONEY).alias("gmv"))
 
 
-def build_facts(spark: SparkSession, layout: Layout, D: dt.date) -> dict[str, DataFrame]:
-    """Every curated fact of the recomputed dates (DataFrames by table name), and the
-    cached inputs to release once they are written."""
-    days = recomputed_dates(D)
+def build_facts(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> tuple[dict[str, DataFrame], list]:
+    """Every curated fact of ``days`` as the run for ``D`` sees them (DataFrames by table
+    name), and the cached inputs to release once they are written."""
     # Each input feeds several facts: read it once per run (the caller unpersists them).
     impressions = accepted_events(spark, layout, "impressions", days, D).drop("user_id").persist()
     clicks = accepted_events(spark, layout, "clicks", days, D).drop("user_id").persist()
     saves = accepted_events(spark, layout, "saves", days, D)
-    purchases = attribute_purchases(spark, layout, D).persist()
+    purchases = attribute_purchases(spark, layout, days, D).persist()
     products = products_as_of(spark, layout, days, D)
     changes = campaign_changes_up_to(spark, layout, D)
     facts = {

@@ -65,10 +65,11 @@ def clean_date(spark, layout: Layout, D: dt.date) -> list[CleanResult]:
     return results
 
 
-def build_date(spark, layout: Layout, D: dt.date) -> None:
-    """Step 2: attribution, daily and segment facts, lifecycle of D-2 … D."""
-    days = recomputed_dates(D)
-    facts, cached = build_facts(spark, layout, D)
+def build_date(spark, layout: Layout, D: dt.date, first: dt.date | None = None) -> None:
+    """Step 2: attribution, daily and segment facts, lifecycle of D-2 … D — or, once the
+    ingests ``first … D`` are all cleaned, of ``first - 2 … D`` in one pass."""
+    days = recomputed_dates(D, first)
+    facts, cached = build_facts(spark, layout, days, D)
     try:
         for name, df in facts.items():
             write_partitions(df, layout.curated_table(name), "business_date", days)

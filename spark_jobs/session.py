@@ -8,13 +8,14 @@ from pyspark.sql import SparkSession
 
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
     """The run's session. ``master`` (or ``FULLSITE_SPARK_MASTER``) picks the cluster; when
-    the job was launched by ``spark-submit`` the master it was given wins."""
+    the job was launched by ``spark-submit`` (which sets PYSPARK_GATEWAY_PORT) the master
+    it was given wins; otherwise local[2]."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
     master = master or os.environ.get("FULLSITE_SPARK_MASTER")
     if master:
         builder = builder.master(master)
-    elif "SPARK_SUBMIT_OPTS" not in os.environ and not os.environ.get("PYSPARK_SUBMIT_ARGS"):
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: local mode
         builder = builder.master("local[2]")
     spark = (
         builder
