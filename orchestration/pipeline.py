@@ -125,7 +125,7 @@ class Pipeline:
         from orchestration.warehouse import finalize_staging, publish, staging_db
 
         self.progress(f"{D}: marts gate")
-        self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id))
+        self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D))
         self._timed(rec, "finalize", lambda: finalize_staging(self.layout))
         self.progress(f"{D}: publish")
         self._timed(rec, "publish", lambda: publish(self.layout))

@@ -58,7 +58,7 @@ def test_compensation_above_spend_fails_the_marts_gate(scratch_root):
     con.execute("""insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
                    values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')""")
     con.close()
-    result = marts_gate(Layout(scratch_root), db, "test-marts")
+    result = marts_gate(Layout(scratch_root), db, "test-marts", PUBLISHED)
     assert not result.passed
     assert {f.check for f in result.errors} >= {"compensation_within_spend"}
 
@@ -66,7 +66,7 @@ def test_compensation_above_spend_fails_the_marts_gate(scratch_root):
 def test_clean_published_state_passes_the_marts_gate(published_root, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copy(published_root / "warehouse.duckdb", db)
-    result = marts_gate(Layout(tmp_path), db, "test-clean")
+    result = marts_gate(Layout(published_root), db, "test-clean", PUBLISHED)
     assert result.passed, result.reason()
 
 
@@ -76,3 +76,45 @@ def test_warnings_are_recorded_but_do_not_block(published_root):
     warned = [r for r in rows if r["message"] and "conflicting_duplicates" in r["message"]]
     assert warned, "the generator's conflicting redeliveries must show as warnings"
     assert all(r["data_docs"] for r in warned)
+
+
+def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root, spark, monkeypatch):
+    import spark_jobs.nightly as nightly
+
+    original = nightly.build_date
+
+    def build_then_duplicate(spark_, layout, D, first=None):
+        original(spark_, layout, D, first)
+        part = layout.curated_table("fct_product_daily") / f"business_date={D}"
+        shutil.copy(sorted(part.glob("*.parquet"))[0], part / "part-duplicate.parquet")
+
+    monkeypatch.setattr(nightly, "build_date", build_then_duplicate)
+    before = (scratch_root / "warehouse.duckdb").read_bytes()
+    with pytest.raises(StageFailed) as failure:
+        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    assert failure.value.gate == "curated" and "fct_product_daily_keys" in failure.value.message
+    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+    assert runlog.read_all(scratch_root)[-1]["failed_gate"] == "curated"
+
+
+def test_compensation_above_spend_stops_the_run_at_the_marts_gate(scratch_root, spark, monkeypatch):
+    import orchestration.warehouse as warehouse
+
+    original = warehouse.run_dbt
+
+    def dbt_then_corrupt(layout, D):
+        outcome = original(layout, D)
+        con = duckdb.connect(str(warehouse.staging_db(layout)))
+        con.execute("""insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
+                       values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')""")
+        con.close()
+        return outcome
+
+    monkeypatch.setattr(warehouse, "run_dbt", dbt_then_corrupt)
+    before = (scratch_root / "warehouse.duckdb").read_bytes()
+    with pytest.raises(StageFailed) as failure:
+        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    assert failure.value.gate == "marts" and "compensation_within_spend" in failure.value.message
+    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+    last = runlog.read_all(scratch_root)[-1]
+    assert last["failed_gate"] == "marts" and last["data_docs"].endswith("index.html")
