@@ -34,6 +34,11 @@ def _glob(folder: Path) -> str:
 
 # ----------------------------------------------------------------------------- raw
 
+def _logical(type_str: str) -> str:
+    """Arrow spellings of one Parquet logical type (UTF8 may come back as large_string)."""
+    return "string" if type_str in ("large_string", "string_view") else type_str
+
+
 def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
     rows = []
     for table, schema in SCHEMAS.items():
@@ -44,7 +49,7 @@ def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
                 rows.append((table, f.name, "(file)", "parquet", f"unreadable: {exc}".splitlines()[0][:80]))
                 continue
             for fld in schema:
-                got = str(actual.field(fld.name).type) if fld.name in actual.names else "missing"
+                got = _logical(str(actual.field(fld.name).type)) if fld.name in actual.names else "missing"
                 rows.append((table, f.name, fld.name, str(fld.type), got))
             for extra in set(actual.names) - set(schema.names):
                 rows.append((table, f.name, extra, "(not in contract)", str(actual.field(extra).type)))

@@ -33,7 +33,7 @@ def headline(root: Path) -> str:
         f"  warehouse (read-only SQL):  duckdb -readonly {wh.resolve()}",
         f"  statements:                 fullsite report rebates --data-root {root} --month {month:%Y-%m}" if month else "",
         f"                              fullsite report compensation --data-root {root} --from 2024-07-01 --to 2024-08-31",
-        f"  data docs:                  {(root / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html').resolve()}",
+        f"  data docs (gate findings):  {(root / 'data_docs').resolve()}/<run>/<gate>/index.html",
         f"  run status:                 fullsite status --data-root {root}",
         f"  Dagster UI:                 FULLSITE_DATA_ROOT={root} DAGSTER_HOME={(root / 'dagster').resolve()} .venv/bin/dagster dev -m orchestration.definitions",
     ]

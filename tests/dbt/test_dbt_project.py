@@ -36,8 +36,8 @@ def test_build_with_unit_tests_passes(built):
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     units = [r for r in results if r["unique_id"].startswith("unit_test.")]
-    assert len(units) >= 5 and all(r["status"] == "pass" for r in units)
-    assert all(r["status"] in ("pass", "success") for r in results)
+    assert len(units) >= 8 and all(r["status"] == "pass" for r in units)
+    assert all(r["status"] in ("pass", "success", "no-op") for r in results)  # exposures are no-ops
 
 
 def test_docs_generate(built, published_root):
