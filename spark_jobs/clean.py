@@ -14,6 +14,7 @@ from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from fullsite import rules
 from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, NULLABLE, SCHEMAS
@@ -25,6 +26,17 @@ ENUMS = {
     ("clicks", "scene"): ("search", "recommend", "activity"),
     ("saves", "save_type"): ("favorite", "cart"),
 }
+
+
+HASH = "_content_hash"
+
+
+def content_hash(cols: list[str]) -> F.Column:
+    """SHA-256 of a row's contract columns: "identical content" (every column equal, nulls
+    included) is equal hashes. Each value is cast to text (timestamps in the UTC session
+    zone); a null becomes a NUL character, which real ids, names and enums never carry."""
+    parts = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in cols]
+    return F.sha2(F.concat_ws("\u0001", *parts), 256)
 
 
 def business_date(col: str = "event_time"):
@@ -93,21 +105,25 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     raw = read_parquet(spark, [layout.raw(table, D)], contract_schema(table))
     raw = raw.withColumn("business_date", business_date())
 
+    raw = raw.withColumn(HASH, content_hash(cols))
+
     # Step 1: ids accepted by earlier runs (ingest_date < D), looked up by business date.
+    # The index holds each accepted row's id and content hash: two columns to read and
+    # shuffle instead of every contract column.
     index_base = layout.accepted(table)
     recover(index_base)
     dates = _index_dates(raw, D)
     index_paths = [leaf for day in day_dirs(index_base, "business_date", dates)
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={D.isoformat()}"]
-    index = read_parquet(spark, index_paths, contract_schema(table))
+    index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, T.StringType())])
     # An id is accepted once; dropDuplicates only guards the join against a corrupt index.
-    index = index.select(*[F.col(c).alias(f"_prev_{c}") for c in cols]).dropDuplicates([f"_prev_{idc}"])
-    df = raw.join(index, raw[idc] == index[f"_prev_{idc}"], "left")
-    identical = reduce(lambda a, b: a & b, [F.col(c).eqNullSafe(F.col(f"_prev_{c}")) for c in cols])
-    step1 = (F.when(F.col(f"_prev_{idc}").isNull(), F.lit(None))
-             .when(identical, F.lit("duplicate"))
+    index = (read_parquet(spark, index_paths, index_schema)
+             .select(F.col(idc).alias("_prev_id"), F.col(HASH).alias("_prev_hash")).dropDuplicates(["_prev_id"]))
+    df = raw.join(index, raw[idc] == index["_prev_id"], "left")
+    step1 = (F.when(F.col("_prev_id").isNull(), F.lit(None))
+             .when(F.col(HASH) == F.col("_prev_hash"), F.lit("duplicate"))
              .otherwise(F.lit("conflicting_duplicate")))
-    df = df.withColumn("_step1", step1).drop(*[f"_prev_{c}" for c in cols])
+    df = df.withColumn("_step1", step1).drop("_prev_id", "_prev_hash")
 
     # Step 2: validation against the snapshot of D and the change log up to D.
     df = df.join(known_products.select(F.col("product_id").alias("_known_product")),
@@ -121,7 +137,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     passed = F.col("_step1").isNull() & F.col("_step2").isNull()
     by_id = Window.partitionBy(idc, "_passed")
     df = df.withColumn("_passed", passed)
-    df = df.withColumn("_variants", F.size(F.collect_set(F.struct(*cols)).over(by_id)))
+    df = df.withColumn("_variants", F.size(F.collect_set(HASH).over(by_id)))
     df = df.withColumn("_copy_no", F.row_number().over(by_id.orderBy(F.lit(1))))
 
     status = (F.when(F.col("_step1") == "duplicate", "duplicate")
@@ -134,7 +150,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
               .when(F.col("_step1").isNotNull(), F.lit(None))
               .when(F.col("_step2").isNotNull(), F.col("_step2"))
               .when(F.col("_variants") > 1, "conflicting_duplicate"))
-    return df.select(*cols, "business_date", status.alias("_status"), reason.alias("_reason"))
+    return df.select(*cols, "business_date", HASH, status.alias("_status"), reason.alias("_reason"))
 
 
 def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
@@ -146,7 +162,7 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
                   for r in df.groupBy("_status", "_reason").agg(F.count("*").alias("n")).collect()}
         late = int(rules.param("late_days"))
         days = [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
-        accepted = df.where(F.col("_status") == "accepted").select(*cols, "business_date")
+        accepted = df.where(F.col("_status") == "accepted").select(*cols, HASH, "business_date")
         write_partitions(accepted, layout.accepted(table), "business_date", days, leaf=f"ingest_date={D.isoformat()}")
         quarantined = (df.where(F.col("_status") == "quarantined")
                        .select(*cols, F.col("_reason").alias("reason"), F.lit(D).alias("ingest_date")))
