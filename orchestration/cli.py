@@ -236,7 +236,9 @@ def demo_cmd(
         counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
         typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {root.resolve() / 'raw'}")
         run_pipeline(data_root, DEMO_START, last, None)
-    dagster_home = root / "dagster"  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
+    from fullsite.layout import Layout
+
+    dagster_home = Layout(root).dagster_home  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()
     typer.echo(headline(root))
