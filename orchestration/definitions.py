@@ -141,7 +141,9 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=Path(os.enviro
 
 def _manifest() -> Path:
     path = dbt_project.manifest_path
-    if not path.exists():  # a fresh checkout: parse once so the definitions can load
+    sources = [f for d in ("models", "macros", "tests", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file()]
+    newest = max([f.stat().st_mtime for f in sources] + [(DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime])
+    if not path.exists() or path.stat().st_mtime < newest:  # fresh checkout or edited project: parse
         subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
                         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(dbt_project.target_path), "--quiet"],
                        check=True, env={**os.environ, "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo")})

@@ -75,8 +75,11 @@ MONEY_METRICS = {"gmv", "spend", "paid_attributed_gmv", "attributed_gmv"}
 
 
 def _sum_metrics(parts: list[DataFrame], keys: list[str], metrics: list[str]) -> DataFrame:
-    u = parts[0]
-    for p in parts[1:]:
+    """Union the partial facts (cast to one schema) and sum them per key."""
+    typed = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in metrics])
+             for p in parts]
+    u = typed[0]
+    for p in typed[1:]:
         u = u.unionByName(p)
     aggs = [(F.sum(m).cast(MONEY) if m in MONEY_METRICS else F.sum(m).cast("long")).alias(m) for m in metrics]
     return u.groupBy(*keys).agg(*aggs)
@@ -103,8 +106,6 @@ def product_daily(impressions: DataFrame, clicks: DataFrame, saves: DataFrame, p
             "paid_attributed_orders": F.col("is_paid_attributed").cast("int"),
             "paid_attributed_gmv": F.when(F.col("is_paid_attributed"), F.col("amount")).otherwise(money0)})),
     ]
-    parts = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in PRODUCT_METRICS])
-             for p in parts]
     facts = _sum_metrics(parts, keys, PRODUCT_METRICS)
     attrs = products.select("product_id", "business_date", "merchant_id", "category")
     return facts.join(attrs, keys, "left").select(*keys, "merchant_id", "category", *PRODUCT_METRICS)
@@ -127,8 +128,6 @@ def product_traffic_daily(impressions: DataFrame, clicks: DataFrame, purchases: 
                          F.col("is_paid_attributed").alias("is_paid"),
                          *_zero(TRAFFIC_METRICS, {"attributed_orders": F.lit(1), "attributed_gmv": F.col("amount")})),
     ]
-    parts = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in TRAFFIC_METRICS])
-             for p in parts]
     return _sum_metrics(parts, keys, TRAFFIC_METRICS)
 
 

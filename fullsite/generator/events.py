@@ -96,8 +96,6 @@ def generate_day(rng, world: World, k: int, day_no: int, day_start: int, plan: D
         # Price each campaign's click so that its expected spend is ~90 % of its budget on the
         # hours it ran; then the ad server stops buying once the budget is used up.
         exp_clicks = np.bincount(clk_camp[paid], minlength=len(plan.running)).astype(float)
-        frac = (ends - starts) / US_PER_DAY
-        budgets = np.array([c.budget_cents for c, _, _ in plan.running], dtype=float)
         cpc = np.clip(0.9 * budgets * frac / np.maximum(exp_clicks, 1), 5, 200_000)
         noise = rng.lognormal(0, 0.25, n_clk)
         clk_cost[paid] = np.maximum(1, np.round(cpc[clk_camp[paid]] * noise[paid])).astype(np.int64)

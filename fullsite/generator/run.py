@@ -17,7 +17,7 @@ from fullsite.generator.campaigns import CampaignBook
 from fullsite.generator.events import expected_daily_gmv_cents, generate_day
 from fullsite.generator.landing import LandingZone
 from fullsite.generator.scales import SCALES, DirtRates
-from fullsite.generator.timeutil import date_of, day_number, local_midnight_us
+from fullsite.generator.timeutil import day_number, local_midnight_us
 from fullsite.generator.world import CATEGORY_NAMES, TIER_NAMES, World, build_world
 
 
@@ -112,5 +112,3 @@ def generate(data_root: str | Path, start: dt.date, days: int, scale: str = "sma
             progress(k + 1, days)
     return counts
 
-
-__all__ = ["generate", "date_of"]

@@ -29,7 +29,7 @@ amounts as (
         -- round2(spend − gmv / (trigger × target)) in cents, exactly:
         -- (spend_c·P·t − gmv_c·10^6) / (P·t), half away from zero (the numerator is > 0
         -- exactly when triggered)
-        {{ cents('spend') }} * trigger_e4 * target_e2 - {{ cents('gmv') }} * 1000000 as numerator,
+        {{ cents('spend') }} * trigger_e4 * target_e2 - {{ cents('gmv') }} * 10000 * 100 as numerator,  -- 10^4: trigger_e4, 100: target_e2
         trigger_e4 * target_e2 as denominator
     from assessed
 )
