@@ -85,15 +85,16 @@ def _sum_metrics(parts: list[DataFrame], keys: list[str], metrics: list[str]) ->
     return u.groupBy(*keys).agg(*aggs)
 
 
-def product_daily(impressions: DataFrame, clicks: DataFrame, saves: DataFrame, purchases: DataFrame,
+def product_daily(impression_counts: DataFrame, clicks: DataFrame, saves: DataFrame, purchases: DataFrame,
                   products: DataFrame) -> DataFrame:
     keys = ["product_id", "business_date"]
     one = F.lit(1)
     valid = ~F.col("is_invalid")
     money0 = F.lit(0).cast(MONEY)
+    n = F.col("impressions")
     parts = [
-        impressions.select(*keys, *_zero(PRODUCT_METRICS, {
-            "impressions": one, "paid_impressions": F.col("is_paid").cast("int")})),
+        impression_counts.select(*keys, *_zero(PRODUCT_METRICS, {
+            "impressions": n, "paid_impressions": F.when(F.col("is_paid"), n).otherwise(0)})),
         clicks.select(*keys, *_zero(PRODUCT_METRICS, {
             "clicks": valid.cast("int"), "paid_clicks": (valid & F.col("is_paid")).cast("int"),
             "invalid_clicks": F.col("is_invalid").cast("int"),
@@ -114,13 +115,13 @@ def product_daily(impressions: DataFrame, clicks: DataFrame, saves: DataFrame, p
 TRAFFIC_METRICS = ["impressions", "clicks", "invalid_clicks", "spend", "attributed_orders", "attributed_gmv"]
 
 
-def product_traffic_daily(impressions: DataFrame, clicks: DataFrame, purchases: DataFrame) -> DataFrame:
+def product_traffic_daily(impression_counts: DataFrame, clicks: DataFrame, purchases: DataFrame) -> DataFrame:
     keys = ["product_id", "business_date", "scene", "is_paid"]
     valid = ~F.col("is_invalid")
     money0 = F.lit(0).cast(MONEY)
     parts = [
-        impressions.select("product_id", "business_date", "scene", "is_paid",
-                           *_zero(TRAFFIC_METRICS, {"impressions": F.lit(1)})),
+        impression_counts.select("product_id", "business_date", "scene", "is_paid",
+                                 *_zero(TRAFFIC_METRICS, {"impressions": F.col("impressions")})),
         clicks.select("product_id", "business_date", "scene", "is_paid", *_zero(TRAFFIC_METRICS, {
             "clicks": valid.cast("int"), "invalid_clicks": F.col("is_invalid").cast("int"),
             "spend": F.when(valid & F.col("is_paid"), F.col("cost")).otherwise(money0)})),
@@ -131,46 +132,58 @@ def product_traffic_daily(impressions: DataFrame, clicks: DataFrame, purchases: 
     return _sum_metrics(parts, keys, TRAFFIC_METRICS)
 
 
-def _with_segment(events: DataFrame, changes: DataFrame, key: str) -> DataFrame:
-    """Tag each event with ``segment_start``: the latest change time (of the campaign, or of
-    any campaign of the product) at or before the event. Version boundaries are change
-    times, so every campaign version is a union of whole segments, to the microsecond."""
-    ev = events.withColumn("_t", F.col("event_time")).withColumn("_kind", F.lit(1))
-    ch = changes.select(F.col(key), F.col("change_time").alias("_t")).distinct().withColumn("_kind", F.lit(0))
-    for c in ev.columns:
-        if c not in ch.columns:
-            ch = ch.withColumn(c, F.lit(None).cast(ev.schema[c].dataType))
-    u = ev.unionByName(ch.select(*ev.columns))
-    w = Window.partitionBy(key).orderBy("_t", "_kind").rowsBetween(Window.unboundedPreceding, 0)
-    u = u.withColumn("segment_start", F.last(F.when(F.col("_kind") == 0, F.col("_t")), ignorenulls=True).over(w))
-    return u.where(F.col("_kind") == 1).drop("_t", "_kind")
+def segments(changes: DataFrame, key: str) -> DataFrame:
+    """Half-open intervals ``[segment_start, segment_end)`` between consecutive change times
+    of ``key`` (a campaign, or a product over all its campaigns); the last one is open.
+    Version boundaries are change times, so every campaign version is a union of whole
+    segments, to the microsecond. A small table: one row per change."""
+    starts = changes.select(F.col(key).alias("_seg_key"), F.col("change_time").alias("segment_start")).distinct()
+    return starts.withColumn("_seg_end", F.lead("segment_start").over(
+        Window.partitionBy("_seg_key").orderBy("segment_start")))
 
 
-def campaign_segment_daily(impressions: DataFrame, clicks: DataFrame, changes: DataFrame) -> DataFrame:
+def _with_segment(events: DataFrame, segs: DataFrame, key: str) -> DataFrame:
+    """Tag each event with ``segment_start``: the latest change time at or before it (null
+    before the first change). A broadcast range join: no shuffle or sort of the events."""
+    joined = events.join(
+        F.broadcast(segs),
+        (F.col(key) == F.col("_seg_key")) & (F.col("event_time") >= F.col("segment_start"))
+        & (F.col("_seg_end").isNull() | (F.col("event_time") < F.col("_seg_end"))),
+        "left")
+    return joined.drop("_seg_key", "_seg_end")
+
+
+def impression_counts(impressions: DataFrame, campaign_segments: DataFrame) -> DataFrame:
+    """Impressions counted per product, date, scene, paid flag, campaign and segment: the
+    one pass over the (largest) event table that every impression fact is summed from."""
+    return (_with_segment(impressions, campaign_segments, "campaign_id")
+            .groupBy("product_id", "business_date", "scene", "is_paid", "campaign_id", "segment_start")
+            .agg(F.count("*").cast("long").alias("impressions")))
+
+
+def campaign_segment_daily(impression_counts: DataFrame, clicks: DataFrame, campaign_segments: DataFrame) -> DataFrame:
     metrics = ["paid_impressions", "paid_clicks", "invalid_clicks", "spend"]
     valid = ~F.col("is_invalid")
-    imps = impressions.where(F.col("campaign_id").isNotNull()).select(
-        "campaign_id", "business_date", "event_time",
-        *[F.lit(v).alias(m) for m, v in zip(metrics, (1, 0, 0, 0))])
-    clks = clicks.where(F.col("campaign_id").isNotNull()).select(
-        "campaign_id", "business_date", "event_time", F.lit(0).alias("paid_impressions"),
-        valid.cast("int").alias("paid_clicks"), F.col("is_invalid").cast("int").alias("invalid_clicks"),
-        F.when(valid, F.col("cost")).otherwise(F.lit(0).cast(MONEY)).alias("spend"))
-    events = imps.select(*clks.columns).withColumn("spend", F.col("spend").cast(MONEY)).unionByName(
-        clks.withColumn("spend", F.col("spend").cast(MONEY)))
+    money0 = F.lit(0).cast(MONEY)
+    imps = impression_counts.where(F.col("campaign_id").isNotNull()).select(
+        "campaign_id", "business_date", "segment_start", F.col("impressions").alias("paid_impressions"),
+        F.lit(0).cast("long").alias("paid_clicks"), F.lit(0).cast("long").alias("invalid_clicks"),
+        money0.alias("spend"))
     # Kept even without a segment (events before the create): the campaign's spend of a day
     # counts every valid paid click, whatever version it falls in.
-    tagged = _with_segment(events, changes, "campaign_id")
-    return tagged.groupBy("campaign_id", "business_date", "segment_start").agg(
+    clks = _with_segment(clicks.where(F.col("campaign_id").isNotNull()), campaign_segments, "campaign_id").select(
+        "campaign_id", "business_date", "segment_start", F.lit(0).cast("long").alias("paid_impressions"),
+        valid.cast("long").alias("paid_clicks"), F.col("is_invalid").cast("long").alias("invalid_clicks"),
+        F.when(valid, F.col("cost")).otherwise(money0).cast(MONEY).alias("spend"))
+    return imps.unionByName(clks).groupBy("campaign_id", "business_date", "segment_start").agg(
         *[(F.sum(m).cast(MONEY) if m == "spend" else F.sum(m).cast("long")).alias(m) for m in metrics])
 
 
-def product_segment_daily(purchases: DataFrame, changes: DataFrame) -> DataFrame:
+def product_segment_daily(purchases: DataFrame, product_segments: DataFrame) -> DataFrame:
     events = purchases.select("product_id", "business_date", "event_time", "amount",
                               F.when(F.col("is_paid_attributed"), F.col("attributed_campaign_id")).alias("paid_campaign_id"))
     # Purchases before any change of the product's campaigns belong to no version.
-    tagged = _with_segment(events, changes.select("product_id", "change_time"), "product_id") \
-        .where(F.col("segment_start").isNotNull())
+    tagged = _with_segment(events, product_segments, "product_id").where(F.col("segment_start").isNotNull())
     return tagged.groupBy("product_id", "business_date", "segment_start", "paid_campaign_id").agg(
         F.count("*").cast("long").alias("orders"), F.sum("amount").cast(MONEY).alias("gmv"))
 
@@ -179,17 +192,20 @@ def build_facts(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.
     """Every curated fact of ``days`` as the run for ``D`` sees them (DataFrames by table
     name), and the cached inputs to release once they are written."""
     # Each input feeds several facts: read it once per run (the caller unpersists them).
-    impressions = accepted_events(spark, layout, "impressions", days, D).drop("user_id").persist()
+    # Impressions (most of the rows) are counted once into a small table first.
+    changes = campaign_changes_up_to(spark, layout, D)
+    campaign_segments = segments(changes, "campaign_id")
+    impressions = accepted_events(spark, layout, "impressions", days, D)
+    imp_counts = impression_counts(impressions, campaign_segments).persist()
     clicks = accepted_events(spark, layout, "clicks", days, D).drop("user_id").persist()
     saves = accepted_events(spark, layout, "saves", days, D)
     purchases = attribute_purchases(spark, layout, days, D).persist()
     products = products_as_of(spark, layout, days, D)
-    changes = campaign_changes_up_to(spark, layout, D)
     facts = {
         "attributed_purchases": purchases,
-        "fct_product_daily": product_daily(impressions, clicks, saves, purchases, products),
-        "fct_product_traffic_daily": product_traffic_daily(impressions, clicks, purchases),
-        "fct_campaign_segment_daily": campaign_segment_daily(impressions, clicks, changes),
-        "fct_product_segment_daily": product_segment_daily(purchases, changes),
+        "fct_product_daily": product_daily(imp_counts, clicks, saves, purchases, products),
+        "fct_product_traffic_daily": product_traffic_daily(imp_counts, clicks, purchases),
+        "fct_campaign_segment_daily": campaign_segment_daily(imp_counts, clicks, campaign_segments),
+        "fct_product_segment_daily": product_segment_daily(purchases, segments(changes, "product_id")),
     }
-    return facts, [impressions, clicks, purchases]
+    return facts, [imp_counts, clicks, purchases]

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
@@ -95,9 +96,21 @@ def write_partitions(df: DataFrame, base: Path, column: str, days: list[dt.date]
     base.mkdir(parents=True, exist_ok=True)
     recover(base)
     tmp = base / f".tmp-{uuid.uuid4().hex}"
-    df.write.mode("overwrite").partitionBy(column).parquet(str(tmp))
+    try:
+        df.write.mode("overwrite").partitionBy(column).parquet(str(tmp))
+        swap_partitions(tmp, base, column, days, leaf)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def swap_partitions(written: Path, base: Path, column: str, days: list[dt.date], leaf: str | None = None) -> None:
+    """Swap the folders ``written/column=<day>`` into ``base`` (see ``write_partitions``)."""
     for d in days:
         part = f"{column}={d.isoformat()}"
         live = base / part / leaf if leaf else base / part
-        swap_in(tmp / part, live)
-    shutil.rmtree(tmp, ignore_errors=True)
+        swap_in(written / part, live)
+
+
+def parquet_rows(folder: Path) -> int:
+    """Rows in the Parquet files under ``folder``, from their footers (no data read)."""
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in folder.rglob("*.parquet"))

@@ -17,7 +17,7 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         builder = builder.master(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: local mode
         builder = builder.master("local[2]")
-    spark = (
+    builder = (
         builder
         .config("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
         .config("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
@@ -29,7 +29,9 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
         .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
-        .getOrCreate()
     )
+    if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
+        builder = builder.config("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR"))
     return spark

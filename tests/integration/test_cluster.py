@@ -3,66 +3,28 @@ gives the same curated output as local mode."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
-import pyspark
 import pytest
 
 from fullsite.layout import Layout
 from spark_jobs.nightly import run_range
+from spark_jobs.standalone import SPARK_HOME, ClusterDidNotStart, standalone_cluster
 from tests.conftest import FIRST, copy_root
 
 REPO = Path(__file__).resolve().parents[2]
-SPARK_HOME = Path(pyspark.__file__).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def standalone_cluster(tmp_path_factory):
-    work = tmp_path_factory.mktemp("cluster")
-    port, master_ui, worker_ui = _free_port(), _free_port(), _free_port()
-    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_LOG_DIR": str(work), "SPARK_WORKER_DIR": str(work / "worker"), "PYSPARK_PYTHON": sys.executable}
-    spark_class = str(SPARK_HOME / "bin" / "spark-class")
-    log = open(work / "cluster.log", "w")
-    master = subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                               "--port", str(port), "--webui-port", str(master_ui)], env=env, stdout=log, stderr=log)
-    worker = subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}",
-                               "--host", "127.0.0.1", "--cores", "2", "--memory", "2g", "--webui-port", str(worker_ui)],
-                              env=env, stdout=log, stderr=log)
+def standalone(tmp_path_factory):
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{master_ui}/json", timeout=2))
-                if any(w.get("state") == "ALIVE" for w in state.get("workers", [])):
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
-        else:
-            pytest.fail(f"standalone cluster did not start: {(work / 'cluster.log').read_text()[-2000:]}")
-        yield f"spark://127.0.0.1:{port}", env
-    finally:
-        for proc in (worker, master):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+        with standalone_cluster(tmp_path_factory.mktemp("cluster"), workers=1, cores=2, memory="2g") as cluster:
+            yield cluster
+    except ClusterDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 def _curated(root: Path) -> dict:
@@ -75,8 +37,8 @@ def _curated(root: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_spark_submit_to_a_standalone_cluster_matches_local_mode(standalone_cluster, tiny_raw, spark, tmp_path):
-    url, env = standalone_cluster
+def test_spark_submit_to_a_standalone_cluster_matches_local_mode(standalone, tiny_raw, spark, tmp_path):
+    url, env = standalone
     local = copy_root(tiny_raw, tmp_path / "local")
     remote = copy_root(tiny_raw, tmp_path / "remote")
     run_range(local, FIRST, FIRST, spark=spark)

@@ -1,0 +1,99 @@
+"""One measured pipeline run in a fresh process, as a nightly ``fullsite run`` would be.
+
+    python -m benchmarks.probe --data-root DIR --from D [--to D] [--master URL]
+
+Prints one JSON line: wall time, the run log's stage timings, and the peak resident
+memory of the whole process tree (this Python process, the Spark JVM, dbt's subprocess)
+while each stage ran. A JVM keeps its heap once grown, so a stage's peak includes what
+an earlier stage left resident: read the Spark stage's peak as the run's Spark footprint.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import threading
+import time
+
+import psutil
+
+# The pipeline reports "<date>: <stage>" before each stage; benchmark stages group them.
+STAGE_OF_PROGRESS = {
+    "raw gate": "raw_gate", "Spark clean": "spark", "Spark facts": "spark", "curated gate": "curated_gate",
+    "dbt build": "dbt", "marts gate": "marts_gate", "publish": "publish",
+}
+# Run-log timings (seconds) summed into the same stages. The quarantine-share check runs
+# inside the raw gate's timer, finalize (dropping staging schemas) inside publish.
+STAGE_OF_TIMING = {
+    "raw_gate": "raw_gate", "spark_clean": "spark", "spark_facts": "spark", "curated_gate": "curated_gate",
+    "dbt": "dbt", "marts_gate": "marts_gate", "finalize": "publish", "publish": "publish",
+}
+STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
+class MemorySampler(threading.Thread):
+    """Samples the process tree's RSS every ``interval`` seconds, per current stage."""
+
+    def __init__(self, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.interval, self.stage, self.peaks = interval, "startup", {}
+        self._halt = threading.Event()
+        self._me = psutil.Process(os.getpid())
+
+    def progress(self, message: str) -> None:
+        self.stage = STAGE_OF_PROGRESS.get(message.split(": ", 1)[-1], self.stage)
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            rss = tree_rss(self._me)
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> dict:
+        self._halt.set()
+        self.join()
+        return self.peaks
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-root", required=True)
+    ap.add_argument("--from", dest="first", required=True, type=dt.date.fromisoformat)
+    ap.add_argument("--to", dest="last", type=dt.date.fromisoformat)
+    ap.add_argument("--master")
+    args = ap.parse_args()
+
+    t0 = time.monotonic()
+    sampler = MemorySampler()
+    sampler.start()
+    from orchestration.pipeline import Pipeline
+
+    pipe = Pipeline(args.data_root, master=args.master, progress=sampler.progress)
+    try:
+        records = pipe.run_range(args.first, args.last or args.first)
+    finally:
+        pipe.close()
+    wall = time.monotonic() - t0
+    peaks = sampler.stop()
+    seconds = dict.fromkeys(STAGES, 0.0)
+    for rec in records:
+        for name, value in rec.timings.items():
+            seconds[STAGE_OF_TIMING[name]] += value
+    print(json.dumps({"wall": wall, "seconds": seconds,
+                      "peak_rss": {s: peaks.get(s, 0) for s in STAGES},
+                      "peak_rss_total": max(peaks.values())}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A Spark standalone cluster on 127.0.0.1 from the pip package, for tests and benchmarks.
+
+pyspark ships no ``start-master.sh``, but ``bin/spark-class`` runs the master and worker
+daemons. The cluster is a context manager: it yields the master URL and the environment
+``spark-submit`` needs, and stops every daemon on the way out, also on errors.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pyspark
+
+SPARK_HOME = Path(pyspark.__file__).parent
+
+
+class ClusterDidNotStart(RuntimeError):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive_workers(ui_port: int) -> int:
+    try:
+        state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json", timeout=2))
+    except OSError:
+        return 0
+    return sum(1 for w in state.get("workers", []) if w.get("state") == "ALIVE")
+
+
+@contextlib.contextmanager
+def standalone_cluster(work: Path, workers: int = 1, cores: int = 2, memory: str = "2g",
+                       timeout: float = 90):
+    """Master plus ``workers`` workers (each with ``cores`` cores and ``memory``)."""
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    port, master_ui = _free_port(), _free_port()
+    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_LOG_DIR": str(work), "PYSPARK_PYTHON": sys.executable}
+    spark_class = str(SPARK_HOME / "bin" / "spark-class")
+    log = open(work / "cluster.log", "w")
+    procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                               "--port", str(port), "--webui-port", str(master_ui)],
+                              env=env, stdout=log, stderr=log)]
+    url = f"spark://127.0.0.1:{port}"
+    try:
+        for k in range(workers):
+            procs.append(subprocess.Popen(
+                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
+                 "--cores", str(cores), "--memory", memory, "--webui-port", str(_free_port()),
+                 "--work-dir", str(work / f"worker-{k}")],
+                env=env, stdout=log, stderr=log))
+        deadline = time.time() + timeout
+        while _alive_workers(master_ui) < workers:
+            if time.time() > deadline or any(p.poll() is not None for p in procs):
+                log.flush()
+                tail = (work / "cluster.log").read_text()[-2000:]
+                raise ClusterDidNotStart(f"standalone cluster did not start: {tail}")
+            time.sleep(1)
+        yield url, env
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
