@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test bench java
+.PHONY: setup demo test bench bench-cluster java
 
 setup: java $(STAMP)
 
@@ -33,5 +33,11 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# Benchmarks write BENCHMARKS.md; generated data and working roots go to $(BENCH_WORK)
+# (reused between runs). BENCH_ARGS passes options, e.g. BENCH_ARGS="--only history --repeats 1".
+BENCH_WORK ?= data/bench
 bench: setup
-	@echo "make bench: not yet (see the benchmarks issue)"
+	$(BIN)/python -m benchmarks.run --work $(BENCH_WORK) $(BENCH_ARGS)
+
+bench-cluster: setup
+	$(BIN)/python -m benchmarks.cluster --work $(BENCH_WORK)

@@ -86,11 +86,12 @@ def main() -> None:
         pipe.close()
     wall = time.monotonic() - t0
     peaks = sampler.stop()
-    seconds = dict.fromkeys(STAGES, 0.0)
+    seconds, detail = dict.fromkeys(STAGES, 0.0), {}
     for rec in records:
         for name, value in rec.timings.items():
             seconds[STAGE_OF_TIMING[name]] += value
-    print(json.dumps({"wall": wall, "seconds": seconds,
+            detail[name] = detail.get(name, 0.0) + value
+    print(json.dumps({"wall": wall, "seconds": seconds, "detail": detail,
                       "peak_rss": {s: peaks.get(s, 0) for s in STAGES},
                       "peak_rss_total": max(peaks.values())}))
 

@@ -8,26 +8,20 @@
 {#- The run's ingest date D. -#}
 {% macro run_date() -%}cast('{{ var("run_date") }}' as date){%- endmacro %}
 
-{#- Business date of a UTC instant: its calendar date in Asia/Shanghai. -#}
-{% macro business_date(ts) -%}cast(({{ ts }}) at time zone 'Asia/Shanghai' as date){%- endmacro %}
-
-{#- 00:00 Asia/Shanghai of a business date, as an instant. -#}
-{% macro local_midnight(d) -%}(cast({{ d }} as timestamp) at time zone 'Asia/Shanghai'){%- endmacro %}
-
-{#- Cents of a DECIMAL(…,2) money value, exactly, as HUGEINT. -#}
-{% macro cents(x) -%}cast(({{ x }}) * 100 as hugeint){%- endmacro %}
+{#- Cents of a DECIMAL(…,2) money value, exactly, as an exact integer (HUGEINT). -#}
+{% macro cents(x) -%}cast(({{ x }}) * 100 as {{ type_exact_int() }}){%- endmacro %}
 
 {#- a / b as a report ratio (DOUBLE), null on a zero denominator. Never decides anything. -#}
 {% macro ratio(a, b) -%}case when ({{ b }}) <> 0 then cast({{ a }} as double) / cast({{ b }} as double) end{%- endmacro %}
 
-{#- A HUGEINT number of cents as DECIMAL(18,2), exactly (DECIMAL / INT would be DOUBLE). -#}
+{#- An exact number of cents as DECIMAL(18,2), exactly (DECIMAL / INT would be DOUBLE). -#}
 {% macro from_cents(c) -%}cast(cast({{ c }} as decimal(38,0)) * cast(0.01 as decimal(3,2)) as decimal(18,2)){%- endmacro %}
 
 {#- round2(factor × baseline_num / baseline_den) as DECIMAL(10,2), exactly (half away from
     zero; everything is non-negative here). -#}
 {% macro roi_tier(factor_param) -%}
-    {%- set f = "cast(" ~ param(factor_param) ~ " * 10000 as hugeint)" -%}
+    {%- set f = "cast(" ~ param(factor_param) ~ " * 10000 as " ~ type_exact_int() ~ ")" -%}
     case when baseline_den > 0 then
-        cast({{ from_cents("(2 * " ~ f ~ " * baseline_num * 100 + 10000 * baseline_den) // (2 * 10000 * baseline_den)") }} as decimal(10,2))
+        cast({{ from_cents(int_div("2 * " ~ f ~ " * baseline_num * 100 + 10000 * baseline_den", "2 * 10000 * baseline_den")) }} as decimal(10,2))
     end
 {%- endmacro %}

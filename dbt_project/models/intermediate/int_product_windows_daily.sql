@@ -59,7 +59,8 @@ windows as (
 
 select
     p.*,
-    w.* exclude (business_date, product_id),
+    w.impressions_14d, w.clicks_14d, w.saves_14d, w.orders_14d, w.search_clicks_14d, w.search_orders_14d,
+    w.spend_28d, w.gmv_28d,
     l.stage
 from products p
 join windows w using (business_date, product_id)

@@ -15,7 +15,7 @@ ends as (
 )
 
 select
-    starts.campaign_id || '-v' || cast(starts.version_no as varchar) as campaign_version_id,
+    starts.campaign_id || '-v' || cast(starts.version_no as string) as campaign_version_id,
     starts.campaign_id,
     cast(starts.version_no as integer) as version_no,
     starts.merchant_id,

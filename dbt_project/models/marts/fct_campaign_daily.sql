@@ -9,9 +9,9 @@ with versions as (
 ),
 
 calendar as (
-    select v.campaign_version_id, cast(d.business_date as date) as business_date
+    select v.campaign_version_id, d.business_date
     from versions v,
-         lateral (select unnest(generate_series(v.start_date, least(v.last_date, {{ run_date() }}), interval 1 day)) as business_date) d
+         {{ each_date('v.start_date', 'least(v.last_date, ' ~ run_date() ~ ')', 'd', 'business_date') }}
     where v.last_date >= v.start_date
 )
 

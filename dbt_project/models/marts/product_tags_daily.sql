@@ -35,7 +35,7 @@ positions as (
     -- index and a fraction fn / 10^4
     select distinct
         business_date, category, metric, peer_set, n,
-        cast(case when peer_set = 'platform' then {{ param('tag_platform_percentile') }} else {{ param('tag_search_percentile') }} end * 10000 as hugeint) * (n - 1) as pos_e4
+        cast(case when peer_set = 'platform' then {{ param('tag_platform_percentile') }} else {{ param('tag_search_percentile') }} end * 10000 as {{ type_exact_int() }}) * (n - 1) as pos_e4
     from ranked
 ),
 
@@ -48,10 +48,10 @@ thresholds as (
     from positions p
     join ranked lo
       on lo.business_date = p.business_date and lo.category = p.category and lo.metric = p.metric
-     and lo.rn = p.pos_e4 // 10000
+     and lo.rn = {{ int_div('p.pos_e4', 10000) }}
     left join ranked hi
       on hi.business_date = p.business_date and hi.category = p.category and hi.metric = p.metric
-     and hi.rn = p.pos_e4 // 10000 + 1
+     and hi.rn = {{ int_div('p.pos_e4', 10000) }} + 1
 ),
 
 passes as (
@@ -59,8 +59,8 @@ passes as (
     select
         r.business_date, r.product_id, r.metric, r.peer_set,
         t.n >= case when r.peer_set = 'platform' then {{ int_param('tag_min_peers') }} else {{ int_param('tag_min_search_peers') }} end
-        and cast(r.num as hugeint) * t.lo_den * t.hi_den * 10000
-            >= cast(r.den as hugeint) * ((10000 - t.fn) * t.lo_num * t.hi_den + t.fn * t.hi_num * t.lo_den) as passed
+        and cast(r.num as {{ type_exact_int() }}) * t.lo_den * t.hi_den * 10000
+            >= cast(r.den as {{ type_exact_int() }}) * ((10000 - t.fn) * t.lo_num * t.hi_den + t.fn * t.hi_num * t.lo_den) as passed
     from ranked r
     join thresholds t using (business_date, category, metric)
 ),
@@ -120,7 +120,7 @@ category_median as (
     from category_rank lo
     left join category_rank hi
       on hi.business_date = lo.business_date and hi.category = lo.category and hi.rn = lo.rn + 1
-    where lo.n >= {{ int_param('roi_min_category_products') }} and lo.rn = (lo.n - 1) // 2
+    where lo.n >= {{ int_param('roi_min_category_products') }} and lo.rn = {{ int_div('lo.n - 1', 2) }}
 ),
 
 baselines as (

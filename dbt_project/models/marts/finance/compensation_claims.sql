@@ -1,6 +1,7 @@
 -- depends_on: {{ ref('rule_parameters') }}
 -- Cost protection (rules.md §4): one row per window with status final or void.
-{{ config(contract={'enforced': true}) }}
+-- The contract's declared types are DuckDB's; Spark builds the same columns unenforced.
+{{ config(contract={'enforced': target.type != 'spark'}) }}
 
 with windows as (
     select r.*, v.is_tagged, v.roi_choice
@@ -15,12 +16,16 @@ assessed as (
         is_tagged
             and roi_choice in ('tier_1', 'tier_2', 'tier_3')
             and spend >= {{ param('min_protected_spend', 'decimal(18,2)') }} as is_eligible,
-        -- exact: DECIMAL products, no division
-        gmv < {{ param('protection_trigger') }} * target_roi * spend as is_triggered,
         -- trigger as an integer over 10^4, target ROI in hundredths
-        cast({{ param('protection_trigger') }} * 10000 as hugeint) as trigger_e4,
+        cast({{ param('protection_trigger') }} * 10000 as {{ type_exact_int() }}) as trigger_e4,
         {{ cents('target_roi') }} as target_e2
     from windows
+),
+
+triggered as (
+    -- gmv < trigger × target × spend, exactly: in integers, no division
+    select *, {{ cents('gmv') }} * 10000 * 100 < {{ cents('spend') }} * trigger_e4 * target_e2 as is_triggered
+    from assessed
 ),
 
 amounts as (
@@ -31,25 +36,25 @@ amounts as (
         -- exactly when triggered)
         {{ cents('spend') }} * trigger_e4 * target_e2 - {{ cents('gmv') }} * 10000 * 100 as numerator,  -- 10^4: trigger_e4, 100: target_e2
         trigger_e4 * target_e2 as denominator
-    from assessed
+    from triggered
 )
 
 select
-    campaign_version_id::varchar                       as campaign_version_id,
-    campaign_id::varchar                               as campaign_id,
-    merchant_id::varchar                               as merchant_id,
-    product_id::varchar                                as product_id,
+    campaign_version_id::string                       as campaign_version_id,
+    campaign_id::string                               as campaign_id,
+    merchant_id::string                               as merchant_id,
+    product_id::string                                as product_id,
     start_date::date                                   as start_date,
     close_date::date                                   as close_date,
     cast(date_trunc('month', case when status = 'void' then {{ business_date('valid_to') }} else close_date end) as date)
                                                        as settlement_month,
-    status::varchar                                    as status,
+    status::string                                    as status,
     spend::decimal(18,2)                               as spend,
     gmv::decimal(18,2)                                 as gmv,
     roi::double                                        as roi,
     target_roi::decimal(10,2)                          as target_roi,
     is_tagged::boolean                                 as is_tagged,
-    roi_choice::varchar                                as roi_choice,
+    roi_choice::string                                as roi_choice,
     (status = 'final' and is_eligible)::boolean        as eligible,
     (case
         when status = 'void' then 'void_settings_changed'
@@ -58,10 +63,10 @@ select
         when spend < {{ param('min_protected_spend', 'decimal(18,2)') }} then 'below_min_spend'
         when not is_triggered then 'target_met'
         else 'compensated'
-    end)::varchar                                      as reason,
+    end)::string                                      as reason,
     (case
         when status = 'final' and is_eligible and is_triggered
-            then {{ from_cents('(2 * numerator + denominator) // (2 * denominator)') }}
+            then {{ from_cents(int_div('2 * numerator + denominator', '2 * denominator')) }}
         else 0
     end)::decimal(18,2)                                as compensation_amount
 from amounts

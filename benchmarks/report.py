@@ -1,0 +1,112 @@
+"""BENCHMARKS.md from the figures of ``benchmarks.run`` (and of ``benchmarks.cluster``).
+
+The measured part is rewritten on every run; the analysis (``benchmarks/notes.md``, written
+by people) follows it unchanged.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTES = Path(__file__).with_name("notes.md")
+STAGE_NAMES = {"raw_gate": "raw gate", "spark": "Spark (clean + facts)", "curated_gate": "curated gate",
+               "dbt": "dbt build", "marts_gate": "marts gate", "publish": "publish"}
+CLUSTER_BEGIN, CLUSTER_END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
+
+
+def _s(x: float) -> str:
+    return f"{x:,.1f} s"
+
+
+def _mib(b: int) -> str:
+    return f"{b / 2**20:,.0f} MiB"
+
+
+def _met(value: float, target: float) -> str:
+    return "met" if value <= target else "**missed**"
+
+
+def _machine(m: dict) -> list[str]:
+    v = m["versions"]
+    return [f"* {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM; {m['os']}",
+            f"* Python {m['python']}, {m['java']}",
+            "* " + ", ".join(f"{k} {val}" for k, val in v.items()),
+            "* Spark in local mode, `local[2]`, 4 shuffle partitions, AQE on, driver memory 4 GiB"]
+
+
+def render(results: dict, cluster_section: str) -> str:
+    from benchmarks.run import TARGETS, STAGES
+
+    lines = ["# Benchmarks", "",
+             f"Measured {results['date']} with `make bench` (`benchmarks/run.py`). Every run is a fresh",
+             "process, as a nightly run is; figures are medians (the number of runs is given with",
+             "each). Peak memory is the resident set of the whole process tree (Python, the Spark",
+             "JVM, dbt), the maximum over the runs.", "", "## Machine", "", *_machine(results["machine"]), ""]
+    nightly = results.get("nightly", [])
+    if nightly:
+        lines += ["## One nightly run, stage by stage", "",
+                  "The first night of a fresh data root (one ingest; its late rows belong to the two dates",
+                  "before). Repeats re-run the same date.", "",
+                  "| stage | " + " | ".join(f"{n['scale']} time | {n['scale']} peak memory" for n in nightly) + " |",
+                  "|---|" + "---:|---:|" * len(nightly)]
+        for s in STAGES:
+            lines.append(f"| {STAGE_NAMES[s]} | " + " | ".join(f"{_s(n['seconds'][s])} | {_mib(n['peak_rss'][s])}" for n in nightly) + " |")
+        lines.append("| **whole run (process wall time)** | " + " | ".join(f"**{_s(n['wall'])}** | {_mib(n['peak_rss_total'])}" for n in nightly) + " |")
+        lines += ["", "Spark split: " + "; ".join(
+            f"{n['scale']}: clean {_s(n['spark_clean'])}, facts and lifecycle {_s(n['spark_facts'])}" for n in nightly)
+            + f" (runs per figure: {nightly[0]['repeats']}).", ""]
+    rows = []
+    for n in nightly:
+        rows.append((f"Spark stage / DuckDB query, `{n['scale']}` day",
+                     f"{n['duckdb_ratio']:.2f} ({_s(n['seconds']['spark'])} / {_s(n['duckdb_seconds'])}; "
+                     f"results {'identical' if n['duckdb_differing_rows'] == 0 else str(n['duckdb_differing_rows']) + ' rows differ'})",
+                     "≤ 3 on large" if n["scale"] == "large" else "(for reference)",
+                     _met(n["duckdb_ratio"], TARGETS["duckdb_ratio"]) if n["scale"] == "large" else ""))
+    h = results.get("history")
+    if h:
+        rows.append(("Nightly run, day 30 / day 5 (`small`)",
+                     f"{h['history_ratio']:.2f} ({_s(h['day30_wall'])} / {_s(h['day5_wall'])}; Spark alone "
+                     f"{h['spark_ratio']:.2f})", "≤ 1.25", _met(h["history_ratio"], TARGETS["history_ratio"])))
+    b = results.get("backfill")
+    if b:
+        rows.append(("Backfill of the 30-day `small` demo", f"{b['backfill_minutes']:.1f} min "
+                     f"(Spark clean {_s(b['spark_clean'])}, facts {_s(b['spark_facts'])}, "
+                     f"dbt {_s(b['seconds']['dbt'])}, gates {_s(b['seconds']['raw_gate'] + b['seconds']['curated_gate'] + b['seconds']['marts_gate'])})",
+                     "≤ 10 min", _met(b["backfill_minutes"], TARGETS["backfill_minutes"])))
+    if rows:
+        lines += ["## Figures and targets", "", "| figure | measured | target | |", "|---|---|---|---|"]
+        lines += [f"| {a} | {m} | {t} | {ok} |" for a, m, t, ok in rows]
+        reps = []
+        if nightly:
+            reps.append(f"nightly figures: {nightly[0]['repeats']} runs each, DuckDB query after each")
+        if h:
+            reps.append(f"day 5 and day 30: {h['repeats']} runs each")
+        if b:
+            reps.append(f"backfill: {b['repeats']} run(s)")
+        lines += ["", "Medians of: " + "; ".join(reps) + ".", ""]
+    lines += [CLUSTER_BEGIN, cluster_section.strip() or "_`make bench-cluster` has not been run yet._", CLUSTER_END, ""]
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
+    return "\n".join(lines)
+
+
+def _cluster_section(output: Path) -> str:
+    if not output.exists():
+        return ""
+    text = output.read_text()
+    if CLUSTER_BEGIN in text and CLUSTER_END in text:
+        return text.split(CLUSTER_BEGIN, 1)[1].split(CLUSTER_END, 1)[0]
+    return ""
+
+
+def write_report(results: dict, output: Path) -> None:
+    output.write_text(render(results, _cluster_section(output)))
+
+
+def write_cluster_section(section: str, output: Path) -> None:
+    """Replace only the cluster section (``make bench-cluster``)."""
+    if output.exists() and CLUSTER_BEGIN in output.read_text():
+        head, rest = output.read_text().split(CLUSTER_BEGIN, 1)
+        tail = rest.split(CLUSTER_END, 1)[1]
+        output.write_text(f"{head}{CLUSTER_BEGIN}\n{section.strip()}\n{CLUSTER_END}{tail}")
+    else:
+        output.write_text(f"# Benchmarks\n\n{CLUSTER_BEGIN}\n{section.strip()}\n{CLUSTER_END}\n")

@@ -1,0 +1,174 @@
+"""`make bench`: what a night costs, measured on generated data, written to BENCHMARKS.md.
+
+    python -m benchmarks.run [--work data/bench] [--repeats 3] [--only nightly,history,backfill]
+
+* nightly:  one `medium` and one `large` night, stage by stage with peak memory; after
+            each run, the DuckDB yardstick (benchmarks/duckdb_facts.py) on the same raw
+            Parquet, so the two engines alternate in the same process order.
+* history:  the nightly run of day 5 and of day 30 of one `small` data root.
+* backfill: the 30-day `small` demo backfilled from an empty data root.
+
+Every measured run is a fresh process (``benchmarks.probe``), as a nightly run is. Each
+figure is the median of ``--repeats`` runs: repeats of a night re-run the same (last)
+date, which the pipeline allows and which does the same work. Targets are goals to read
+next to the figures, never assertions.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks import machine
+from benchmarks.duckdb_facts import compare
+
+REPO = Path(__file__).resolve().parents[1]
+START = dt.date(2024, 7, 5)  # the demo's first day
+SEED = 7
+TARGETS = {"duckdb_ratio": 3.0, "history_ratio": 1.25, "backfill_minutes": 10.0}
+STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {dt.datetime.now():%H:%M:%S}] {msg}", flush=True)
+
+
+def _python(*args: str) -> dict:
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false", "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
+    done = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark step failed: python -m {' '.join(args)}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def raw_data(work: Path, scale: str, days: int) -> Path:
+    """Generated raw zone, made once per (scale, days) and reused by later bench runs."""
+    raw = work / f"raw-{scale}-{days}d"
+    if not (raw / ".complete").exists():
+        shutil.rmtree(raw, ignore_errors=True)
+        log(f"generating {days} day(s) of {scale} data")
+        from fullsite.generator.run import generate
+        generate(raw, START, days, scale, seed=SEED)
+        (raw / ".complete").touch()
+    return raw
+
+
+def fresh_root(work: Path, raw: Path, name: str) -> Path:
+    """An empty data root over the generated raw zone (symlinked: it is only read)."""
+    root = work / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "raw").symlink_to((raw / "raw").resolve())
+    return root
+
+
+def run_pipeline(root: Path, first: dt.date, last: dt.date | None = None) -> dict:
+    args = ["benchmarks.probe", "--data-root", str(root), "--from", str(first)]
+    return _python(*args, "--to", str(last)) if last else _python(*args)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# -- sections ----------------------------------------------------------------------------
+def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
+    raw = raw_data(work, scale, 1)
+    root = fresh_root(work, raw, f"nightly-{scale}")
+    out = root / "duckdb_facts.parquet"
+    runs, duck = [], []
+    for k in range(repeats):
+        log(f"{scale} night {START}, run {k + 1}/{repeats}: pipeline")
+        runs.append(run_pipeline(root, START))
+        log(f"{scale} night {START}, run {k + 1}/{repeats}: DuckDB yardstick")
+        duck.append(_python("benchmarks.duckdb_facts", "--data-root", str(root), "--date", str(START), "--out", str(out)))
+    differing = compare(root, START, out)
+    spark = median([r["seconds"]["spark"] for r in runs])
+    duckdb_s = median([d["seconds"] for d in duck])
+    return {
+        "scale": scale, "repeats": repeats,
+        "wall": median([r["wall"] for r in runs]),
+        "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
+        "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
+        "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
+        "peak_rss": {s: max(r["peak_rss"][s] for r in runs) for s in STAGES},
+        "peak_rss_total": max(r["peak_rss_total"] for r in runs),
+        "duckdb_seconds": duckdb_s, "duckdb_peak_rss": max(d["peak_rss"] for d in duck),
+        "duckdb_rows": duck[0]["rows"], "duckdb_differing_rows": differing,
+        "duckdb_ratio": spark / duckdb_s,
+    }
+
+
+def bench_history(work: Path, repeats: int) -> dict:
+    raw = raw_data(work, "small", 30)
+    root = fresh_root(work, raw, "history-small")
+    day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731
+    log("history: backfilling days 1-4")
+    run_pipeline(root, day(1), day(4))
+    day5 = []
+    for k in range(repeats):
+        log(f"history: day 5, run {k + 1}/{repeats}")
+        day5.append(run_pipeline(root, day(5)))
+    log("history: backfilling days 6-29")
+    run_pipeline(root, day(6), day(29))
+    day30 = []
+    for k in range(repeats):
+        log(f"history: day 30, run {k + 1}/{repeats}")
+        day30.append(run_pipeline(root, day(30)))
+    w5, w30 = median([r["wall"] for r in day5]), median([r["wall"] for r in day30])
+    s5, s30 = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30))
+    return {"repeats": repeats, "day5_wall": w5, "day30_wall": w30, "history_ratio": w30 / w5,
+            "day5_spark": s5, "day30_spark": s30, "spark_ratio": s30 / s5,
+            "day5_seconds": {s: median([r["seconds"][s] for r in day5]) for s in STAGES},
+            "day30_seconds": {s: median([r["seconds"][s] for r in day30]) for s in STAGES}}
+
+
+def bench_backfill(work: Path, repeats: int) -> dict:
+    raw = raw_data(work, "small", 30)
+    runs = []
+    for k in range(repeats):
+        log(f"backfill: 30 small days, run {k + 1}/{repeats}")
+        root = fresh_root(work, raw, "backfill-small")
+        runs.append(run_pipeline(root, START, START + dt.timedelta(days=29)))
+    return {"repeats": repeats, "wall": median([r["wall"] for r in runs]),
+            "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
+            "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
+            "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
+            "peak_rss_total": max(r["peak_rss_total"] for r in runs),
+            "backfill_minutes": median([r["wall"] for r in runs]) / 60}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per nightly figure (median)")
+    ap.add_argument("--backfill-repeats", type=int, default=1, help="30-day backfills (median)")
+    ap.add_argument("--only", default="nightly,history,backfill")
+    ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    results_file = args.work / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    sections = set(args.only.split(","))
+    if "nightly" in sections:
+        results["nightly"] = [bench_nightly(args.work, args.repeats, scale) for scale in ("medium", "large")]
+    if "history" in sections:
+        results["history"] = bench_history(args.work, args.repeats)
+    if "backfill" in sections:
+        results["backfill"] = bench_backfill(args.work, args.backfill_repeats)
+    results["machine"] = machine.describe()
+    results["date"] = dt.date.today().isoformat()
+    results_file.write_text(json.dumps(results, indent=2))
+    from benchmarks.report import write_report
+    write_report(results, args.output)
+    log(f"figures written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

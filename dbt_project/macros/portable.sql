@@ -1,0 +1,45 @@
+{#- Where DuckDB and Spark SQL differ, a macro dispatches (adapter.dispatch): default__ is
+    the DuckDB form, spark__ the Spark SQL form. Everything else in the models is SQL both
+    engines share (GROUP BY ALL, FILTER, ANTI JOIN, max_by, date ± integer, `::` casts). -#}
+
+{#- An exact integer type wide enough for products of cents: HUGEINT / DECIMAL(38,0). -#}
+{% macro type_exact_int() -%}{{ return(adapter.dispatch('type_exact_int', 'fullsite')()) }}{%- endmacro %}
+{% macro default__type_exact_int() -%}hugeint{%- endmacro %}
+{% macro spark__type_exact_int() -%}decimal(38,0){%- endmacro %}
+
+{#- Integer division of non-negative exact integers (truncation = floor here). -#}
+{% macro int_div(a, b) -%}{{ return(adapter.dispatch('int_div', 'fullsite')(a, b)) }}{%- endmacro %}
+{% macro default__int_div(a, b) -%}(({{ a }}) // ({{ b }})){%- endmacro %}
+{% macro spark__int_div(a, b) -%}(({{ a }}) div ({{ b }})){%- endmacro %}
+
+{#- Business date of a UTC instant: its calendar date in Asia/Shanghai. -#}
+{% macro business_date(ts) -%}{{ return(adapter.dispatch('business_date', 'fullsite')(ts)) }}{%- endmacro %}
+{% macro default__business_date(ts) -%}cast(({{ ts }}) at time zone 'Asia/Shanghai' as date){%- endmacro %}
+{% macro spark__business_date(ts) -%}to_date(from_utc_timestamp({{ ts }}, 'Asia/Shanghai')){%- endmacro %}
+
+{#- 00:00 Asia/Shanghai of a business date, as an instant. -#}
+{% macro local_midnight(d) -%}{{ return(adapter.dispatch('local_midnight', 'fullsite')(d)) }}{%- endmacro %}
+{% macro default__local_midnight(d) -%}(cast({{ d }} as timestamp) at time zone 'Asia/Shanghai'){%- endmacro %}
+{% macro spark__local_midnight(d) -%}to_utc_timestamp(cast({{ d }} as timestamp), 'Asia/Shanghai'){%- endmacro %}
+
+{#- A FROM-clause item (table `alias`, one `column`) with one row per date from start to
+    end inclusive, for each row of the relations before it (a lateral join). -#}
+{% macro each_date(start, end, alias, column) -%}{{ return(adapter.dispatch('each_date', 'fullsite')(start, end, alias, column)) }}{%- endmacro %}
+{% macro default__each_date(start, end, alias, column) -%}
+    lateral (select cast(unnest(generate_series({{ start }}, {{ end }}, interval 1 day)) as date) as {{ column }}) as {{ alias }}
+{%- endmacro %}
+{% macro spark__each_date(start, end, alias, column) -%}
+    lateral (select explode(sequence({{ start }}, {{ end }}, interval 1 day)) as {{ column }}) as {{ alias }}
+{%- endmacro %}
+
+{#- Sources: DuckDB reads the Parquet through the sources' `external_location`; Spark
+    reads the folder itself (partition folders become columns, as in DuckDB's
+    hive_partitioning). builtins.source is always called, so lineage is the same. -#}
+{% macro source(source_name, table_name) -%}
+    {%- set relation = builtins.source(source_name, table_name) -%}
+    {%- if target.type == 'spark' -%}
+        {{- return("parquet.`" ~ env_var('FULLSITE_DATA_ROOT', '../data/demo') ~ "/" ~ source_name ~ "/" ~ table_name ~ "`") -}}
+    {%- else -%}
+        {{- return(relation) -}}
+    {%- endif -%}
+{%- endmacro %}
