@@ -25,7 +25,7 @@ from fullsite.rules import DBT_PROJECT_DIR
 from orchestration import runlog, state
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.runlog import RunRecord
-from orchestration.warehouse import staging_db
+from orchestration.warehouse import prepare_staging, staging_db
 
 START = os.environ.get("FULLSITE_START_DATE", "2024-07-01")
 daily = dg.DailyPartitionsDefinition(start_date=START, timezone="Asia/Shanghai")
@@ -154,11 +154,10 @@ def _manifest() -> Path:
             exclude="resource_type:unit_test")
 def fullsite_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, fullsite: FullsiteResource):
     pipe, D = fullsite.pipeline(), _day(context)
-    pipe.layout.staging.mkdir(parents=True, exist_ok=True)
-    staging_db(pipe.layout).unlink(missing_ok=True)
+    dbt_vars = prepare_staging(pipe.layout, D, D)
     os.environ["FULLSITE_DATA_ROOT"] = str(pipe.layout.root)
     os.environ["FULLSITE_DBT_DB"] = str(staging_db(pipe.layout))
-    yield from dbt.cli(["build", "--vars", json.dumps({"run_date": str(D)})], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 @dg.asset(partitions_def=daily, group_name="publish", deps=[fullsite_dbt],

@@ -110,12 +110,13 @@ class Pipeline:
         self.clean_stage(rec, D)
         self.facts_stage(rec, D)
 
-    def dbt_stage(self, rec: RunRecord, D: dt.date) -> None:
-        """dbt build (models, seeds, dbt tests) into the staging warehouse."""
+    def dbt_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
+        """dbt build (models, seeds, dbt tests) into the staging warehouse, for the ingests
+        ``first … D`` (incrementally when the published warehouse allows it)."""
         from orchestration.warehouse import run_dbt
 
         self.progress(f"{D}: dbt build")
-        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, D))
+        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, first or D, D))
         if not outcome.success:
             raise StageFailed("marts", f"marts gate failed: {outcome.message}")
 
@@ -161,7 +162,7 @@ class Pipeline:
                     self.raw_stage(current, D)
                     self.clean_stage(current, D)
                 self.facts_stage(current, last, first)
-                self.dbt_stage(current, last)
+                self.dbt_stage(current, last, first)
                 self.audit_and_publish(current, records, last)
             except StageFailed as exc:
                 self.fail(records, current, exc)

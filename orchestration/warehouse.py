@@ -1,7 +1,8 @@
 """dbt into a staging warehouse, then the atomic publication of that file.
 
-Write–audit–publish: dbt builds ``staging/warehouse.duckdb`` from the curated layer; the
-marts gate audits it; publication replaces ``<data-root>/warehouse.duckdb`` with one
+Write–audit–publish: dbt builds ``staging/warehouse.duckdb`` from the curated layer — a
+copy of the published file, extended incrementally, when this dbt project built it; else
+from scratch — the marts gate audits it; publication replaces ``<data-root>/warehouse.duckdb`` with one
 ``os.replace``. A reader holding the old file open keeps its consistent snapshot, new
 readers see the new file, and a run killed at any point leaves the published file as it
 was (the staging file is simply rebuilt next time).
@@ -9,6 +10,7 @@ was (the staging file is simply rebuilt next time).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -19,12 +21,15 @@ from pathlib import Path
 
 import duckdb
 
+from fullsite import rules
 from fullsite.layout import Layout
 from fullsite.rules import DBT_PROJECT_DIR
 from orchestration.runlog import folder as runlog_folder
 
 # Schemas the analysts get; the staging and intermediate layers stay behind.
 PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
+# Which dbt project built the warehouse (see prepare_staging).
+BUILD_INFO = "params.warehouse_build"
 
 
 @dataclass
@@ -37,25 +42,65 @@ def staging_db(layout: Layout) -> Path:
     return layout.staging / "warehouse.duckdb"
 
 
-def dbt_args(layout: Layout, D: dt.date, command: str = "build") -> list[str]:
-    return [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(layout.staging / "dbt_target"), "--log-path", str(layout.staging / "dbt_logs"),
-            "--vars", json.dumps({"run_date": D.isoformat()})]
+def project_fingerprint() -> str:
+    """SHA-256 of the dbt project's SQL, seeds and configuration. A warehouse built by other
+    SQL is never extended incrementally: its settled rows may follow other rules."""
+    digest = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"] + sorted(
+        f for d in ("models", "macros", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file())
+    for f in files:
+        digest.update(str(f.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
-def run_dbt(layout: Layout, D: dt.date) -> DbtOutcome:
-    """``dbt build`` (models, seeds and every dbt test) into a fresh staging file.
+def _built_by_this_project(warehouse: Path) -> bool:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        row = con.execute(f"select fingerprint from {BUILD_INFO}").fetchone()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return row is not None and row[0] == project_fingerprint()
 
-    A separate process: dbt-duckdb keeps its database handle open for the life of the
-    process, which would pin the staging file and clash with the marts gate's reader."""
+
+def prepare_staging(layout: Layout, first: dt.date, D: dt.date) -> dict:
+    """Start the staging warehouse of a run for ingests ``first … D``; returns dbt's vars.
+
+    When this dbt project built the published warehouse, staging starts as a copy of it
+    and the incremental models rebuild only the dates from ``first - late_days`` on and the
+    rows not yet final; otherwise it starts empty and everything is built. (The published
+    file is never written in place, so copying it under a reader is safe.)"""
     layout.staging.mkdir(parents=True, exist_ok=True)
     for suffix in ("", ".wal"):
         Path(str(staging_db(layout)) + suffix).unlink(missing_ok=True)
+    dbt_vars = {"run_date": D.isoformat()}
+    if layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
+        shutil.copyfile(layout.warehouse, staging_db(layout))
+        dbt_vars["rebuild_from"] = (first - dt.timedelta(days=int(rules.param("late_days")))).isoformat()
+    return dbt_vars
+
+
+def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str]:
+    return [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(layout.staging / "dbt_target"), "--log-path", str(layout.staging / "dbt_logs"),
+            "--vars", json.dumps(dbt_vars)]
+
+
+def run_dbt(layout: Layout, first: dt.date, D: dt.date) -> DbtOutcome:
+    """``dbt build`` (models, seeds and every dbt test) into the staging file.
+
+    A separate process: dbt-duckdb keeps its database handle open for the life of the
+    process, which would pin the staging file and clash with the marts gate's reader."""
+    dbt_vars = prepare_staging(layout, first, D)
     env = {**os.environ, "FULLSITE_DATA_ROOT": str(layout.root.resolve()),
            "FULLSITE_DBT_DB": str(staging_db(layout).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
     # Unit tests check the SQL, not the night's data: they run in the test suite.
-    args = [*dbt_args(layout, D), "--exclude-resource-type", "unit_test", "--quiet"]
+    args = [*dbt_args(layout, dbt_vars), "--exclude-resource-type", "unit_test", "--quiet"]
     proc = subprocess.run([str(dbt), *args], env=env, capture_output=True, text=True)
     if proc.returncode == 0:
         return DbtOutcome(True, "dbt build passed")
@@ -82,6 +127,9 @@ def finalize_staging(layout: Layout) -> None:
             if schema not in PUBLISHED_SCHEMAS and schema not in ("main", "information_schema", "pg_catalog"):
                 con.execute(f'drop schema "{schema}" cascade')
         con.execute("create schema if not exists dq")
+        con.execute("create schema if not exists params")
+        con.execute(f"create or replace table {BUILD_INFO} as select ? as fingerprint, now() as built_at",
+                    [project_fingerprint()])
         logs = runlog_folder(layout.root).resolve() / "*.parquet"
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs

@@ -25,3 +25,31 @@
         cast({{ from_cents(int_div("2 * " ~ f ~ " * baseline_num * 100 + 10000 * baseline_den", "2 * 10000 * baseline_den")) }} as decimal(10,2))
     end
 {%- endmacro %}
+
+{#- The first business date a nightly run may change: D - late_days for a night, the
+    range's first ingest - late_days for a backfill. Set by the orchestration only when the
+    staging warehouse starts as a copy of the published one (incremental models then
+    rebuild from here); unset, everything is built. -#}
+{% macro rebuild_from() -%}cast('{{ var("rebuild_from", "0001-01-01") }}' as date){%- endmacro %}
+
+{#- Incremental by date: rows of dates >= rebuild_from() are deleted before the new ones
+    are appended (a date that lost every row is emptied too); older dates are untouched. -#}
+{% macro rebuild_dates_config(column='business_date') -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where " ~ column ~ " >= {{ rebuild_from() }}{% endif %}"
+    ) }}
+{%- endmacro %}
+
+{#- Incremental by settlement: rows already final are never rewritten; every other row is
+    deleted and computed again. `final_condition` says which stored rows are settled. -#}
+{% macro keep_final_config(final_condition) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where not (" ~ final_condition ~ "){% endif %}"
+    ) }}
+{%- endmacro %}

@@ -102,8 +102,8 @@ def test_compensation_above_spend_stops_the_run_at_the_marts_gate(scratch_root, 
 
     original = warehouse.run_dbt
 
-    def dbt_then_corrupt(layout, D):
-        outcome = original(layout, D)
+    def dbt_then_corrupt(layout, first, D):
+        outcome = original(layout, first, D)
         con = duckdb.connect(str(warehouse.staging_db(layout)))
         con.execute("""insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
                        values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')""")

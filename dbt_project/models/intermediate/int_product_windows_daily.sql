@@ -2,7 +2,9 @@
 -- Per product (snapshot of d) and business date d: the 14-day tag metrics and the 28-day
 -- spend and GMV (rules.md §7), with its category, merchant tier and lifecycle stage.
 with dates as (
+    -- the dates product_tags_daily rebuilds (their windows reach further back)
     select distinct business_date from {{ ref('stg_product_lifecycle_daily') }}
+    where business_date >= {{ rebuild_from() }}
 ),
 
 snapshot_for as (

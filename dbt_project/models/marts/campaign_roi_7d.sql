@@ -1,7 +1,12 @@
 -- depends_on: {{ ref('rule_parameters') }}
 -- The 7-day assessment window of every version and its status after run D (rules.md §3).
+-- Final windows are settled: a night computes only the others.
+{{ keep_final_config("status = 'final'") }}
 with versions as (
     select * from {{ ref('dim_campaign_versions') }}
+    {% if is_incremental() %}
+    where campaign_version_id not in (select campaign_version_id from {{ this }} where status = 'final')
+    {% endif %}
 ),
 
 days as (

@@ -1,9 +1,13 @@
 -- depends_on: {{ ref('rule_parameters') }}
 -- GMV and natural traffic of the promoted product in the 7 days before and after each
--- version starts (rules.md §8).
+-- version starts (rules.md §8). Final rows are settled: a night computes only the others.
+{{ keep_final_config('is_final') }}
 with versions as (
     select campaign_version_id, product_id, start_date
     from {{ ref('dim_campaign_versions') }}
+    {% if is_incremental() %}
+    where campaign_version_id not in (select campaign_version_id from {{ this }} where is_final)
+    {% endif %}
 ),
 
 n as (select {{ int_param('uplift_days') }} as days),

@@ -1,5 +1,7 @@
 -- Every date from a version's start_date to its last date: the business date of the last
 -- instant before valid_to, or the run date while it runs (outputs.md).
+-- Dates before rebuild_from() are settled: the night rebuilds only the later ones.
+{{ rebuild_dates_config() }}
 with versions as (
     select
         *,
@@ -32,3 +34,4 @@ from calendar c
 join versions v using (campaign_version_id)
 left join {{ ref('int_campaign_version_days') }} f
   on f.campaign_version_id = c.campaign_version_id and f.business_date = c.business_date
+{% if is_incremental() %}where c.business_date >= {{ rebuild_from() }}{% endif %}

@@ -1,7 +1,9 @@
 -- Live campaigns against the plan quota, per merchant and date (rules.md §9).
+{{ rebuild_dates_config() }}
 with snapshots as (
     select snapshot_date as business_date, merchant_id, plan_quota
     from {{ ref('stg_merchants') }}
+    {% if is_incremental() %}where snapshot_date >= {{ rebuild_from() }}{% endif %}
 ),
 
 lives as (

@@ -1,7 +1,9 @@
 -- depends_on: {{ ref('rule_parameters') }}
 -- Potential bestsellers and their recommended ROI tiers (rules.md §7).
 -- Percentile thresholds and ROI tiers are computed on exact fractions (HUGEINT
--- cross-multiplication); the DOUBLE columns only report them.
+-- cross-multiplication); the DOUBLE columns only report them. A night rebuilds the dates
+-- from rebuild_from() on (int_product_windows_daily holds only those).
+{{ rebuild_dates_config() }}
 with base as (
     select * from {{ ref('int_product_windows_daily') }}
 ),

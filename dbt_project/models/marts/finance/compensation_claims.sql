@@ -2,12 +2,17 @@
 -- Cost protection (rules.md §4): one row per window with status final or void.
 -- The contract's declared types are DuckDB's; Spark builds the same columns unenforced.
 {{ config(contract={'enforced': target.type != 'spark'}) }}
+-- Final claims are settled (finance pays them): a night never rewrites them.
+{{ keep_final_config("status = 'final'") }}
 
 with windows as (
     select r.*, v.is_tagged, v.roi_choice
     from {{ ref('campaign_roi_7d') }} r
     join {{ ref('dim_campaign_versions') }} v using (campaign_version_id)
     where r.status in ('final', 'void')
+    {% if is_incremental() %}
+      and r.campaign_version_id not in (select campaign_version_id from {{ this }} where status = 'final')
+    {% endif %}
 ),
 
 assessed as (

@@ -2,6 +2,8 @@
 -- Tiered monthly rebates (rules.md §5).
 -- The contract's declared types are DuckDB's; Spark builds the same columns unenforced.
 {{ config(contract={'enforced': target.type != 'spark'}) }}
+-- Final months are settled (finance pays them): a night never rewrites them.
+{{ keep_final_config("status = 'final'") }}
 
 with campaign_merchant as (
     select campaign_id, any_value(merchant_id) as merchant_id
@@ -40,7 +42,11 @@ based as (
         greatest(spend - compensation, 0)::decimal(18,2) as rebate_base,
         cast(last_day(month) as date) as month_end
     from months
-    where spend > 0 or compensation > 0
+    where (spend > 0 or compensation > 0)
+    {% if is_incremental() %}
+      and not exists (select 1 from {{ this }} t
+                      where t.status = 'final' and t.merchant_id = months.merchant_id and t.month = months.month)
+    {% endif %}
 ),
 
 tiers as (
