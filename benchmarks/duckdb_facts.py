@@ -118,7 +118,7 @@ def run(root: Path, D: dt.date, out: Path) -> dict:
     rows = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]
     seconds = time.monotonic() - t0
     return {"seconds": seconds, "rows": rows,
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "peak_memory": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
 def compare(root: Path, D: dt.date, out: Path) -> int:

@@ -2,10 +2,12 @@
 
     python -m benchmarks.probe --data-root DIR --from D [--to D] [--master URL]
 
-Prints one JSON line: wall time, the run log's stage timings, and the peak resident
-memory of the whole process tree (this Python process, the Spark JVM, dbt's subprocess)
-while each stage ran. A JVM keeps its heap once grown, so a stage's peak includes what
-an earlier stage left resident: read the Spark stage's peak as the run's Spark footprint.
+Prints one JSON line: wall time, the run log's stage timings, and the peak memory of the
+whole process tree (this Python process, the Spark JVM, dbt's subprocess) while each stage
+ran. Memory is the proportional set size (PSS): pages shared between processes (forked
+workers) count once in the sum, where resident sizes would count them once per process.
+A JVM keeps its heap once grown, so a stage's peak includes what an earlier stage left
+resident: read the Spark stage's peak as the run's Spark footprint.
 """
 from __future__ import annotations
 
@@ -32,20 +34,34 @@ STAGE_OF_TIMING = {
 STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
 
 
-def tree_rss(proc: psutil.Process) -> int:
+def _pss(proc: psutil.Process) -> int:
+    """PSS in bytes from /proc/<pid>/smaps_rollup: one short read, where the full smaps of a
+    JVM (thousands of mappings) would cost the measured run real CPU."""
+    try:
+        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return proc.memory_info().rss  # no smaps_rollup (not Linux ≥ 4.14): resident size
+
+
+def tree_memory(proc: psutil.Process) -> int:
+    """PSS of ``proc`` and its descendants, in bytes."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            total += _pss(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total
 
 
 class MemorySampler(threading.Thread):
-    """Samples the process tree's RSS every ``interval`` seconds, per current stage."""
+    """Samples the process tree's memory every ``interval`` seconds, per current stage."""
 
-    def __init__(self, interval: float = 0.1):
+    def __init__(self, interval: float = 0.5):
         super().__init__(daemon=True)
         self.interval, self.stage, self.peaks = interval, "startup", {}
         self._halt = threading.Event()
@@ -56,8 +72,8 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            rss = tree_rss(self._me)
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+            used = tree_memory(self._me)
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), used)
             self._halt.wait(self.interval)
 
     def stop(self) -> dict:
@@ -92,8 +108,8 @@ def main() -> None:
             seconds[STAGE_OF_TIMING[name]] += value
             detail[name] = detail.get(name, 0.0) + value
     print(json.dumps({"wall": wall, "seconds": seconds, "detail": detail,
-                      "peak_rss": {s: peaks.get(s, 0) for s in STAGES},
-                      "peak_rss_total": max(peaks.values())}))
+                      "peak_memory": {s: peaks.get(s, 0) for s in STAGES},
+                      "peak_memory_total": max(peaks.values())}))
 
 
 if __name__ == "__main__":

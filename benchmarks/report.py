@@ -39,8 +39,8 @@ def render(results: dict, cluster_section: str) -> str:
     lines = ["# Benchmarks", "",
              f"Measured {results['date']} with `make bench` (`benchmarks/run.py`). Every run is a fresh",
              "process, as a nightly run is; figures are medians (the number of runs is given with",
-             "each). Peak memory is the resident set of the whole process tree (Python, the Spark",
-             "JVM, dbt), the maximum over the runs.", "", "## Machine", "", *_machine(results["machine"]), ""]
+             "each). Peak memory is the proportional set size (PSS) of the whole process tree",
+             "(Python, the Spark JVM and its Python workers, dbt), the maximum over the runs.", "", "## Machine", "", *_machine(results["machine"]), ""]
     nightly = results.get("nightly", [])
     if nightly:
         lines += ["## One nightly run, stage by stage", "",
@@ -49,15 +49,15 @@ def render(results: dict, cluster_section: str) -> str:
                   "| stage | " + " | ".join(f"{n['scale']} time | {n['scale']} peak memory" for n in nightly) + " |",
                   "|---|" + "---:|---:|" * len(nightly)]
         for s in STAGES:
-            lines.append(f"| {STAGE_NAMES[s]} | " + " | ".join(f"{_s(n['seconds'][s])} | {_mib(n['peak_rss'][s])}" for n in nightly) + " |")
-        lines.append("| **whole run (process wall time)** | " + " | ".join(f"**{_s(n['wall'])}** | {_mib(n['peak_rss_total'])}" for n in nightly) + " |")
+            lines.append(f"| {STAGE_NAMES[s]} | " + " | ".join(f"{_s(n['seconds'][s])} | {_mib(n['peak_memory'][s])}" for n in nightly) + " |")
+        lines.append("| **whole run (process wall time)** | " + " | ".join(f"**{_s(n['wall'])}** | {_mib(n['peak_memory_total'])}" for n in nightly) + " |")
         lines += ["", "Spark split: " + "; ".join(
             f"{n['scale']}: clean {_s(n['spark_clean'])}, facts and lifecycle {_s(n['spark_facts'])}" for n in nightly)
             + f" (runs per figure: {nightly[0]['repeats']}).", ""]
     rows = []
     for n in nightly:
         rows.append((f"Spark stage / DuckDB query, `{n['scale']}` day",
-                     f"{n['duckdb_ratio']:.2f} ({_s(n['seconds']['spark'])} / {_s(n['duckdb_seconds'])}; "
+                     f"{n['duckdb_ratio']:.2f} ({_s(n['seconds']['spark'])} / {_s(n['duckdb_seconds'])}, DuckDB peak {_mib(n['duckdb_peak_memory'])}; "
                      f"results {'identical' if n['duckdb_differing_rows'] == 0 else str(n['duckdb_differing_rows']) + ' rows differ'})",
                      "≤ 3 on large" if n["scale"] == "large" else "(for reference)",
                      _met(n["duckdb_ratio"], TARGETS["duckdb_ratio"]) if n["scale"] == "large" else ""))

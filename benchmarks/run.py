@@ -97,9 +97,9 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
         "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
         "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
         "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
-        "peak_rss": {s: max(r["peak_rss"][s] for r in runs) for s in STAGES},
-        "peak_rss_total": max(r["peak_rss_total"] for r in runs),
-        "duckdb_seconds": duckdb_s, "duckdb_peak_rss": max(d["peak_rss"] for d in duck),
+        "peak_memory": {s: max(r["peak_memory"][s] for r in runs) for s in STAGES},
+        "peak_memory_total": max(r["peak_memory_total"] for r in runs),
+        "duckdb_seconds": duckdb_s, "duckdb_peak_memory": max(d["peak_memory"] for d in duck),
         "duckdb_rows": duck[0]["rows"], "duckdb_differing_rows": differing,
         "duckdb_ratio": spark / duckdb_s,
     }
@@ -109,18 +109,19 @@ def bench_history(work: Path, repeats: int) -> dict:
     raw = raw_data(work, "small", 30)
     root = fresh_root(work, raw, "history-small")
     day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731
+
+    def night(n: int) -> list[dict]:
+        """Night n, ``repeats`` times (re-runs of the last date)."""
+        return [run_pipeline(root, day(n)) for _ in range(repeats)]
+
     log("history: backfilling days 1-4")
     run_pipeline(root, day(1), day(4))
-    day5 = []
-    for k in range(repeats):
-        log(f"history: day 5, run {k + 1}/{repeats}")
-        day5.append(run_pipeline(root, day(5)))
+    log(f"history: day 5, {repeats} runs")
+    day5 = night(5)
     log("history: backfilling days 6-29")
     run_pipeline(root, day(6), day(29))
-    day30 = []
-    for k in range(repeats):
-        log(f"history: day 30, run {k + 1}/{repeats}")
-        day30.append(run_pipeline(root, day(30)))
+    log(f"history: day 30, {repeats} runs")
+    day30 = night(30)
     w5, w30 = median([r["wall"] for r in day5]), median([r["wall"] for r in day30])
     s5, s30 = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30))
     return {"repeats": repeats, "day5_wall": w5, "day30_wall": w30, "history_ratio": w30 / w5,
@@ -140,7 +141,7 @@ def bench_backfill(work: Path, repeats: int) -> dict:
             "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
             "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
             "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
-            "peak_rss_total": max(r["peak_rss_total"] for r in runs),
+            "peak_memory_total": max(r["peak_memory_total"] for r in runs),
             "backfill_minutes": median([r["wall"] for r in runs]) / 60}
 
 

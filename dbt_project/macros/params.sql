@@ -32,24 +32,25 @@
     rebuild from here); unset, everything is built. -#}
 {% macro rebuild_from() -%}cast('{{ var("rebuild_from", "0001-01-01") }}' as date){%- endmacro %}
 
-{#- Incremental by date: rows of dates >= rebuild_from() are deleted before the new ones
-    are appended (a date that lost every row is emptied too); older dates are untouched. -#}
-{% macro rebuild_dates_config(column='business_date') -%}
+{#- An incremental model whose stored rows matching `delete_where` are deleted before the
+    model's new rows are appended (nothing is deleted on a first build). -#}
+{% macro incremental_replacing(delete_where) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where " ~ column ~ " >= {{ rebuild_from() }}{% endif %}"
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where " ~ delete_where ~ "{% endif %}"
     ) }}
+{%- endmacro %}
+
+{#- Incremental by date: rows of dates >= rebuild_from() are deleted before the new ones
+    are appended (a date that lost every row is emptied too); older dates are untouched. -#}
+{% macro rebuild_dates_config(column='business_date') -%}
+    {{ incremental_replacing(column ~ " >= {{ rebuild_from() }}") }}
 {%- endmacro %}
 
 {#- Incremental by settlement: rows already final are never rewritten; every other row is
     deleted and computed again. `final_condition` says which stored rows are settled. -#}
 {% macro keep_final_config(final_condition) -%}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where not (" ~ final_condition ~ "){% endif %}"
-    ) }}
+    {{ incremental_replacing("not (" ~ final_condition ~ ")") }}
 {%- endmacro %}
