@@ -65,15 +65,21 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval, self.stage, self.peaks = interval, "startup", {}
         self._halt = threading.Event()
+        self._lock = threading.Lock()
         self._me = psutil.Process(os.getpid())
 
     def progress(self, message: str) -> None:
         self.stage = STAGE_OF_PROGRESS.get(message.split(": ", 1)[-1], self.stage)
+        self.sample()  # every stage gets at least one sample, however short it is
+
+    def sample(self) -> None:
+        stage, used = self.stage, tree_memory(self._me)
+        with self._lock:
+            self.peaks[stage] = max(self.peaks.get(stage, 0), used)
 
     def run(self) -> None:
         while not self._halt.is_set():
-            used = tree_memory(self._me)
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), used)
+            self.sample()
             self._halt.wait(self.interval)
 
     def stop(self) -> dict:
