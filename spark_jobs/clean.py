@@ -178,6 +178,10 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
         counts = {d.name.split("=", 1)[1]: parquet_rows(d) for d in tmp.glob("_outcome=*")}
         late = int(rules.param("late_days"))
         days = [D - dt.timedelta(days=k) for k in range(late, -1, -1)]
+        written = {p.name for p in (tmp / "_outcome=accepted").glob("business_date=*")}
+        if stray := written - {f"business_date={d.isoformat()}" for d in days}:
+            # Validation keeps accepted rows inside the late window; never drop any silently.
+            raise RuntimeError(f"{table} {D}: accepted rows outside {days[0]} … {D}: {sorted(stray)}")
         swap_partitions(tmp / "_outcome=accepted", base, "business_date", days, leaf=f"ingest_date={D.isoformat()}")
         reasons = sorted(set(counts) - {"accepted", "duplicate"})
         schema = T.StructType([*contract_schema(table).fields, T.StructField("_outcome", T.StringType()),
