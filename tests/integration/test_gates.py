@@ -18,6 +18,18 @@ from spark_jobs.facts import recomputed_dates
 from tests.integration.conftest import PUBLISHED
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
+# Compensation above the window's spend: what the marts gate must never let through.
+BAD_CLAIM = """insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
+               values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')"""
+
+
+def _night_fails_unpublished(root, spark) -> StageFailed:
+    """Run NEXT: it must fail and leave the published warehouse byte-identical."""
+    before = (root / "warehouse.duckdb").read_bytes()
+    with pytest.raises(StageFailed) as failure:
+        Pipeline(root, spark=spark).run_range(NEXT, NEXT)
+    assert (root / "warehouse.duckdb").read_bytes() == before
+    return failure.value
 
 
 def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
@@ -29,11 +41,8 @@ def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
     table = table.set_column(table.schema.get_field_index("product_id"), "product_id",
                              pc.if_else(bad, pa.scalar("P-NOPE"), table.column("product_id")))
     pq.write_table(table, main)
-    before = (scratch_root / "warehouse.duckdb").read_bytes()
-    with pytest.raises(StageFailed) as failure:
-        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
-    assert failure.value.gate == "raw" and "over_limit" in failure.value.message
-    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+    failure = _night_fails_unpublished(scratch_root, spark)
+    assert failure.gate == "raw" and "over_limit" in failure.message
     assert state.last_success(scratch_root) == PUBLISHED
     # nothing downstream read the partition: no curated facts were built for NEXT
     assert not (scratch_root / "curated" / "fct_product_daily" / f"business_date={NEXT}").exists()
@@ -55,8 +64,7 @@ def test_compensation_above_spend_fails_the_marts_gate(scratch_root):
     db.parent.mkdir(exist_ok=True)
     shutil.copy(scratch_root / "warehouse.duckdb", db)
     con = duckdb.connect(str(db))
-    con.execute("""insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
-                   values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')""")
+    con.execute(BAD_CLAIM)
     con.close()
     result = marts_gate(Layout(scratch_root), db, "test-marts", PUBLISHED)
     assert not result.passed
@@ -89,11 +97,8 @@ def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root
         shutil.copy(sorted(part.glob("*.parquet"))[0], part / "part-duplicate.parquet")
 
     monkeypatch.setattr(nightly, "build_date", build_then_duplicate)
-    before = (scratch_root / "warehouse.duckdb").read_bytes()
-    with pytest.raises(StageFailed) as failure:
-        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
-    assert failure.value.gate == "curated" and "fct_product_daily_keys" in failure.value.message
-    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+    failure = _night_fails_unpublished(scratch_root, spark)
+    assert failure.gate == "curated" and "fct_product_daily_keys" in failure.message
     assert runlog.read_all(scratch_root)[-1]["failed_gate"] == "curated"
 
 
@@ -105,16 +110,12 @@ def test_compensation_above_spend_stops_the_run_at_the_marts_gate(scratch_root, 
     def dbt_then_corrupt(layout, first, D):
         outcome = original(layout, first, D)
         con = duckdb.connect(str(warehouse.staging_db(layout)))
-        con.execute("""insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
-                       values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')""")
+        con.execute(BAD_CLAIM)
         con.close()
         return outcome
 
     monkeypatch.setattr(warehouse, "run_dbt", dbt_then_corrupt)
-    before = (scratch_root / "warehouse.duckdb").read_bytes()
-    with pytest.raises(StageFailed) as failure:
-        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
-    assert failure.value.gate == "marts" and "compensation_within_spend" in failure.value.message
-    assert (scratch_root / "warehouse.duckdb").read_bytes() == before
+    failure = _night_fails_unpublished(scratch_root, spark)
+    assert failure.gate == "marts" and "compensation_within_spend" in failure.message
     last = runlog.read_all(scratch_root)[-1]
     assert last["failed_gate"] == "marts" and last["data_docs"].endswith("index.html")
