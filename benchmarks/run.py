@@ -77,6 +77,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def stage_medians(runs: list[dict]) -> dict:
+    """Median seconds per stage of probe results, and of the Spark stage's two halves."""
+    return {"seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
+            "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
+            "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs])}
+
+
 # -- sections ----------------------------------------------------------------------------
 def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     raw = raw_data(work, scale, 1)
@@ -94,9 +101,7 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     return {
         "scale": scale, "repeats": repeats,
         "wall": median([r["wall"] for r in runs]),
-        "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
-        "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
-        "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
+        **stage_medians(runs),
         "peak_memory": {s: max(r["peak_memory"][s] for r in runs) for s in STAGES},
         "peak_memory_total": max(r["peak_memory_total"] for r in runs),
         "duckdb_seconds": duckdb_s, "duckdb_peak_memory": max(d["peak_memory"] for d in duck),
@@ -126,8 +131,7 @@ def bench_history(work: Path, repeats: int) -> dict:
     s5, s30 = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30))
     return {"repeats": repeats, "day5_wall": w5, "day30_wall": w30, "history_ratio": w30 / w5,
             "day5_spark": s5, "day30_spark": s30, "spark_ratio": s30 / s5,
-            "day5_seconds": {s: median([r["seconds"][s] for r in day5]) for s in STAGES},
-            "day30_seconds": {s: median([r["seconds"][s] for r in day30]) for s in STAGES}}
+            "day5_seconds": stage_medians(day5)["seconds"], "day30_seconds": stage_medians(day30)["seconds"]}
 
 
 def bench_backfill(work: Path, repeats: int) -> dict:
@@ -138,9 +142,7 @@ def bench_backfill(work: Path, repeats: int) -> dict:
         root = fresh_root(work, raw, "backfill-small")
         runs.append(run_pipeline(root, START, START + dt.timedelta(days=29)))
     return {"repeats": repeats, "wall": median([r["wall"] for r in runs]),
-            "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
-            "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
-            "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
+            **stage_medians(runs),
             "peak_memory_total": max(r["peak_memory_total"] for r in runs),
             "backfill_minutes": median([r["wall"] for r in runs]) / 60}
 

@@ -2,6 +2,13 @@
 -- every product's events at each change time, so a version [valid_from, valid_to) is a
 -- union of whole segments, exact to the microsecond. Only dates from rebuild_from() on:
 -- fct_campaign_daily keeps the earlier ones.
+{#- Segment s of a rebuilt date starts inside version v = [valid_from, valid_to). -#}
+{%- set segment_in_version -%}
+    s.business_date >= {{ rebuild_from() }}
+     and s.segment_start >= v.valid_from
+     and (v.valid_to is null or s.segment_start < v.valid_to)
+{%- endset %}
+
 with versions as (
     select * from {{ ref('dim_campaign_versions') }}
 ),
@@ -17,9 +24,7 @@ campaign_facts as (
     from versions v
     join {{ ref('stg_fct_campaign_segment_daily') }} s
       on s.campaign_id = v.campaign_id
-     and s.business_date >= {{ rebuild_from() }}
-     and s.segment_start >= v.valid_from
-     and (v.valid_to is null or s.segment_start < v.valid_to)
+     and {{ segment_in_version }}
     group by all
 ),
 
@@ -33,9 +38,7 @@ product_facts as (
     from versions v
     join {{ ref('stg_fct_product_segment_daily') }} s
       on s.product_id = v.product_id
-     and s.business_date >= {{ rebuild_from() }}
-     and s.segment_start >= v.valid_from
-     and (v.valid_to is null or s.segment_start < v.valid_to)
+     and {{ segment_in_version }}
     group by all
 )
 
