@@ -32,17 +32,38 @@ ENUMS = {
 
 
 HASH = "_content_hash"
+HASH_TYPE = T.StructType([T.StructField("h1", T.LongType(), False), T.StructField("h2", T.LongType(), False)])
+STORE_FORMAT = "fullsite accepted store 2: _content_hash = struct<h1, h2> of xxhash64"
+"""Written next to the accepted stores: hashes of one format can only be compared with
+hashes of the same format (the first format, an unmarked store, held SHA-256 bytes)."""
 
 
 def content_hash(cols: list[str]) -> F.Column:
-    """SHA-256 of a row's contract columns, its first 128 bits as 16 bytes: "identical
-    content" (every column equal, nulls included) is equal hashes. Each value is cast to
-    text (timestamps in the UTC session zone); a null becomes a NUL character, which real
-    ids, names and enums never carry. 128 bits keep accidental collisions out of reach
-    (about 2^-64 even across 2^32 rows) at a quarter of the hex digest's bytes: the hash is
-    most of what the accepted store adds to the raw rows."""
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in cols]
-    return F.substring(F.unhex(F.sha2(F.concat_ws("\u0001", *parts), 256)), 1, 16)
+    """128 bits that stand for a row's contract columns: "identical content" (every column
+    equal, nulls included) is equal hashes. Two 64-bit xxHash64 values with different seeds
+    (a leading constant changes the seed) over the typed values, each followed by its null
+    flag — Spark's hash skips nulls, so without the flags ``(null, 'x')`` and ``('x', null)``
+    would hash alike. Hashes are only ever compared between copies of one id, so a false
+    "identical" needs a 128-bit collision between two versions of one event."""
+    parts = [x for c in cols for x in (F.col(c), F.col(c).isNull())]
+    return F.struct(F.xxhash64(F.lit(1), *parts).alias("h1"), F.xxhash64(F.lit(2), *parts).alias("h2"))
+
+
+def check_store_format(layout: Layout) -> None:
+    """Refuse to judge redeliveries against accepted rows hashed another way (every one of
+    them would look conflicting); mark a new store with the current format."""
+    marker = layout.curated / "accepted" / "FORMAT"
+    if marker.exists():
+        found = marker.read_text().strip()
+    elif any(True for t in EVENT_TABLES for _ in layout.accepted(t).glob("business_date=*/ingest_date=*/*.parquet")):
+        found = "fullsite accepted store 1 (SHA-256 content hash)"
+    else:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(STORE_FORMAT + "\n")
+        return
+    if found != STORE_FORMAT:
+        raise RuntimeError(f"{layout.curated / 'accepted'} holds '{found}', this version reads '{STORE_FORMAT}': "
+                           "move the curated zone aside and backfill from the first date")
 
 
 def business_date(col: str = "event_time"):
@@ -121,7 +142,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     dates = _index_dates(raw, D)
     index_paths = [leaf for day in day_dirs(index_base, "business_date", dates)
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={D.isoformat()}"]
-    index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, T.BinaryType())])
+    index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, HASH_TYPE)])
     # An id is accepted once; dropDuplicates only guards the join against a corrupt index.
     index = (read_parquet(spark, index_paths, index_schema)
              .select(F.col(idc).alias("_prev_id"), F.col(HASH).alias("_prev_hash")).dropDuplicates(["_prev_id"]))
@@ -203,6 +224,7 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
 def clean_all(spark: SparkSession, layout: Layout, D: dt.date) -> list[CleanResult]:
     from spark_jobs.dimensions import campaign_ids_up_to, product_snapshot
 
+    check_store_format(layout)
     known_products = F.broadcast(product_snapshot(spark, layout, D).select("product_id"))
     known_campaigns = F.broadcast(campaign_ids_up_to(spark, layout, D))
     # Smallest tables first: their jobs warm the JVM (code generation, JIT) for the largest.
