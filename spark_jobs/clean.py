@@ -13,7 +13,10 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from functools import reduce
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -114,11 +117,49 @@ def _validation_reason(table: str, D: dt.date) -> F.Column:
     return expr
 
 
-def _index_dates(spark_df: DataFrame, D: dt.date) -> list[dt.date]:
+FOOTER_SPAN_DAYS = 14
+"""Up to this many days between the earliest and latest event of a raw partition, its
+business dates are taken from the Parquet footers; a wider span scans the rows instead."""
+
+
+def _footer_dates(folder: Path) -> set[dt.date] | None:
+    """Every business date between the min and max ``event_time`` in the footers of the
+    files under ``folder`` (a superset of the rows' dates, read without touching a row), or
+    None when a footer lacks the statistics or the span is wide."""
+    lo = hi = None
+    entries = [e for e in folder.iterdir() if not e.name.startswith((".", "_"))]
+    if any(e.is_dir() or e.suffix != ".parquet" for e in entries):
+        return None  # not plain Parquet files: let Spark read what it reads
+    for f in sorted(entries):
+        meta = pq.ParquetFile(f).metadata
+        col = meta.schema.names.index("event_time") if "event_time" in meta.schema.names else None
+        for i in range(meta.num_row_groups):
+            if col is None:
+                return None
+            group = meta.row_group(i)
+            stats = group.column(col).statistics
+            if stats is not None and stats.null_count == group.num_rows:
+                continue  # only nulls: no business date
+            if stats is None or not stats.has_min_max:
+                return None
+            lo = stats.min if lo is None else min(lo, stats.min)
+            hi = stats.max if hi is None else max(hi, stats.max)
+    if lo is None:
+        return set()
+    tz = ZoneInfo(BUSINESS_TZ)
+    first, last = (t.replace(tzinfo=t.tzinfo or dt.timezone.utc).astimezone(tz).date() for t in (lo, hi))
+    if (last - first).days > FOOTER_SPAN_DAYS:
+        return None
+    return {first + dt.timedelta(days=k) for k in range((last - first).days + 1)}
+
+
+def _index_dates(layout: Layout, table: str, raw: DataFrame, D: dt.date) -> list[dt.date]:
     """Business dates whose accepted ids the new rows can collide with: their own dates
     (an identical redelivery keeps its time), plus a look-back for conflicting copies whose
     time moved. Never the whole history."""
-    own = {r[0] for r in spark_df.select("business_date").distinct().collect() if r[0] is not None}
+    own = _footer_dates(layout.raw(table, D)) if layout.raw(table, D).is_dir() else set()
+    if own is None:
+        own = {r[0] for r in raw.select("business_date").distinct().collect() if r[0] is not None}
     lookback = int(rules.param("dedup_lookback_days"))
     recent = {D - dt.timedelta(days=k) for k in range(0, lookback + 1)}
     return sorted(d for d in own | recent if d <= D)
@@ -139,7 +180,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     # shuffle instead of every contract column.
     index_base = layout.accepted(table)
     recover(index_base)
-    dates = _index_dates(raw, D)
+    dates = _index_dates(layout, table, raw, D)
     index_paths = [leaf for day in day_dirs(index_base, "business_date", dates)
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={D.isoformat()}"]
     index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, HASH_TYPE)])
