@@ -205,14 +205,17 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     passed = F.col("_step1").isNull() & F.col("_step2").isNull()
     by_id = Window.partitionBy(idc, "_passed")
     df = df.withColumn("_passed", passed)
+    # One window frame (the whole group) for all three: no ordering inside a group. The
+    # copy accepted is the one read first (a row number taken before the shuffle).
+    df = df.withColumn("_row", F.monotonically_increasing_id())
     df = df.withColumn("_conflict", F.min(HASH).over(by_id) != F.max(HASH).over(by_id))
-    df = df.withColumn("_copy_no", F.row_number().over(by_id.orderBy(F.lit(1))))
+    df = df.withColumn("_first_copy", F.min("_row").over(by_id) == F.col("_row"))
 
     status = (F.when(F.col("_step1") == "duplicate", "duplicate")
               .when(F.col("_step1").isNotNull(), "quarantined")
               .when(F.col("_step2").isNotNull(), "quarantined")
               .when(F.col("_conflict"), "quarantined")
-              .when(F.col("_copy_no") == 1, "accepted")
+              .when(F.col("_first_copy"), "accepted")
               .otherwise("duplicate"))
     reason = (F.when(F.col("_step1") == "conflicting_duplicate", "conflicting_duplicate")
               .when(F.col("_step1").isNotNull(), F.lit(None))

@@ -6,6 +6,15 @@ import os
 from pyspark.sql import SparkSession
 
 
+def driver_java_options() -> str:
+    """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
+    cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
+    class-data archive when ``make setup`` made one (spark_jobs/cds.py)."""
+    from spark_jobs.cds import java_options
+
+    return f"{os.environ.get('FULLSITE_DRIVER_JAVA_OPTIONS', '-XX:+UseParallelGC')} {java_options()}".strip()
+
+
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
     """The run's session. ``master`` (or ``FULLSITE_SPARK_MASTER``) picks the cluster; when
     the job was launched by ``spark-submit`` (which sets PYSPARK_GATEWAY_PORT) the master
@@ -28,10 +37,8 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
-        # The throughput collector: a nightly batch has no pause-time goal, and G1's
-        # barriers cost a few percent of every row on 2 cores (measured: about 3 s a
-        # large night). Takes effect when this process starts the JVM (not under spark-submit).
-        .config("spark.driver.extraJavaOptions", os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC"))
+        # Takes effect when this process starts the JVM (not under spark-submit).
+        .config("spark.driver.extraJavaOptions", driver_java_options())
         .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
     )
     if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
