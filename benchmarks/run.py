@@ -88,7 +88,7 @@ def stage_medians(runs: list[dict]) -> dict:
 def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     raw = raw_data(work, scale, 1)
     root = fresh_root(work, raw, f"nightly-{scale}")
-    out = root / "duckdb_facts.parquet"
+    out = root / "duckdb_facts"
     runs, duck = [], []
     for k in range(repeats):
         log(f"{scale} night {START}, run {k + 1}/{repeats}: pipeline")
