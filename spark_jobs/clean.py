@@ -16,6 +16,7 @@ from functools import reduce
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -24,8 +25,7 @@ from pyspark.sql import types as T
 from fullsite import rules
 from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, NULLABLE, SCHEMAS
 from fullsite.layout import Layout
-from spark_jobs.io import (contract_schema, day_dirs, parquet_rows, read_parquet, recover, swap_partitions,
-                           write_partitions)
+from spark_jobs.io import contract_schema, day_dirs, parquet_rows, read_parquet, recover, swap_in, swap_partitions
 
 ENUMS = {
     ("impressions", "scene"): ("search", "recommend", "activity"),
@@ -224,6 +224,31 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     return df.select(*cols, "business_date", HASH, status.alias("_status"), reason.alias("_reason"))
 
 
+def store_quarantine(layout: Layout, table: str, D: dt.date, folders: dict[str, Path]) -> None:
+    """The quarantined rows of ``table`` exactly as they arrived (its contract columns) with
+    their reason, into ``quarantine/<table>/ingest_date=D`` (empty when there are none),
+    swapped in whole. A file-by-file copy of rows Spark has already classified and written:
+    no Spark job (and no plan to compile) per table, and memory holds one file at a time."""
+    cols = SCHEMAS[table].names
+    live = layout.quarantine(table) / f"ingest_date={D.isoformat()}"
+    live.parent.mkdir(parents=True, exist_ok=True)
+    recover(live.parent)
+    new = live.parent / f".tmp-{uuid.uuid4().hex}"
+    new.mkdir()
+    writer = None
+    try:
+        for reason, folder in sorted(folders.items()):
+            for f in sorted(folder.rglob("*.parquet")):
+                rows = pq.ParquetFile(f).read(columns=cols)
+                rows = rows.append_column("reason", pa.array([reason] * rows.num_rows, pa.string()))
+                writer = writer or pq.ParquetWriter(new / "part-00000.parquet", rows.schema)
+                writer.write_table(rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    swap_in(new, live)
+
+
 def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
                     known_products: DataFrame, known_campaigns: DataFrame) -> CleanResult:
     """Classify ingest D of ``table`` in one pass over the raw rows: a single write sorts
@@ -249,11 +274,7 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, D: dt.date,
             raise RuntimeError(f"{table} {D}: accepted rows outside {days[0]} … {D}: {sorted(stray)}")
         swap_partitions(tmp / "_outcome=accepted", base, "business_date", days, leaf=f"ingest_date={D.isoformat()}")
         reasons = sorted(set(counts) - {"accepted", "duplicate"})
-        schema = T.StructType([*contract_schema(table).fields, T.StructField("_outcome", T.StringType()),
-                               T.StructField("business_date", T.DateType())])
-        quarantined = (read_parquet(spark, [tmp / f"_outcome={r}" for r in reasons], schema, base=tmp)
-                       .select(*cols, F.col("_outcome").alias("reason"), F.lit(D).alias("ingest_date")))
-        write_partitions(quarantined, layout.quarantine(table), "ingest_date", [D])
+        store_quarantine(layout, table, D, {r: tmp / f"_outcome={r}" for r in reasons})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return CleanResult(

@@ -6,8 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
+from fullsite.contract import SCHEMAS
 from fullsite.layout import Layout
 from spark_jobs.nightly import build_date, clean_date
 from tests.rawdata import dims, local, write
@@ -135,6 +137,9 @@ def test_every_reason_in_the_contract_order(processed):
 def test_quarantined_rows_are_kept_unchanged(processed):
     (user, scene, paid), = q(processed, "select user_id, scene, is_paid from read_parquet('$Q/impressions/*/*.parquet', hive_partitioning = true) where event_id = 'I6'")
     assert (user, scene, paid) == ("u1", "home", False)
+    for table in ("impressions", "clicks", "purchases", "saves"):  # the contract's columns and the reason, nothing else
+        files = sorted((processed / "quarantine" / table / "ingest_date=2024-07-10").glob("*.parquet"))
+        assert pq.read_schema(files[0]).names == [*SCHEMAS[table].names, "reason"], table
 
 
 def test_business_dates_are_local_and_late_rows_land_on_them(processed):
