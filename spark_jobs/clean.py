@@ -132,10 +132,10 @@ def _footer_dates(folder: Path) -> set[dt.date] | None:
         return None  # not plain Parquet files: let Spark read what it reads
     for f in sorted(entries):
         meta = pq.ParquetFile(f).metadata
-        col = meta.schema.names.index("event_time") if "event_time" in meta.schema.names else None
+        if "event_time" not in meta.schema.names:
+            return None
+        col = meta.schema.names.index("event_time")
         for i in range(meta.num_row_groups):
-            if col is None:
-                return None
             group = meta.row_group(i)
             stats = group.column(col).statistics
             if stats is not None and stats.null_count == group.num_rows:
@@ -205,8 +205,8 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     passed = F.col("_step1").isNull() & F.col("_step2").isNull()
     by_id = Window.partitionBy(idc, "_passed")
     df = df.withColumn("_passed", passed)
-    # One window frame (the whole group) for all three: no ordering inside a group. The
-    # copy accepted is the one read first (a row number taken before the shuffle).
+    # One window frame (the whole group) for the three aggregates, no ordering inside a
+    # group: the copy accepted is the one read first (a row number taken before the shuffle).
     df = df.withColumn("_row", F.monotonically_increasing_id())
     df = df.withColumn("_conflict", F.min(HASH).over(by_id) != F.max(HASH).over(by_id))
     df = df.withColumn("_first_copy", F.min("_row").over(by_id) == F.col("_row"))
