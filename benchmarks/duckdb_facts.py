@@ -25,12 +25,8 @@ from pathlib import Path
 import duckdb
 
 from fullsite import rules
-from fullsite.contract import ID_COLUMN, NULLABLE, SCHEMAS
+from fullsite.contract import ID_COLUMN, MONEY_METRICS, NULLABLE, PRODUCT_METRICS, SCHEMAS, TRAFFIC_METRICS
 
-TRAFFIC_METRICS = ["impressions", "clicks", "invalid_clicks", "spend", "attributed_orders", "attributed_gmv"]
-PRODUCT_METRICS = ["impressions", "paid_impressions", "clicks", "paid_clicks", "invalid_clicks", "favorites",
-                   "carts", "orders", "units", "gmv", "spend", "paid_attributed_orders", "paid_attributed_gmv"]
-MONEY_METRICS = {"gmv", "spend", "paid_attributed_gmv", "attributed_gmv"}
 FACTS = {"fct_product_daily": (["product_id", "business_date"], PRODUCT_METRICS),
          "fct_product_traffic_daily": (["product_id", "business_date", "scene", "is_paid"], TRAFFIC_METRICS)}
 
@@ -155,8 +151,9 @@ def compare(root: Path, D: dt.date, out: Path) -> int:
     for table, (keys, metrics) in FACTS.items():
         paths = [str(p) for d in days for p in sorted((Path(root) / "curated" / table
                                                        / f"business_date={d}").glob("*.parquet"))]
-        cols = ", ".join([*keys, *(["merchant_id", "category"] if table == "fct_product_daily" else []), *metrics])
-        cols = cols.replace("business_date", "business_date::DATE AS business_date")
+        attrs = ["merchant_id", "category"] if table == "fct_product_daily" else []
+        cols = ", ".join("business_date::DATE AS business_date" if c == "business_date" else c
+                         for c in [*keys, *attrs, *metrics])
         spark = f"SELECT {cols} FROM read_parquet({paths!r}, hive_partitioning = true)"
         mine = f"SELECT {cols} FROM read_parquet('{out / table}.parquet')"
         differing += sum(con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))").fetchone()[0]

@@ -47,12 +47,12 @@ def _pss(proc: psutil.Process) -> int:
     return proc.memory_info().rss  # no smaps_rollup (not Linux ≥ 4.14): resident size
 
 
-def tree_memory(proc: psutil.Process, measure=None) -> int:
+def tree_memory(proc: psutil.Process, measure=_pss) -> int:
     """PSS (or ``measure``) of ``proc`` and its descendants, in bytes."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += (measure or _pss)(p)
+            total += measure(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return total

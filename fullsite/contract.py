@@ -85,3 +85,11 @@ REASONS_BY_TABLE = {
 def partition_dir(data_root, table: str, dt) -> "pathlib.Path":  # noqa: F821
     from pathlib import Path
     return Path(data_root) / "raw" / table / f"dt={dt}"
+
+
+# The measures of the two daily fact tables (outputs.md), in their published order: named
+# here once for the Spark job that builds them and the DuckDB yardstick that checks them.
+PRODUCT_METRICS = ["impressions", "paid_impressions", "clicks", "paid_clicks", "invalid_clicks", "favorites",
+                   "carts", "orders", "units", "gmv", "spend", "paid_attributed_orders", "paid_attributed_gmv"]
+TRAFFIC_METRICS = ["impressions", "clicks", "invalid_clicks", "spend", "attributed_orders", "attributed_gmv"]
+MONEY_METRICS = {"gmv", "spend", "paid_attributed_gmv", "attributed_gmv"}

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from fullsite import rules
+from fullsite.contract import MONEY_METRICS, PRODUCT_METRICS, TRAFFIC_METRICS
 from fullsite.layout import Layout
 from spark_jobs.clean import business_date
 from spark_jobs.dimensions import campaign_changes_up_to, products_as_of
@@ -69,11 +70,6 @@ def _zero(cols: list[str], present: dict[str, F.Column]) -> list[F.Column]:
     return [present.get(c, F.lit(0)).alias(c) for c in cols]
 
 
-PRODUCT_METRICS = ["impressions", "paid_impressions", "clicks", "paid_clicks", "invalid_clicks", "favorites",
-                   "carts", "orders", "units", "gmv", "spend", "paid_attributed_orders", "paid_attributed_gmv"]
-MONEY_METRICS = {"gmv", "spend", "paid_attributed_gmv", "attributed_gmv"}
-
-
 def _sum_metrics(parts: list[DataFrame], keys: list[str], metrics: list[str]) -> DataFrame:
     """Union the partial facts (cast to one schema) and sum them per key."""
     typed = [p.select(*keys, *[F.col(m).cast(MONEY) if m in MONEY_METRICS else F.col(m).cast("long") for m in metrics])
@@ -110,9 +106,6 @@ def product_daily(impression_counts: DataFrame, clicks: DataFrame, saves: DataFr
     facts = _sum_metrics(parts, keys, PRODUCT_METRICS)
     attrs = products.select("product_id", "business_date", "merchant_id", "category")
     return facts.join(attrs, keys, "left").select(*keys, "merchant_id", "category", *PRODUCT_METRICS)
-
-
-TRAFFIC_METRICS = ["impressions", "clicks", "invalid_clicks", "spend", "attributed_orders", "attributed_gmv"]
 
 
 def product_traffic_daily(impression_counts: DataFrame, clicks: DataFrame, purchases: DataFrame) -> DataFrame:
