@@ -26,6 +26,7 @@ import duckdb
 
 from fullsite import rules
 from fullsite.contract import ID_COLUMN, MONEY_METRICS, NULLABLE, PRODUCT_METRICS, SCHEMAS, TRAFFIC_METRICS
+from fullsite.tablediff import differing_rows
 
 FACTS = {"fct_product_daily": (["product_id", "business_date"], PRODUCT_METRICS),
          "fct_product_traffic_daily": (["product_id", "business_date", "scene", "is_paid"], TRAFFIC_METRICS)}
@@ -156,8 +157,7 @@ def compare(root: Path, D: dt.date, out: Path) -> int:
                          for c in [*keys, *attrs, *metrics])
         spark = f"SELECT {cols} FROM read_parquet({paths!r}, hive_partitioning = true)"
         mine = f"SELECT {cols} FROM read_parquet('{out / table}.parquet')"
-        differing += sum(con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))").fetchone()[0]
-                         for a, b in ((spark, mine), (mine, spark)))
+        differing += differing_rows(con, spark, mine)
     return differing
 
 
