@@ -1,7 +1,8 @@
 """dq.run_log: one Parquet file per run under ``<data-root>/dq/run_log``.
 
 The published warehouse shows them through a view, so recording a run (even a failed
-one) never rewrites the published file: a failed night leaves it byte-identical.
+one) never rewrites the published file: a failed night leaves it byte-identical. An empty
+marker in ``run_log/.open`` stands for each run between its start and its outcome.
 """
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def folder(root: Path) -> Path:
     return Path(root) / "dq" / "run_log"
 
 
+def _open_runs(root: Path) -> Path:
+    """One empty marker file per run that has started and not yet written its outcome: a
+    new run checks these instead of reading every record of the history."""
+    return folder(root) / ".open"
+
+
 @dataclass
 class RunRecord:
     run_id: str
@@ -41,6 +48,10 @@ class RunRecord:
     def write(self, root: Path) -> None:
         out = folder(root)
         out.mkdir(parents=True, exist_ok=True)
+        marker = _open_runs(root) / self.run_id
+        if self.status == "running":  # marked before the record, so a kill leaves the marker
+            marker.parent.mkdir(exist_ok=True)
+            marker.touch()
         table = pa.table({
             "run_id": [self.run_id], "ingest_date": [self.ingest_date], "started_at": [self.started_at],
             "finished_at": [self.finished_at], "status": [self.status], "failed_gate": [self.failed_gate],
@@ -50,6 +61,8 @@ class RunRecord:
         tmp = out / f".{self.run_id}.tmp"
         pq.write_table(table, tmp)
         os.replace(tmp, out / f"{self.run_id}.parquet")
+        if self.status != "running":
+            marker.unlink(missing_ok=True)
 
 
 def read_all(root: Path) -> list[dict]:
@@ -61,12 +74,20 @@ def read_all(root: Path) -> list[dict]:
 
 
 def mark_interrupted(root: Path) -> None:
-    """Runs still 'running' when a new run holds the lock were killed: say so."""
-    for f in sorted(folder(root).glob("*.parquet")):
-        row = pq.read_table(f).to_pylist()[0]
-        if row["status"] == "running":
+    """Runs still 'running' when a new run holds the lock were killed: say so. Only the
+    records of open runs are read (every record once, for a run log kept before markers)."""
+    markers = _open_runs(root)
+    if markers.is_dir():
+        files = [folder(root) / f"{m.name}.parquet" for m in sorted(markers.iterdir())]
+    else:
+        files = sorted(folder(root).glob("*.parquet"))
+        markers.mkdir(parents=True)
+    for f in files:
+        row = pq.read_table(f).to_pylist()[0] if f.exists() else None  # none: killed before its record
+        if row is not None and row["status"] == "running":
             rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
                             finished_at=None, failed_gate=None,
                             message="interrupted: the process ended before the run finished",
                             timings=json.loads(row["timings"] or "{}"))
             rec.write(root)
+        (markers / f.stem).unlink(missing_ok=True)

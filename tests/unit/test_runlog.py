@@ -1,0 +1,41 @@
+"""Interrupted runs are found from the open-run markers, not by reading the whole history."""
+import datetime as dt
+
+from orchestration import runlog
+from orchestration.runlog import RunRecord
+
+STARTED = dt.datetime(2024, 7, 6, 1, tzinfo=dt.timezone.utc)
+
+
+def _status(root, run_id):
+    return {r["run_id"]: r["status"] for r in runlog.read_all(root)}[run_id]
+
+
+def test_a_killed_run_is_marked_failed_and_finished_records_are_not_read_again(tmp_path):
+    runlog.mark_interrupted(tmp_path)  # a new data root: nothing to mark
+    done = RunRecord("2024-07-05-a", dt.date(2024, 7, 5), STARTED)
+    done.write(tmp_path)
+    done.status = "success"
+    done.write(tmp_path)
+    killed = RunRecord("2024-07-06-b", dt.date(2024, 7, 6), STARTED)
+    killed.write(tmp_path)  # never finishes
+    # A finished run's record is not read: even an unreadable one does not stop the check.
+    (runlog.folder(tmp_path) / "2024-07-05-a.parquet").write_bytes(b"not parquet")
+
+    runlog.mark_interrupted(tmp_path)
+
+    (runlog.folder(tmp_path) / "2024-07-05-a.parquet").unlink()
+    assert _status(tmp_path, "2024-07-06-b") == "failed"
+    assert not any((runlog.folder(tmp_path) / ".open").iterdir())
+
+
+def test_a_run_log_kept_before_the_markers_is_read_once(tmp_path):
+    killed = RunRecord("2024-07-06-b", dt.date(2024, 7, 6), STARTED)
+    killed.write(tmp_path)
+    (runlog.folder(tmp_path) / ".open" / killed.run_id).unlink()
+    (runlog.folder(tmp_path) / ".open").rmdir()  # as an older version left it
+
+    runlog.mark_interrupted(tmp_path)
+
+    assert _status(tmp_path, "2024-07-06-b") == "failed"
+    assert (runlog.folder(tmp_path) / ".open").is_dir()
