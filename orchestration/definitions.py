@@ -57,10 +57,9 @@ def _record(pipe: Pipeline, D: dt.date, context) -> RunRecord:
     """The dq.run_log record of this Dagster run: one per run id, shared by its steps even
     when they run in separate processes (it is re-read from its Parquet file)."""
     run_id = f"{D}-dagster-{context.run_id[:8]}"
-    for row in runlog.read_all(pipe.layout.root):
-        if row["run_id"] == run_id:
-            return RunRecord(run_id, D, row["started_at"], timings=json.loads(row["timings"] or "{}"),
-                             message=row["message"], data_docs=row["data_docs"])
+    if row := runlog.read_one(pipe.layout.root, run_id):
+        return RunRecord(run_id, D, row["started_at"], timings=json.loads(row["timings"] or "{}"),
+                         message=row["message"], data_docs=row["data_docs"])
     rec = RunRecord(run_id, D, dt.datetime.now(dt.timezone.utc))
     rec.write(pipe.layout.root)
     return rec

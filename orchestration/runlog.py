@@ -73,21 +73,27 @@ def read_all(root: Path) -> list[dict]:
     return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
 
 
+def read_one(root: Path, run_id: str) -> dict | None:
+    """The record of one run (None before it has one): its own file, not the history."""
+    path = folder(root) / f"{run_id}.parquet"
+    return pq.read_table(path).to_pylist()[0] if path.exists() else None
+
+
 def mark_interrupted(root: Path) -> None:
     """Runs still 'running' when a new run holds the lock were killed: say so. Only the
     records of open runs are read (every record once, for a run log kept before markers)."""
     markers = _open_runs(root)
     if markers.is_dir():
-        files = [folder(root) / f"{m.name}.parquet" for m in sorted(markers.iterdir())]
+        run_ids = [m.name for m in sorted(markers.iterdir())]
     else:
-        files = sorted(folder(root).glob("*.parquet"))
+        run_ids = [f.stem for f in sorted(folder(root).glob("*.parquet"))]
         markers.mkdir(parents=True)
-    for f in files:
-        row = pq.read_table(f).to_pylist()[0] if f.exists() else None  # none: killed before its record
+    for run_id in run_ids:
+        row = read_one(root, run_id)  # none: killed before its record
         if row is not None and row["status"] == "running":
             rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
                             finished_at=None, failed_gate=None,
                             message="interrupted: the process ended before the run finished",
                             timings=json.loads(row["timings"] or "{}"))
             rec.write(root)
-        (markers / f.stem).unlink(missing_ok=True)
+        (markers / run_id).unlink(missing_ok=True)

@@ -39,3 +39,13 @@ def test_a_run_log_kept_before_the_markers_is_read_once(tmp_path):
 
     assert _status(tmp_path, "2024-07-06-b") == "failed"
     assert (runlog.folder(tmp_path) / ".open").is_dir()
+
+
+def test_one_run_record_is_read_from_its_own_file(tmp_path):
+    assert runlog.read_one(tmp_path, "2024-07-06-b") is None  # no record yet
+    RunRecord("2024-07-06-b", dt.date(2024, 7, 6), STARTED, timings={"dbt": 1.5}).write(tmp_path)
+    (runlog.folder(tmp_path) / "2024-07-05-a.parquet").write_bytes(b"not parquet")  # another run's
+
+    row = runlog.read_one(tmp_path, "2024-07-06-b")
+
+    assert (row["run_id"], row["status"], row["timings"]) == ("2024-07-06-b", "running", '{"dbt": 1.5}')
