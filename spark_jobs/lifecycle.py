@@ -71,21 +71,26 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
         total("gmv", cur, True).cast(MONEY).alias("gmv_7d"),
         total("orders", prev).cast("long").alias("orders_prev_7d"),
         total("gmv", prev, True).cast(MONEY).alias("gmv_prev_7d"),
-        # orders since the last settled state: dates in [days[0], target_date]
-        total("orders", F.col("business_date") >= F.lit(days[0])).cast("long").alias("_new_orders"),
     )
+    # Orders since the last settled state, dates in [days[0], target_date]: a join of their
+    # own, since a range of more than 2 × window days (a backfill) reaches further back than
+    # the windows above.
+    new_orders = (F.broadcast(targets)
+                  .join(facts.where(F.col("business_date") >= F.lit(days[0])),
+                        F.col("business_date") <= F.col("target_date"))
+                  .groupBy("product_id", "target_date").agg(F.sum("orders").cast("long").alias("_new_orders")))
     products = products_as_of(spark, layout, days, D).withColumnRenamed("business_date", "target_date")
     listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
         "product_id", "target_date", "merchant_id", "category", "is_standard")
     # Every product with state or with orders gets a cumulative count, listed or not.
-    keys = (agg.select("product_id", "target_date")
+    keys = (new_orders.select("product_id", "target_date")
             .unionByName(F.broadcast(targets).crossJoin(cum_before.select("product_id")))
             .unionByName(listed.select("product_id", "target_date")).distinct())
-    cum = (keys.join(agg.select("product_id", "target_date", "_new_orders"), ["product_id", "target_date"], "left")
+    cum = (keys.join(new_orders, ["product_id", "target_date"], "left")
            .join(cum_before, "product_id", "left")
            .select("product_id", "target_date",
                    (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0))).cast("long").alias("cum_orders")))
-    rows = (listed.join(agg.drop("_new_orders"), ["product_id", "target_date"], "left")
+    rows = (listed.join(agg, ["product_id", "target_date"], "left")
             .join(cum, ["product_id", "target_date"], "left")
             .fillna(0, subset=["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d", "cum_orders"])
             .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
