@@ -51,6 +51,11 @@ def local_date(t: dt.datetime) -> dt.date:
     return t.astimezone(SHANGHAI).date()
 
 
+def ratio(num, den) -> Fraction | None:
+    """An exact ratio, null on a zero denominator (published as DOUBLE: compared with a tolerance)."""
+    return Fraction(num) / Fraction(den) if den else None
+
+
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + k * DAY for k in range((last - first).days + 1)]
 
@@ -222,7 +227,7 @@ def campaign_tables(con, D: dt.date, merchants: dict) -> dict[str, dict]:
         for d in days(v["start"], last):
             f = facts[(v["id"], d)]
             daily[(v["id"], d)] = tuple(f[k] for k in ("spend", "paid_impressions", "paid_clicks", "invalid_clicks",
-                                                       "gmv", "paid_attributed_gmv"))
+                                                       "gmv", "paid_attributed_gmv")) + (ratio(f["gmv"], f["spend"]),)
         cap = v["start"] + (max_days - 1) * DAY
         spent = [d for d in days(v["start"], min(D, cap)) if facts[(v["id"], d)]["spend"] > 0][:spend_days_needed]
         close = spent[-1] if len(spent) == spend_days_needed else cap if D >= cap else None
@@ -236,16 +241,21 @@ def campaign_tables(con, D: dt.date, merchants: dict) -> dict[str, dict]:
         window = days(v["start"], close or D)  # D8: while no close date is known, the days so far
         spend = sum((facts[(v["id"], d)]["spend"] for d in window), Decimal(0))
         gmv = sum((facts[(v["id"], d)]["gmv"] for d in window), Decimal(0))
-        roi7[v["id"]] = (close, len(spent), spend, gmv, status)
+        roi = ratio(gmv, spend)
+        described = (v["campaign"], v["merchant"], v["product"], v["start"], close)
+        roi7[v["id"]] = described + (len(spent), spend, gmv, roi, target, ratio(roi, target) if roi is not None else None, status)
+        facts_of_claim = described + (spend, gmv, roi, target, tagged, choice)
         if status == "void":
-            claims[v["id"]] = ("void", "void_settings_changed", Decimal("0.00"), local_date(ended).replace(day=1))
+            claims[v["id"]] = facts_of_claim + (False, "void", "void_settings_changed", Decimal("0.00"),
+                                                local_date(ended).replace(day=1))
         elif status == "final":
             triggered = gmv < trigger * target * spend
             reason = ("not_tagged" if not tagged else "custom_roi" if choice == "custom"
                       else "below_min_spend" if spend < min_spend else "target_met" if not triggered else "compensated")
             amount = round2(Fraction(spend) - Fraction(gmv) / (Fraction(trigger) * Fraction(target))) \
                 if reason == "compensated" else Decimal("0.00")
-            claims[v["id"]] = ("final", reason, amount, close.replace(day=1))
+            eligible = reason in ("target_met", "compensated")
+            claims[v["id"]] = facts_of_claim + (eligible, "final", reason, amount, close.replace(day=1))
     return {"marts.dim_campaign_versions": dim, "marts.fct_campaign_daily": daily, "marts.campaign_roi_7d": roi7,
             "finance.compensation_claims": claims,
             "finance.merchant_rebates_monthly": rebates(con, D, vs, claims, merchants)}
@@ -258,7 +268,7 @@ def rebates(con, D: dt.date, vs: list[dict], claims: dict, merchants: dict) -> d
     for camp, d, s in con.execute("select campaign_id, bd, sum(cost) from acc_clicks where is_paid and not is_invalid "
                                   f"and bd <= DATE '{D}' group by all").fetchall():
         spend[(owner[camp], d.replace(day=1))] += s
-    for vid, (status, _, amount, month) in claims.items():
+    for vid, (*_, status, _, amount, month) in claims.items():
         if status == "final":
             comp[(by_id[vid]["merchant"], month)] += amount
     brackets = rules.rebate_brackets()
@@ -339,9 +349,10 @@ def product_tables(con, first: dt.date, D: dt.date, products: dict, merchants: d
             else:
                 s = "steady"
             stage[(product, d)] = s
-            lifecycle[(product, d)] = (standard, total(product, d, w, "impressions"), total(product, d, w, "clicks"),
-                                       total(product, d, w, "saves"), orders, gmv, orders_prev, gmv_prev, cum[product], s,
-                                       d + late * DAY <= D)
+            impressions, clicks, saves = (total(product, d, w, k) for k in ("impressions", "clicks", "saves"))
+            lifecycle[(product, d)] = (standard, impressions, clicks, saves, orders, gmv, orders_prev, gmv_prev,
+                                       cum[product], ratio(clicks, impressions), ratio(saves, clicks),
+                                       ratio(orders, clicks), s, d + late * DAY <= D)
     return {"marts.product_lifecycle_daily": lifecycle,
             "marts.product_tags_daily": tags(first, D, products, merchants, total, stage),
             "marts.campaign_uplift": uplift(con, D, total),
@@ -390,7 +401,10 @@ def tags(first, D, products, merchants, total, stage) -> dict:
                 base = roi[q] if roi[q] is not None else median
                 tiers_ = (None,) * 3 if base is None else tuple(
                     round2(base * Fraction(p(f"roi_tier_{k}_factor"))) for k in (1, 2, 3))
-                out[(q, d)] = (q in platform, q in search) + tiers_
+                x = m[q]
+                rates_ = (ratio(x["clicks"], x["impressions"]), ratio(x["saves"], x["clicks"]),
+                          ratio(x["orders"], x["clicks"]), ratio(x["search_orders"], x["search_clicks"]))
+                out[(q, d)] = (q in platform, q in search) + rates_ + (base,) + tiers_
     return out
 
 
@@ -398,9 +412,10 @@ def uplift(con, D, total) -> dict:
     n = p("uplift_days")
     out = {}
     for vid, start, product in con.execute("select id, (vf at time zone 'Asia/Shanghai')::date, product from v").fetchall():
-        out[vid] = (start, total(product, start - DAY, n, "gmv"), total(product, start + (n - 1) * DAY, n, "gmv"),
-                    total(product, start - DAY, n, "natural_impressions"),
-                    total(product, start + (n - 1) * DAY, n, "natural_impressions"),
+        gmv = total(product, start - DAY, n, "gmv"), total(product, start + (n - 1) * DAY, n, "gmv")
+        natural = (total(product, start - DAY, n, "natural_impressions"),
+                   total(product, start + (n - 1) * DAY, n, "natural_impressions"))
+        out[vid] = (start, *gmv, ratio(gmv[1] - gmv[0], gmv[0]), *natural, ratio(natural[1] - natural[0], natural[0]),
                     start + p("uplift_final_lag_days") * DAY <= D)
     return out
 
@@ -432,17 +447,22 @@ PUBLISHED = {
     "marts.dim_campaign_versions": ("campaign_version_id", "campaign_id, version_no, merchant_id, product_id, valid_from, "
                                     "valid_to, start_date, daily_budget, target_roi, roi_choice, is_tagged"),
     "marts.fct_campaign_daily": ("campaign_version_id, business_date",
-                                 "spend, paid_impressions, paid_clicks, invalid_clicks, gmv, paid_attributed_gmv"),
-    "marts.campaign_roi_7d": ("campaign_version_id", "close_date, spend_days, spend, gmv, status"),
-    "finance.compensation_claims": ("campaign_version_id", "status, reason, compensation_amount, settlement_month"),
+                                 "spend, paid_impressions, paid_clicks, invalid_clicks, gmv, paid_attributed_gmv, roi"),
+    "marts.campaign_roi_7d": ("campaign_version_id", "campaign_id, merchant_id, product_id, start_date, close_date, "
+                              "spend_days, spend, gmv, roi, target_roi, achievement, status"),
+    "finance.compensation_claims": ("campaign_version_id", "campaign_id, merchant_id, product_id, start_date, close_date, "
+                                    "spend, gmv, roi, target_roi, is_tagged, roi_choice, eligible, status, reason, "
+                                    "compensation_amount, settlement_month"),
     "finance.merchant_rebates_monthly": ("merchant_id, month", "merchant_tier, spend, compensation, rebate_base, "
                                          "rebate_rate, rebate_amount, status"),
     "marts.product_lifecycle_daily": ("product_id, business_date", "is_standard, impressions_7d, clicks_7d, saves_7d, "
-                                      "orders_7d, gmv_7d, orders_prev_7d, gmv_prev_7d, cum_orders, stage, is_final"),
+                                      "orders_7d, gmv_7d, orders_prev_7d, gmv_prev_7d, cum_orders, ctr_7d, save_rate_7d, "
+                                      "cvr_7d, stage, is_final"),
     "marts.product_tags_daily": ("product_id, business_date",
-                                 "platform_recommended, search_bestseller, roi_tier_1, roi_tier_2, roi_tier_3"),
-    "marts.campaign_uplift": ("campaign_version_id", "start_date, gmv_before_7d, gmv_after_7d, "
-                              "natural_impressions_before_7d, natural_impressions_after_7d, is_final"),
+                                 "platform_recommended, search_bestseller, ctr_14d, save_rate_14d, cvr_14d, search_cvr_14d, "
+                                 "baseline_roi, roi_tier_1, roi_tier_2, roi_tier_3"),
+    "marts.campaign_uplift": ("campaign_version_id", "start_date, gmv_before_7d, gmv_after_7d, gmv_uplift, "
+                              "natural_impressions_before_7d, natural_impressions_after_7d, natural_traffic_uplift, is_final"),
     "marts.merchant_plan_usage": ("merchant_id, business_date", "live_campaigns, plan_quota, over_quota"),
 }
 
