@@ -326,14 +326,12 @@ def product_tables(con, first: dt.date, D: dt.date, products: dict, merchants: d
 
     late, w = p("late_days"), p("lifecycle_window_days")
     thresholds = rules.lifecycle_thresholds()
+    orders_on = defaultdict(Counter)  # date → product → orders; earlier ones count from the first date
+    for (product, d), n in daily.items():
+        orders_on[max(d, first)][product] += n["orders"]
     lifecycle, stage, cum = {}, {}, Counter()
-    for (product, d), n in daily.items():  # orders before the first recomputed date
-        if d < first:
-            cum[product] += n["orders"]
     for d in days(first, D):
-        for (product, dd), n in daily.items():
-            if dd == d:
-                cum[product] += n["orders"]
+        cum.update(orders_on[d])
         for product, (merchant, category, standard, listed) in as_of(products, d).items():
             if listed > d:
                 continue
