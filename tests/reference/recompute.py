@@ -1,6 +1,7 @@
 """A second, independent reading of the spec: every published table recomputed from the raw
 zone in plain DuckDB SQL and Python, sharing no code with spark_jobs/ or dbt_project/ (only
-the rule parameters, which the spec puts in one place), then compared with the warehouse.
+the rule parameters, which the spec puts in one place, and the contract's column names and
+enumerations from fullsite.contract), then compared with the warehouse.
 
     python -m tests.reference.recompute --data-root DIR --date D
 
@@ -23,19 +24,12 @@ from pathlib import Path
 import duckdb
 
 from fullsite import rules
-from fullsite.contract import SCHEMAS
+from fullsite.contract import (BUSINESS_TZ, BUSINESS_UTC_OFFSET_HOURS, EVENT_TABLES, ID_COLUMN, NULLABLE, SAVE_TYPES,
+                               SCENES, SCHEMAS)
 
 DAY = dt.timedelta(days=1)
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-COLUMNS = {
-    "impressions": ["event_id", "event_time", "user_id", "product_id", "campaign_id", "scene", "is_paid"],
-    "clicks": ["event_id", "event_time", "user_id", "product_id", "campaign_id", "impression_id", "scene", "is_paid",
-               "cost", "is_invalid"],
-    "saves": ["event_id", "event_time", "user_id", "product_id", "save_type"],
-    "purchases": ["order_id", "event_time", "user_id", "product_id", "quantity", "amount"],
-}
-NULLABLE = {"campaign_id", "impression_id"}
-BUSINESS_DATE = "cast(timezone('Asia/Shanghai', event_time) as date)"
+SHANGHAI = dt.timezone(dt.timedelta(hours=BUSINESS_UTC_OFFSET_HOURS))
+BUSINESS_DATE = f"cast(timezone('{BUSINESS_TZ}', event_time) as date)"
 
 
 def p(name: str):
@@ -62,11 +56,11 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 # -- cleaning (data-contract.md) ---------------------------------------------------------------
 def _checks(table: str, cols: list[str]) -> list[tuple[str, str]]:
-    out = [("missing_required", " or ".join(f"r.{c} is null" for c in cols if c not in NULLABLE))]
+    out = [("missing_required", " or ".join(f"r.{c} is null" for c in cols if (table, c) not in NULLABLE))]
     if "scene" in cols:
-        out.append(("bad_enum", "r.scene not in ('search', 'recommend', 'activity')"))
+        out.append(("bad_enum", f"r.scene not in {SCENES}"))
     if table == "saves":
-        out.append(("bad_enum", "r.save_type not in ('favorite', 'cart')"))
+        out.append(("bad_enum", f"r.save_type not in {SAVE_TYPES}"))
     if table == "clicks":
         out.append(("negative_amount", "r.cost < 0"))
     if table == "purchases":
@@ -87,8 +81,9 @@ def _checks(table: str, cols: list[str]) -> list[tuple[str, str]]:
 def clean(con, root: Path, D: dt.date) -> dict:
     """Accepted rows into table ``acc_<table>``; returns {(table, ingest_date): Counter of outcomes}."""
     outcomes = {}
-    for table, cols in COLUMNS.items():
-        idc, listed = cols[0], ", ".join(cols)
+    for table in EVENT_TABLES:
+        cols, idc = SCHEMAS[table].names, ID_COLUMN[table]
+        listed = ", ".join(cols)
         files = sorted(str(f) for f in (root / "raw" / table).glob("dt=*/*.parquet"))
         if files:
             con.execute(f"create or replace table raw as select {listed}, dt, row_number() over () rn "
@@ -213,8 +208,7 @@ def version_facts(con, vs: list[dict]) -> dict:
     return facts
 
 
-def campaign_tables(con, D: dt.date, merchants: dict) -> dict[str, dict]:
-    vs = versions(con)
+def campaign_tables(con, D: dt.date, vs: list[dict], merchants: dict) -> dict[str, dict]:
     facts = version_facts(con, vs)
     late, spend_days_needed, max_days = p("late_days"), p("window_spend_days"), p("window_max_days")
     trigger, min_spend = p("protection_trigger"), p("min_protected_spend")
@@ -318,7 +312,7 @@ def percentile(values: list, q: Fraction) -> Fraction:
     return v[lo] if lo + 1 >= len(v) else v[lo] + (v[lo + 1] - v[lo]) * (pos - lo)
 
 
-def product_tables(con, first: dt.date, D: dt.date, products: dict, merchants: dict) -> dict[str, dict]:
+def product_tables(con, first: dt.date, D: dt.date, vs: list[dict], products: dict, merchants: dict) -> dict[str, dict]:
     daily = product_days(con)
 
     def total(product, d, n, measure, back=0):
@@ -353,7 +347,7 @@ def product_tables(con, first: dt.date, D: dt.date, products: dict, merchants: d
                                        ratio(orders, clicks), s, d + late * DAY <= D)
     return {"marts.product_lifecycle_daily": lifecycle,
             "marts.product_tags_daily": tags(first, D, products, merchants, total, stage),
-            "marts.campaign_uplift": uplift(con, D, total),
+            "marts.campaign_uplift": uplift(vs, D, total),
             "marts.merchant_plan_usage": plan_usage(con, first + late * DAY, D, merchants)}
 
 
@@ -406,14 +400,15 @@ def tags(first, D, products, merchants, total, stage) -> dict:
     return out
 
 
-def uplift(con, D, total) -> dict:
+def uplift(vs: list[dict], D, total) -> dict:
     n = p("uplift_days")
     out = {}
-    for vid, start, product in con.execute("select id, (vf at time zone 'Asia/Shanghai')::date, product from v").fetchall():
+    for v in vs:
+        start, product = v["start"], v["product"]
         gmv = total(product, start - DAY, n, "gmv"), total(product, start + (n - 1) * DAY, n, "gmv")
         natural = (total(product, start - DAY, n, "natural_impressions"),
                    total(product, start + (n - 1) * DAY, n, "natural_impressions"))
-        out[vid] = (start, *gmv, ratio(gmv[1] - gmv[0], gmv[0]), *natural, ratio(natural[1] - natural[0], natural[0]),
+        out[v["id"]] = (start, *gmv, ratio(gmv[1] - gmv[0], gmv[0]), *natural, ratio(natural[1] - natural[0], natural[0]),
                     start + p("uplift_final_lag_days") * DAY <= D)
     return out
 
@@ -495,8 +490,9 @@ def recompute(root: Path, D: dt.date) -> dict[str, dict]:
     attribute(con)
     out = dq_tables(outcomes)
     out |= daily_facts(con, first, D, products)
-    out |= campaign_tables(con, D, merchants)
-    out |= product_tables(con, first, D, products, merchants)
+    vs = versions(con)
+    out |= campaign_tables(con, D, vs, merchants)
+    out |= product_tables(con, first, D, vs, products, merchants)
     return out
 
 
