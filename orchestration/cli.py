@@ -161,7 +161,7 @@ def status_cmd(data_root: str = typer.Option(..., "--data-root")) -> None:
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
     wh = root / "warehouse.duckdb"
     typer.echo(f"warehouse:        {wh.resolve() if wh.exists() else 'not published yet'}")
-    for row in runlog.read_all(root)[-10:]:
+    for row in runlog.read_recent(root, 10):
         gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
         msg = f": {row['message']}" if row["message"] else ""
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{msg}")

@@ -73,6 +73,14 @@ def read_all(root: Path) -> list[dict]:
     return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
 
 
+def read_recent(root: Path, n: int) -> list[dict]:
+    """The n records written last (a record is rewritten when its run ends), oldest first:
+    what ``fullsite status`` shows, without reading a year of history."""
+    files = sorted(folder(root).glob("*.parquet"), key=lambda f: (f.stat().st_mtime_ns, f.name))[-n:]
+    rows = [pq.read_table(f).to_pylist()[0] for f in files]
+    return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
+
+
 def read_one(root: Path, run_id: str) -> dict | None:
     """The record of one run (None before it has one): its own file, not the history."""
     path = folder(root) / f"{run_id}.parquet"

@@ -10,8 +10,10 @@ import time
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from orchestration import runlog, state
+from orchestration.cli import app
 from orchestration.pipeline import Pipeline, StageFailed
 from tests.integration.conftest import FIRST, PUBLISHED, copy_root
 from tests.published import TABLES, figures, query
@@ -152,6 +154,9 @@ def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, publis
     assert figures(wh) == figures(reference / "warehouse.duckdb")
     statuses = [r["status"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT]
     assert statuses == ["failed", "success"]  # the killed run is recorded as interrupted
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
+    assert shown.exit_code == 0 and f"last success:     {NEXT}" in shown.output
+    assert "failed: interrupted" in shown.output.splitlines()[-2] and "success" in shown.output.splitlines()[-1]
 
 
 def test_backfill_equals_nightly_runs(tiny_raw, spark, tmp_path):

@@ -1,5 +1,6 @@
 """Interrupted runs are found from the open-run markers, not by reading the whole history."""
 import datetime as dt
+import os
 
 from orchestration import runlog
 from orchestration.runlog import RunRecord
@@ -49,3 +50,16 @@ def test_one_run_record_is_read_from_its_own_file(tmp_path):
     row = runlog.read_one(tmp_path, "2024-07-06-b")
 
     assert (row["run_id"], row["status"], row["timings"]) == ("2024-07-06-b", "running", '{"dbt": 1.5}')
+
+
+def test_status_reads_only_the_records_written_last(tmp_path):
+    for day in range(1, 5):
+        RunRecord(f"2024-07-0{day}-a", dt.date(2024, 7, day), STARTED + dt.timedelta(days=day),
+                  status="success").write(tmp_path)
+    old = runlog.folder(tmp_path) / "2024-07-01-a.parquet"
+    old.write_bytes(b"not parquet")  # an old record: never read
+    os.utime(old, ns=(1, 1))
+
+    rows = runlog.read_recent(tmp_path, 3)
+
+    assert [r["run_id"] for r in rows] == ["2024-07-02-a", "2024-07-03-a", "2024-07-04-a"]
