@@ -1,0 +1,155 @@
+"""Make a generated raw zone harder, within the data contract, for the reference check.
+
+The generator makes at most one campaign action per campaign and day and draws event
+times at random, so some cases the spec defines never occur in its data. This adds them to
+a raw zone in place, deterministically:
+
+* campaign actions: an update at the same instant as the change before it (the tie goes to
+  the larger ``change_id``: a version of zero length); a real update and then a no-op one
+  later the same day; a pause and a resume within hours (no version); ``is_tagged``
+  flipped and flipped back a microsecond later (two versions);
+* a valid paid click and a purchase at the exact instant of each new change (which version
+  a boundary event belongs to);
+* clicks around a purchase: exactly 168 h before it (inside the window), 1 µs more (outside),
+  and two at the same instant with different scenes (the larger ``event_id`` wins);
+* purchases at 00:00:00 and 23:59:59.999999 local time.
+
+    python -m tests.reference.harder DATA_ROOT     # before the first run of that root
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+US = dt.timedelta(microseconds=1)
+WINDOW = dt.timedelta(hours=168)
+FILE = "zz-harder.parquet"
+
+
+def _local_date(t: dt.datetime) -> dt.date:
+    return t.astimezone(SHANGHAI).date()
+
+
+def _end_of_local_day(t: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(_local_date(t) + dt.timedelta(days=1), dt.time(), SHANGHAI) - US
+
+
+class RawZone:
+    """The raw partitions of one table: rows by ingest date, and extra rows to write."""
+
+    def __init__(self, root: Path, table: str):
+        self.folder = root / "raw" / table
+        self.parts = {p.name[3:]: sorted(p.glob("*.parquet")) for p in sorted(self.folder.glob("dt=*"))}
+        self.schema = pq.read_schema(next(iter(self.parts.values()))[0])
+        self.extra: dict[str, list[dict]] = {}
+
+    def rows(self) -> list[dict]:
+        return [r for files in self.parts.values() for f in files for r in pq.read_table(f).to_pylist()]
+
+    def add(self, row: dict, ingest: dt.date) -> None:
+        if ingest.isoformat() in self.parts:  # events outside the generated days are left out
+            self.extra.setdefault(ingest.isoformat(), []).append(row)
+
+    def write_extra(self) -> int:
+        for day, rows in self.extra.items():
+            pq.write_table(pa.Table.from_pylist(rows, schema=self.schema), self.folder / f"dt={day}" / FILE)
+        return sum(map(len, self.extra.values()))
+
+
+def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
+    """Adds campaign actions; returns (change row, instant) for events at the new changes,
+    and how many actions were added."""
+    zone = RawZone(root, "campaign_changes")
+    rows = zone.rows()
+    by_campaign: dict[str, list[dict]] = {}
+    for r in rows:
+        by_campaign.setdefault(r["campaign_id"], []).append(r)
+    added, instants = [], []
+    k = 0
+    for _, changes in sorted(by_campaign.items()):
+        changes.sort(key=lambda r: (r["change_time"], r["change_id"]))
+        for i, r in enumerate(changes):
+            if r["action"] in ("pause", "end"):  # only after a change that leaves it running
+                continue
+            after = changes[i + 1]["change_time"] - US if i + 1 < len(changes) else None
+            last = min(after, _end_of_local_day(r["change_time"])) if after else _end_of_local_day(r["change_time"])
+            if last <= r["change_time"]:
+                continue
+            span = last - r["change_time"]
+
+            def at(share: float) -> dt.datetime:
+                return r["change_time"] + span * share
+
+            def change(suffix: str, action: str, t: dt.datetime, **settings) -> None:
+                added.append({**r, "change_id": f"{r['change_id']}{suffix}", "change_time": t, "action": action,
+                              **settings})
+
+            kind, k = k % 5, k + 1
+            lower = max(r["target_roi"] / 2, r["target_roi"] - 1).quantize(r["target_roi"])
+            if kind == 0:
+                change("t", "update", r["change_time"], target_roi=r["target_roi"] + 1)
+                instants.append((r, r["change_time"]))
+            elif kind == 1:
+                change("u", "update", at(0.3), target_roi=lower, roi_choice="custom")
+                change("v", "update", at(0.6), target_roi=lower, roi_choice="custom")
+                instants += [(r, at(0.3)), (r, at(0.6))]
+            elif kind == 2:
+                change("p", "pause", at(0.2))
+                change("q", "resume", at(0.5))
+                instants += [(r, at(0.2)), (r, at(0.5))]
+            elif kind == 3:
+                change("f", "update", at(0.4), is_tagged=not r["is_tagged"])
+                change("g", "update", at(0.4) + US, is_tagged=r["is_tagged"])
+                instants += [(r, at(0.4)), (r, at(0.4) + US)]
+    # Changes are never late: each lands in the partition of its own business date.
+    for r in added:
+        zone.add(r, _local_date(r["change_time"]))
+    return instants, zone.write_extra()
+
+
+def make_harder(root: str | Path) -> dict[str, int]:
+    root = Path(root)
+    instants, changes_added = _harder_changes(root)
+    clicks, purchases = RawZone(root, "clicks"), RawZone(root, "purchases")
+    click_rows, purchase_rows = clicks.rows(), purchases.rows()
+    paid = next(r for r in click_rows if r["campaign_id"] and not r["is_invalid"])
+    natural = next(r for r in click_rows if not r["campaign_id"] and not r["is_invalid"])
+    order = purchase_rows[0]
+
+    def click(n: str, base: dict, t: dt.datetime, **kw) -> None:
+        clicks.add({**base, "event_id": f"HC-{n}", "event_time": t, "impression_id": None, **kw}, _local_date(t))
+
+    def purchase(n: str, t: dt.datetime, **kw) -> None:
+        purchases.add({**order, "order_id": f"HP-{n}", "event_time": t, **kw}, _local_date(t))
+
+    for n, (change, t) in enumerate(instants):
+        who = {"user_id": f"HU-{n}", "product_id": change["product_id"]}
+        click(f"at-{n}", paid, t, campaign_id=change["campaign_id"], **who)
+        purchase(f"at-{n}", t, **who)
+    # Attribution edges around purchases late in the data (their clicks a week earlier
+    # fall inside the generated days).
+    late = sorted(purchase_rows, key=lambda r: (r["event_time"], r["order_id"]))[-20:]
+    for n, p in enumerate(late):
+        who = {"user_id": f"HV-{n}", "product_id": p["product_id"]}
+        t = p["event_time"]
+        purchase(f"edge-{n}", t, **who)
+        if n % 2:
+            click(f"in-{n}", natural, t - WINDOW, scene="search", **who)        # inside: counts
+            click(f"out-{n}", natural, t - WINDOW - US, scene="activity", **who)  # outside
+        else:
+            click(f"tie-{n}-a", natural, t - dt.timedelta(hours=1), scene="search", **who)
+            click(f"tie-{n}-b", natural, t - dt.timedelta(hours=1), scene="activity", **who)  # wins
+    for n, p in enumerate(late[:4]):
+        midnight = dt.datetime.combine(_local_date(p["event_time"]), dt.time(), SHANGHAI)
+        purchase(f"midnight-{n}", midnight, product_id=p["product_id"])
+        purchase(f"before-midnight-{n}", midnight - US, product_id=p["product_id"])
+    return {"campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
+
+
+if __name__ == "__main__":
+    print(make_harder(sys.argv[1]))
