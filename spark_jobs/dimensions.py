@@ -14,19 +14,44 @@ def product_snapshot(spark: SparkSession, layout: Layout, day: dt.date) -> DataF
     return read_parquet(spark, [layout.raw("products", day)], contract_schema("products"))
 
 
-def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> DataFrame:
-    """Product attributes for each business date in ``days``: the snapshot of that date,
-    else (a product first seen in a later snapshot) the snapshot of ``D``."""
-    frames = []
-    latest = product_snapshot(spark, layout, D)
-    for d in days:
-        snap = product_snapshot(spark, layout, d) if has_parquet(layout.raw("products", d)) else latest
-        fallback = latest.join(snap.select("product_id"), "product_id", "left_anti")
-        frames.append(snap.unionByName(fallback).withColumn("business_date", F.lit(d)))
-    out = frames[0]
-    for f in frames[1:]:
-        out = out.unionByName(f)
-    return out
+def snapshot_dates(layout: Layout, D: dt.date) -> list[dt.date]:
+    """The dates of the product snapshots that have landed up to ``D`` (a folder listing)."""
+    base = layout.raw("products")
+    found = (dt.date.fromisoformat(p.name[3:]) for p in base.glob("dt=*") if has_parquet(p)) if base.exists() else ()
+    return sorted(d for d in found if d <= D)
+
+
+def as_of_date(snapshots: list[dt.date], d: dt.date) -> dt.date:
+    """The snapshot a date's attributes come from: that of ``d``, or the latest before it, or
+    (a date before the first ingest) the first one (decision D14)."""
+    earlier = [s for s in snapshots if s <= d]
+    return earlier[-1] if earlier else snapshots[0]
+
+
+def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
+                   include_later: bool = True) -> DataFrame:
+    """Product attributes for each business date in ``days`` from its snapshot (``as_of_date``).
+    With ``include_later`` a product missing from that snapshot takes the attributes of the
+    earliest later snapshot up to ``D`` that has it: its events of ``d`` were accepted
+    against that snapshot (D14). Both choices are the same whichever run computes ``d``, so a
+    backfill in one pass equals nightly runs. The lifecycle lists only the products of the
+    snapshot itself (``include_later=False``)."""
+    snapshots = snapshot_dates(layout, D)
+    if not snapshots:  # no products landed (the raw gate stops a run before this)
+        return product_snapshot(spark, layout, D).withColumn("business_date", F.lit(None).cast("date"))
+    chosen = {d: as_of_date(snapshots, d) for d in days}
+    needed = [s for s in snapshots if s in chosen.values() or (include_later and s > min(chosen.values()))]
+    snaps = None
+    for s in needed:
+        snap = product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s))
+        snaps = snap if snaps is None else snaps.unionByName(snap)
+    dates = spark.createDataFrame([(d, s) for d, s in chosen.items()], "business_date date, as_of date")
+    match = F.col("snapshot_date") >= F.col("as_of") if include_later else F.col("snapshot_date") == F.col("as_of")
+    attrs = [c for c in snaps.columns if c not in ("product_id", "snapshot_date")]
+    return (snaps.join(F.broadcast(dates), match)
+            .groupBy("business_date", "product_id")
+            .agg(F.min_by(F.struct(*attrs), "snapshot_date").alias("_a"))
+            .select("product_id", "_a.*", "business_date"))
 
 
 def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:

@@ -79,7 +79,7 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
                   .join(facts.where(F.col("business_date") >= F.lit(days[0])),
                         F.col("business_date") <= F.col("target_date"))
                   .groupBy("product_id", "target_date").agg(F.sum("orders").cast("long").alias("_new_orders")))
-    products = products_as_of(spark, layout, days, D).withColumnRenamed("business_date", "target_date")
+    products = products_as_of(spark, layout, days, D, include_later=False).withColumnRenamed("business_date", "target_date")
     listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
         "product_id", "target_date", "merchant_id", "category", "is_standard")
     # Every product with state or with orders gets a cumulative count, listed or not.

@@ -12,7 +12,10 @@ a raw zone in place, deterministically:
   a boundary event belongs to);
 * clicks around a purchase: exactly 168 h before it (inside the window), 1 µs more (outside),
   and two at the same instant with different scenes (the larger ``event_id`` wins);
-* purchases at 00:00:00 and 23:59:59.999999 local time.
+* purchases at 00:00:00 and 23:59:59.999999 local time;
+* snapshots that change over time: from the fourth day on, some products move to another
+  category or switch between standard and non-standard goods, and some merchants' plan
+  quota drops to 3 (over quota).
 
     python -m tests.reference.harder DATA_ROOT     # before the first run of that root
 """
@@ -112,8 +115,43 @@ def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
     return instants, zone.write_extra()
 
 
+def _changing_snapshots(root: Path) -> int:
+    """From the fourth snapshot on, attributes that matter by date change."""
+    changed = 0
+    for table, change in (("products", _product_moves), ("merchants", _merchant_quota)):
+        zone = RawZone(root, table)
+        for day, files in list(zone.parts.items())[3:]:
+            rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+            categories = sorted({r.get("category") for r in rows})
+            new = [change(r, categories) for r in rows]
+            changed += sum(a != b for a, b in zip(rows, new))
+            for f in files:
+                f.unlink()
+            pq.write_table(pa.Table.from_pylist(new, schema=zone.schema), files[0])
+    return changed
+
+
+def _number(key: str) -> int:
+    """A stable pick of ids: the digits of P000012, M00003 …"""
+    return int("".join(c for c in key if c.isdigit()) or 0)
+
+
+def _product_moves(r: dict, categories: list[str]) -> dict:
+    n = _number(r["product_id"])
+    if n % 6 == 0:
+        r = {**r, "category": categories[(categories.index(r["category"]) + 1) % len(categories)]}
+    if n % 5 == 0:
+        r = {**r, "is_standard": not r["is_standard"]}
+    return r
+
+
+def _merchant_quota(r: dict, _categories: list[str]) -> dict:
+    return {**r, "plan_quota": 3} if _number(r["merchant_id"]) % 3 == 0 else r
+
+
 def make_harder(root: str | Path) -> dict[str, int]:
     root = Path(root)
+    snapshot_rows = _changing_snapshots(root)
     instants, changes_added = _harder_changes(root)
     clicks, purchases = RawZone(root, "clicks"), RawZone(root, "purchases")
     click_rows, purchase_rows = clicks.rows(), purchases.rows()
@@ -148,7 +186,7 @@ def make_harder(root: str | Path) -> dict[str, int]:
         midnight = dt.datetime.combine(_local_date(p["event_time"]), dt.time(), SHANGHAI)
         purchase(f"midnight-{n}", midnight, product_id=p["product_id"])
         purchase(f"before-midnight-{n}", midnight - US, product_id=p["product_id"])
-    return {"campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
+    return {"snapshot rows changed": snapshot_rows, "campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
 
 
 if __name__ == "__main__":

@@ -161,9 +161,7 @@ def daily_facts(con, first: dt.date, D: dt.date, products: dict) -> dict[str, di
         select product_id, bd, scene, is_paid, sum(i), sum(c), sum(ic), sum(s), sum(o), sum(g) from ev where {span}
         group by all""").fetchall()
     def merchant_and_category(product, d):
-        """The snapshot of d, else (first seen later: D14) that of the last run that recomputed d."""
-        found = as_of(products, d).get(product) or as_of(products, min(d + p("late_days") * DAY, D))[product]
-        return found[:2]
+        return attributes_of(products, d, product)[:2]
 
     return {"marts.fct_product_daily": {r[:2]: merchant_and_category(*r[:2]) + tuple(r[2:]) for r in product},
             "marts.fct_product_traffic_daily": {r[:4]: tuple(r[4:]) for r in traffic}}
@@ -269,7 +267,7 @@ def rebates(con, D: dt.date, vs: list[dict], claims: dict, merchants: dict) -> d
     out = {}
     for merchant, month in set(spend) | set(comp):
         last = (month + 32 * DAY).replace(day=1) - DAY
-        tier = as_of(merchants, last)[merchant][0]
+        tier = tier_of(merchants, last, merchant)
         base = max(Decimal(0), spend[(merchant, month)] - comp[(merchant, month)])
         effective = max(b.effective_from for b in brackets if b.merchant_tier == tier and b.effective_from <= str(month))
         reached = [b for b in brackets if b.merchant_tier == tier and b.effective_from == effective and b.min_base <= base]
@@ -284,6 +282,20 @@ def as_of(snapshots: dict, d: dt.date) -> dict:
     """The snapshot of ``d`` or the latest before it (the first one for dates before any)."""
     earlier = [s for s in snapshots if s <= d]
     return snapshots[max(earlier) if earlier else min(snapshots)]
+
+
+def attributes_of(snapshots: dict, d: dt.date, key: str) -> tuple:
+    """A product's attributes on ``d`` for its events: from ``as_of``, else (first seen later:
+    D14) from the first later snapshot that has it."""
+    return as_of(snapshots, d).get(key) or next(snapshots[s][key] for s in sorted(snapshots)
+                                                if s > d and key in snapshots[s])
+
+
+def tier_of(merchants: dict, last: dt.date, merchant: str) -> str:
+    """The tier in the latest snapshot up to ``last`` that has the merchant, else (a month
+    before its first snapshot: D14) in the first one that has it."""
+    having = [s for s in sorted(merchants) if merchant in merchants[s]]
+    return merchants[max((s for s in having if s <= last), default=having[0])][merchant][0]
 
 
 def product_days(con) -> dict:

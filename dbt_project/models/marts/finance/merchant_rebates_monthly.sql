@@ -50,13 +50,16 @@ based as (
 ),
 
 tiers as (
-    -- the tier in the snapshot of the month's last day, or the latest one before it
+    -- the tier in the snapshot of the month's last day, or the latest one before it, or (a
+    -- month that ends before the merchant's first snapshot: late events of the days before the
+    -- first ingest) the first one that has the merchant (D14)
     select b.merchant_id, b.month,
-           max_by(m.merchant_tier, m.snapshot_date) as merchant_tier,
-           max_by(m.merchant_name, m.snapshot_date) as merchant_name
+           coalesce(max_by(m.merchant_tier, m.snapshot_date) filter (where m.snapshot_date <= b.month_end),
+                    min_by(m.merchant_tier, m.snapshot_date)) as merchant_tier,
+           coalesce(max_by(m.merchant_name, m.snapshot_date) filter (where m.snapshot_date <= b.month_end),
+                    min_by(m.merchant_name, m.snapshot_date)) as merchant_name
     from based b
-    join {{ ref('stg_merchants') }} m
-      on m.merchant_id = b.merchant_id and m.snapshot_date <= b.month_end
+    join {{ ref('stg_merchants') }} m on m.merchant_id = b.merchant_id
     group by all
 ),
 
