@@ -13,6 +13,7 @@ a raw zone in place, deterministically:
 * clicks around a purchase: exactly 168 h before it (inside the window), 1 µs more (outside),
   and two at the same instant with different scenes (the larger ``event_id`` wins);
 * purchases at 00:00:00 and 23:59:59.999999 local time;
+* event partitions that did not land (no saves on the fifth day) or hold an empty file;
 * snapshots that change over time: from the fourth day on, some products move to another
   category or switch between standard and non-standard goods, and some merchants' plan
   quota drops to 3 (over quota).
@@ -22,6 +23,7 @@ a raw zone in place, deterministically:
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 from pathlib import Path
 
@@ -186,7 +188,12 @@ def make_harder(root: str | Path) -> dict[str, int]:
         midnight = dt.datetime.combine(_local_date(p["event_time"]), dt.time(), SHANGHAI)
         purchase(f"midnight-{n}", midnight, product_id=p["product_id"])
         purchase(f"before-midnight-{n}", midnight - US, product_id=p["product_id"])
-    return {"snapshot rows changed": snapshot_rows, "campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
+    # An event table's partition may be missing, or hold an empty file: neither is an error.
+    saves = sorted((root / "raw" / "saves").glob("dt=*"))[4]
+    shutil.rmtree(saves)
+    empty = sorted((root / "raw" / "impressions").glob("dt=*"))[2] / "zz-empty.parquet"
+    pq.write_table(pa.Table.from_pylist([], schema=RawZone(root, "impressions").schema), empty)
+    return {"missing partition": saves.name, "snapshot rows changed": snapshot_rows, "campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
 
 
 if __name__ == "__main__":

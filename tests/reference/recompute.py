@@ -94,7 +94,9 @@ def clean(con, root: Path, D: dt.date) -> dict:
         con.execute(f"create table acc_{table} as select {listed} from raw where false")
         same = " and ".join(f"r.{c} is not distinct from a.{c}" for c in cols)
         reason = "case " + " ".join(f"when {c} then '{n}'" for n, c in _checks(table, cols)) + " end"
-        for (ingest,) in con.execute("select distinct dt from raw order by 1").fetchall():
+        # every night's ingest date (snapshots land daily): a partition that did not land
+        # is a night with no rows of that table, reconciled as zeros
+        for (ingest,) in con.execute("select distinct dt from products order by 1").fetchall():
             con.execute(f"""create or replace table s1 as select r.*,
                 case when a.{idc} is null then null when {same} then 'duplicate' else 'conflicting_duplicate' end step1
                 from raw r left join acc_{table} a on a.{idc} = r.{idc} where r.dt = DATE '{ingest}'""")
