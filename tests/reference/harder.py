@@ -13,6 +13,11 @@ a raw zone in place, deterministically:
 * clicks around a purchase: exactly 168 h before it (inside the window), 1 µs more (outside),
   and two at the same instant with different scenes (the larger ``event_id`` wins);
 * purchases at 00:00:00 and 23:59:59.999999 local time;
+* redeliveries judged in the contract's order: an accepted click again, identical, four
+  days later (a duplicate, not too late), an accepted order again with another amount three
+  days later (a conflict), three copies of a new save in one partition of which one has a bad
+  type (quarantined; the other two are one accepted and one duplicate), an impression
+  quarantined for its scene and delivered corrected the next day (accepted);
 * event partitions that did not land (no saves on the fifth day) or hold an empty file;
 * snapshots that change over time: from the fourth day on, some products move to another
   category or switch between standard and non-standard goods, and some merchants' plan
@@ -25,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,7 +39,6 @@ import pyarrow.parquet as pq
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 US = dt.timedelta(microseconds=1)
 WINDOW = dt.timedelta(hours=168)
-FILE = "zz-harder.parquet"
 
 
 def _local_date(t: dt.datetime) -> dt.date:
@@ -61,9 +66,13 @@ class RawZone:
             self.extra.setdefault(ingest.isoformat(), []).append(row)
 
     def write_extra(self) -> int:
+        """Writes the added rows as one more file per partition; returns how many."""
         for day, rows in self.extra.items():
-            pq.write_table(pa.Table.from_pylist(rows, schema=self.schema), self.folder / f"dt={day}" / FILE)
-        return sum(map(len, self.extra.values()))
+            folder = self.folder / f"dt={day}"
+            name = next(f"zz-harder-{k}.parquet" for k in range(100) if not (folder / f"zz-harder-{k}.parquet").exists())
+            pq.write_table(pa.Table.from_pylist(rows, schema=self.schema), folder / name)
+        written, self.extra = sum(map(len, self.extra.values())), {}
+        return written
 
 
 def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
@@ -151,6 +160,40 @@ def _merchant_quota(r: dict, _categories: list[str]) -> dict:
     return {**r, "plan_quota": 3} if _number(r["merchant_id"]) % 3 == 0 else r
 
 
+def _once(zone: RawZone, idc: str, day: str) -> dict:
+    """A generated row of ``day`` whose id occurs once in the table (so it was accepted)."""
+    rows = zone.rows()
+    seen = Counter(r[idc] for r in rows)
+    day_rows = [r for f in zone.parts[day] for r in pq.read_table(f).to_pylist()]
+    return next(r for r in day_rows if seen[r[idc]] == 1 and "-x" not in r[idc]
+                and _local_date(r["event_time"]).isoformat() == day)
+
+
+def _redeliveries(root: Path) -> int:
+    added = 0
+    for table, idc, first, again, change in (("clicks", "event_id", 1, 5, {}),
+                                             ("purchases", "order_id", 1, 4, "amount")):
+        zone = RawZone(root, table)
+        days = list(zone.parts)
+        row = _once(zone, idc, days[first])
+        if change:
+            row = {**row, change: row[change] + 1}
+        zone.add(row, dt.date.fromisoformat(days[again]))
+        added += zone.write_extra()
+    saves = RawZone(root, "saves")
+    day = list(saves.parts)[3]
+    row = {**_once(saves, "event_id", day), "event_id": "HS-group"}
+    for copy in (row, row, {**row, "save_type": "bogus"}):
+        saves.add(copy, dt.date.fromisoformat(day))
+    added += saves.write_extra()
+    impressions = RawZone(root, "impressions")
+    days = list(impressions.parts)
+    row = {**_once(impressions, "event_id", days[2]), "event_id": "HI-fixed"}
+    impressions.add({**row, "scene": "nowhere"}, dt.date.fromisoformat(days[2]))
+    impressions.add(row, dt.date.fromisoformat(days[3]))
+    return added + impressions.write_extra()
+
+
 def make_harder(root: str | Path) -> dict[str, int]:
     root = Path(root)
     snapshot_rows = _changing_snapshots(root)
@@ -188,13 +231,15 @@ def make_harder(root: str | Path) -> dict[str, int]:
         midnight = dt.datetime.combine(_local_date(p["event_time"]), dt.time(), SHANGHAI)
         purchase(f"midnight-{n}", midnight, product_id=p["product_id"])
         purchase(f"before-midnight-{n}", midnight - US, product_id=p["product_id"])
+    counts = {"snapshot rows changed": snapshot_rows, "campaign changes": changes_added,
+              "clicks": clicks.write_extra(), "purchases": purchases.write_extra(),
+              "redeliveries": _redeliveries(root)}
     # An event table's partition may be missing, or hold an empty file: neither is an error.
-    saves = sorted((root / "raw" / "saves").glob("dt=*"))[4]
-    shutil.rmtree(saves)
+    missing = sorted((root / "raw" / "saves").glob("dt=*"))[4]
+    shutil.rmtree(missing)
     empty = sorted((root / "raw" / "impressions").glob("dt=*"))[2] / "zz-empty.parquet"
     pq.write_table(pa.Table.from_pylist([], schema=RawZone(root, "impressions").schema), empty)
-    return {"missing partition": saves.name, "snapshot rows changed": snapshot_rows, "campaign_changes": changes_added, "clicks": clicks.write_extra(), "purchases": purchases.write_extra()}
-
+    return counts | {"missing saves partition": missing.name}
 
 if __name__ == "__main__":
     print(make_harder(sys.argv[1]))

@@ -15,8 +15,9 @@ def test_every_published_table_equals_the_reference_recomputation(published_root
 
 def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark, tmp_path):
     """Same-instant and same-day campaign actions, events at change instants, clicks at 168 h
-    and 168 h + 1 µs, attribution ties, purchases at local midnight (tests/reference/harder.py),
-    over all 8 tiny days so that a week-old click is inside the data."""
+    and 168 h + 1 µs, attribution ties, purchases at local midnight, redeliveries, a missing
+    partition, changing snapshots (tests/reference/harder.py), over all 8 tiny days so that a
+    week-old click is inside the data."""
     from orchestration.pipeline import Pipeline
 
     root = copy_root(tiny_raw, tmp_path / "root")
@@ -32,6 +33,9 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     attributed = dict(query(wh, "select order_id, attributed_click_id from read_parquet("
                                 f"'{root}/curated/attributed_purchases/*/*.parquet') where order_id like 'HP-edge-%'"))
     assert attributed["HP-edge-0"] == "HC-tie-0-b" and attributed["HP-edge-1"] == "HC-in-1"
+    quarantined = query(wh, "select coalesce(event_id, order_id), reason from read_parquet("
+                            f"'{root}/quarantine/*/*/*.parquet', union_by_name = true) where event_id like 'H%'")
+    assert sorted(quarantined) == [("HI-fixed", "bad_enum"), ("HS-group", "bad_enum")]  # their other copies: accepted
 
 
 def test_the_reference_covers_every_published_table():
