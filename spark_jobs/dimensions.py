@@ -46,9 +46,11 @@ def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
         snap = product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s))
         snaps = snap if snaps is None else snaps.unionByName(snap)
     dates = spark.createDataFrame([(d, s) for d, s in chosen.items()], "business_date date, as_of date")
-    match = F.col("snapshot_date") >= F.col("as_of") if include_later else F.col("snapshot_date") == F.col("as_of")
     attrs = [c for c in snaps.columns if c not in ("product_id", "snapshot_date")]
-    return (snaps.join(F.broadcast(dates), match)
+    if not include_later:  # one snapshot per date: no choice to make
+        return (snaps.join(F.broadcast(dates), F.col("snapshot_date") == F.col("as_of"))
+                .select("product_id", *attrs, "business_date"))
+    return (snaps.join(F.broadcast(dates), F.col("snapshot_date") >= F.col("as_of"))
             .groupBy("business_date", "product_id")
             .agg(F.min_by(F.struct(*attrs), "snapshot_date").alias("_a"))
             .select("product_id", "_a.*", "business_date"))
