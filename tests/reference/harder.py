@@ -4,7 +4,8 @@ The generator makes at most one campaign action per campaign and day and draws e
 times at random, so some cases the spec defines never occur in its data. This adds them to
 a raw zone in place, deterministically:
 
-* campaign actions: an update at the same instant as the change before it (the tie goes to
+* campaign actions: a product's next campaign created at the instant its last one ended; an
+  update at the same instant as the change before it (the tie goes to
   the larger ``change_id``: a version of zero length); a real update and then a no-op one
   later the same day; a pause and a resume within hours (no version); ``is_tagged``
   flipped and flipped back a microsecond later (two versions);
@@ -88,6 +89,12 @@ def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
     for _, changes in sorted(by_campaign.items()):
         changes.sort(key=lambda r: (r["change_time"], r["change_id"]))
         for i, r in enumerate(changes):
+            if r["action"] == "end" and not any(x["product_id"] == r["product_id"] and x["change_time"] >= r["change_time"]
+                                                and x["campaign_id"] != r["campaign_id"] for x in rows):
+                # the product's next campaign created at the instant the last one ended
+                new = {**r, "campaign_id": f"{r['campaign_id']}R", "change_id": f"{r['change_id']}r", "action": "create"}
+                added.append(new)
+                instants.append((new, r["change_time"]))
             if r["action"] in ("pause", "end"):  # only after a change that leaves it running
                 continue
             after = changes[i + 1]["change_time"] - US if i + 1 < len(changes) else None
