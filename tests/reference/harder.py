@@ -169,11 +169,11 @@ def _merchant_quota(r: dict, _categories: list[str]) -> dict:
 
 def _once(zone: RawZone, idc: str, day: str) -> dict:
     """A generated row of ``day`` whose id occurs once in the table (so it was accepted)."""
-    rows = zone.rows()
-    seen = Counter(r[idc] for r in rows)
-    day_rows = [r for f in zone.parts[day] for r in pq.read_table(f).to_pylist()]
-    return next(r for r in day_rows if seen[r[idc]] == 1 and "-x" not in r[idc]
-                and _local_date(r["event_time"]).isoformat() == day)
+    head = pq.read_table(zone.parts[day][0]).slice(0, 1000).to_pylist()
+    candidates = {r[idc] for r in head if "-x" not in r[idc] and _local_date(r["event_time"]).isoformat() == day}
+    seen = Counter(v for files in zone.parts.values() for f in files
+                   for v in pq.read_table(f, columns=[idc]).column(idc).to_pylist() if v in candidates)
+    return next(r for r in head if r[idc] in candidates and seen[r[idc]] == 1)
 
 
 def _redeliveries(root: Path) -> int:
