@@ -37,7 +37,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+from tests.rawdata import SHANGHAI
+
 US = dt.timedelta(microseconds=1)
 WINDOW = dt.timedelta(hours=168)
 
