@@ -37,10 +37,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fullsite import rules
 from tests.rawdata import SHANGHAI
 
 US = dt.timedelta(microseconds=1)
-WINDOW = dt.timedelta(hours=168)
+WINDOW = dt.timedelta(hours=rules.param("attribution_window_hours"))  # the spec's 168 h
 
 
 def _local_date(t: dt.datetime) -> dt.date:
