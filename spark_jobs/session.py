@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def driver_java_options() -> str:
     """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
-    class-data archive when ``make setup`` made one (spark_jobs/cds.py)."""
+    class-data archive when ``make setup`` made one (spark_jobs/cds.py), and the quiet
+    logging of ``log4j2.properties``."""
     from spark_jobs.cds import java_options
 
-    return f"{os.environ.get('FULLSITE_DRIVER_JAVA_OPTIONS', '-XX:+UseParallelGC')} {java_options()}".strip()
+    gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
+    return f"{gc} {java_options()} -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}".strip()
 
 
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
