@@ -9,6 +9,10 @@ from pyspark.sql import SparkSession
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
+def log_level() -> str:
+    return os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR")
+
+
 def driver_java_options() -> str:
     """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
@@ -17,7 +21,8 @@ def driver_java_options() -> str:
     from spark_jobs.cds import java_options
 
     gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
-    return f"{gc} {java_options()} -Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}".strip()
+    logging = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
+    return f"{gc} {java_options()} {logging}".strip()
 
 
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
@@ -49,5 +54,5 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
         builder = builder.config("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR"))
+    spark.sparkContext.setLogLevel(log_level())
     return spark
