@@ -21,8 +21,8 @@ def driver_java_options() -> str:
     from spark_jobs.cds import java_options
 
     gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
-    logging = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
-    return f"{gc} {java_options()} {logging}".strip()
+    log_options = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
+    return f"{gc} {java_options()} {log_options}".strip()
 
 
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:
