@@ -16,20 +16,30 @@ import pyarrow.parquet as pq
 
 from fullsite import rules
 from fullsite.contract import (ACTIONS, DAILY_TABLES, EVENT_TABLES, ROI_CHOICES, SCHEMAS, TIERS)
-from fullsite.layout import Layout
+from fullsite.layout import Layout, data_files, ignored_entries
 from expectations.runner import Check, GateResult, run_gate, warn
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    """Our own layers' Parquet files, or a raw partition's data files (one definition)."""
+    return data_files(folder)
 
 
 def _gx_root(layout: Layout) -> Path:
     return layout.data_docs
 
 
+def _lit(text) -> str:
+    """A SQL string literal: paths carry names that come from upstream."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def _glob(folder: Path) -> str:
-    return str(folder / "*.parquet")
+    return _lit(folder / "*.parquet")
+
+
+def _file_list(files: list[Path]) -> str:
+    return "[" + ", ".join(_lit(f) for f in files) + "]"
 
 
 # ----------------------------------------------------------------------------- raw
@@ -45,8 +55,10 @@ def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
         for f in _files(layout.raw(table, D)):
             try:
                 actual = pq.read_schema(f)
-            except Exception as exc:  # not Parquet at all
-                rows.append((table, f.name, "(file)", "parquet", f"unreadable: {exc}".splitlines()[0][:80]))
+            except Exception as exc:  # not Parquet at all, or cut short
+                what = "an empty file (0 bytes)" if f.stat().st_size == 0 else \
+                    f"not a readable Parquet file ({(str(exc).splitlines() or [''])[0][:100]})"
+                rows.append((table, f.name, "(file)", "parquet", what))
                 continue
             for fld in schema:
                 got = _logical(str(actual.field(fld.name).type)) if fld.name in actual.names else "missing"
@@ -56,6 +68,21 @@ def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table_name", "file", "column_name", "expected_type", "actual_type"])
 
 
+def _schema_problem(row, D: dt.date) -> str:
+    """One sentence an operator can act on: table, partition, file, column, expected, found."""
+    where = f"{row.table_name} dt={D} {row.file}"
+    if row.column_name == "(file)":
+        return f"{where}: {row.actual_type}"
+    if row.actual_type == "missing":
+        return f"{where}: column {row.column_name} is missing (contract: {row.expected_type})"
+    return f"{where}: column {row.column_name} is {row.actual_type}, contract says {row.expected_type}"
+
+
+def _ignored_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
+    rows = [(table, entry.name) for table in SCHEMAS for entry in ignored_entries(layout.raw(table, D))]
+    return pd.DataFrame(rows, columns=["table_name", "entry"])
+
+
 def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     """Before Spark reads anything of D: schemas, required partitions, the small tables."""
     schema = _schema_frame(layout, D)
@@ -63,6 +90,7 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     extra_rows = schema[schema.expected_type == "(not in contract)"]
     present = pd.DataFrame({"table_name": list(DAILY_TABLES),
                             "partition_present": [bool(_files(layout.raw(t, D))) for t in DAILY_TABLES]})
+    ignored = _ignored_frame(layout, D)
     checks = [
         Check("schema", contract_rows if len(contract_rows) else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
               [gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type")]),
@@ -70,10 +98,32 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     ]
     if len(extra_rows):
         checks.append(Check("extra_columns", extra_rows, [warn(gxe.ExpectTableRowCountToEqual(value=0))]))
+    if len(ignored):
+        checks.append(Check("ignored_files", ignored, [warn(gxe.ExpectTableRowCountToEqual(value=0))]))
     result = run_gate("raw", run_key, checks, _gx_root(layout))
+    _name_problems(result, D, contract_rows[contract_rows.expected_type != contract_rows.actual_type],
+                   present[~present.partition_present], ignored)
     if not result.passed:
         return result  # contents of a partition that breaks the contract are not read
     return _merge(result, run_gate("raw", run_key, _snapshot_checks(layout, D), _gx_root(layout)))
+
+
+def _name_problems(result: GateResult, D: dt.date, mismatches: pd.DataFrame, missing: pd.DataFrame,
+                   ignored: pd.DataFrame) -> None:
+    """Replace GX's generic wording of the raw gate's file findings by what is wrong where."""
+    def listed(lines: list[str], most: int = 1) -> str:
+        return "; ".join(lines[:most]) + (f" (+{len(lines) - most} more)" if len(lines) > most else "")
+
+    for finding in result.findings:
+        if finding.check == "schema" and len(mismatches):
+            finding.summary, finding.unexpected_count = listed([_schema_problem(r, D) for r in mismatches.itertuples()]), None
+        elif finding.check == "partitions" and len(missing):
+            finding.summary = f"no data file for dt={D} in {', '.join(missing.table_name)} (these tables land every day)"
+            finding.unexpected_count = None
+        elif finding.check == "ignored_files":
+            finding.summary = listed([f"{r.table_name} dt={D} {r.entry}: not a data file (*.parquet), ignored"
+                                      for r in ignored.itertuples()], most=10)
+            finding.unexpected_count = None
 
 
 def _merge(a: GateResult, b: GateResult) -> GateResult:
@@ -85,19 +135,20 @@ def _merge(a: GateResult, b: GateResult) -> GateResult:
 
 def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
     con = duckdb.connect()
-    m = con.sql(f"select * from read_parquet('{_glob(layout.raw('merchants', D))}')").df()
+    merchants, products = _file_list(layout.raw_files("merchants", D)), _file_list(layout.raw_files("products", D))
+    m = con.sql(f"select * from read_parquet({merchants})").df()
     p = con.sql(f"""select p.*, m.merchant_id is not null as merchant_known
-                    from read_parquet('{_glob(layout.raw('products', D))}') p
-                    left join (select distinct merchant_id from read_parquet('{_glob(layout.raw('merchants', D))}')) m
+                    from read_parquet({products}) p
+                    left join (select distinct merchant_id from read_parquet({merchants})) m
                     using (merchant_id)""").df()
     history = layout.raw("campaign_changes")
-    earlier = [d for d in sorted(history.glob("dt=*")) if d.name < f"dt={D}" and _files(d)]
-    today = _glob(layout.raw("campaign_changes", D))
-    hist_sql = ("select change_id, change_time, campaign_id, action from read_parquet(["
-                + ", ".join(f"'{_glob(d)}'" for d in earlier) + "])") if earlier else \
+    earlier = [f for d in sorted(history.glob("dt=*")) if d.name < f"dt={D}" for f in _files(d)]
+    today = _file_list(layout.raw_files("campaign_changes", D))
+    hist_sql = (f"select change_id, change_time, campaign_id, action from read_parquet({_file_list(earlier)})"
+                ) if earlier else \
         "select null::varchar as change_id, null::timestamptz as change_time, null::varchar as campaign_id, null::varchar as action where false"
     c = con.sql(f"""
-        with today as (select * from read_parquet('{today}')),
+        with today as (select * from read_parquet({today})),
         seq as (
             select campaign_id, change_id, action, true as is_today, change_time from today
             union all
@@ -168,9 +219,9 @@ def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
         select r.table_name, r.rows_in, r.quarantined,
                coalesce(s.conflicts, 0) as conflicting_duplicates,
                (r.quarantined > {max_rows} and r.quarantined > r.rows_in * {share}) as over_limit
-        from read_parquet('{_glob(layout.curated_table('dq_ingest_reconciliation') / f'ingest_date={D}')}') r
+        from read_parquet({_glob(layout.curated_table('dq_ingest_reconciliation') / f'ingest_date={D}')}) r
         left join (select table_name, sum(rows) as conflicts
-                   from read_parquet('{_glob(layout.curated_table('dq_quarantine_summary') / f'ingest_date={D}')}')
+                   from read_parquet({_glob(layout.curated_table('dq_quarantine_summary') / f'ingest_date={D}')})
                    where reason = 'conflicting_duplicate' group by all) s using (table_name)
     """).df()
     return run_gate("raw", run_key, [Check("quarantine_share", frame, [
@@ -199,7 +250,7 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
 
     def read(name):
         parts = [layout.curated_table(name) / f"business_date={d}" for d in days]
-        parts = [f"'{_glob(p)}'" for p in parts if _files(p)]
+        parts = [_glob(p) for p in parts if _files(p)]
         if not parts:
             return None
         return f"read_parquet([{', '.join(parts)}], hive_partitioning = true)"
@@ -217,7 +268,7 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
     for day in ingests:
         recon_dir = layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={day}"
         raw_counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, day))) for t in EVENT_TABLES}
-        recon = con.sql(f"select *, DATE '{day}' as ingest_date from read_parquet('{_glob(recon_dir)}')").df()
+        recon = con.sql(f"select *, DATE '{day}' as ingest_date from read_parquet({_glob(recon_dir)})").df()
         recon["raw_rows"] = recon.table_name.map(raw_counts)
         frames.append(recon)
     recon = pd.concat(frames, ignore_index=True)
@@ -231,7 +282,7 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
     accepted_leaves = {t: [p for p in layout.accepted_leaves(t, days, D) if _files(p)] for t in ("clicks", "purchases")}
     if facts is not None:
         def leaves(t):
-            return "[" + ", ".join(f"'{_glob(p)}'" for p in accepted_leaves[t]) + "]" if accepted_leaves[t] else None
+            return "[" + ", ".join(_glob(p) for p in accepted_leaves[t]) + "]" if accepted_leaves[t] else None
         clicks_src, purchases_src = leaves("clicks"), leaves("purchases")
         spend_sql = (f"select business_date::date d, sum(cost) filter (where is_paid and not is_invalid) s "
                      f"from read_parquet({clicks_src}, hive_partitioning = true) group by 1") if clicks_src else \
@@ -300,7 +351,7 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
         # `end`) is only a warning: it is real spend, but no window sees it.
         months = con.sql(f"""
             with c as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s
-                       from read_parquet('{layout.curated_table("fct_campaign_segment_daily")}/*/*.parquet', hive_partitioning = true)
+                       from read_parquet({_lit(layout.curated_table("fct_campaign_segment_daily") / "*" / "*.parquet")}, hive_partitioning = true)
                        where cast(business_date as date) <= DATE '{D}' group by 1),
                  v as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s from marts.fct_campaign_daily group by 1),
                  r as (select month m, sum(spend) s from finance.merchant_rebates_monthly group by 1)

@@ -6,6 +6,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def is_data_file(path: Path) -> bool:
+    """What a raw partition holds (decision D22): regular files named ``*.parquet`` that are
+    not hidden (``.`` or ``_`` first: Hadoop's and Spark's convention for markers, checksums
+    and files still being written, which Spark itself never reads). Spark, the gates, the
+    reconciliation and dbt read exactly these; the raw gate names every other entry of a
+    partition in a warning, and nothing reads it."""
+    return path.suffix == ".parquet" and not path.name.startswith((".", "_")) and path.is_file()
+
+
+def data_files(folder: Path) -> list[Path]:
+    """The data files of a partition folder, in name order (none when it is missing)."""
+    return sorted(p for p in folder.iterdir() if is_data_file(p)) if folder.is_dir() else []
+
+
+def ignored_entries(folder: Path) -> list[Path]:
+    """Everything else in a partition folder: read by nobody, named by the raw gate."""
+    return sorted(p for p in folder.iterdir() if not is_data_file(p)) if folder.is_dir() else []
+
+
 @dataclass(frozen=True)
 class Layout:
     root: Path
@@ -17,6 +36,9 @@ class Layout:
     def raw(self, table: str, day: dt.date | None = None) -> Path:
         base = self.root / "raw" / table
         return base if day is None else base / f"dt={day.isoformat()}"
+
+    def raw_files(self, table: str, day: dt.date) -> list[Path]:
+        return data_files(self.raw(table, day))
 
     # --- curated layer written by Spark, read by dbt and the gates ---
     @property

@@ -23,9 +23,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fullsite import rules
-from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, NULLABLE, SCHEMAS
-from fullsite.layout import Layout
-from spark_jobs.io import contract_schema, day_dirs, parquet_rows, read_parquet, recover, swap_in, swap_partitions
+from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, MONEY, NULLABLE, SCHEMAS
+from fullsite.layout import Layout, data_files
+from spark_jobs.io import (contract_schema, day_dirs, parquet_rows, read_parquet, recover, spark_type, swap_in,
+                           swap_partitions)
 
 ENUMS = {
     ("impressions", "scene"): ("search", "recommend", "activity"),
@@ -88,18 +89,34 @@ class CleanResult:
         return sum(self.quarantined_by_reason.values())
 
 
+def _any(conditions: list[F.Column]) -> F.Column:
+    return reduce(lambda a, b: a | b, conditions)
+
+
 def _validation_reason(table: str, D: dt.date) -> F.Column:
     """The first failing check of step 2, or null."""
     cols = SCHEMAS[table].names
     required = [c for c in cols if (table, c) not in NULLABLE]
-    checks = [("missing_required", reduce(lambda a, b: a | b, [F.col(c).isNull() for c in required]))]
+    texts = [f.name for f in SCHEMAS[table] if pa.types.is_string(f.type)]
+    max_chars = int(rules.param("max_text_chars"))
+    # Text that is not UTF-8, or absurdly long, is judged before its meaning: nothing
+    # downstream (DuckDB, a statement, a page) can read or show it safely (decision D22).
+    checks = [
+        ("bad_encoding", _any([F.col(c).isNotNull() & ~F.is_valid_utf8(F.col(c)) for c in texts])),
+        ("oversized_text", _any([F.length(F.col(c)) > max_chars for c in texts])),
+        ("missing_required", _any([F.col(c).isNull() for c in required])),
+    ]
     enums = [F.col(c).isin(*vals) for (t, c), vals in ENUMS.items() if t == table]
     if enums:
         checks.append(("bad_enum", ~reduce(lambda a, b: a & b, enums)))
+    # An amount no order or click can have would overflow the money sums downstream.
+    max_amount = F.lit(rules.param("max_event_amount")).cast(spark_type(MONEY))
     if table == "clicks":
         checks.append(("negative_amount", F.col("cost") < 0))
+        checks.append(("implausible_amount", F.col("cost") > max_amount))
     if table == "purchases":
         checks.append(("negative_amount", F.col("amount") <= 0))
+        checks.append(("implausible_amount", F.col("amount") > max_amount))
         checks.append(("bad_quantity", F.col("quantity") < 1))
     if table in ("impressions", "clicks"):
         checks.append(("paid_flag_mismatch", F.col("is_paid") != F.col("campaign_id").isNotNull()))
@@ -124,13 +141,12 @@ business dates are taken from the Parquet footers; a wider span scans the rows i
 
 def _footer_dates(folder: Path) -> set[dt.date] | None:
     """Every business date between the min and max ``event_time`` in the footers of the
-    files under ``folder`` (a superset of the rows' dates, read without touching a row), or
-    None when a footer lacks the statistics or the span is wide."""
+    data files of ``folder`` (a superset of the rows' dates, read without touching a row),
+    or None when a footer lacks the statistics, the span is wide, or an instant has no
+    calendar date here (a "never" placeholder such as 9999-12-31T23:59Z is in year 10000
+    in Shanghai: the rows are scanned instead, where Spark handles any instant)."""
     lo = hi = None
-    entries = [e for e in folder.iterdir() if not e.name.startswith((".", "_"))]
-    if any(e.is_dir() or e.suffix != ".parquet" for e in entries):
-        return None  # not plain Parquet files: let Spark read what it reads
-    for f in sorted(entries):
+    for f in data_files(folder):
         meta = pq.ParquetFile(f).metadata
         if "event_time" not in meta.schema.names:
             return None
@@ -142,12 +158,18 @@ def _footer_dates(folder: Path) -> set[dt.date] | None:
                 continue  # only nulls: no business date
             if stats is None or not stats.has_min_max:
                 return None
-            lo = stats.min if lo is None else min(lo, stats.min)
-            hi = stats.max if hi is None else max(hi, stats.max)
+            try:
+                lo = stats.min if lo is None else min(lo, stats.min)
+                hi = stats.max if hi is None else max(hi, stats.max)
+            except (OverflowError, ValueError):  # an instant Python's datetime cannot hold
+                return None
     if lo is None:
         return set()
     tz = ZoneInfo(BUSINESS_TZ)
-    first, last = (t.replace(tzinfo=t.tzinfo or dt.timezone.utc).astimezone(tz).date() for t in (lo, hi))
+    try:
+        first, last = (t.replace(tzinfo=t.tzinfo or dt.timezone.utc).astimezone(tz).date() for t in (lo, hi))
+    except (OverflowError, ValueError):
+        return None
     if (last - first).days > FOOTER_SPAN_DAYS:
         return None
     return {first + dt.timedelta(days=k) for k in range((last - first).days + 1)}
@@ -158,8 +180,9 @@ def _index_dates(layout: Layout, table: str, raw: DataFrame, D: dt.date) -> list
     (an identical redelivery keeps its time), plus a look-back for conflicting copies whose
     time moved. Never the whole history."""
     own = _footer_dates(layout.raw(table, D)) if layout.raw(table, D).is_dir() else set()
-    if own is None:
-        own = {r[0] for r in raw.select("business_date").distinct().collect() if r[0] is not None}
+    if own is None:  # only dates up to D can hold accepted rows (and Python's date can hold them)
+        in_range = F.col("business_date").between(F.to_date(F.lit("0001-01-01")), F.lit(D))
+        own = {r[0] for r in raw.select("business_date").where(in_range).distinct().collect()}
     lookback = int(rules.param("dedup_lookback_days"))
     recent = {D - dt.timedelta(days=k) for k in range(0, lookback + 1)}
     return sorted(d for d in own | recent if d <= D)
@@ -170,7 +193,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     """The raw partition with ``_status`` (accepted/duplicate/quarantined) and ``_reason``."""
     cols = SCHEMAS[table].names
     idc = ID_COLUMN[table]
-    raw = read_parquet(spark, [layout.raw(table, D)], contract_schema(table))
+    raw = read_parquet(spark, layout.raw_files(table, D), contract_schema(table))
     raw = raw.withColumn("business_date", business_date())
 
     raw = raw.withColumn(HASH, content_hash(cols))
@@ -224,6 +247,25 @@ def classify(spark: SparkSession, layout: Layout, table: str, D: dt.date,
     return df.select(*cols, "business_date", HASH, status.alias("_status"), reason.alias("_reason"))
 
 
+def _readable_text(rows: pa.Table) -> pa.Table:
+    """The quarantine store stays readable by every tool (DuckDB refuses a file with one
+    invalid UTF-8 string): bytes that are not UTF-8 are kept as ``\\xNN`` escapes, every
+    other value unchanged (decision D22)."""
+    for i, field in enumerate(rows.schema):
+        if field.type != pa.string():
+            continue
+        column = rows.column(i)
+        try:
+            column.validate(full=True)
+            continue
+        except pa.ArrowInvalid:
+            pass
+        raw = column.combine_chunks().view(pa.binary())
+        fixed = pa.array([None if v is None else v.decode("utf-8", "backslashreplace") for v in raw.to_pylist()], pa.string())
+        rows = rows.set_column(i, field, fixed)
+    return rows
+
+
 def store_quarantine(layout: Layout, table: str, D: dt.date, folders: dict[str, Path]) -> None:
     """The quarantined rows of ``table`` exactly as they arrived (its contract columns) with
     their reason, into ``quarantine/<table>/ingest_date=D`` (empty when there are none),
@@ -239,7 +281,7 @@ def store_quarantine(layout: Layout, table: str, D: dt.date, folders: dict[str, 
     try:
         for reason, folder in sorted(folders.items()):
             for f in sorted(folder.rglob("*.parquet")):
-                rows = pq.ParquetFile(f).read(columns=cols)
+                rows = _readable_text(pq.ParquetFile(f).read(columns=cols))
                 rows = rows.append_column("reason", pa.array([reason] * rows.num_rows, pa.string()))
                 writer = writer or pq.ParquetWriter(new / "part-00000.parquet", rows.schema)
                 writer.write_table(rows)

@@ -6,18 +6,18 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fullsite.layout import Layout
-from spark_jobs.io import contract_schema, has_parquet, read_parquet
+from fullsite.layout import Layout, data_files
+from spark_jobs.io import contract_schema, read_parquet
 
 
 def product_snapshot(spark: SparkSession, layout: Layout, day: dt.date) -> DataFrame:
-    return read_parquet(spark, [layout.raw("products", day)], contract_schema("products"))
+    return read_parquet(spark, layout.raw_files("products", day), contract_schema("products"))
 
 
 def snapshot_dates(layout: Layout, D: dt.date) -> list[dt.date]:
     """The dates of the product snapshots that have landed up to ``D`` (a folder listing)."""
     base = layout.raw("products")
-    found = (dt.date.fromisoformat(p.name[3:]) for p in base.glob("dt=*") if has_parquet(p)) if base.exists() else ()
+    found = (dt.date.fromisoformat(p.name[3:]) for p in base.glob("dt=*") if data_files(p)) if base.exists() else ()
     return sorted(d for d in found if d <= D)
 
 
@@ -60,7 +60,7 @@ def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> D
     """The whole change log up to ``D`` (a small table: one row per merchant action)."""
     base = layout.raw("campaign_changes")
     parts = sorted(p for p in base.glob("dt=*") if p.name <= f"dt={D.isoformat()}") if base.exists() else []
-    return read_parquet(spark, parts, contract_schema("campaign_changes"))
+    return read_parquet(spark, [f for p in parts for f in data_files(p)], contract_schema("campaign_changes"))
 
 
 def campaign_ids_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:

@@ -42,12 +42,14 @@ def has_parquet(path: Path) -> bool:
 
 
 def read_parquet(spark: SparkSession, paths: list[Path], schema: T.StructType, base: Path | None = None) -> DataFrame:
-    """Read the given folders (those that hold data) with a fixed schema; empty if none do.
+    """Read the given files, and folders that hold data, with a fixed schema; empty if none.
+    Raw partitions are passed as their data files (``Layout.raw_files``), so Spark reads
+    exactly what the gates count.
 
     Listing explicit folders, never a whole table, keeps the cost of a night independent
     of how much history the table holds.
     """
-    present = [str(p) for p in paths if has_parquet(p)]
+    present = [str(p) for p in paths if p.is_file() or has_parquet(p)]
     if not present:
         return spark.createDataFrame([], schema)
     reader = spark.read.schema(schema)

@@ -50,6 +50,10 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         # Takes effect when this process starts the JVM (not under spark-submit).
         .config("spark.driver.extraJavaOptions", driver_java_options())
         .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
+        # Local paths without Hadoop's checksum layer: it would verify a data file against
+        # any ``.<name>.crc`` beside it, so one stray file from upstream (never a data file,
+        # decision D22) failed the night. Spark's own output needs no .crc files either.
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
     )
     if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
         builder = builder.config("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])

@@ -56,15 +56,19 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 # -- cleaning (data-contract.md) ---------------------------------------------------------------
 def _checks(table: str, cols: list[str]) -> list[tuple[str, str]]:
-    out = [("missing_required", " or ".join(f"r.{c} is null" for c in cols if (table, c) not in NULLABLE))]
+    # bad_encoding is not checked here: DuckDB cannot read text that is not UTF-8 at all
+    texts = [f.name for f in SCHEMAS[table] if str(f.type) == "string"]
+    out = [("oversized_text", " or ".join(f"length(r.{c}) > {p('max_text_chars')}" for c in texts)),
+           ("missing_required", " or ".join(f"r.{c} is null" for c in cols if (table, c) not in NULLABLE))]
     if "scene" in cols:
         out.append(("bad_enum", f"r.scene not in {SCENES}"))
     if table == "saves":
         out.append(("bad_enum", f"r.save_type not in {SAVE_TYPES}"))
     if table == "clicks":
-        out.append(("negative_amount", "r.cost < 0"))
+        out += [("negative_amount", "r.cost < 0"), ("implausible_amount", f"r.cost > {p('max_event_amount')}")]
     if table == "purchases":
-        out += [("negative_amount", "r.amount <= 0"), ("bad_quantity", "r.quantity < 1")]
+        out += [("negative_amount", "r.amount <= 0"), ("implausible_amount", f"r.amount > {p('max_event_amount')}"),
+                ("bad_quantity", "r.quantity < 1")]
     if "is_paid" in cols:
         out.append(("paid_flag_mismatch", "r.is_paid != (r.campaign_id is not null)"))
     if table == "clicks":

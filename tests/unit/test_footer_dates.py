@@ -37,6 +37,13 @@ def test_without_statistics_or_over_a_wide_span_the_rows_are_scanned(tmp_path):
     first = dt.datetime(2024, 7, 4, 4, tzinfo=UTC)
     _write(tmp_path / "wide", [first, first + dt.timedelta(days=FOOTER_SPAN_DAYS + 1)])
     assert _footer_dates(tmp_path / "wide") is None
+
+
+
+def test_only_data_files_count_and_instants_without_a_local_date_fall_back_to_the_rows(tmp_path):
     (tmp_path / "odd").mkdir()
-    (tmp_path / "odd" / "events.csv").write_text("not parquet")
-    assert _footer_dates(tmp_path / "odd") is None
+    (tmp_path / "odd" / "events.csv").write_text("not parquet")  # not a data file: nobody reads it
+    assert _footer_dates(tmp_path / "odd") == set()
+    # 9999-12-31T23:59Z is in year 10000 in Shanghai: no Python date (it raised OverflowError)
+    _write(tmp_path / "never", [dt.datetime(2024, 7, 4, tzinfo=UTC), dt.datetime(9999, 12, 31, 23, 59, tzinfo=UTC)])
+    assert _footer_dates(tmp_path / "never") is None
