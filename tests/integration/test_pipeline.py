@@ -112,7 +112,7 @@ def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
         f.unlink()
     with pytest.raises(StageFailed) as failure:
         Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
-    assert failure.value.gate == "raw" and "partition_present" in failure.value.message
+    assert failure.value.gate == "raw" and f"no data file for dt={NEXT} in products" in failure.value.message
     assert wh.read_bytes() == before
     assert state.last_success(scratch_root) == PUBLISHED
     last = runlog.read_all(scratch_root)[-1]
@@ -132,6 +132,7 @@ def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
     with pytest.raises(StageFailed) as failure:
         Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
     assert failure.value.gate == "raw" and "schema" in failure.value.message
+    assert f"clicks dt={NEXT} part-9999.parquet: column cost is double, contract says decimal128(18, 2)" in failure.value.message
     assert (scratch_root / "warehouse.duckdb").read_bytes() == before
 
 
