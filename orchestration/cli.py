@@ -96,24 +96,23 @@ def _master(master: str | None) -> str | None:
 
 
 def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | None) -> list:
-    from orchestration.pipeline import Pipeline, StageFailed
+    """Ingests ``first … last`` as one run of the Dagster job ``nightly`` (orchestration/launch.py)."""
+    from orchestration.launch import launch
+    from orchestration.pipeline import StageFailed
     from orchestration.state import RunRefused
 
     root = existing_root(data_root)
     days = (last - first).days + 1
     with _progress() as progress:
         task = progress.add_task("starting", total=days * 5 + 3)
-        pipe = Pipeline(root, master=_master(master),
-                        progress=lambda msg: progress.update(task, advance=1, description=msg))
         try:
-            records = pipe.run_range(first, last)
+            records = launch(root, first, last, _master(master),
+                             on_progress=lambda msg: progress.update(task, advance=1, description=msg))
         except RunRefused as exc:
             raise UserError(str(exc)) from None
         except StageFailed as exc:
             where = f" (data docs: {exc.docs})" if exc.docs else ""
             raise PipelineFailed(f"run failed: {exc.message}{where}") from None
-        finally:
-            pipe.close()
         progress.update(task, completed=days * 5 + 3, description="published")
     return records
 
@@ -149,22 +148,91 @@ def backfill_cmd(
     typer.echo(f"published {a} … {b}: {Path(data_root) / 'warehouse.duckdb'}")
 
 
+def _shown(root: Path, row: dict) -> dict:
+    """A run-log record as status shows it: 'interrupted' once its process is gone."""
+    from orchestration import runlog
+
+    return {**row, "status": runlog.shown_status(root, row)}
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
 @app.command("status")
-def status_cmd(data_root: str = typer.Option(..., "--data-root")) -> None:
-    """Last successful run, recent runs, and the published warehouse."""
+def status_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    run: str = typer.Option(None, "--run", help="One run in detail: stage timings, gates, data docs"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Last successful run, recent runs, and the published warehouse (or one run, --run)."""
+    import json
+
     from orchestration import runlog, state
 
     root = existing_root(data_root)
+    if run is not None:
+        row = runlog.read_one(root, run)
+        if row is None:
+            raise UserError(f"unknown run {run!r}: no record in {runlog.folder(root)}")
+        row = _shown(root, row)
+        row["timings"] = json.loads(row["timings"] or "{}")
+        row["gates"] = json.loads(row["gates"] or "{}")
+        if as_json:
+            typer.echo(json.dumps({k: _jsonable(v) for k, v in row.items()}, indent=2))
+            return
+        _print_run(row)
+        return
     last = state.last_success(root)
+    wh = root / "warehouse.duckdb"
+    runs = [_shown(root, r) for r in runlog.read_recent(root, 10)]
+    error = root / "dq" / "last_error.txt"
+    if as_json:
+        typer.echo(json.dumps({
+            "data_root": str(root.resolve()), "last_success": _jsonable(last),
+            "next_run": _jsonable(last + dt.timedelta(days=1)) if last else None,
+            "warehouse": str(wh.resolve()) if wh.exists() else None,
+            "last_error": str(error.resolve()) if error.exists() else None,
+            "runs": [{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
+                                                    "started_at", "finished_at", "dagster_run_id")} for r in runs],
+        }, indent=2))
+        return
     typer.echo(f"data root:        {root.resolve()}")
     typer.echo(f"last success:     {last or 'none yet'}")
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
-    wh = root / "warehouse.duckdb"
     typer.echo(f"warehouse:        {wh.resolve() if wh.exists() else 'not published yet'}")
-    for row in runlog.read_recent(root, 10):
+    if runs and runs[-1]["status"] == "failed" and error.exists():
+        typer.echo(f"last error:       {error.resolve()}")
+    for row in runs:
         gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
         msg = f": {row['message']}" if row["message"] else ""
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{msg}")
+    if runs:
+        typer.echo(f"details: fullsite status --data-root {data_root} --run {runs[-1]['run_id']}")
+
+
+def _print_run(row: dict) -> None:
+    took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else None
+    typer.echo(f"run:              {row['run_id']}")
+    typer.echo(f"ingest date:      {row['ingest_date']}")
+    typer.echo(f"status:           {row['status']}" + (f" at the {row['failed_gate']} gate" if row["failed_gate"] else ""))
+    if row["message"]:
+        typer.echo(f"message:          {row['message']}")
+    typer.echo(f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC" + (f" ({took:.0f} s)" if took is not None else ""))
+    if row["dagster_run_id"]:
+        typer.echo(f"dagster run:      {row['dagster_run_id']}")
+    if row["timings"]:
+        typer.echo("stages (s):       " + ", ".join(f"{k} {v:.1f}" for k, v in row["timings"].items()))
+    for gate, seen in row["gates"].items():
+        verdict = "passed" if seen["passed"] else "FAILED"
+        typer.echo(f"{gate + ' gate:':<18}{verdict} ({seen['evaluated']} checks, {len(seen['errors'])} errors, "
+                   f"{len(seen['warnings'])} warnings)")
+        for line in seen["errors"]:
+            typer.echo(f"    error:   {line}")
+        for line in seen["warnings"]:
+            typer.echo(f"    warning: {line}")
+    if row["data_docs"]:
+        typer.echo(f"data docs:        {row['data_docs']}")
 
 
 report_app = typer.Typer(help="Finance statements (final figures only).", no_args_is_help=True)

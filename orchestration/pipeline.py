@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from fullsite.layout import Layout
-from orchestration import runlog, state
+from orchestration import faults, runlog, state
 from orchestration.runlog import RunRecord
 
 
@@ -44,12 +44,18 @@ class Pipeline:
         self._spark = spark
         self._own_spark = spark is None
         self.progress = progress or (lambda msg: None)
+        self.gate_results: list = []  # every GateResult of the current run, in order (Dagster's checks)
+        self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
+        self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
 
     @property
     def spark(self):
         if self._spark is None:
+            from pyspark.sql import SparkSession
+
             from spark_jobs.session import get_spark
-            self._spark = get_spark(self.master)
+            active = SparkSession.getActiveSession()  # a session this process already runs (tests)
+            self._spark, self._own_spark = (active, False) if active is not None else (get_spark(self.master), True)
         return self._spark
 
     def close(self) -> None:
@@ -61,9 +67,15 @@ class Pipeline:
     def _gate(self, rec: RunRecord, name: str, fn) -> None:
         t0 = time.monotonic()
         result = fn()
+        self.gate_results.append(result)
         rec.timings[f"{name}_gate"] = rec.timings.get(f"{name}_gate", 0.0) + time.monotonic() - t0
         if result.docs:  # the page that explains the latest finding
             rec.data_docs = result.docs
+        seen = rec.gates.setdefault(result.gate, {"passed": True, "evaluated": 0, "errors": [], "warnings": []})
+        seen["passed"] = seen["passed"] and result.passed
+        seen["evaluated"] += result.evaluated
+        seen["errors"] += [f.line() for f in result.errors]
+        seen["warnings"] += [f.line() for f in result.warnings]
         if result.warnings:
             found = "; ".join(f"{result.gate} warning: {w.line()}" for w in result.warnings)
             rec.message = f"{rec.message}; {found}"[:1000] if rec.message else found[:1000]
@@ -138,7 +150,7 @@ class Pipeline:
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()
-        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started)
+        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started, dagster_run_id=self.dagster_run_id)
         rec.write(self.layout.root)
         return rec
 
@@ -147,9 +159,20 @@ class Pipeline:
         """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
+        self.gate_results = []
+        try:
+            return self._run_locked(first, last)
+        except OSError as exc:  # before the first stage: the lock, the run log, the state
+            failure = StageFailed(None, faults.describe(exc))
+            self.fail([], None, failure, traceback.format_exc())
+            raise failure from exc
+
+    def _run_locked(self, first: dt.date, last: dt.date) -> list[RunRecord]:
         root = self.layout.root
         with state.run_lock(root):
             runlog.mark_interrupted(root)
+            if self.on_locked:
+                self.on_locked()
             state.check_sequence(root, first)
             records: list[RunRecord] = []
             current = None
@@ -168,14 +191,15 @@ class Pipeline:
                 self.fail(records, current, exc)
                 raise
             except Exception as exc:
-                failure = StageFailed(None, f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}")
-                self.fail(records, current, failure)
-                (root / "dq" / "last_error.txt").write_text(traceback.format_exc())
+                failure = StageFailed(None, faults.describe(exc))
+                self.fail(records, current, failure, traceback.format_exc())
                 raise failure from exc
             return records
 
-    def fail(self, records: list[RunRecord], current: RunRecord, exc: StageFailed) -> None:
-        """Record the failure (the published warehouse is untouched)."""
+    def fail(self, records: list[RunRecord], current: RunRecord | None, exc: StageFailed, trace: str = "") -> None:
+        """Record the failure (the published warehouse is untouched): in each record of the
+        run and in ``dq/last_error.txt``. Best effort: on a full disk the records may not be
+        writable either, and the failure must still reach the caller."""
         finished = _now()
         for rec in records:
             rec.status, rec.finished_at = "failed", finished
@@ -183,4 +207,17 @@ class Pipeline:
                 rec.failed_gate, rec.message, rec.data_docs = exc.gate, exc.message, exc.docs or rec.data_docs
             else:
                 rec.message = f"not published: the run for {current.ingest_date} failed"
-            rec.write(self.layout.root)
+            try:
+                rec.write(self.layout.root)
+            except OSError:
+                pass
+        where = f"{current.run_id} (ingest {current.ingest_date})" if current else "before the first stage"
+        text = (f"{finished:%Y-%m-%d %H:%M:%S} UTC  run {where} failed"
+                f"{f' at the {exc.gate} gate' if exc.gate else ''}\n{exc.message}\n")
+        if exc.docs:
+            text += f"data docs: {exc.docs}\n"
+        try:
+            (self.layout.root / "dq").mkdir(parents=True, exist_ok=True)
+            (self.layout.root / "dq" / "last_error.txt").write_text(text + (f"\n{trace}" if trace else ""))
+        except OSError:
+            pass

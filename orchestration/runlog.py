@@ -20,6 +20,7 @@ SCHEMA = pa.schema([
     ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
     ("status", pa.string()), ("failed_gate", pa.string()), ("message", pa.string()),
     ("timings", pa.string()), ("data_docs", pa.string()),
+    ("gates", pa.string()), ("dagster_run_id", pa.string()),  # added later: older records lack them
 ])
 
 
@@ -44,6 +45,8 @@ class RunRecord:
     message: str | None = None
     timings: dict = field(default_factory=dict)
     data_docs: str | None = None
+    gates: dict = field(default_factory=dict)  # gate → {passed, evaluated, errors, warnings}
+    dagster_run_id: str | None = None
 
     def write(self, root: Path) -> None:
         out = folder(root)
@@ -51,12 +54,13 @@ class RunRecord:
         marker = _open_runs(root) / self.run_id
         if self.status == "running":  # marked before the record, so a kill leaves the marker
             marker.parent.mkdir(exist_ok=True)
-            marker.touch()
+            marker.write_text(f"{os.getpid()}\n")
         table = pa.table({
             "run_id": [self.run_id], "ingest_date": [self.ingest_date], "started_at": [self.started_at],
             "finished_at": [self.finished_at], "status": [self.status], "failed_gate": [self.failed_gate],
             "message": [self.message], "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
-            "data_docs": [self.data_docs],
+            "data_docs": [self.data_docs], "gates": [json.dumps(self.gates) if self.gates else None],
+            "dagster_run_id": [self.dagster_run_id],
         }, schema=SCHEMA)
         tmp = out / f".{self.run_id}.tmp"
         pq.write_table(table, tmp)
@@ -69,26 +73,58 @@ def read_all(root: Path) -> list[dict]:
     files = sorted(folder(root).glob("*.parquet"))
     if not files:
         return []
-    rows = pa.concat_tables([pq.read_table(f) for f in files]).to_pylist()
+    rows = [_complete(r) for f in files for r in pq.read_table(f).to_pylist()]
     return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
+
+
+def _complete(row: dict) -> dict:
+    """A record with every column of today's schema (None where an older one had none)."""
+    return {name: row.get(name) for name in SCHEMA.names}
 
 
 def read_recent(root: Path, n: int) -> list[dict]:
     """The n records written last (a record is rewritten when its run ends), oldest first:
     what ``fullsite status`` shows, without reading a year of history."""
     files = sorted(folder(root).glob("*.parquet"), key=lambda f: (f.stat().st_mtime_ns, f.name))[-n:]
-    rows = [pq.read_table(f).to_pylist()[0] for f in files]
+    rows = [_complete(pq.read_table(f).to_pylist()[0]) for f in files]
     return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
 
 
 def read_one(root: Path, run_id: str) -> dict | None:
     """The record of one run (None before it has one): its own file, not the history."""
     path = folder(root) / f"{run_id}.parquet"
-    return pq.read_table(path).to_pylist()[0] if path.exists() else None
+    return _complete(pq.read_table(path).to_pylist()[0]) if path.exists() else None
+
+
+def process_gone(root: Path, run_id: str) -> bool:
+    """Whether a run recorded as running has no live process any more (killed, crashed,
+    machine restarted): its open-run marker is missing or names a process that is gone."""
+    marker = _open_runs(root) / run_id
+    try:
+        pid = int(marker.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return True
+    if pid <= 0:
+        return True  # a marker from before process ids were recorded: only the lock can tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def shown_status(root: Path, row: dict) -> str:
+    """The status to show: 'running' only while the run's process lives."""
+    if row["status"] == "running" and process_gone(root, row["run_id"]):
+        return "interrupted"
+    return row["status"]
 
 
 def mark_interrupted(root: Path) -> None:
-    """Runs still 'running' when a new run holds the lock were killed: say so. Only the
+    """Runs still 'running' when a new run holds the lock were killed: record them as
+    'interrupted'. Only the
     records of open runs are read (every record once, for a run log kept before markers)."""
     markers = _open_runs(root)
     if markers.is_dir():
@@ -99,9 +135,9 @@ def mark_interrupted(root: Path) -> None:
     for run_id in run_ids:
         row = read_one(root, run_id)  # none: killed before its record
         if row is not None and row["status"] == "running":
-            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
+            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="interrupted",
                             finished_at=None, failed_gate=None,
-                            message="interrupted: the process ended before the run finished",
-                            timings=json.loads(row["timings"] or "{}"))
+                            message="the process ended before the run finished (killed, crashed or restarted)",
+                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"])
             rec.write(root)
         (markers / run_id).unlink(missing_ok=True)

@@ -47,10 +47,10 @@ def copy_root(src, dst):
 @pytest.fixture(scope="session")
 def published_root(tmp_path_factory, tiny_raw, spark):
     """tiny data backfilled 2024-07-28 … 2024-08-01 (read-only for tests: copy it to change it)."""
-    from orchestration.pipeline import Pipeline
+    from tests.runs import night
 
     root = copy_root(tiny_raw, tmp_path_factory.mktemp("published") / "root")
-    Pipeline(root, spark=spark).run_range(FIRST, PUBLISHED)
+    night(root, FIRST, PUBLISHED)
     return root
 
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from fullsite import rules
 from fullsite.contract import ID_COLUMN
 from orchestration import runlog
-from orchestration.pipeline import Pipeline
+from tests.runs import night
 from tests.conftest import PUBLISHED
 from tests.published import query
 
@@ -45,7 +45,7 @@ def test_a_hostile_night_publishes_with_the_bad_rows_in_quarantine(scratch_root,
     clicks = scratch_root / "raw" / "clicks" / f"dt={NEXT}"
     shutil.copy(sorted(clicks.glob("part-*.parquet"))[0], clicks / "extra.dat")  # Parquet, but not a data file
 
-    Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    night(scratch_root, NEXT, NEXT)
 
     held = {t: pq.read_table(scratch_root / "quarantine" / t / f"ingest_date={NEXT}") for t in ("impressions", "purchases", "saves", "clicks")}
     never = held["impressions"].filter(pc.equal(held["impressions"]["event_time"], pa.scalar(NEVER, pa.timestamp("us", tz="UTC"))))

@@ -1,47 +1,119 @@
-"""The Dagster definitions: the nightly graph materializes a partition end to end, and a
-failing blocking gate stops everything downstream."""
+"""Dagster is the runner: the CLI, the schedule and the UI start the same job, on the data
+root's own instance, and the instance shows what ran (issue 18)."""
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import subprocess
+import sys
+
 import dagster as dg
+import pytest
+from typer.testing import CliRunner
 
 from orchestration import definitions as d
-from orchestration import runlog
-from tests.conftest import FIRST, copy_root
-from tests.published import query
+from orchestration import runlog, state
+from orchestration.cli import app
+from orchestration.launch import QUIET, instance
+from orchestration.pipeline import StageFailed
+from orchestration.state import RunRefused
+from tests.conftest import FIRST, PUBLISHED, copy_root
+from tests.published import figures
+from tests.runs import night
 
-ASSETS = [d.raw_landing, d.curated_layer, d.fullsite_dbt, d.published_warehouse]
+NEXT = PUBLISHED + dt.timedelta(days=1)
 
 
-def _materialize(root):
-    return dg.materialize(ASSETS, partition_key=str(FIRST), resources=d.resources(str(root)),
-                          instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+def _through_dagster_api(root, day: dt.date):
+    """A run as the UI or the schedule launches it: the job, a partition, the instance."""
+    job = d.build_definitions(root).resolve_job_def(d.JOB)
+    with instance(root) as inst:
+        return job.execute_in_process(partition_key=str(day), instance=inst, raise_on_error=False, run_config=QUIET,
+                                      resources={"fullsite": d.FullsiteResource(data_root=str(root))})
 
 
-def test_definitions_load_with_schedule_and_partitions():
-    schedule = d.defs.resolve_schedule_def(d.nightly_schedule.name)
+def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_raw):
+    defs = d.build_definitions(tiny_raw)
+    schedule = defs.resolve_schedule_def(f"{d.JOB}_schedule")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
-    assert d.daily.timezone == "Asia/Shanghai"
-    graph = d.defs.resolve_asset_graph()
-    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw/impressions", "curated/fct_product_daily", "finance/compensation_claims", "published_warehouse"} <= keys
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    job = defs.resolve_job_def(d.JOB)
+    assert job.partitions_def.get_first_partition_key() == str(FIRST)  # the data root's first date
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["raw/impressions"] == "raw" and groups["curated/fct_product_daily"] == "curated"
+    assert groups["staging/stg_products"] == "staging" and groups["intermediate/int_product_windows_daily"] == "intermediate"
+    assert groups["finance/compensation_claims"] == "finance" and groups["dq/ingest_reconciliation"] == "dq"
+    assert groups["marts/campaign_roi_7d"] == "marts" and groups["published_warehouse"] == "publish"
+    assert not graph.get(dg.AssetKey(["raw", "impressions"])).is_materializable  # observed, never written
+    roi = graph.get(dg.AssetKey(["marts", "campaign_roi_7d"]))
+    assert roi.description and "Raw SQL" not in roi.description
+    assert roi.metadata["dagster/table_name"] == "warehouse.marts.campaign_roi_7d"
 
 
-def test_a_partition_materializes_and_publishes(tiny_raw, spark, tmp_path):
-    root = copy_root(tiny_raw, tmp_path / "root")
-    result = _materialize(root)
+def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instance(published_root):
+    with instance(published_root) as inst:
+        runs = inst.get_run_records(dg.RunsFilter(job_name=d.JOB))
+        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]  # one run for the range
+        published = {r.partition_key for r in inst.fetch_materializations(d.PUBLISHED, limit=100).records}
+        assert published == {str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)}
+        for check in ("marts_gate",):
+            history = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, check), limit=1)
+            assert history[0].status.value == "SUCCEEDED"
+    records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
+    assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
+    assert records[-1]["gates"] and '"marts"' in records[-1]["gates"]
+
+
+def test_the_cli_and_dagsters_own_api_publish_identical_tables(published_root, spark, tmp_path):
+    by_cli, by_api = copy_root(published_root, tmp_path / "cli"), copy_root(published_root, tmp_path / "api")
+    shown = CliRunner().invoke(app, ["run", "--data-root", str(by_cli), "--date", str(NEXT)])
+    assert shown.exit_code == 0, shown.output
+    result = _through_dagster_api(by_api, NEXT)
     assert result.success
+    assert figures(by_cli / "warehouse.duckdb") == figures(by_api / "warehouse.duckdb")
     checks = {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()}
-    assert {("raw_gate", True), ("curated_gate", True), ("marts_gate", True)} <= checks
-    assert query(root / "warehouse.duckdb", "select max(business_date) from marts.fct_product_daily") == [(FIRST,)]
-    assert [r["status"] for r in runlog.read_all(root)] == ["success"]
+    assert checks == {("raw_gate", True), ("curated_gate", True), ("marts_gate", True)}
 
 
-def test_a_failing_raw_gate_blocks_downstream(tiny_raw, spark, tmp_path):
-    root = copy_root(tiny_raw, tmp_path / "root")
-    for f in (root / "raw" / "merchants" / f"dt={FIRST}").glob("*.parquet"):
+def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_root, spark):
+    for f in (scratch_root / "raw" / "merchants" / f"dt={NEXT}").glob("*.parquet"):
         f.unlink()
-    result = _materialize(root)
-    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "published_warehouse" not in materialized and "curated/fct_product_daily" not in materialized
-    assert not (root / "warehouse.duckdb").exists()
-    assert [(r["status"], r["failed_gate"]) for r in runlog.read_all(root)] == [("failed", "raw_gate")]
+    result = _through_dagster_api(scratch_root, NEXT)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert {e.check_name for e in failed} == {"raw_gate"}
+    meta = failed[0].metadata
+    assert f"no data file for dt={NEXT} in merchants" in meta["findings"].value
+    assert meta["data docs"].value.endswith("index.html")
+    assert not any(e.asset_key == d.PUBLISHED for e in result.get_asset_materialization_events())
+    assert state.last_success(scratch_root) == PUBLISHED
+
+
+def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_root):
+    with state.run_lock(scratch_root):  # a run is in progress
+        result = _through_dagster_api(scratch_root, NEXT)
+        shown = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root),
+                                "--date", str(NEXT)], capture_output=True, text=True)
+        with pytest.raises(RunRefused, match="another run holds"):
+            night(scratch_root, NEXT)
+    assert not result.success
+    assert "another run holds" in result.failure_data_for_node("nightly_run").user_failure_data.description
+    assert shown.returncode == 2 and shown.stderr.strip().splitlines()[-1].startswith("error: another run holds")
+    assert "Traceback" not in shown.stderr
+
+
+def test_a_full_disk_is_recorded_in_words(scratch_root, spark, monkeypatch):
+    import expectations.gates as gates
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(scratch_root / "data_docs"))
+
+    monkeypatch.setattr(gates, "raw_gate", full)
+    with pytest.raises(StageFailed, match="the disk is full"):
+        night(scratch_root, NEXT)
+    last = runlog.read_all(scratch_root)[-1]
+    assert (last["status"], last["message"]) == ("failed", f"the disk is full: no space left to write {scratch_root / 'data_docs'}")
+    assert "the disk is full" in (scratch_root / "dq" / "last_error.txt").read_text()
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root), "--run", last["run_id"], "--json"])
+    assert shown.exit_code == 0 and '"status": "failed"' in shown.output

@@ -13,8 +13,9 @@ import pytest
 from expectations.gates import curated_gate, marts_gate
 from fullsite.layout import Layout
 from orchestration import runlog, state
-from orchestration.pipeline import Pipeline, StageFailed
+from orchestration.pipeline import StageFailed
 from spark_jobs.facts import recomputed_dates
+from tests.runs import night
 from tests.integration.conftest import PUBLISHED
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
@@ -27,7 +28,7 @@ def _night_fails_unpublished(root, spark) -> StageFailed:
     """Run NEXT: it must fail and leave the published warehouse byte-identical."""
     before = (root / "warehouse.duckdb").read_bytes()
     with pytest.raises(StageFailed) as failure:
-        Pipeline(root, spark=spark).run_range(NEXT, NEXT)
+        night(root, NEXT, NEXT)
     assert (root / "warehouse.duckdb").read_bytes() == before
     return failure.value
 

@@ -8,8 +8,8 @@ import json
 
 import duckdb
 
-from orchestration.pipeline import Pipeline
 from orchestration.warehouse import BUILD_INFO
+from tests.runs import night
 from tests.integration.conftest import PUBLISHED, copy_root
 from tests.published import figures, query
 
@@ -36,8 +36,8 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, spar
     con.execute(f"drop table {BUILD_INFO}")
     con.close()
 
-    Pipeline(incremental, spark=spark).run_range(NEXT, NEXT)
-    Pipeline(full, spark=spark).run_range(NEXT, NEXT)
+    night(incremental, NEXT, NEXT)
+    night(full, NEXT, NEXT)
 
     assert _dbt_vars(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
     assert _dbt_vars(full) == {"run_date": str(NEXT)}
@@ -46,7 +46,7 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, spar
 
 def test_settled_rows_are_carried_over_unchanged(published_root, spark, tmp_path):
     root = copy_root(published_root, tmp_path / "root")
-    Pipeline(root, spark=spark).run_range(NEXT, NEXT)
+    night(root, NEXT, NEXT)
     settled_somewhere = 0
     for table, (key, settled) in SETTLED.items():
         before = query(published_root / "warehouse.duckdb", f"select * from {table} where {settled} order by {key}")

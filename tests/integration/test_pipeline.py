@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from orchestration import runlog, state
 from orchestration.cli import app
-from orchestration.pipeline import Pipeline, StageFailed
+from orchestration.pipeline import StageFailed
+from tests.runs import night
 from tests.integration.conftest import FIRST, PUBLISHED, copy_root
 from tests.published import TABLES, figures, query
 
@@ -78,14 +79,14 @@ def test_every_settled_window_has_one_claim_and_months_tie_out(published_root):
 
 def test_skipped_date_is_refused(published_root, spark):
     with pytest.raises(state.RunRefused, match="run 2024-08-02 next"):
-        Pipeline(published_root, spark=spark).run_range(NEXT + dt.timedelta(days=1), NEXT + dt.timedelta(days=1))
+        night(published_root, NEXT + dt.timedelta(days=1), NEXT + dt.timedelta(days=1))
     with pytest.raises(state.RunRefused, match="before the last successful run"):
-        Pipeline(published_root, spark=spark).run_range(FIRST, FIRST)
+        night(published_root, FIRST, FIRST)
 
 
 def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, spark):
     before = figures(published_root / "warehouse.duckdb")
-    Pipeline(scratch_root, spark=spark).run_range(PUBLISHED, PUBLISHED)
+    night(scratch_root, PUBLISHED, PUBLISHED)
     assert figures(scratch_root / "warehouse.duckdb") == before
     assert state.last_success(scratch_root) == PUBLISHED
 
@@ -94,7 +95,7 @@ def test_next_night_with_a_reader_holding_the_warehouse_open(scratch_root, spark
     wh = scratch_root / "warehouse.duckdb"
     reader = duckdb.connect(str(wh), read_only=True)
     before = reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone()
-    Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+    night(scratch_root, NEXT, NEXT)
     # the open reader neither blocked the run nor sees a half-updated state
     assert reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone() == before
     reader.close()
@@ -111,7 +112,7 @@ def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
     for f in (scratch_root / "raw" / "products" / f"dt={NEXT}").glob("*.parquet"):
         f.unlink()
     with pytest.raises(StageFailed) as failure:
-        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+        night(scratch_root, NEXT, NEXT)
     assert failure.value.gate == "raw" and f"no data file for dt={NEXT} in products" in failure.value.message
     assert wh.read_bytes() == before
     assert state.last_success(scratch_root) == PUBLISHED
@@ -130,7 +131,7 @@ def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
                    folder / "part-9999.parquet")
     before = (scratch_root / "warehouse.duckdb").read_bytes()
     with pytest.raises(StageFailed) as failure:
-        Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)
+        night(scratch_root, NEXT, NEXT)
     assert failure.value.gate == "raw" and "schema" in failure.value.message
     assert f"clicks dt={NEXT} part-9999.parquet: column cost is double, contract says decimal128(18, 2)" in failure.value.message
     assert (scratch_root / "warehouse.duckdb").read_bytes() == before
@@ -149,24 +150,26 @@ def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, publis
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert wh.read_bytes() == before and state.last_success(scratch_root) == PUBLISHED
-    Pipeline(scratch_root, spark=spark).run_range(NEXT, NEXT)  # no manual clean-up
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
+    assert f"{NEXT}-" in shown.output.splitlines()[-2] and " interrupted" in shown.output.splitlines()[-2]  # at once
+    night(scratch_root, NEXT, NEXT)  # no manual clean-up
     reference = copy_root(published_root, tmp_path / "reference")
-    Pipeline(reference, spark=spark).run_range(NEXT, NEXT)
+    night(reference, NEXT, NEXT)
     assert figures(wh) == figures(reference / "warehouse.duckdb")
     statuses = [r["status"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT]
-    assert statuses == ["failed", "success"]  # the killed run is recorded as interrupted
+    assert statuses == ["interrupted", "success"]  # the killed run is recorded as interrupted
     shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
     assert shown.exit_code == 0 and f"last success:     {NEXT}" in shown.output
-    assert "failed: interrupted" in shown.output.splitlines()[-2] and "success" in shown.output.splitlines()[-1]
+    assert "interrupted: the process ended" in shown.output.splitlines()[-3] and "success" in shown.output.splitlines()[-2]
 
 
 def test_backfill_equals_nightly_runs(tiny_raw, spark, tmp_path):
     last = FIRST + dt.timedelta(days=1)
     one_pass = copy_root(tiny_raw, tmp_path / "backfill")
     nightly = copy_root(tiny_raw, tmp_path / "nightly")
-    Pipeline(one_pass, spark=spark).run_range(FIRST, last)
+    night(one_pass, FIRST, last)
     for d in (FIRST, last):
-        Pipeline(nightly, spark=spark).run_range(d, d)
+        night(nightly, d, d)
     assert figures(one_pass / "warehouse.duckdb") == figures(nightly / "warehouse.duckdb")
 
 

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from fullsite.layout import Layout
-from orchestration.pipeline import Pipeline
 from orchestration.reports import compensation_statement
+from tests.runs import night
 from tests.integration.conftest import PUBLISHED, copy_root
 from tests.published import query
 
@@ -26,7 +26,7 @@ NEXT = PUBLISHED + dt.timedelta(days=1)
 def july_final(published_root, spark, tmp_path_factory):
     """Published through 2024-08-02: July's rebates are final."""
     root = copy_root(published_root, tmp_path_factory.mktemp("july") / "root")
-    Pipeline(root, spark=spark).run_range(NEXT, NEXT)
+    night(root, NEXT, NEXT)
     return root
 
 

@@ -5,6 +5,7 @@ from tests.conftest import FIRST, PUBLISHED, TINY_DAYS, copy_root
 from tests.published import query
 from tests.reference.harder import make_harder
 from tests.reference.recompute import PUBLISHED as TABLES, differences
+from tests.runs import night
 
 
 def test_every_published_table_equals_the_reference_recomputation(published_root):
@@ -18,12 +19,10 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     and 168 h + 1 µs, attribution ties, purchases at local midnight, redeliveries, a missing
     partition, changing snapshots (tests/reference/harder.py), over all 8 tiny days so that a
     week-old click is inside the data."""
-    from orchestration.pipeline import Pipeline
-
     root = copy_root(tiny_raw, tmp_path / "root")
     make_harder(root)
     last = FIRST + dt.timedelta(days=TINY_DAYS - 1)
-    Pipeline(root, spark=spark).run_range(FIRST, last)
+    night(root, FIRST, last)
 
     diffs = differences(root, last)
 

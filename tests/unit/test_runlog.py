@@ -26,7 +26,7 @@ def test_a_killed_run_is_marked_failed_and_finished_records_are_not_read_again(t
     runlog.mark_interrupted(tmp_path)
 
     (runlog.folder(tmp_path) / "2024-07-05-a.parquet").unlink()
-    assert _status(tmp_path, "2024-07-06-b") == "failed"
+    assert _status(tmp_path, "2024-07-06-b") == "interrupted"
     assert not any((runlog.folder(tmp_path) / ".open").iterdir())
 
 
@@ -38,7 +38,7 @@ def test_a_run_log_kept_before_the_markers_is_read_once(tmp_path):
 
     runlog.mark_interrupted(tmp_path)
 
-    assert _status(tmp_path, "2024-07-06-b") == "failed"
+    assert _status(tmp_path, "2024-07-06-b") == "interrupted"
     assert (runlog.folder(tmp_path) / ".open").is_dir()
 
 
@@ -63,3 +63,14 @@ def test_status_reads_only_the_records_written_last(tmp_path):
     rows = runlog.read_recent(tmp_path, 3)
 
     assert [r["run_id"] for r in rows] == ["2024-07-02-a", "2024-07-03-a", "2024-07-04-a"]
+
+
+def test_a_running_record_whose_process_is_gone_shows_as_interrupted_at_once(tmp_path):
+    live = RunRecord("2024-07-06-live", dt.date(2024, 7, 6), STARTED)
+    live.write(tmp_path)  # this process: alive
+    gone = RunRecord("2024-07-06-gone", dt.date(2024, 7, 6), STARTED)
+    gone.write(tmp_path)
+    (runlog.folder(tmp_path) / ".open" / gone.run_id).write_text("999999999\n")  # no such process
+    rows = {r["run_id"]: r for r in runlog.read_all(tmp_path)}
+    assert runlog.shown_status(tmp_path, rows[live.run_id]) == "running"
+    assert runlog.shown_status(tmp_path, rows[gone.run_id]) == "interrupted"

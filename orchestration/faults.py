@@ -1,0 +1,37 @@
+"""Sentences a person understands for the faults of a machine, not exception names."""
+from __future__ import annotations
+
+import errno
+
+_OS = {
+    errno.ENOSPC: "the disk is full: no space left to write {path}",
+    errno.EDQUOT: "the disk quota is used up: cannot write {path}",
+    errno.EACCES: "permission denied: this user cannot write {path}",
+    errno.EPERM: "permission denied: this user cannot write {path}",
+    errno.EROFS: "the file system is read-only: cannot write {path}",
+    errno.ENOTDIR: "a file stands where a folder should be: {path}",
+    errno.EEXIST: "something else already stands at {path} (a file where a folder should be?)",
+    errno.EISDIR: "a folder stands where a file should be: {path}",
+    errno.ENOENT: "a file or folder the run needs is missing: {path}",
+    errno.EIO: "the disk reported an input/output error at {path}",
+}
+# The same faults as the JVM (Spark) words them.
+_JVM = {
+    "No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
+    "Permission denied": errno.EACCES, "Read-only file system": errno.EROFS, "Not a directory": errno.ENOTDIR,
+}
+
+
+def describe(exc: BaseException) -> str:
+    """One line: what went wrong where, in words, for the run log, last_error.txt and the CLI."""
+    if isinstance(exc, OSError) and exc.errno in _OS:
+        path = exc.filename or "a file of the data root"
+        return _OS[exc.errno].format(path=path)
+    text = str(exc).strip()
+    for words, code in _JVM.items():
+        if words in text:
+            return _OS[code].format(path="a file Spark writes") + f" ({words})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    first = (text.splitlines() or [""])[0][:300]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -1,0 +1,60 @@
+"""``fullsite run`` and ``fullsite backfill``: the Dagster job ``nightly``, in this process, on
+the data root's own Dagster instance (``<data-root>/dagster``), so the UI shows every run.
+
+A backfill is one run over the partition range (the job's single-run backfill policy).
+What the run recorded comes back as the run-log records, or as the exception the pipeline
+raised: ``RunRefused`` (another run, the wrong date) or ``StageFailed``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Callable
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from fullsite.layout import Layout
+from orchestration import progress, runlog
+from orchestration.pipeline import StageFailed
+from orchestration.state import RunRefused
+
+
+# The CLI shows its own progress and one-line errors; the run's events are in the instance.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def instance(root: Path) -> dg.DagsterInstance:
+    """The data root's Dagster instance (SQLite storage under ``<data-root>/dagster``): the
+    one ``dagster dev`` opens with DAGSTER_HOME pointing there."""
+    home = Layout(root).dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
+           on_progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Run ingests ``first … last`` through Dagster; the run-log records of the run."""
+    from orchestration.definitions import JOB, FullsiteResource, build_definitions
+
+    if last < first:
+        raise RunRefused(f"--to {last} is before --from {first}")
+    root = Path(root).resolve()
+    job = build_definitions(root).resolve_job_def(JOB)
+    tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
+    with progress.listening(on_progress or (lambda msg: None)), instance(root) as inst:
+        result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
+                                        resources={"fullsite": FullsiteResource(data_root=str(root), spark_master=master)})
+    if result.success:
+        return [r for r in runlog.read_all(root) if first <= r["ingest_date"] <= last and r["status"] == "success"]
+    failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
+    user = failure.user_failure_data if failure else None
+    if user is None:  # not the pipeline's own failure: Dagster could not run the step at all
+        error = failure.error.message.strip().splitlines()[0] if failure and failure.error else "unknown error"
+        raise StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
+    meta = {k: v.value for k, v in (user.metadata or {}).items()}
+    if meta.get("refused"):
+        raise RunRefused(user.description)
+    raise StageFailed(meta.get("gate") if meta.get("gate") != "none" else None, user.description,
+                      meta.get("data docs") or None)

@@ -1,0 +1,22 @@
+"""Where a run's stage messages go: the CLI's progress bar when it launched the run
+(in this process), nowhere otherwise (Dagster logs the run's own events)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable
+
+_listeners: list[Callable[[str], None]] = []
+
+
+def report(message: str) -> None:
+    for listener in _listeners:
+        listener(message)
+
+
+@contextmanager
+def listening(listener: Callable[[str], None]):
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
