@@ -235,6 +235,26 @@ def _print_run(row: dict) -> None:
         typer.echo(f"data docs:        {row['data_docs']}")
 
 
+@app.command("docs")
+def docs_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    serve: bool = typer.Option(False, "--serve", help="Also serve the site on 127.0.0.1"),
+    port: int = typer.Option(8080, "--port", help="Port for --serve"),
+) -> None:
+    """Write the dbt docs site of the published warehouse to <data-root>/docs/index.html."""
+    from fullsite.layout import Layout
+    from orchestration.docs import DocsFailed, serve as serve_docs, write_docs
+
+    root = existing_root(data_root)
+    try:
+        page = write_docs(Layout(root))
+    except DocsFailed as exc:
+        raise UserError(str(exc)) from None
+    typer.echo(f"docs: {page} (opens from disk)")
+    if serve:
+        serve_docs(page.parent, port)
+
+
 report_app = typer.Typer(help="Finance statements (final figures only).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -306,9 +326,15 @@ def demo_cmd(
         run_pipeline(data_root, DEMO_START, last, None)
     from fullsite.layout import Layout
 
+    from orchestration.docs import DocsFailed, write_docs
+
     dagster_home = Layout(root).dagster_home  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").touch()
+    try:
+        write_docs(Layout(root))  # the dbt docs site of what was just published
+    except DocsFailed as exc:
+        raise PipelineFailed(str(exc)) from None
     typer.echo(headline(root))
 
 

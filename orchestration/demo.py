@@ -1,9 +1,19 @@
 """The figures `make demo` prints: what a reader should look at first."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import duckdb
+
+
+def _bin(name: str) -> str:
+    """A command of this environment, spelt so that it runs from the current folder without
+    activating the venv (``.venv/bin/duckdb`` from the repository)."""
+    path = Path(sys.executable).parent / name
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else str(path)
 
 
 def headline(root: Path) -> str:
@@ -29,12 +39,13 @@ def headline(root: Path) -> str:
         f"  tagged products on {last}:    {tags}",
         f"  median 7-day GMV uplift:      {uplift[0]:+.0%} over {uplift[1]} final versions" if uplift[0] is not None else "  uplift: none final yet",
         "",
-        "where to look",
-        f"  warehouse (read-only SQL):  duckdb -readonly {wh.resolve()}",
-        f"  statements:                 fullsite report rebates --data-root {root} --month {month:%Y-%m}" if month else "",
-        f"                              fullsite report compensation --data-root {root} --from 2024-07-01 --to 2024-08-31",
-        f"  data docs (gate findings):  {(root / 'data_docs').resolve()}/<run>/<gate>/index.html",
-        f"  run status:                 fullsite status --data-root {root}",
-        f"  Dagster UI:                 FULLSITE_DATA_ROOT={root} DAGSTER_HOME={(root / 'dagster').resolve()} .venv/bin/dagster dev -m orchestration.definitions",
+        "where to look (commands work as written from here)",
+        f"  warehouse (read-only SQL):  {_bin('duckdb')} -readonly {wh}",
+        f"  statements:                 {_bin('fullsite')} report rebates --data-root {root} --month {month:%Y-%m}" if month else None,
+        f"                              {_bin('fullsite')} report compensation --data-root {root} --from 2024-07-01 --to 2024-08-31",
+        f"  tables and columns (docs):  {root / 'docs' / 'index.html'}   (opens from disk; queries: docs/queries.md)",
+        f"  data docs (gate findings):  {root / 'data_docs'}/<run>/<gate>/index.html",
+        f"  run status:                 {_bin('fullsite')} status --data-root {root}",
+        f"  Dagster UI:                 FULLSITE_DATA_ROOT={root} DAGSTER_HOME={(root / 'dagster').resolve()} {_bin('dagster')} dev -m orchestration.definitions",
     ]
     return "\n".join(line for line in lines if line is not None)

@@ -15,7 +15,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from fullsite.layout import Layout
-from orchestration import progress, runlog
+from orchestration import faults, progress, runlog
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 
@@ -43,7 +43,11 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
     root = Path(root).resolve()
     job = build_definitions(root).resolve_job_def(JOB)
     tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
-    with progress.listening(on_progress or (lambda msg: None)), instance(root) as inst:
+    try:
+        inst = instance(root)
+    except OSError as exc:  # the data root cannot hold the instance: say why, in words
+        raise StageFailed(None, faults.describe(exc)) from None
+    with progress.listening(on_progress or (lambda msg: None)), inst:
         result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
                                         resources={"fullsite": FullsiteResource(data_root=str(root), spark_master=master)})
     if result.success:

@@ -134,9 +134,39 @@ def finalize_staging(layout: Layout) -> None:
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs
                         from read_parquet('{logs}')""")
+        _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
+        _comment(con, "table", BUILD_INFO, BUILD_INFO_DOCS)
         con.execute("checkpoint")
     finally:
         con.close()
+
+
+# The two objects dbt does not build are described here, like dbt's persist_docs does for the rest.
+RUN_LOG_DOCS = {
+    "": "One row per nightly run and ingest date (a backfill writes one per date): how each night went. "
+        "A view over <data-root>/dq/run_log, so recording a failed run never rewrites the published file.",
+    "run_id": "<ingest date>-<start time>: the run's id (fullsite status --run RUN_ID shows it in detail).",
+    "ingest_date": "The nightly partition the run processed.",
+    "started_at": "When the run started (UTC).",
+    "finished_at": "When it ended (UTC); null while running or when interrupted.",
+    "status": "running, success, failed (see failed_gate and message) or interrupted (the process ended: killed, crashed).",
+    "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a stage failed outside a gate.",
+    "message": "What went wrong, in words, or the warnings of a successful run.",
+    "timings": "Seconds per stage, as JSON.",
+    "data_docs": "The Great Expectations page of the run's latest gate findings.",
+}
+BUILD_INFO_DOCS = {
+    "": "Which dbt project built this warehouse, and when: a warehouse built by other SQL is rebuilt, never extended.",
+    "fingerprint": "SHA-256 of the dbt project's SQL, seeds and configuration.",
+    "built_at": "When this file was built (UTC).",
+}
+
+
+def _comment(con, kind: str, name: str, docs: dict) -> None:
+    quote = lambda text: "'" + text.replace("'", "''") + "'"  # noqa: E731
+    for column, text in docs.items():
+        target = f"{kind} {name}" if not column else f"column {name}.{column}"
+        con.execute(f"comment on {target} is {quote(text)}")
 
 
 def publish(layout: Layout) -> None:

@@ -153,6 +153,9 @@ select
     {{ roi_tier('roi_tier_1_factor') }} as roi_tier_1,
     {{ roi_tier('roi_tier_2_factor') }} as roi_tier_2,
     {{ roi_tier('roi_tier_3_factor') }} as roi_tier_3,
-    impressions_14d, clicks_14d, saves_14d, orders_14d, search_clicks_14d, search_orders_14d,
+    -- counts as BIGINT (a sum in DuckDB is HUGEINT, which BI drivers read badly)
+    cast(impressions_14d as bigint) as impressions_14d, cast(clicks_14d as bigint) as clicks_14d,
+    cast(saves_14d as bigint) as saves_14d, cast(orders_14d as bigint) as orders_14d,
+    cast(search_clicks_14d as bigint) as search_clicks_14d, cast(search_orders_14d as bigint) as search_orders_14d,
     spend_28d, gmv_28d
 from baselines
