@@ -274,7 +274,11 @@ def _statement(fn, *args) -> None:
         out, manifest = fn(*args)
     except NothingFinal as exc:
         raise UserError(str(exc)) from None
-    typer.echo(f"{manifest['rows']} lines, totals {manifest['totals']} → {out}")
+    totals = ", ".join(f"{name} {float(value):,.2f}" for name, value in manifest["totals"].items())
+    typer.echo(f"{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals (CNY) {totals}")
+    for name in manifest["files"]:
+        typer.echo(f"  {out / name}")
+    typer.echo(f"  {out / 'manifest.json'} (sign-off: hashes, totals, as-of)")
 
 
 @report_app.command("rebates")
@@ -304,6 +308,43 @@ def report_compensation(
     if b < a:
         raise UserError(f"--to {b} is before --from {a}")
     _statement(compensation_statement, Layout(existing_root(data_root)), a, b, Path(out) if out else None)
+
+
+explain_app = typer.Typer(help="The trail behind one figure of a statement (published warehouse only).",
+                          no_args_is_help=True)
+app.add_typer(explain_app, name="explain")
+
+
+def _explain(fn, *args) -> None:
+    from orchestration.explain import NothingFinal, UnknownId
+    try:
+        lines = fn(*args)
+    except (UnknownId, NothingFinal) as exc:
+        raise UserError(str(exc)) from None
+    typer.echo("\n".join(lines))
+
+
+@explain_app.command("compensation")
+def explain_compensation(
+    campaign_version_id: str = typer.Argument(..., help="e.g. C000123-v1"),
+    data_root: str = typer.Option(..., "--data-root"),
+) -> None:
+    """Why a window's compensation is what it is: settings, window, daily figures, formula."""
+    from fullsite.layout import Layout
+    from orchestration.explain import compensation
+    _explain(compensation, Layout(existing_root(data_root)), campaign_version_id)
+
+
+@explain_app.command("rebate")
+def explain_rebate(
+    merchant_id: str = typer.Argument(...),
+    month: str = typer.Argument(..., help="YYYY-MM"),
+    data_root: str = typer.Option(..., "--data-root"),
+) -> None:
+    """Why a merchant's monthly rebate is what it is: spend, compensation netted, bracket, rate."""
+    from fullsite.layout import Layout
+    from orchestration.explain import rebate
+    _explain(rebate, Layout(existing_root(data_root)), merchant_id, parse_month(month))
 
 
 @app.command("demo")

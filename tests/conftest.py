@@ -58,3 +58,19 @@ def published_root(tmp_path_factory, tiny_raw, spark):
 def scratch_root(tmp_path, published_root):
     """A private copy of the published data root."""
     return copy_root(published_root, tmp_path / "root")
+
+
+NEXT = PUBLISHED + dt.timedelta(days=1)     # 2024-08-02: July is final after it
+
+
+@pytest.fixture(scope="session")
+def next_night_root(tmp_path_factory, published_root, spark):
+    """published_root plus the night of NEXT, run as `fullsite run` runs it (read-only for tests)."""
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    root = copy_root(published_root, tmp_path_factory.mktemp("next") / "root")
+    result = CliRunner().invoke(app, ["run", "--data-root", str(root), "--date", str(NEXT)])
+    assert result.exit_code == 0, result.output
+    return root

@@ -331,7 +331,7 @@ EXAMPLES = os.environ.get("FULLSITE_FUZZ_EXAMPLES")
 
 
 @_examples
-@settings(max_examples=int(EXAMPLES or 6), deadline=None, derandomize=not EXAMPLES, database=None,
+@settings(max_examples=int(EXAMPLES or 4), deadline=None, derandomize=not EXAMPLES, database=None,
           suppress_health_check=list(HealthCheck),
           phases=list(Phase) if EXAMPLES else [Phase.explicit, Phase.generate])  # no slow shrinking in the suite
 @given(night=nights())
