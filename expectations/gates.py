@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from fullsite import rules
 from fullsite.contract import (ACTIONS, DAILY_TABLES, EVENT_TABLES, ROI_CHOICES, SCHEMAS, TIERS)
 from fullsite.layout import Layout, data_files, ignored_entries
-from expectations.runner import Check, GateResult, run_gate, warn
+from expectations.runner import ERROR, Check, Finding, GateResult, run_gate, warn
 
 
 def _files(folder: Path) -> list[Path]:
@@ -105,7 +105,14 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
                    present[~present.partition_present], ignored)
     if not result.passed:
         return result  # contents of a partition that breaks the contract are not read
-    return _merge(result, run_gate("raw", run_key, _snapshot_checks(layout, D), _gx_root(layout)))
+    try:
+        snapshot_checks = _snapshot_checks(layout, D)
+    except duckdb.Error as exc:  # e.g. text that is not UTF-8 in a small table: the partition breaks the contract
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        result.findings.append(Finding("snapshots", "readable", ERROR, None,
+                                       f"merchants, products or campaign_changes dt={D} cannot be read: {first}"))
+        return result
+    return _merge(result, run_gate("raw", run_key, snapshot_checks, _gx_root(layout)))
 
 
 def _name_problems(result: GateResult, D: dt.date, mismatches: pd.DataFrame, missing: pd.DataFrame,

@@ -65,12 +65,15 @@ NEXT = PUBLISHED + dt.timedelta(days=1)     # 2024-08-02: July is final after it
 
 @pytest.fixture(scope="session")
 def next_night_root(tmp_path_factory, published_root, spark):
-    """published_root plus the night of NEXT, run as `fullsite run` runs it (read-only for tests)."""
+    """published_root plus the night of NEXT with hostile rows planted (tests/hostile/planting.py),
+    run as `fullsite run` runs it (read-only for tests)."""
     from typer.testing import CliRunner
 
     from orchestration.cli import app
+    from tests.hostile.planting import plant_hostile
 
     root = copy_root(published_root, tmp_path_factory.mktemp("next") / "root")
+    plant_hostile(root, NEXT)
     result = CliRunner().invoke(app, ["run", "--data-root", str(root), "--date", str(NEXT)])
     assert result.exit_code == 0, result.output
     return root

