@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from orchestration import runlog, state
 from orchestration.cli import app
 from orchestration.pipeline import StageFailed
+from tests.hostile.planting import plant_hostile
 from tests.runs import night
 from tests.integration.conftest import FIRST, PUBLISHED, copy_root
-from tests.published import TABLES, figures, query
+from tests.published import figures, query
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
 
@@ -137,7 +138,8 @@ def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
     assert (scratch_root / "warehouse.duckdb").read_bytes() == before
 
 
-def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, published_root, spark, tmp_path):
+def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, next_night_root, spark):
+    plant_hostile(scratch_root, NEXT)  # the same night as next_night_root, which ran uninterrupted
     wh = scratch_root / "warehouse.duckdb"
     before = wh.read_bytes()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
@@ -153,9 +155,7 @@ def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, publis
     shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
     assert f"{NEXT}-" in shown.output.splitlines()[-2] and " interrupted" in shown.output.splitlines()[-2]  # at once
     night(scratch_root, NEXT, NEXT)  # no manual clean-up
-    reference = copy_root(published_root, tmp_path / "reference")
-    night(reference, NEXT, NEXT)
-    assert figures(wh) == figures(reference / "warehouse.duckdb")
+    assert figures(wh) == figures(next_night_root / "warehouse.duckdb")
     statuses = [r["status"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT]
     assert statuses == ["interrupted", "success"]  # the killed run is recorded as interrupted
     shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
