@@ -316,7 +316,8 @@ app.add_typer(explain_app, name="explain")
 
 
 def _explain(fn, *args) -> None:
-    from orchestration.explain import NothingFinal, UnknownId
+    from orchestration.explain import UnknownId
+    from orchestration.reports import NothingFinal
     try:
         lines = fn(*args)
     except (UnknownId, NothingFinal) as exc:

@@ -33,6 +33,7 @@ from fullsite.rules import DBT_PROJECT_DIR
 from orchestration import progress
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.state import RunRefused
+from orchestration.warehouse import PUBLISHED_SCHEMAS
 
 JOB = "nightly"
 GATES = {"raw": "raw_gate", "curated": "curated_gate", "marts": "marts_gate"}
@@ -69,7 +70,7 @@ def first_date(root: Path) -> str:
 
 # ------------------------------------------------------------------------------- dbt
 
-LAYERS = ("staging", "intermediate", "marts", "finance", "dq", "params")
+LAYERS = ("staging", "intermediate", *PUBLISHED_SCHEMAS)
 
 
 class FullsiteTranslator(DagsterDbtTranslator):
@@ -91,7 +92,7 @@ class FullsiteTranslator(DagsterDbtTranslator):
     def get_metadata(self, props):
         schema = props.get("schema")
         # Only the published schemas exist in the warehouse file analysts open.
-        if schema in ("marts", "finance", "dq", "params"):
+        if schema in PUBLISHED_SCHEMAS:
             return {"dagster/table_name": f"warehouse.{schema}.{props['alias'] or props['name']}"}
         return {}
 
@@ -132,7 +133,7 @@ def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec
     dbt = [s.replace_attributes(partitions_def=partitions, kinds={"dbt", "duckdb"})
            for s in build_dbt_asset_specs(manifest=_manifest(), dagster_dbt_translator=FullsiteTranslator(),
                                           exclude="resource_type:unit_test")]
-    published_deps = [s.key for s in dbt if s.group_name in ("marts", "finance", "dq", "params")]
+    published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,
                              description="<data-root>/warehouse.duckdb: replaced in one os.replace once the marts gate passes.")
     checks = [dg.AssetCheckSpec(GATES[g], asset=k, blocking=True, description=f"the {g} gate (Great Expectations)")

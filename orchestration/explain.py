@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from fullsite.layout import Layout
-from orchestration.reports import NothingFinal, _connect, _has, _param
+from orchestration.reports import _connect, _has, _param
 
 CENT = Decimal("0.01")
 
@@ -113,5 +113,3 @@ def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
     lines.append(f"  result:    {_money(amount)} CNY")
     return lines
 
-
-__all__ = ["compensation", "rebate", "UnknownId", "NothingFinal"]
