@@ -1,101 +1,18 @@
 -- depends_on: {{ ref('rule_parameters') }}
--- Potential bestsellers and their recommended ROI tiers (rules.md §7).
--- Percentile thresholds and ROI tiers are computed on exact fractions (HUGEINT
--- cross-multiplication); the DOUBLE columns only report them. A night rebuilds the dates
--- from rebuild_from() on (int_product_windows_daily holds only those).
+-- Potential bestsellers and their recommended ROI tiers (rules.md §7). The tag criteria are
+-- the macro tag_criteria (shared with product_tag_diagnostics, which explains every product
+-- that is not tagged). ROI tiers are computed on exact fractions (HUGEINT cross-
+-- multiplication); the DOUBLE columns only report them. A night rebuilds the dates from
+-- rebuild_from() on (int_product_windows_daily holds only those).
 {{ rebuild_dates_config() }}
 with base as (
     select * from {{ ref('int_product_windows_daily') }}
 ),
 
-rates as (
-    -- every rate as an exact fraction num / den
-    select business_date, category, product_id, 'ctr' as metric, clicks_14d as num, impressions_14d as den, 'platform' as peer_set
-    from base where impressions_14d >= {{ int_param('tag_min_peer_impressions') }} and clicks_14d >= {{ int_param('tag_min_peer_clicks') }}
-    union all
-    select business_date, category, product_id, 'save_rate', saves_14d, clicks_14d, 'platform'
-    from base where impressions_14d >= {{ int_param('tag_min_peer_impressions') }} and clicks_14d >= {{ int_param('tag_min_peer_clicks') }}
-    union all
-    select business_date, category, product_id, 'cvr', orders_14d, clicks_14d, 'platform'
-    from base where impressions_14d >= {{ int_param('tag_min_peer_impressions') }} and clicks_14d >= {{ int_param('tag_min_peer_clicks') }}
-    union all
-    select business_date, category, product_id, 'search_cvr', search_orders_14d, search_clicks_14d, 'search'
-    from base where search_clicks_14d >= {{ int_param('tag_min_search_clicks') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over w - 1 as rn,
-        count(*) over (partition by business_date, category, metric) as n
-    from rates
-    window w as (partition by business_date, category, metric order by cast(num as double) / den, product_id)
-),
-
-positions as (
-    -- continuous percentile (numpy's linear interpolation): position (n-1)·p split into an
-    -- index and a fraction fn / 10^4
-    select distinct
-        business_date, category, metric, peer_set, n,
-        cast(case when peer_set = 'platform' then {{ param('tag_platform_percentile') }} else {{ param('tag_search_percentile') }} end * 10000 as {{ type_exact_int() }}) * (n - 1) as pos_e4
-    from ranked
-),
-
-thresholds as (
-    select
-        p.business_date, p.category, p.metric, p.n, p.peer_set,
-        p.pos_e4 % 10000 as fn,
-        lo.num as lo_num, lo.den as lo_den,
-        coalesce(hi.num, lo.num) as hi_num, coalesce(hi.den, lo.den) as hi_den
-    from positions p
-    join ranked lo
-      on lo.business_date = p.business_date and lo.category = p.category and lo.metric = p.metric
-     and lo.rn = {{ int_div('p.pos_e4', 10000) }}
-    left join ranked hi
-      on hi.business_date = p.business_date and hi.category = p.category and hi.metric = p.metric
-     and hi.rn = {{ int_div('p.pos_e4', 10000) }} + 1
-),
-
-passes as (
-    -- num/den >= ((1 - f)·lo + f·hi), multiplied out
-    select
-        r.business_date, r.product_id, r.metric, r.peer_set,
-        t.n >= case when r.peer_set = 'platform' then {{ int_param('tag_min_peers') }} else {{ int_param('tag_min_search_peers') }} end
-        and cast(r.num as {{ type_exact_int() }}) * t.lo_den * t.hi_den * 10000
-            >= cast(r.den as {{ type_exact_int() }}) * ((10000 - t.fn) * t.lo_num * t.hi_den + t.fn * t.hi_num * t.lo_den) as passed
-    from ranked r
-    join thresholds t using (business_date, category, metric)
-),
-
-flags as (
-    select
-        business_date, product_id,
-        coalesce(bool_and(passed) filter (where peer_set = 'platform') and count(*) filter (where peer_set = 'platform') = 3, false) as platform_ok,
-        coalesce(bool_and(passed) filter (where peer_set = 'search'), false) as search_ok
-    from passes
-    group by all
-),
-
-brand_top as (
-    -- established bestsellers of brand merchants are never tagged
-    select business_date, product_id
-    from (
-        select business_date, product_id,
-               row_number() over (partition by business_date, merchant_id order by gmv_28d desc, product_id) as rnk
-        from base
-        where merchant_tier = 'brand' and gmv_28d > 0
-    )
-    where rnk <= {{ int_param('tag_brand_top_excluded') }}
-),
+{{ tag_criteria() }},
 
 tagged as (
-    select
-        b.*,
-        f.platform_ok and b.stage in ('cold_start', 'growth') as platform_recommended,
-        f.search_ok   and b.stage in ('cold_start', 'growth') as search_bestseller
-    from base b
-    join flags f using (business_date, product_id)
-    anti join brand_top x using (business_date, product_id)
+    select * from criteria where platform_recommended or search_bestseller
 ),
 
 own_roi as (
