@@ -6,6 +6,7 @@ runner. Thresholds come from the rule parameters (fullsite/rules.py), like every
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 from fullsite import rules
 from fullsite.contract import (ACTIONS, DAILY_TABLES, EVENT_TABLES, ROI_CHOICES, SCHEMAS, TIERS)
 from fullsite.layout import Layout, data_files, ignored_entries
-from expectations.runner import ERROR, Check, Finding, GateResult, run_gate, warn
+from expectations.runner import ERROR, Check, Finding, GateResult, examples, run_gate, warn
 
 
 def _files(folder: Path) -> list[Path]:
@@ -49,6 +50,20 @@ def _logical(type_str: str) -> str:
     return "string" if type_str in ("large_string", "string_view") else type_str
 
 
+def contract_type(arrow_type: str) -> str:
+    """An Arrow type as data-contract.md spells it (STRING, DECIMAL(18,2), TIMESTAMP …)."""
+    m = re.fullmatch(r"decimal(?:128|256)?\((\d+), (\d+)\)", arrow_type)
+    if m:
+        return f"DECIMAL({m[1]},{m[2]})"
+    if arrow_type.startswith("timestamp[us, tz=UTC"):
+        return "TIMESTAMP"
+    if arrow_type.startswith("timestamp"):
+        return f"TIMESTAMP ({arrow_type[10:-1]}, not UTC microseconds)"
+    names = {"string": "STRING", "large_string": "STRING", "bool": "BOOLEAN", "int32": "INT", "int64": "BIGINT",
+             "date32[day]": "DATE", "double": "DOUBLE", "float": "FLOAT", "null": "NULL (no values)"}
+    return names.get(arrow_type, arrow_type.upper())
+
+
 def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
     rows = []
     for table, schema in SCHEMAS.items():
@@ -71,11 +86,12 @@ def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
 def _schema_problem(row, D: dt.date) -> str:
     """One sentence an operator can act on: table, partition, file, column, expected, found."""
     where = f"{row.table_name} dt={D} {row.file}"
+    expected = contract_type(row.expected_type)
     if row.column_name == "(file)":
-        return f"{where}: {row.actual_type}"
+        return f"{where}: the whole file: {row.actual_type}, contract says Parquet"
     if row.actual_type == "missing":
-        return f"{where}: column {row.column_name} is missing (contract: {row.expected_type})"
-    return f"{where}: column {row.column_name} is {row.actual_type}, contract says {row.expected_type}"
+        return f"{where}: column {row.column_name} is missing, contract says {expected}"
+    return f"{where}: column {row.column_name} is {contract_type(row.actual_type)}, contract says {expected}"
 
 
 def _ignored_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
@@ -83,26 +99,43 @@ def _ignored_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table_name", "entry"])
 
 
+def _listed(lines: list[str], most: int = 1) -> tuple[str, list[str]]:
+    """The first sentences as the summary, every one of them as the page's list."""
+    summary = "; ".join(lines[:most]) + (f" (+{len(lines) - most} more)" if len(lines) > most else "")
+    return summary, lines if len(lines) > 1 else []
+
+
 def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
-    """Before Spark reads anything of D: schemas, required partitions, the small tables."""
+    """Before Spark reads anything of D: schemas, required partitions, the small tables,
+    and (warnings) the event tables' volumes and the entries that are not data files."""
     schema = _schema_frame(layout, D)
     contract_rows = schema[schema.expected_type != "(not in contract)"]
     extra_rows = schema[schema.expected_type == "(not in contract)"]
+    mismatches = contract_rows[contract_rows.expected_type != contract_rows.actual_type]
     present = pd.DataFrame({"table_name": list(DAILY_TABLES),
                             "partition_present": [bool(_files(layout.raw(t, D))) for t in DAILY_TABLES]})
+    missing = present[~present.partition_present]
     ignored = _ignored_frame(layout, D)
     checks = [
         Check("schema", contract_rows if len(contract_rows) else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
-              [gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type")]),
-        Check("partitions", present, [gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True])]),
+              [gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type")],
+              where=f"raw files dt={D}",
+              explain={0: lambda _: _listed([_schema_problem(r, D) for r in mismatches.itertuples()])}),
+        Check("partitions", present, [gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True])],
+              where=f"snapshot tables dt={D}",
+              explain={0: lambda _: f"no data file for dt={D} in {', '.join(missing.table_name)} "
+                                    "(these tables land every day)"}),
+        volume_check(layout, D),
     ]
     if len(extra_rows):
-        checks.append(Check("extra_columns", extra_rows, [warn(gxe.ExpectTableRowCountToEqual(value=0))]))
+        checks.append(Check("extra_columns", extra_rows, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
+                            explain={0: lambda f: _listed([f"{r.table_name} dt={D} {r.file}: column {r.column_name} "
+                                                           "is not in the contract, ignored" for r in f.itertuples()], 3)}))
     if len(ignored):
-        checks.append(Check("ignored_files", ignored, [warn(gxe.ExpectTableRowCountToEqual(value=0))]))
+        checks.append(Check("ignored_files", ignored, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
+                            explain={0: lambda f: _listed([f"{r.table_name} dt={D} {r.entry}: not a data file "
+                                                           "(*.parquet), ignored" for r in f.itertuples()], 10)}))
     result = run_gate("raw", run_key, checks, _gx_root(layout))
-    _name_problems(result, D, contract_rows[contract_rows.expected_type != contract_rows.actual_type],
-                   present[~present.partition_present], ignored)
     if not result.passed:
         return result  # contents of a partition that breaks the contract are not read
     try:
@@ -115,22 +148,55 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     return _merge(result, run_gate("raw", run_key, snapshot_checks, _gx_root(layout)))
 
 
-def _name_problems(result: GateResult, D: dt.date, mismatches: pd.DataFrame, missing: pd.DataFrame,
-                   ignored: pd.DataFrame) -> None:
-    """Replace GX's generic wording of the raw gate's file findings by what is wrong where."""
-    def listed(lines: list[str], most: int = 1) -> str:
-        return "; ".join(lines[:most]) + (f" (+{len(lines) - most} more)" if len(lines) > most else "")
+def _raw_rows(layout: Layout, table: str, D: dt.date) -> int | None:
+    """Rows of a raw partition from the file footers; None when no data file landed."""
+    files = _files(layout.raw(table, D))
+    if not files:
+        return None
+    total = 0
+    for f in files:
+        try:
+            total += pq.ParquetFile(f).metadata.num_rows
+        except Exception:  # the schema check names a file that cannot be read
+            pass
+    return total
 
-    for finding in result.findings:
-        if finding.check == "schema" and len(mismatches):
-            finding.summary, finding.unexpected_count = listed([_schema_problem(r, D) for r in mismatches.itertuples()]), None
-        elif finding.check == "partitions" and len(missing):
-            finding.summary = f"no data file for dt={D} in {', '.join(missing.table_name)} (these tables land every day)"
-            finding.unexpected_count = None
-        elif finding.check == "ignored_files":
-            finding.summary = listed([f"{r.table_name} dt={D} {r.entry}: not a data file (*.parquet), ignored"
-                                      for r in ignored.itertuples()], most=10)
-            finding.unexpected_count = None
+
+def _history_rows(layout: Layout, D: dt.date, nights: int) -> pd.DataFrame:
+    """rows_in per event table of the ingests cleaned before D (at most ``nights`` back)."""
+    folders = [layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D - dt.timedelta(days=k)}"
+               for k in range(1, nights + 1)]
+    folders = [f for f in folders if _files(f)]
+    if not folders:
+        return pd.DataFrame(columns=["table_name", "rows_in"])
+    return duckdb.sql(f"select table_name, rows_in from read_parquet([{', '.join(_glob(f) for f in folders)}])").df()
+
+
+def volume_check(layout: Layout, D: dt.date) -> Check:
+    """Freshness and volume (warnings, D28): an event table with no data file or no rows
+    for the night, or rows outside [low, high] × the median of the trailing nights."""
+    low, high = Decimal(rules.param("volume_band_low")), Decimal(rules.param("volume_band_high"))
+    nights, least = int(rules.param("volume_history_nights")), int(rules.param("volume_min_history_nights"))
+    history = _history_rows(layout, D, nights)
+    rows = []
+    for table in EVENT_TABLES:
+        count = _raw_rows(layout, table, D)
+        past = history[history.table_name == table].rows_in
+        median = float(past.median()) if len(past) >= least else None
+        if count is None:
+            problem = f"{table} dt={D}: no data file landed (the night counts no {table} at all)"
+        elif count == 0:
+            problem = f"{table} dt={D}: the partition's files hold no rows"
+        elif median is not None and not (float(low) * median <= count <= float(high) * median):
+            problem = (f"{table} dt={D}: {count:,} rows, outside {float(low):.0%}–{float(high):.0%} of the "
+                       f"median of the {len(past)} nights before ({median:,.0f})")
+        else:
+            problem = ""
+        rows.append((table, count, median, problem))
+    frame = pd.DataFrame(rows, columns=["table_name", "rows", "trailing_median", "problem"])
+    return Check("volumes", frame, [warn(gxe.ExpectColumnValuesToBeInSet(column="problem", value_set=[""]))],
+                 where=f"event tables dt={D}",
+                 explain={0: lambda f: _listed([p for p in f.problem if p], 4)})
 
 
 def _merge(a: GateResult, b: GateResult) -> GateResult:
@@ -186,6 +252,14 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
         from today t join ordered o on o.change_id = t.change_id and o.is_today
     """).df()
     nn = gxe.ExpectColumnValuesToNotBeNull
+
+    def where(table: str) -> str:
+        return f"{table} dt={D} " + ", ".join(f.name for f in layout.raw_files(table, D))
+
+    def rows_of(frame: pd.DataFrame, mask, column: str, what: str, table: str):
+        bad = frame[~mask.astype(bool)]
+        return f"{where(table)}: {what} in {len(bad)} row{'s' if len(bad) != 1 else ''}", examples(bad[column].tolist(), 10)
+
     return [
         Check("merchants", m, [
             *[nn(column=col) for col in SCHEMAS["merchants"].names],
@@ -193,14 +267,16 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
             gxe.ExpectColumnValuesToBeInSet(column="merchant_tier", value_set=list(TIERS)),
             gxe.ExpectColumnValuesToBeBetween(column="plan_quota", min_value=1),
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        ]),
+        ], where=where("merchants")),
         Check("products", p, [
             *[nn(column=col) for col in SCHEMAS["products"].names],
             gxe.ExpectColumnValuesToBeUnique(column="product_id"),
             gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True]),
             gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        ]),
+        ], where=where("products"), explain={
+            len(SCHEMAS["products"]) + 1: lambda f: rows_of(f, f.merchant_known, "merchant_id",
+                                                             "column merchant_id names a merchant missing from merchants", "products")}),
         Check("campaign_changes", c, [
             *[nn(column=col) for col in SCHEMAS["campaign_changes"].names],
             gxe.ExpectColumnValuesToBeUnique(column="change_id"),
@@ -211,30 +287,59 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
             gxe.ExpectColumnValuesToBeBetween(column="target_roi", min_value=0, strict_min=True),
             gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True]),
             gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True]),
-        ]),
+        ], where=where("campaign_changes"), explain={
+            len(SCHEMAS["campaign_changes"]) + 1: lambda f: rows_of(
+                f, f.change_id_new, "change_id", "column change_id repeats a change of an earlier partition", "campaign_changes"),
+            len(SCHEMAS["campaign_changes"]) + 6: lambda f: rows_of(
+                f, f.action_order_ok, "change_id", "column action is out of order for its campaign "
+                "(create first, pause only when running, resume only when paused, nothing after end)", "campaign_changes"),
+            len(SCHEMAS["campaign_changes"]) + 7: lambda f: rows_of(
+                f, f.on_its_date, "change_id", f"column change_time is not on {D} (Asia/Shanghai)", "campaign_changes"),
+        }),
     ]
 
 
 def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     """The raw gate's share check, once cleaning has classified D's rows (before any fact
     is built from them): quarantined share above the limit *and* above the row limit is an
-    error; any conflicting duplicate is a warning."""
+    error; conflicting duplicates above their share *and* row limit are a warning (D28: any
+    at all fired every night)."""
     share = Decimal(rules.param("gate_quarantine_max_share"))
     max_rows = int(rules.param("gate_quarantine_max_rows"))
+    conflict_share = Decimal(rules.param("gate_conflict_max_share"))
+    conflict_rows = int(rules.param("gate_conflict_max_rows"))
     con = duckdb.connect()
     frame = con.sql(f"""
         select r.table_name, r.rows_in, r.quarantined,
-               coalesce(s.conflicts, 0) as conflicting_duplicates,
-               (r.quarantined > {max_rows} and r.quarantined > r.rows_in * {share}) as over_limit
+               coalesce(s.conflicts, 0)::bigint as conflicting_duplicates,
+               (r.quarantined > {max_rows} and r.quarantined > r.rows_in * {share}) as over_limit,
+               coalesce(s.conflicts, 0) > {conflict_rows} and coalesce(s.conflicts, 0) > r.rows_in * {conflict_share}
+                   as conflicts_over_share
         from read_parquet({_glob(layout.curated_table('dq_ingest_reconciliation') / f'ingest_date={D}')}) r
         left join (select table_name, sum(rows) as conflicts
                    from read_parquet({_glob(layout.curated_table('dq_quarantine_summary') / f'ingest_date={D}')})
                    where reason = 'conflicting_duplicate' group by all) s using (table_name)
+        order by r.table_name
     """).df()
+
+    def pct(part, whole) -> str:
+        return f"{part / whole:.2%}" if whole else "all"
+
+    def quarantined(f):
+        return _listed([f"{r.table_name} dt={D}: {r.quarantined:,} of {r.rows_in:,} rows quarantined "
+                        f"({pct(r.quarantined, r.rows_in)}), above {share:.2%} and {max_rows} rows "
+                        "(dq.quarantine_summary has the reasons)" for r in f[f.over_limit].itertuples()], 4)
+
+    def conflicts(f):
+        return _listed([f"{r.table_name} dt={D}: {r.conflicting_duplicates:,} of {r.rows_in:,} rows are conflicting "
+                        f"duplicates ({pct(r.conflicting_duplicates, r.rows_in)}), above {conflict_share:.2%} and {conflict_rows} rows: "
+                        "upstream redelivered events with different content"
+                        for r in f[f.conflicts_over_share].itertuples()], 4)
+
     return run_gate("raw", run_key, [Check("quarantine_share", frame, [
         gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False]),
-        warn(gxe.ExpectColumnValuesToBeBetween(column="conflicting_duplicates", max_value=0)),
-    ])], _gx_root(layout))
+        warn(gxe.ExpectColumnValuesToBeInSet(column="conflicts_over_share", value_set=[False])),
+    ], where=f"event tables dt={D}", explain={0: quarantined, 1: conflicts})], _gx_root(layout))
 
 
 # ------------------------------------------------------------------------- curated
@@ -268,7 +373,7 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
             continue
         dupes = con.sql(f"""select {', '.join(key)}, count(*) as copies from {src}
                             group by all having count(*) > 1""").df()
-        checks.append(Check(f"{name}_keys", dupes, [gxe.ExpectTableRowCountToEqual(value=0)]))
+        checks.append(_keys_check(f"curated {name}", f"{name}_keys", dupes, key))
 
     ingests = ingests or [D]
     frames = []
@@ -280,10 +385,17 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
         frames.append(recon)
     recon = pd.concat(frames, ignore_index=True)
     recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (recon.rows_in == recon.raw_rows)
+    expected_rows = len(EVENT_TABLES) * len(ingests)
     checks.append(Check("reconciliation", recon, [
         gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True]),
-        gxe.ExpectTableRowCountToEqual(value=len(EVENT_TABLES) * len(ingests)),
-    ]))
+        gxe.ExpectTableRowCountToEqual(value=expected_rows),
+    ], where="curated dq_ingest_reconciliation", explain={
+        0: lambda f: _listed([f"curated dq_ingest_reconciliation {r.table_name} dt={r.ingest_date:%Y-%m-%d}: "
+                              f"{r.rows_in:,} rows in, {r.raw_rows:,} in the raw files, {r.accepted:,} accepted + "
+                              f"{r.duplicates:,} duplicates + {r.quarantined:,} quarantined"
+                              for r in f[~f.balanced].itertuples()], 2),
+        1: lambda f: f"curated dq_ingest_reconciliation: {len(f)} rows, expected {expected_rows} "
+                     f"(one per event table and ingest date)"}))
 
     facts = read("fct_product_daily")
     accepted_leaves = {t: [p for p in layout.accepted_leaves(t, days, D) if _files(p)] for t in ("clicks", "purchases")}
@@ -305,15 +417,33 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
         """).df()
         for col in ("facts_spend", "accepted_spend", "facts_gmv", "accepted_gmv"):
             ties[col] = ties[col].map(lambda v: str(Decimal(v).quantize(Decimal("0.01"))))
+        def differs(a: str, b: str, what: str):
+            return lambda f: _listed([f"curated fct_product_daily business_date={r['business_date']:%Y-%m-%d}: "
+                                      f"{what} is {r[a]} in the facts but {r[b]} in the accepted rows"
+                                      for _, r in f[f[a] != f[b]].iterrows()], 2)
+
         checks.append(Check("totals_tie_out", ties, [
             gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_spend", column_B="accepted_spend"),
             gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_gmv", column_B="accepted_gmv"),
-        ]))
+        ], where="curated fct_product_daily", explain={
+            0: differs("facts_spend", "accepted_spend", "spend (valid paid clicks' cost)"),
+            1: differs("facts_gmv", "accepted_gmv", "GMV (purchase amounts)")}))
         negatives = con.sql(f"""select * from {facts} where least(impressions, paid_impressions, clicks, paid_clicks,
             invalid_clicks, favorites, carts, orders, units, paid_attributed_orders) < 0
             or least(gmv, spend, paid_attributed_gmv) < 0""").df()
-        checks.append(Check("no_negatives", negatives, [gxe.ExpectTableRowCountToEqual(value=0)]))
+        checks.append(Check("no_negatives", negatives, [gxe.ExpectTableRowCountToEqual(value=0)],
+                            where="curated fct_product_daily", explain={0: lambda f: _listed([
+                                f"curated fct_product_daily product_id={r.product_id} business_date={r.business_date}: "
+                                "a count or amount is negative" for r in f.itertuples()], 2)}))
     return run_gate("curated", run_key, checks, _gx_root(layout))
+
+
+def _keys_check(table: str, name: str, dupes: pd.DataFrame, key: list[str]) -> Check:
+    """A table's key is unique: the duplicated key values, said as key=value."""
+    def said(f):
+        return _listed([f"{table}: the key {', '.join(f'{k}={r[k]}' for k in key)} appears {r['copies']} times"
+                        for _, r in f.iterrows()], 2)
+    return Check(name, dupes, [gxe.ExpectTableRowCountToEqual(value=0)], where=table, explain={0: said})
 
 
 # --------------------------------------------------------------------------- marts
@@ -342,13 +472,13 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
         checks = []
         for table, key in PUBLISHED_KEYS.items():
             dupes = con.sql(f"select {', '.join(key)}, count(*) copies from {table} group by all having count(*) > 1").df()
-            checks.append(Check(f"{table.replace('.', '_')}_keys", dupes, [gxe.ExpectTableRowCountToEqual(value=0)]))
+            checks.append(_keys_check(table, f"{table.replace('.', '_')}_keys", dupes, key))
         windows = con.sql("""
             select w.campaign_version_id, w.status, count(c.campaign_version_id) as claim_rows
             from marts.campaign_roi_7d w
             left join finance.compensation_claims c using (campaign_version_id)
             where w.status in ('final', 'void') group by all""").df()
-        claims = con.sql("""select campaign_version_id, spend, compensation_amount,
+        claims = con.sql("""select campaign_version_id, spend::varchar as spend, compensation_amount::varchar as compensation_amount,
                                    compensation_amount >= 0 and compensation_amount <= spend as amount_within_spend
                             from finance.compensation_claims""").df()
         rates = sorted({f"{b.rebate_rate:.4f}" for b in rules.rebate_brackets()})
@@ -367,16 +497,39 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
                    coalesce(v.s, 0)::decimal(38,2)::varchar as version_spend
             from c full join r on c.m = r.m left join v on v.m = coalesce(c.m, r.m)""").df()
         quota = con.sql("select merchant_id, business_date, live_campaigns, plan_quota, over_quota from marts.merchant_plan_usage where over_quota").df()
+        def spend_gap(a: str, what: str):
+            return lambda f: _listed([f"month {r['month']:%Y-%m}: {what} {r[a]}, but finance.merchant_rebates_monthly "
+                                      f"spend sums to {r['merchant_spend']}" for _, r in f[f[a] != f.merchant_spend].iterrows()], 2)
+
         checks += [
-            Check("one_claim_per_settled_window", windows, [gxe.ExpectColumnValuesToBeBetween(column="claim_rows", min_value=1, max_value=1)]),
-            Check("compensation_within_spend", claims, [gxe.ExpectColumnValuesToBeInSet(column="amount_within_spend", value_set=[True])]),
-            Check("rebate_rate_in_table", rebates, [gxe.ExpectColumnValuesToBeInSet(column="rebate_rate", value_set=rates)]),
+            Check("one_claim_per_settled_window", windows,
+                  [gxe.ExpectColumnValuesToBeBetween(column="claim_rows", min_value=1, max_value=1)],
+                  where="finance.compensation_claims", explain={0: lambda f: _listed([
+                      f"finance.compensation_claims: the {r.status} window {r.campaign_version_id} of marts.campaign_roi_7d "
+                      f"has {r.claim_rows} claim rows, expected 1" for r in f[f.claim_rows != 1].itertuples()], 2)}),
+            Check("compensation_within_spend", claims,
+                  [gxe.ExpectColumnValuesToBeInSet(column="amount_within_spend", value_set=[True])],
+                  where="finance.compensation_claims", explain={0: lambda f: _listed([
+                      f"finance.compensation_claims {r.campaign_version_id}: compensation_amount {r.compensation_amount} "
+                      f"is not between 0 and the window's spend {r.spend}"
+                      for r in f[~f.amount_within_spend.astype(bool)].itertuples()], 2)}),
+            Check("rebate_rate_in_table", rebates,
+                  [gxe.ExpectColumnValuesToBeInSet(column="rebate_rate", value_set=rates)],
+                  where="finance.merchant_rebates_monthly", explain={0: lambda f: _listed([
+                      f"finance.merchant_rebates_monthly merchant {r.merchant_id} {r.month:%Y-%m}: rebate_rate {r.rebate_rate} "
+                      f"is not a rate of the rebate table ({', '.join(rates)})"
+                      for r in f[~f.rebate_rate.isin(rates)].itertuples()], 2)}),
             Check("monthly_spend_ties_out", months, [
                 gxe.ExpectColumnPairValuesToBeEqual(column_A="campaign_spend", column_B="merchant_spend"),
                 warn(gxe.ExpectColumnPairValuesToBeEqual(column_A="version_spend", column_B="merchant_spend")),
-            ]),
-            Check("over_quota_merchants", quota, [warn(gxe.ExpectTableRowCountToEqual(value=0))]),
+            ], where="finance.merchant_rebates_monthly", explain={
+                0: spend_gap("campaign_spend", "campaigns' valid paid clicks cost"),
+                1: spend_gap("version_spend", "the spend inside campaign versions (marts.fct_campaign_daily) is")}),
+            Check("over_quota_merchants", quota, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
+                  where="marts.merchant_plan_usage", explain={0: lambda f: _listed([
+                      f"marts.merchant_plan_usage merchant {r.merchant_id} on {r.business_date:%Y-%m-%d}: "
+                      f"{r.live_campaigns} live campaigns, plan quota {r.plan_quota}" for r in f.itertuples()], 2)}),
         ]
     finally:
         con.close()
-    return run_gate("marts", run_key, checks, _gx_root(layout), always_docs=True)
+    return run_gate("marts", run_key, checks, _gx_root(layout))

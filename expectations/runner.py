@@ -1,9 +1,11 @@
 """The gate runner: Great Expectations suites over pandas frames, with severities.
 
 Each gate is a list of ``Check``s: a frame (the data, or a small frame of computed
-comparisons) and the expectations it must meet. One checkpoint per gate validates them
-all and updates the data docs under ``<data-root>/gx``. Expectations carry a severity in
-their ``meta``: ``error`` (default) blocks the run, ``warn`` is recorded and shown.
+comparisons) and the expectations it must meet. GX validates them; every finding is then
+said in words (table, file, column, expected, found, rows) and written to the data docs
+of our own (``expectations/docs_site.py``): one page per run, one index across runs,
+offline. Expectations carry a severity in their ``meta``: ``error`` (default) blocks the
+run, ``warn`` is recorded and shown.
 
 No orchestrator imports: orchestration wraps ``GateResult`` into blocking checks.
 
@@ -15,16 +17,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from expectations import docs_site  # noqa: E402
+
 ERROR, WARN = "error", "warn"
+
+# A check's sentence for a failed expectation, from the check's frame: comparison frames
+# (duplicate keys, tie-outs) know which rows are wrong and what they should have been.
+Explain = Callable[[pd.DataFrame], "str | tuple[str, list[str]]"]  # sentence (, every line)
 
 
 def warn(expectation):
@@ -38,6 +46,8 @@ class Check:
     name: str
     frame: pd.DataFrame
     expectations: list
+    where: str | None = None  # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
+    explain: dict[int, Explain] = field(default_factory=dict)  # expectation position → its sentence
 
 
 @dataclass
@@ -47,10 +57,10 @@ class Finding:
     severity: str
     unexpected_count: int | None
     summary: str
+    examples: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        rows = f" ({self.unexpected_count} rows)" if self.unexpected_count else ""
-        return f"{self.check}: {self.summary}{rows}"
+        return self.summary
 
 
 @dataclass
@@ -78,22 +88,15 @@ class GateResult:
             return f"{self.gate} gate passed ({self.evaluated} checks, {len(self.warnings)} warnings)"
         first = self.errors[0].line()
         more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-        return f"{self.gate} gate failed: {first}{more}"
+        return f"{self.gate} gate: {first}{more}"
 
 
-def _context(docs_dir: Path):
-    """A fresh in-memory context per gate run whose data-docs site is this run's folder:
-    the docs of one night never re-render the history of all others."""
+def _context():
+    """A fresh in-memory context per gate run: no GX files on disk, no GX site (ours
+    renders offline)."""
     ctx = gx.get_context(mode="ephemeral")
     from great_expectations.data_context.types.base import ProgressBarsConfig
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    for site in list(ctx.list_data_docs_sites()):
-        ctx.delete_data_docs_site(site)
-    ctx.add_data_docs_site(site_name="gate", site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
     return ctx
 
 
@@ -101,25 +104,61 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
 
 
-def _describe(result) -> str:
-    cfg = result.expectation_config
-    kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")}
-    column = kwargs.pop("column", None) or kwargs.pop("column_list", None) or kwargs.pop("column_A", None)
-    what = cfg.type.replace("expect_", "").replace("_", " ")
-    detail = ", ".join(f"{k}={v}" for k, v in kwargs.items() if not isinstance(v, (list, dict)) or len(str(v)) < 60)
-    head = f"{column} " if column else ""
-    return f"{head}{what}" + (f" [{detail}]" if detail else "")
+def readable(value, width: int = 60) -> str:
+    """One unexpected value as a person reads it: quoted text, control characters shown,
+    long values cut."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path, always_docs: bool = False) -> GateResult:
-    """Validate every check (one checkpoint each: each validates its own frame) and
-    render the data docs of this gate run under ``docs_root/<run_key>/<gate>`` when
-    something failed or warned (or ``always_docs``)."""
-    docs_dir = Path(docs_root) / _slug(run_key) / _slug(gate)
-    ctx = _context(docs_dir)
+def examples(values, most: int = 5) -> list[str]:
+    values = list(values or [])
+    return [readable(v) for v in values[:most]] + ([f"+{len(values) - most} more"] if len(values) > most else [])
+
+
+def _set_text(values) -> str:
+    return "{" + ", ".join(readable(v) for v in values) + "}"
+
+
+def _describe(result, where: str) -> str:
+    """GX's result of one expectation as a sentence: where, column, expected, found, rows."""
+    cfg, res = result.expectation_config, (result.result or {})
+    kw, kind = cfg.kwargs, cfg.type
+    col, n = kw.get("column"), res.get("unexpected_count")
+    found = ", ".join(examples(res.get("partial_unexpected_list")))
+    found = f" (found {found})" if found else ""
+    rows = f"{n} row{'s' if n != 1 else ''}"
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{where}: column {col} is empty in {rows}"
+    if kind == "expect_column_values_to_be_unique":
+        return f"{where}: column {col} repeats a value in {rows}{found}"
+    if kind == "expect_column_values_to_be_in_set":
+        return f"{where}: column {col} is not one of {_set_text(kw.get('value_set', []))} in {rows}{found}"
+    if kind == "expect_column_values_to_be_between":
+        low, high = kw.get("min_value"), kw.get("max_value")
+        bound = " and ".join(b for b in (
+            f"{'>' if kw.get('strict_min') else '≥'} {low}" if low is not None else "",
+            f"{'<' if kw.get('strict_max') else '≤'} {high}" if high is not None else "") if b)
+        return f"{where}: column {col} is not {bound} in {rows}{found}"
+    if kind == "expect_table_row_count_to_be_between":
+        return f"{where}: {res.get('observed_value')} rows, expected at least {kw.get('min_value')}"
+    if kind == "expect_table_row_count_to_equal":
+        return f"{where}: {res.get('observed_value')} rows, expected {kw.get('value')}"
+    if kind == "expect_column_pair_values_to_be_equal":
+        return f"{where}: {kw.get('column_A')} differs from {kw.get('column_B')} in {rows}"
+    return f"{where}: {kind.replace('expect_', '').replace('_', ' ')} failed"
+
+
+def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> GateResult:
+    """Validate every check (one checkpoint each: each validates its own frame), say each
+    finding in words, and add this gate run to the run's data-docs page."""
+    ctx = _context()
     out = GateResult(gate=gate)
+    entries = []
     for check in checks:
         name = _slug(f"{gate}_{check.name}")
+        for i, expectation in enumerate(check.expectations):  # which sentence belongs to which result
+            expectation.meta = {**(expectation.meta or {}), "position": i}
         batch = ctx.data_sources.add_pandas(name=name).add_dataframe_asset(name=name) \
             .add_batch_definition_whole_dataframe(name=name)
         suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=check.expectations))
@@ -131,25 +170,28 @@ def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path, alwa
         for result in run.run_results.values():
             for r in result.results:
                 out.evaluated += 1
-                if r.success:
-                    continue
-                severity = (r.expectation_config.meta or {}).get("severity", ERROR)
-                count = (r.result or {}).get("unexpected_count")
-                out.findings.append(Finding(check.name, r.expectation_config.type, severity, count, _describe(r)))
-    if out.findings or always_docs:
-        ctx.build_data_docs()
-        _share_static(Path(docs_root), docs_dir)
-        out.docs = str(docs_dir / "index.html")
+                entries.append(_entry(check, r, out))
+    out.docs = str(docs_site.record(Path(docs_root), run_key, gate, entries))
     return out
 
 
-def _share_static(docs_root: Path, site: Path) -> None:
-    """Every site carries the same 4 MB of CSS/JS: keep one copy, link it from each site."""
-    shared, static = docs_root / "_static", site / "static"
-    if not static.is_dir() or static.is_symlink():
-        return
-    if shared.exists():
-        shutil.rmtree(static)
-    else:
-        static.rename(shared)
-    static.symlink_to(os.path.relpath(shared, site))
+def _entry(check: Check, r, out: GateResult) -> dict:
+    """One evaluated expectation for the data docs; a failed one becomes a Finding too."""
+    cfg = r.expectation_config
+    severity = (cfg.meta or {}).get("severity", ERROR)
+    position = (cfg.meta or {}).get("position")
+    where = check.where or check.name
+    res = r.result or {}
+    found = examples(res.get("partial_unexpected_list"))
+    summary = ""
+    if not r.success:
+        explain = check.explain.get(position)
+        said = explain(check.frame) if explain else _describe(r, where)
+        summary, found = (said, found) if isinstance(said, str) else said
+        out.findings.append(Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found))
+    return {"check": check.name, "where": where, "expectation": cfg.type.replace("expect_", "").replace("_", " "),
+            "arguments": {k: readable(v, 120) for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")},
+            "severity": severity, "success": bool(r.success), "summary": summary,
+            "unexpected_count": res.get("unexpected_count"), "observed": readable(res.get("observed_value"), 120)
+            if res.get("observed_value") is not None else None, "examples": found}
+

@@ -255,6 +255,22 @@ def docs_cmd(
         serve_docs(page.parent, port)
 
 
+@app.command("brief")
+def brief_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    date: str = typer.Option(None, "--date", help="YYYY-MM-DD ingest date (default: the last published)"),
+) -> None:
+    """Re-render the nightly brief (<data-root>/reports/brief/<date>.html) from the published warehouse."""
+    from orchestration.brief import BriefFailed, write_brief
+
+    root = existing_root(data_root)
+    try:
+        page = write_brief(root, parse_date(date, "--date") if date else None)
+    except BriefFailed as exc:
+        raise UserError(str(exc)) from None
+    typer.echo(f"brief: {page} (opens from disk)")
+
+
 report_app = typer.Typer(help="Finance statements (final figures only).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

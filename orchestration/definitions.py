@@ -117,6 +117,7 @@ def _manifest() -> Path:
 RAW_KEYS = [dg.AssetKey(["raw", t]) for t in SCHEMAS]
 CURATED_KEYS = [dg.AssetKey(["curated", t]) for t in CURATED]
 PUBLISHED = dg.AssetKey("published_warehouse")
+BRIEF = dg.AssetKey("nightly_brief")
 
 
 def raw_specs() -> list[dg.AssetSpec]:
@@ -136,10 +137,13 @@ def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,
                              description="<data-root>/warehouse.duckdb: replaced in one os.replace once the marts gate passes.")
+    brief = dg.AssetSpec(BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"}, partitions_def=partitions,
+                         description="<data-root>/reports/brief/<date>.html and latest.html: the night on one page, "
+                                     "charts drawn from the published warehouse (fullsite brief re-renders it).")
     checks = [dg.AssetCheckSpec(GATES[g], asset=k, blocking=True, description=f"the {g} gate (Great Expectations)")
               for g in ("raw", "curated") for k in CURATED_KEYS]
     checks.append(dg.AssetCheckSpec(GATES["marts"], asset=PUBLISHED, blocking=True, description="the marts gate"))
-    return [*curated, *dbt, published], checks
+    return [*curated, *dbt, published, brief], checks
 
 
 def _gate_metadata(results, failure: StageFailed | None, gate: str) -> tuple[bool, dict]:
@@ -214,6 +218,10 @@ def build_nightly(partitions: dg.PartitionsDefinition):
                 if spec.key == PUBLISHED:
                     meta.update(warehouse=dg.MetadataValue.path(str(pipe.layout.warehouse)),
                                 timings=dg.MetadataValue.json(timings))
+                if spec.key == BRIEF:
+                    if pipe.brief is None:
+                        continue  # not drawn (the run log says why): nothing to materialize
+                    meta["brief"] = dg.MetadataValue.path(str(pipe.brief))
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
         for gate, name in GATES.items():
             if not any(r.gate == gate for r in pipe.gate_results) and not (failure and failure.gate == gate):

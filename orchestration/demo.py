@@ -40,11 +40,12 @@ def headline(root: Path) -> str:
         f"  median 7-day GMV uplift:      {uplift[0]:+.0%} over {uplift[1]} final versions" if uplift[0] is not None else "  uplift: none final yet",
         "",
         "where to look (commands work as written from here)",
+        f"  nightly brief (charts):     {root / 'reports' / 'brief' / 'latest.html'}   (opens from disk; fullsite brief re-draws it)",
         f"  warehouse (read-only SQL):  {_bin('duckdb')} -readonly {wh}",
         f"  statements:                 {_bin('fullsite')} report rebates --data-root {root} --month {month:%Y-%m}" if month else None,
         f"                              {_bin('fullsite')} report compensation --data-root {root} --from 2024-07-01 --to 2024-08-31",
         f"  tables and columns (docs):  {root / 'docs' / 'index.html'}   (opens from disk; queries: docs/queries.md)",
-        f"  data docs (gate findings):  {root / 'data_docs'}/<run>/<gate>/index.html",
+        f"  data docs (gate findings):  {root / 'data_docs' / 'index.html'}   (every run, newest first)",
         f"  run status:                 {_bin('fullsite')} status --data-root {root}",
         f"  Dagster UI:                 FULLSITE_DATA_ROOT={root} DAGSTER_HOME={(root / 'dagster').resolve()} {_bin('dagster')} dev -m orchestration.definitions",
     ]

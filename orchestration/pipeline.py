@@ -47,6 +47,7 @@ class Pipeline:
         self.gate_results: list = []  # every GateResult of the current run, in order (Dagster's checks)
         self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
         self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
+        self.brief: Path | None = None  # the nightly brief the last publication wrote
 
     @property
     def spark(self):
@@ -130,7 +131,9 @@ class Pipeline:
         self.progress(f"{D}: dbt build")
         outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, first or D, D))
         if not outcome.success:
-            raise StageFailed("marts", f"marts gate failed: {outcome.message}")
+            from expectations.docs_site import record_failure
+            docs = record_failure(self.layout.data_docs, rec.run_id, "marts", "dbt build", outcome.message)
+            raise StageFailed("marts", f"marts gate: {outcome.message}", str(docs))
 
     def audit_and_publish(self, rec: RunRecord, records: list[RunRecord], D: dt.date) -> None:
         """Gate 3 on the staging warehouse, then the one atomic publication."""
@@ -147,6 +150,23 @@ class Pipeline:
         for r in records:
             r.status, r.finished_at = "success", finished
             r.write(self.layout.root)
+        self.write_brief(rec, D)
+
+    def write_brief(self, rec: RunRecord, D: dt.date) -> None:
+        """The nightly brief of what was just published (it reads the run log too, so it comes
+        after the records). Published is published: a brief that cannot be drawn is a warning
+        on the run, and `fullsite brief` draws it again."""
+        from orchestration.brief import write_brief
+
+        self.progress(f"{D}: nightly brief")
+        t0 = time.monotonic()
+        try:
+            self.brief = write_brief(self.layout.root, D)
+        except Exception as exc:  # noqa: BLE001 — any failure of a report must not undo a publication
+            note = f"brief not written: {faults.describe(exc)} (re-run `fullsite brief`)"
+            rec.message = f"{rec.message}; {note}" if rec.message else note
+        rec.timings["brief"] = time.monotonic() - t0
+        rec.write(self.layout.root)
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()

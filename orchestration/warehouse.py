@@ -132,8 +132,9 @@ def finalize_staging(layout: Layout) -> None:
                     [project_fingerprint()])
         logs = runlog_folder(layout.root).resolve() / "*.parquet"
         con.execute(f"""create or replace view dq.run_log as
-                        select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs
-                        from read_parquet('{logs}')""")
+                        select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs,
+                               gates, dagster_run_id
+                        from read_parquet('{logs}', union_by_name = true)""")
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
         _comment(con, "table", BUILD_INFO, BUILD_INFO_DOCS)
         con.execute("checkpoint")
@@ -153,7 +154,9 @@ RUN_LOG_DOCS = {
     "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a stage failed outside a gate.",
     "message": "What went wrong, in words, or the warnings of a successful run.",
     "timings": "Seconds per stage, as JSON.",
-    "data_docs": "The Great Expectations page of the run's latest gate findings.",
+    "data_docs": "The run's data-docs page: every gate's findings in words and every check (<data-root>/data_docs/index.html lists all runs).",
+    "gates": "Per gate (JSON): passed, checks evaluated, the errors and the warnings in words.",
+    "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
 }
 BUILD_INFO_DOCS = {
     "": "Which dbt project built this warehouse, and when: a warehouse built by other SQL is rebuilt, never extended.",

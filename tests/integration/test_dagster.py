@@ -58,6 +58,9 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]  # one run for the range
         published = {r.partition_key for r in inst.fetch_materializations(d.PUBLISHED, limit=100).records}
         assert published == {str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)}
+        brief = inst.fetch_materializations(d.BRIEF, limit=100).records
+        assert {r.partition_key for r in brief} == published  # the brief of the range's last date
+        assert brief[0].asset_materialization.metadata["brief"].value == str(published_root / "reports" / "brief" / f"{PUBLISHED}.html")
         for check in ("marts_gate",):
             history = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, check), limit=1)
             assert history[0].status.value == "SUCCEEDED"
