@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test bench bench-cluster java spark-archive
+.PHONY: setup demo test lint bench bench-cluster java spark-archive
 
 setup: java $(STAMP) spark-archive
 
@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
 	@touch $(STAMP)
 
-# A class-data archive of the Spark driver JVM (spark_jobs/cds.py): about 2 s off every
+# A class-data archive of the Spark driver JVM (spark_runtime/cds.py): about 2 s off every
 # Spark start. Made once by a short training run; a no-op when it exists.
 spark-archive: java $(STAMP)
-	@$(BIN)/python -m spark_jobs.cds
+	@$(BIN)/python -m spark_runtime.cds
 
 # Spark needs Java 17. Install it when we are root on a Debian-like machine;
 # otherwise say exactly what to run.
@@ -37,6 +37,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]).
+lint: setup
+	$(BIN)/ruff check .
 
 # Benchmarks write BENCHMARKS.md; generated data and working roots go to $(BENCH_WORK)
 # (reused between runs). BENCH_ARGS passes options, e.g. BENCH_ARGS="--only history --repeats 1".

@@ -21,7 +21,7 @@ import duckdb
 from benchmarks.report import write_cluster_section
 from benchmarks.run import REPO, START, _python, fresh_root, log, raw_data
 from fullsite.tablediff import differing_rows
-from spark_jobs.standalone import ClusterDidNotStart, standalone_cluster
+from spark_runtime.standalone import ClusterDidNotStart, standalone_cluster
 
 WORKERS, CORES_PER_WORKER, WORKER_MEMORY, EXECUTOR_MEMORY = 2, 1, "4g", "3g"
 

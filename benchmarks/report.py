@@ -34,7 +34,7 @@ def _machine(m: dict) -> list[str]:
 
 
 def render(results: dict, cluster_section: str) -> str:
-    from benchmarks.run import TARGETS, STAGES
+    from benchmarks.run import STAGES, TARGETS
 
     lines = ["# Benchmarks", "",
              f"Measured {results['date']} with `make bench` (`benchmarks/run.py`). Every run is a fresh",

@@ -79,7 +79,7 @@ def record(docs_root: Path, run_key: str, gate: str, entries: list[dict]) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "results.json"
     runs = json.loads(results.read_text()) if results.exists() else []
-    runs.append({"gate": gate, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    runs.append({"gate": gate, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  "entries": entries})
     _write(results, json.dumps(runs, indent=1, default=str))
     page = folder / "index.html"

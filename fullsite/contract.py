@@ -9,6 +9,7 @@ import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")  # Parquet: TIMESTAMP(isAdjustedToUTC=true, MICROS)
 MONEY = pa.decimal128(18, 2)
+MONEY_SQL = f"decimal({MONEY.precision},{MONEY.scale})"  # the same type in Spark SQL and DuckDB
 ROI = pa.decimal128(10, 2)
 
 SCENES = ("search", "recommend", "activity")
@@ -16,6 +17,8 @@ SAVE_TYPES = ("favorite", "cart")
 TIERS = ("brand", "high_potential", "sme")
 ACTIONS = ("create", "update", "pause", "resume", "end")
 ROI_CHOICES = ("tier_1", "tier_2", "tier_3", "custom")
+# The values an enumerated event column may take (the contract's bad_enum check).
+ENUMS = {("impressions", "scene"): SCENES, ("clicks", "scene"): SCENES, ("saves", "save_type"): SAVE_TYPES}
 BUSINESS_TZ = "Asia/Shanghai"
 BUSINESS_UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving
 
@@ -85,7 +88,7 @@ REASONS_BY_TABLE = {
 }
 
 
-def partition_dir(data_root, table: str, dt) -> "pathlib.Path":  # noqa: F821
+def partition_dir(data_root, table: str, dt) -> pathlib.Path:  # noqa: F821
     from pathlib import Path
     return Path(data_root) / "raw" / table / f"dt={dt}"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ def _number(text: str) -> int | Decimal:
     return Decimal(text) if "." in text else int(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parameters() -> dict[str, int | Decimal]:
     """``rule_parameters.csv`` as a name → exact number mapping."""
     with open(SEEDS_DIR / "rule_parameters.csv", newline="") as fh:
@@ -44,7 +44,7 @@ class LifecycleThresholds:
     growth_gmv_ratio: Decimal
 
 
-@lru_cache(maxsize=None)
+@cache
 def lifecycle_thresholds() -> dict[str, LifecycleThresholds]:
     """Per product class (``standard`` / ``non_standard``)."""
     out = {}
@@ -67,7 +67,7 @@ class RebateBracket:
     rebate_rate: Decimal
 
 
-@lru_cache(maxsize=None)
+@cache
 def rebate_brackets() -> tuple[RebateBracket, ...]:
     with open(SEEDS_DIR / "rebate_rates.csv", newline="") as fh:
         return tuple(

@@ -243,7 +243,8 @@ def docs_cmd(
 ) -> None:
     """Write the dbt docs site of the published warehouse to <data-root>/docs/index.html."""
     from fullsite.layout import Layout
-    from orchestration.docs import DocsFailed, serve as serve_docs, write_docs
+    from orchestration.docs import DocsFailed, write_docs
+    from orchestration.docs import serve as serve_docs
 
     root = existing_root(data_root)
     try:
@@ -383,7 +384,6 @@ def demo_cmd(
         typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {root.resolve() / 'raw'}")
         run_pipeline(data_root, DEMO_START, last, None)
     from fullsite.layout import Layout
-
     from orchestration.docs import DocsFailed, write_docs
 
     dagster_home = Layout(root).dagster_home  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root

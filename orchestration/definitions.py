@@ -27,7 +27,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
 from pydantic import PrivateAttr
 
-from fullsite.contract import SCHEMAS
+from fullsite import curated
+from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
 from fullsite.rules import DBT_PROJECT_DIR
 from orchestration import progress
@@ -38,8 +39,7 @@ from orchestration.warehouse import PUBLISHED_SCHEMAS
 JOB = "nightly"
 GATES = {"raw": "raw_gate", "curated": "curated_gate", "marts": "marts_gate"}
 DEFAULT_START = "2024-07-01"  # only when the data root has no raw partition yet
-CURATED = ("fct_product_daily", "fct_product_traffic_daily", "fct_campaign_segment_daily", "fct_product_segment_daily",
-           "product_lifecycle_daily", "dq_ingest_reconciliation", "dq_quarantine_summary")
+CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.py)
 
 
 class FullsiteResource(dg.ConfigurableResource):
@@ -239,7 +239,7 @@ def build_nightly(partitions: dg.PartitionsDefinition):
 
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
     root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
-    daily = dg.DailyPartitionsDefinition(start_date=first_date(root), timezone="Asia/Shanghai")
+    daily = dg.DailyPartitionsDefinition(start_date=first_date(root), timezone=BUSINESS_TZ)
     nightly_run = build_nightly(daily)
     job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run),
                               description="One night (or a range): gates, Spark, dbt, publication.")

@@ -8,8 +8,8 @@ raised: ``RunRefused`` (another run, the wrong date) or ``StageFailed``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -18,7 +18,6 @@ from fullsite.layout import Layout
 from orchestration import faults, progress, runlog
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
-
 
 # The CLI shows its own progress and one-line errors; the run's events are in the instance.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}

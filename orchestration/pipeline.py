@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fullsite.layout import Layout
 from orchestration import faults, runlog, state
@@ -29,7 +29,7 @@ class StageFailed(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -54,7 +54,7 @@ class Pipeline:
         if self._spark is None:
             from pyspark.sql import SparkSession
 
-            from spark_jobs.session import get_spark
+            from spark_runtime.session import get_spark
             active = SparkSession.getActiveSession()  # a session this process already runs (tests)
             self._spark, self._own_spark = (active, False) if active is not None else (get_spark(self.master), True)
         return self._spark

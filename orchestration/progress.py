@@ -2,8 +2,8 @@
 (in this process), nowhere otherwise (Dagster logs the run's own events)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 _listeners: list[Callable[[str], None]] = []
 

@@ -157,7 +157,7 @@ def _xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) -> b
         _cell(ws, 1, j, name, bold=True)
     for i, row in enumerate([*statement.rows, total], start=2):
         last = i == len(statement.rows) + 2
-        for j, (name, value) in enumerate(zip(statement.columns, row), start=1):
+        for j, (name, value) in enumerate(zip(statement.columns, row, strict=True), start=1):
             fmt = statement.formats.get(name) or (DATE if isinstance(value, dt.date) else None)
             _cell(ws, i, j, value, fmt, bold=last)
     ws.freeze_panes = "A2"
@@ -222,7 +222,7 @@ def _write(layout: Layout, statement: Statement, out: Path, check_sql: str, chec
         con.close()
     totals = {m: sum((r[statement.columns.index(m)] or Decimal("0.00") for r in statement.rows), Decimal("0.00"))
               for m in statement.money}
-    for m, expected in zip(statement.money, warehouse_totals):  # the control: Σ statement = Σ warehouse
+    for m, expected in zip(statement.money, warehouse_totals, strict=True):  # the control: Σ statement = Σ warehouse
         if totals[m] != (expected or Decimal("0.00")):
             raise RuntimeError(f"statement total of {m} {totals[m]} differs from the warehouse's {expected}")
     total = tuple("TOTAL" if c == statement.label else totals.get(c) for c in statement.columns)
@@ -245,7 +245,7 @@ def _write(layout: Layout, statement: Statement, out: Path, check_sql: str, chec
         "totals": {m: f"{totals[m]:.2f}" for m in statement.money},
         "files": {name: {"sha256": _sha256(data), "bytes": len(data)} for name, data in files.items()},
         "as_of": asof,
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),  # not in the files
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),  # not in the files
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -23,17 +23,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fullsite import rules
-from fullsite.contract import BUSINESS_TZ, EVENT_TABLES, ID_COLUMN, MONEY, NULLABLE, SCHEMAS
+from fullsite.contract import BUSINESS_TZ, ENUMS, EVENT_TABLES, ID_COLUMN, MONEY, NULLABLE, SCHEMAS
 from fullsite.layout import Layout, data_files
-from spark_jobs.io import (contract_schema, day_dirs, parquet_rows, read_parquet, recover, spark_type, swap_in,
-                           swap_partitions)
-
-ENUMS = {
-    ("impressions", "scene"): ("search", "recommend", "activity"),
-    ("clicks", "scene"): ("search", "recommend", "activity"),
-    ("saves", "save_type"): ("favorite", "cart"),
-}
-
+from spark_jobs.io import contract_schema, day_dirs, parquet_rows, read_parquet, recover, spark_type, swap_in, swap_partitions
 
 HASH = "_content_hash"
 HASH_TYPE = T.StructType([T.StructField("h1", T.LongType(), False), T.StructField("h2", T.LongType(), False)])
@@ -167,7 +159,7 @@ def _footer_dates(folder: Path) -> set[dt.date] | None:
         return set()
     tz = ZoneInfo(BUSINESS_TZ)
     try:
-        first, last = (t.replace(tzinfo=t.tzinfo or dt.timezone.utc).astimezone(tz).date() for t in (lo, hi))
+        first, last = (t.replace(tzinfo=t.tzinfo or dt.UTC).astimezone(tz).date() for t in (lo, hi))
     except (OverflowError, ValueError):
         return None
     if (last - first).days > FOOTER_SPAN_DAYS:

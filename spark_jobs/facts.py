@@ -11,14 +11,14 @@ import math
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from fullsite import rules
-from fullsite.contract import MONEY_METRICS, PRODUCT_METRICS, TRAFFIC_METRICS
+from fullsite import curated, rules
+from fullsite.contract import MONEY_METRICS, MONEY_SQL, PRODUCT_METRICS, TRAFFIC_METRICS
 from fullsite.layout import Layout
 from spark_jobs.clean import business_date
 from spark_jobs.dimensions import campaign_changes_up_to, products_as_of
 from spark_jobs.io import contract_schema, read_parquet, recover
 
-MONEY = "decimal(18,2)"
+MONEY = MONEY_SQL
 
 
 def recomputed_dates(D: dt.date, first: dt.date | None = None) -> list[dt.date]:
@@ -201,4 +201,5 @@ def build_facts(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.
         "fct_campaign_segment_daily": campaign_segment_daily(imp_counts, clicks, campaign_segments),
         "fct_product_segment_daily": product_segment_daily(purchases, segments(changes, "product_id")),
     }
+    assert tuple(facts) == curated.FACT_TABLES, "fullsite/curated.py registers what the facts step writes"
     return facts, [imp_counts, clicks, purchases]

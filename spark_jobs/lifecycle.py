@@ -1,4 +1,6 @@
-"""Product lifecycle features and stage (rules.md §6) for the recomputed dates.
+"""Product lifecycle *features* (rules.md §6) for the recomputed dates: the 7-day windows
+and cumulative orders. The stage rule that turns them into a decision is dbt's
+(models/intermediate/int_product_lifecycle_daily.sql): Spark measures, dbt decides.
 
 One pass: the curated daily facts of the 2 × 7 days before each recomputed date are read
 once (partition pruning by folder), and cumulative orders are carried as incremental state
@@ -14,11 +16,12 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fullsite import rules
+from fullsite.contract import MONEY as CONTRACT_MONEY
 from fullsite.layout import Layout
 from spark_jobs.dimensions import products_as_of
-from spark_jobs.io import day_dirs, read_parquet, recover, write_partitions
+from spark_jobs.io import day_dirs, read_parquet, recover, spark_type, write_partitions
 
-MONEY = T.DecimalType(18, 2)
+MONEY = spark_type(CONTRACT_MONEY)
 FACT_SCHEMA = T.StructType([
     T.StructField("product_id", T.StringType()), T.StructField("impressions", T.LongType()),
     T.StructField("clicks", T.LongType()), T.StructField("favorites", T.LongType()),
@@ -28,27 +31,11 @@ FACT_SCHEMA = T.StructType([
 CUM_SCHEMA = T.StructType([T.StructField("product_id", T.StringType()), T.StructField("cum_orders", T.LongType())])
 
 
-def _thresholds(spark: SparkSession) -> DataFrame:
-    rows = [(cls == "standard", t.cold_start_max_cum_orders, t.burst_min_orders_7d, t.burst_gmv_ratio, t.growth_gmv_ratio)
-            for cls, t in rules.lifecycle_thresholds().items()]
-    schema = T.StructType([
-        T.StructField("is_standard", T.BooleanType()), T.StructField("cold_start_max_cum_orders", T.LongType()),
-        T.StructField("burst_min_orders_7d", T.LongType()), T.StructField("burst_gmv_ratio", T.DecimalType(10, 4)),
-        T.StructField("growth_gmv_ratio", T.DecimalType(10, 4)),
-    ])
-    return spark.createDataFrame(rows, schema)
-
-
-def _safe_ratio(num: str, den: str) -> F.Column:
-    return F.when(F.col(den) > 0, F.col(num).cast("double") / F.col(den).cast("double"))
-
-
 def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
                    cum_before: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(lifecycle rows of ``days``, cum_orders state of ``days``); ``cum_before`` is the state
     of the day before ``days[0]``."""
-    window = int(rules.param("lifecycle_window_days"))
-    late = int(rules.param("late_days"))
+    window = int(rules.param("lifecycle_window_days"))  # the feature window (mechanics, like attribution's)
     first = days[0] - dt.timedelta(days=2 * window - 1)
     fact_days = [first + dt.timedelta(days=k) for k in range((days[-1] - first).days + 1)]
     base = layout.curated_table("fct_product_daily")
@@ -94,22 +81,10 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
             .join(cum, ["product_id", "target_date"], "left")
             .fillna(0, subset=["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d", "cum_orders"])
             .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
-            .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money))
-            .join(F.broadcast(_thresholds(spark)), "is_standard"))
-    # Exact decimal comparisons: DECIMAL × DECIMAL stays exact in Spark.
-    stage = (F.when(F.col("cum_orders") < F.col("cold_start_max_cum_orders"), "cold_start")
-             .when((F.col("gmv_7d") >= F.col("burst_gmv_ratio") * F.col("gmv_prev_7d"))
-                   & (F.col("orders_7d") >= F.col("burst_min_orders_7d")), "burst")
-             .when((F.col("gmv_7d") > 0) & (F.col("gmv_7d") >= F.col("growth_gmv_ratio") * F.col("gmv_prev_7d")), "growth")
-             .otherwise("steady"))
+            .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money)))
     out = rows.select(
         "product_id", F.col("target_date").alias("business_date"), "merchant_id", "category", "is_standard",
         "impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "gmv_7d", "orders_prev_7d", "gmv_prev_7d", "cum_orders",
-        _safe_ratio("clicks_7d", "impressions_7d").alias("ctr_7d"),
-        _safe_ratio("saves_7d", "clicks_7d").alias("save_rate_7d"),
-        _safe_ratio("orders_7d", "clicks_7d").alias("cvr_7d"),
-        stage.alias("stage"),
-        (F.date_add(F.col("target_date"), late) <= F.lit(D)).alias("is_final"),
     )
     return out, cum.withColumnRenamed("target_date", "business_date")
 

@@ -27,7 +27,7 @@ from spark_jobs.clean import CleanResult, clean_all  # noqa: E402
 from spark_jobs.facts import build_facts, recomputed_dates  # noqa: E402
 from spark_jobs.io import write_partitions  # noqa: E402
 from spark_jobs.lifecycle import run_lifecycle  # noqa: E402
-from spark_jobs.session import get_spark  # noqa: E402
+from spark_runtime.session import get_spark  # noqa: E402
 
 
 def _write_small(table: pa.Table, folder: Path) -> None:

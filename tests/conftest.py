@@ -26,7 +26,7 @@ def tiny_raw(tmp_path_factory):
 @pytest.fixture(scope="session")
 def spark():
     """One Spark session for the whole test run (starting one costs ~5 s)."""
-    from spark_jobs.session import get_spark
+    from spark_runtime.session import get_spark
 
     session = get_spark()
     yield session

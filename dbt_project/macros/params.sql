@@ -1,15 +1,32 @@
-{#- Every rule number comes from the rule_parameters seed (the one parameter source). -#}
+{#- Every rule number comes from the rule_parameters seed (the one parameter source). A
+    name the seed does not hold stops the build naming it (never a silent NULL); the test
+    suite also checks every name used here against the seed (tests/unit/test_rules.py). -#}
 {% macro param(name, type='decimal(18,4)') -%}
-    (select cast(value as {{ type }}) from {{ ref('rule_parameters') }} where parameter = '{{ name }}')
+    {%- if not modules.re.fullmatch('[a-z0-9_]+', name) -%}
+        {{ exceptions.raise_compiler_error("param(): '" ~ name ~ "' is not a parameter name") }}
+    {%- endif -%}
+    cast(coalesce((select value from {{ ref('rule_parameters') }} where parameter = '{{ name }}'),
+                  {{ sql_error("unknown rule parameter " ~ name ~ " (dbt_project/seeds/rule_parameters.csv)") }}) as {{ type }})
 {%- endmacro %}
 
 {% macro int_param(name) -%}{{ param(name, 'integer') }}{%- endmacro %}
 
 {#- The run's ingest date D. -#}
-{% macro run_date() -%}cast('{{ var("run_date") }}' as date){%- endmacro %}
+{% macro run_date() -%}
+    {%- set d = var("run_date", none) -%}
+    {%- if d is none and execute -%}
+        {{ exceptions.raise_compiler_error("run_date is required: dbt … --vars '{run_date: YYYY-MM-DD}' (the orchestration passes the night's ingest date)") }}
+    {%- endif -%}
+    cast('{{ d }}' as date)
+{%- endmacro %}
 
 {#- Cents of a DECIMAL(…,2) money value, exactly, as an exact integer (HUGEINT). -#}
 {% macro cents(x) -%}cast(({{ x }}) * 100 as {{ type_exact_int() }}){%- endmacro %}
+
+{#- A reported statistic of DOUBLEs (a mean, a median) to 8 decimals: the last bits of a
+    sum of doubles depend on the order an engine adds them in (threads, DuckDB or Spark), so
+    unrounded the same data would give different published values. -#}
+{% macro report_round(x) -%}round({{ x }}, 8){%- endmacro %}
 
 {#- a / b as a report ratio (DOUBLE), null on a zero denominator. Never decides anything. -#}
 {% macro ratio(a, b) -%}case when ({{ b }}) <> 0 then cast({{ a }} as double) / cast({{ b }} as double) end{%- endmacro %}

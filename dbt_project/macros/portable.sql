@@ -43,3 +43,8 @@
         {{- return(relation) -}}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A query error with this message (to stop a build on a value that must exist). -#}
+{% macro sql_error(message) -%}{{ return(adapter.dispatch('sql_error', 'fullsite')(message)) }}{%- endmacro %}
+{% macro default__sql_error(message) -%}error('{{ message }}'){%- endmacro %}
+{% macro spark__sql_error(message) -%}raise_error('{{ message }}'){%- endmacro %}

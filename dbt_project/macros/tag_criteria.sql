@@ -105,7 +105,10 @@ brand_top as (
 criteria_flags as (
     select
         b.*,
-        j.* exclude (business_date, product_id),
+        {%- for m in ['ctr', 'save_rate', 'cvr', 'search_cvr'] %}
+        j.{{ m }}_value, j.{{ m }}_threshold, j.{{ m }}_ok,
+        {%- endfor %}
+        j.platform_peers, j.search_peers,
         j.platform_peers >= {{ int_param('tag_min_peers') }} as enough_peers,
         b.impressions_14d >= {{ int_param('tag_min_peer_impressions') }} and b.clicks_14d >= {{ int_param('tag_min_peer_clicks') }} as is_peer,
         j.search_peers >= {{ int_param('tag_min_search_peers') }} as enough_search_peers,

@@ -135,7 +135,7 @@ class CampaignBook:
         p_create = 0.3 if k == 0 else 0.025
         candidates = np.flatnonzero(expected_gmv_cents > 0)
         draws = rng.random(len(candidates))
-        for p, u in zip(candidates, draws):
+        for p, u in zip(candidates, draws, strict=False):
             if u >= p_create or p in self.live_by_product:
                 continue
             m = int(w.product_merchant[p])

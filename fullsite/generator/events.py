@@ -5,13 +5,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fullsite.contract import SCENES as CONTRACT_SCENES
 from fullsite.contract import SCHEMAS
 from fullsite.generator.arrow import decimal_from_cents, ids, timestamps
 from fullsite.generator.campaigns import DayPlan
 from fullsite.generator.timeutil import US_PER_DAY, US_PER_SECOND
 from fullsite.generator.world import World
 
-SCENES = np.array(["search", "recommend", "activity"])
+SCENES = np.array(CONTRACT_SCENES)
 # Share of traffic by local hour: quiet at night, peaks late morning and evening.
 HOURLY = np.array([3, 2, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5], dtype=float)
 HOURLY /= HOURLY.sum()

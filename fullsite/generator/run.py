@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -53,7 +53,7 @@ def _products(world: World, day_no: int) -> pa.Table:
 def _changes(rows: list, first_serial: int) -> pa.Table:
     if not rows:
         return SCHEMAS["campaign_changes"].empty_table()
-    cols = list(zip(*rows))
+    cols = list(zip(*rows, strict=True))
     return pa.table({
         "change_id": ids("CH", np.arange(first_serial, first_serial + len(rows))),
         "change_time": timestamps(np.array(cols[0], dtype=np.int64)),

@@ -23,7 +23,7 @@ PUBLISHED_SCHEMAS = ("marts", "finance", "dq")
 def main(data_root: str, run_date: str, out: str) -> int:
     from dbt.cli.main import dbtRunner
 
-    from spark_jobs.session import get_spark
+    from spark_runtime.session import get_spark
 
     out_dir = Path(out).resolve()
     os.environ["FULLSITE_DATA_ROOT"] = str(Path(data_root).resolve())

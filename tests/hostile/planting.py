@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from fullsite import rules
 from fullsite.contract import ID_COLUMN
 
-NEVER = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone.utc)  # a common "never" placeholder
+NEVER = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC)  # a common "never" placeholder
 HUGE = Decimal("9999999999999999.99")  # two of them overflow any money sum
 
 

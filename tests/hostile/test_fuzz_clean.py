@@ -46,7 +46,7 @@ LATE = int(rules.param("late_days"))
 MAX_CHARS = int(rules.param("max_text_chars"))
 MAX_AMOUNT = rules.param("max_event_amount")
 MONEY_COLUMN = {"clicks": "cost", "purchases": "amount"}
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _us(t: dt.datetime) -> int:
@@ -54,8 +54,8 @@ def _us(t: dt.datetime) -> int:
 
 
 FIRST_VALID, AFTER_VALID = _us(local(D - dt.timedelta(days=LATE), 0)), _us(local(D + dt.timedelta(days=1), 0))
-YEAR_1, YEAR_9999_END = _us(dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)), _us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc))
-NEVER = _us(dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone.utc))  # the placeholder that raised OverflowError
+YEAR_1, YEAR_9999_END = _us(dt.datetime(1, 1, 1, tzinfo=dt.UTC)), _us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC))
+NEVER = _us(dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC))  # the placeholder that raised OverflowError
 
 PRODUCTS = [dict(product_id="P1", merchant_id="M1", category="toys", is_standard=True, listed_date=dt.date(2024, 6, 1), price="50.00")]
 MERCHANTS = [dict(merchant_id="M1", merchant_name="One", merchant_tier="sme", registered_date=dt.date(2024, 1, 1), plan_quota=200)]
@@ -244,7 +244,7 @@ def _outcome(root: Path) -> dict:
         for f in layout.accepted(t).glob(f"business_date=*/ingest_date={D}/*.parquet"):
             accepted.update(pq.read_table(f, columns=[idc])[idc].to_pylist())
         held = pq.read_table(layout.quarantine(t) / f"ingest_date={D}")
-        quarantined = Counter(zip(held[idc].to_pylist(), held["reason"].to_pylist())) if held.num_rows else Counter()
+        quarantined = Counter(zip(held[idc].to_pylist(), held["reason"].to_pylist(), strict=True)) if held.num_rows else Counter()
         recon = pq.read_table(layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}").to_pylist()
         counts = next(r for r in recon if r["table_name"] == t)
         out[t] = (accepted, quarantined, counts)

@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fullsite import curated
 from fullsite.layout import Layout
 from spark_jobs.nightly import run_range
-from spark_jobs.standalone import SPARK_HOME, ClusterDidNotStart, standalone_cluster
+from spark_runtime.standalone import SPARK_HOME, ClusterDidNotStart, standalone_cluster
 from tests.conftest import FIRST, copy_root
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,8 +31,7 @@ def standalone(tmp_path_factory):
 def _curated(root: Path) -> dict:
     con = duckdb.connect()
     out = {}
-    for table in ("fct_product_daily", "fct_product_traffic_daily", "fct_campaign_segment_daily",
-                  "product_lifecycle_daily", "dq_ingest_reconciliation", "dq_quarantine_summary"):
+    for table in curated.DBT_SOURCES:
         out[table] = con.execute(f"select * from read_parquet('{root}/curated/{table}/*/*.parquet', hive_partitioning = true) order by all").fetchall()
     return out
 

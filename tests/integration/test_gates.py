@@ -15,13 +15,15 @@ from fullsite.layout import Layout
 from orchestration import runlog, state
 from orchestration.pipeline import StageFailed
 from spark_jobs.facts import recomputed_dates
-from tests.runs import night
 from tests.integration.conftest import PUBLISHED
+from tests.runs import night
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
-# Compensation above the window's spend: what the marts gate must never let through.
-BAD_CLAIM = """insert into finance.compensation_claims (campaign_version_id, spend, compensation_amount, status, reason, settlement_month)
-               values ('X-v1', 100.00, 150.00, 'final', 'compensated', DATE '2024-08-01')"""
+# A merchant's July spend one cent off the campaigns' clicks: the cross-layer tie-out the
+# marts gate owns (dbt's tests own what dbt builds on its own).
+BAD_SPEND = """update finance.merchant_rebates_monthly set spend = spend + 0.01
+               where month = DATE '2024-07-01' and merchant_id = (select min(merchant_id) from finance.merchant_rebates_monthly
+                                                                  where month = DATE '2024-07-01')"""
 
 
 def _night_fails_unpublished(root, spark) -> StageFailed:
@@ -62,16 +64,17 @@ def test_duplicated_key_fails_the_curated_gate(scratch_root):
     assert result.docs and said in open(result.docs).read()
 
 
-def test_compensation_above_spend_fails_the_marts_gate(scratch_root):
+def test_spend_that_does_not_tie_out_fails_the_marts_gate(scratch_root):
     db = scratch_root / "staging" / "bad.duckdb"
     db.parent.mkdir(exist_ok=True)
     shutil.copy(scratch_root / "warehouse.duckdb", db)
     con = duckdb.connect(str(db))
-    con.execute(BAD_CLAIM)
+    con.execute(BAD_SPEND)
     con.close()
     result = marts_gate(Layout(scratch_root), db, "test-marts", PUBLISHED)
     assert not result.passed
-    assert {f.check for f in result.errors} >= {"compensation_within_spend"}
+    assert {f.check for f in result.errors} == {"monthly_spend_ties_out"}
+    assert result.errors[0].line().startswith("month 2024-07: campaigns' valid paid clicks cost "), result.reason()
 
 
 def test_clean_published_state_passes_the_marts_gate(published_root, tmp_path):
@@ -121,7 +124,7 @@ def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root
     assert runlog.read_all(scratch_root)[-1]["failed_gate"] == "curated"
 
 
-def test_compensation_above_spend_stops_the_run_at_the_marts_gate(scratch_root, spark, monkeypatch):
+def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_root, spark, monkeypatch):
     import orchestration.warehouse as warehouse
 
     original = warehouse.run_dbt
@@ -129,14 +132,14 @@ def test_compensation_above_spend_stops_the_run_at_the_marts_gate(scratch_root, 
     def dbt_then_corrupt(layout, first, D):
         outcome = original(layout, first, D)
         con = duckdb.connect(str(warehouse.staging_db(layout)))
-        con.execute(BAD_CLAIM)
+        con.execute(BAD_SPEND)
         con.close()
         return outcome
 
     monkeypatch.setattr(warehouse, "run_dbt", dbt_then_corrupt)
     failure = _night_fails_unpublished(scratch_root, spark)
     assert failure.gate == "marts", failure.message
-    assert "finance.compensation_claims X-v1: compensation_amount 150.00 is not between 0 and the window's spend 100.00" in failure.message
+    assert "but finance.merchant_rebates_monthly spend sums to" in failure.message, failure.message
     last = runlog.read_all(scratch_root)[-1]
     assert last["failed_gate"] == "marts" and last["data_docs"].endswith("index.html")
 

@@ -13,6 +13,7 @@ from tests.conftest import NEXT, copy_root
 from tests.hostile.planting import plant_hostile
 from tests.published import figures, query
 from tests.runs import night
+
 SETTLED = {  # table: (key columns, which rows are settled)
     "marts.campaign_roi_7d": ("campaign_version_id", "status = 'final'"),
     "finance.compensation_claims": ("campaign_version_id", "status = 'final'"),

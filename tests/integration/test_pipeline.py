@@ -16,9 +16,9 @@ from orchestration import runlog, state
 from orchestration.cli import app
 from orchestration.pipeline import StageFailed
 from tests.hostile.planting import plant_hostile
-from tests.runs import night
 from tests.integration.conftest import FIRST, PUBLISHED, copy_root
 from tests.published import figures, query
+from tests.runs import night
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
 

@@ -148,7 +148,7 @@ def test_the_rebate_workbook_reads_like_a_statement(july_final, tmp_path):
     sheet = book["rebates 2024-07"]
     header = [c.value for c in sheet[1]]
     assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
-    row = {h: c for h, c in zip(header, sheet[2])}
+    row = dict(zip(header, sheet[2], strict=True))
     assert isinstance(row["month"].value, dt.datetime) and row["rebate_rate"].number_format == "0.00%"
     assert row["spend"].number_format == "#,##0.00" and sheet.column_dimensions["B"].width > 8
     total = sheet[sheet.max_row]

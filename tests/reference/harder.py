@@ -105,11 +105,11 @@ def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
                 continue
             span = last - r["change_time"]
 
-            def at(share: float) -> dt.datetime:
-                return r["change_time"] + span * share
+            def at(share: float) -> dt.datetime:  # called in this iteration only
+                return r["change_time"] + span * share  # noqa: B023
 
             def change(suffix: str, action: str, t: dt.datetime, **settings) -> None:
-                added.append({**r, "change_id": f"{r['change_id']}{suffix}", "change_time": t, "action": action,
+                added.append({**r, "change_id": f"{r['change_id']}{suffix}", "change_time": t, "action": action,  # noqa: B023
                               **settings})
 
             kind, k = k % 5, k + 1
@@ -140,11 +140,11 @@ def _changing_snapshots(root: Path) -> int:
     changed = 0
     for table, change in (("products", _product_moves), ("merchants", _merchant_quota)):
         zone = RawZone(root, table)
-        for day, files in list(zone.parts.items())[3:]:
+        for _day, files in list(zone.parts.items())[3:]:
             rows = [r for f in files for r in pq.read_table(f).to_pylist()]
             categories = sorted({r.get("category") for r in rows})
             new = [change(r, categories) for r in rows]
-            changed += sum(a != b for a, b in zip(rows, new))
+            changed += sum(a != b for a, b in zip(rows, new, strict=True))
             for f in files:
                 f.unlink()
             pq.write_table(pa.Table.from_pylist(new, schema=zone.schema), files[0])

@@ -24,8 +24,16 @@ from pathlib import Path
 import duckdb
 
 from fullsite import rules
-from fullsite.contract import (BUSINESS_TZ, BUSINESS_UTC_OFFSET_HOURS, EVENT_TABLES, ID_COLUMN, NULLABLE, SAVE_TYPES,
-                               SCENES, SCHEMAS)
+from fullsite.contract import (
+    BUSINESS_TZ,
+    BUSINESS_UTC_OFFSET_HOURS,
+    EVENT_TABLES,
+    ID_COLUMN,
+    NULLABLE,
+    SAVE_TYPES,
+    SCENES,
+    SCHEMAS,
+)
 
 DAY = dt.timedelta(days=1)
 SHANGHAI = dt.timezone(dt.timedelta(hours=BUSINESS_UTC_OFFSET_HOURS))
@@ -93,7 +101,7 @@ def clean(con, root: Path, D: dt.date) -> dict:
             con.execute(f"create or replace table raw as select {listed}, dt, row_number() over () rn "
                         f"from read_parquet({files!r}, hive_partitioning = true) where dt <= DATE '{D}'")
         else:  # no partition of this table has landed yet
-            empty = SCHEMAS[table].empty_table()
+            empty = SCHEMAS[table].empty_table()  # noqa: F841 — read by DuckDB's replacement scan below
             con.execute(f"create or replace table raw as select {listed}, DATE '{D}' dt, 0::bigint rn from empty")
         con.execute(f"create table acc_{table} as select {listed} from raw where false")
         same = " and ".join(f"r.{c} is not distinct from a.{c}" for c in cols)
@@ -176,7 +184,7 @@ def daily_facts(con, first: dt.date, D: dt.date, products: dict) -> dict[str, di
 # -- §2–§5 campaign versions, windows, compensation, rebates -----------------------------------
 def versions(con) -> list[dict]:
     out, current = [], {}
-    for cid, t, camp, merchant, product, action, budget, roi, choice, tagged in con.execute(
+    for _cid, t, camp, merchant, product, action, budget, roi, choice, tagged in con.execute(
             "select * exclude (dt) from changes order by campaign_id, change_time, change_id").fetchall():
         v = current.get(camp)
         settings = (budget, roi, choice, tagged)
@@ -344,7 +352,7 @@ def product_tables(con, first: dt.date, D: dt.date, vs: list[dict], products: di
     lifecycle, stage, cum = {}, {}, Counter()
     for d in days(first, D):
         cum.update(orders_on[d])
-        for product, (merchant, category, standard, listed) in as_of(products, d).items():
+        for product, (_merchant, _category, standard, listed) in as_of(products, d).items():
             if listed > d:
                 continue
             t = thresholds["standard" if standard else "non_standard"]
@@ -389,9 +397,9 @@ def tags(first, D, products, merchants, total, stage) -> dict:
         for product, (_, category, *_) in snapshot.items():
             by_category[category].append(product)
         for members in by_category.values():
-            def rates(q):
-                return (Fraction(m[q]["clicks"], m[q]["impressions"]), Fraction(m[q]["saves"], m[q]["clicks"]),
-                        Fraction(m[q]["orders"], m[q]["clicks"]))
+            def rates(q):  # m is this date's metrics: called in this iteration only
+                return (Fraction(m[q]["clicks"], m[q]["impressions"]), Fraction(m[q]["saves"], m[q]["clicks"]),  # noqa: B023
+                        Fraction(m[q]["orders"], m[q]["clicks"]))  # noqa: B023
             peers = [q for q in members if m[q]["impressions"] >= p("tag_min_peer_impressions")
                      and m[q]["clicks"] >= p("tag_min_peer_clicks")]
             search_peers = [q for q in members if m[q]["search_clicks"] >= p("tag_min_search_clicks")]
@@ -402,7 +410,7 @@ def tags(first, D, products, merchants, total, stage) -> dict:
                 platform = {q for q in peers if q in young and all(rates(q)[k] >= bars[k] for k in range(3))}
             if len(search_peers) >= p("tag_min_search_peers"):
                 def cvr(q):
-                    return Fraction(m[q]["search_orders"], m[q]["search_clicks"])
+                    return Fraction(m[q]["search_orders"], m[q]["search_clicks"])  # noqa: B023
                 bar = percentile([cvr(q) for q in search_peers], Fraction(p("tag_search_percentile")))
                 search = {q for q in search_peers if q in young and cvr(q) >= bar}
             category_rois = [r for q in members if (r := roi[q]) is not None]

@@ -4,7 +4,8 @@ import datetime as dt
 from tests.conftest import FIRST, PUBLISHED, TINY_DAYS, copy_root
 from tests.published import query
 from tests.reference.harder import make_harder
-from tests.reference.recompute import PUBLISHED as TABLES, differences
+from tests.reference.recompute import PUBLISHED as TABLES
+from tests.reference.recompute import differences
 from tests.runs import night
 
 

@@ -8,7 +8,7 @@ from pyspark.sql import types as T
 
 from spark_jobs.facts import _with_segment, segments
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 C1 = dt.datetime(2024, 7, 10, 2, 0, tzinfo=UTC)
 C2 = dt.datetime(2024, 7, 10, 16, 0, tzinfo=UTC)
 US = dt.timedelta(microseconds=1)

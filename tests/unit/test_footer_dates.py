@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from spark_jobs.clean import FOOTER_SPAN_DAYS, _footer_dates
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _write(folder, times, **options):

@@ -5,7 +5,7 @@ import os
 from orchestration import runlog
 from orchestration.runlog import RunRecord
 
-STARTED = dt.datetime(2024, 7, 6, 1, tzinfo=dt.timezone.utc)
+STARTED = dt.datetime(2024, 7, 6, 1, tzinfo=dt.UTC)
 
 
 def _status(root, run_id):

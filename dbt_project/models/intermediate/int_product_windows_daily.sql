@@ -66,4 +66,4 @@ select
     l.stage
 from products p
 join windows w using (business_date, product_id)
-left join {{ ref('stg_product_lifecycle_daily') }} l using (product_id, business_date)
+left join {{ ref('int_product_lifecycle_daily') }} l using (product_id, business_date)

@@ -21,8 +21,8 @@ stats as (
     select
         d.business_date, c.category,
         count(w.roi) as windows,
-        median(w.roi) as median_roi,
-        avg(w.roi) as mean_roi
+        {{ report_round('median(w.roi)') }} as median_roi,
+        {{ report_round('avg(w.roi)') }} as mean_roi
     from dates d
     cross join categories c
     left join windows w

@@ -23,11 +23,11 @@ groups as (
     select
         month, category, roi_choice,
         count(*) as versions,
-        median(natural_traffic_uplift) as median_natural_traffic_uplift,
-        avg(natural_traffic_uplift) as mean_natural_traffic_uplift,
-        median(gmv_uplift) as median_gmv_uplift,
+        {{ report_round('median(natural_traffic_uplift)') }} as median_natural_traffic_uplift,
+        {{ report_round('avg(natural_traffic_uplift)') }} as mean_natural_traffic_uplift,
+        {{ report_round('median(gmv_uplift)') }} as median_gmv_uplift,
         count(achievement) as final_windows,
-        median(achievement) as median_achievement
+        {{ report_round('median(achievement)') }} as median_achievement
     from versions
     group by all
 )
@@ -46,7 +46,7 @@ select
     case when g.roi_choice <> 'custom'
           and g.versions >= {{ int_param('claims_min_group_versions') }}
           and c.versions >= {{ int_param('claims_min_group_versions') }}
-         then g.median_natural_traffic_uplift - c.median_natural_traffic_uplift
+         then {{ report_round('g.median_natural_traffic_uplift - c.median_natural_traffic_uplift') }}
     end as natural_uplift_vs_custom
 from groups g
 left join groups c

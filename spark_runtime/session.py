@@ -16,9 +16,9 @@ def log_level() -> str:
 def driver_java_options() -> str:
     """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
-    class-data archive when ``make setup`` made one (spark_jobs/cds.py), and the quiet
+    class-data archive when ``make setup`` made one (spark_runtime/cds.py), and the quiet
     logging of ``log4j2.properties``."""
-    from spark_jobs.cds import java_options
+    from spark_runtime.cds import java_options
 
     gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
     log_options = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"

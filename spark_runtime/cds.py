@@ -5,7 +5,7 @@ their jars. A dynamic CDS archive, dumped once by a training run on this machine
 them in already parsed and verified: about 2 s off every session start (measured: 5.0 s
 → 3.2 s) and a little off the first jobs.
 
-    python -m spark_jobs.cds        # make setup: create the archive unless it exists
+    python -m spark_runtime.cds        # make setup: create the archive unless it exists
 
 The archive belongs to one JVM build, one pyspark and one virtual environment; its name
 carries a key of the three, so an upgrade simply leaves it unused until the next
@@ -75,7 +75,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fullsite-cds-") as tmp:
         dump = Path(tmp) / "archive.jsa"
         env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
-        code = "from pathlib import Path; import sys; from spark_jobs.cds import _train; _train(Path(sys.argv[1]))"
+        code = "from pathlib import Path; import sys; from spark_runtime.cds import _train; _train(Path(sys.argv[1]))"
         print("creating the Spark class-data archive (one training run, about a minute)")
         done = subprocess.run([sys.executable, "-c", code, str(Path(tmp) / "root")], env=env,
                               capture_output=True, text=True)
