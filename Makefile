@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test lint bench bench-cluster java spark-archive
+.PHONY: setup demo test test-slow lint bench bench-cluster java spark-archive
 
 setup: java $(STAMP) spark-archive
 
@@ -35,8 +35,13 @@ java:
 demo: setup
 	$(BIN)/fullsite demo --data-root $(DATA_ROOT)
 
+# The inner loop: everything but the tests marked `slow` (each starts more JVMs: a Spark
+# standalone cluster, dbt's build on Spark). CI runs those too (`test-slow`, .ci/run).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]).
 lint: setup

@@ -11,6 +11,9 @@ TABLES = [
     "marts.product_tags_daily", "marts.dim_campaign_versions", "marts.fct_campaign_daily", "marts.campaign_roi_7d",
     "finance.compensation_claims", "finance.merchant_rebates_monthly", "marts.campaign_uplift",
     "marts.merchant_plan_usage", "dq.ingest_reconciliation", "dq.quarantine_summary",
+    "marts.dim_merchant", "marts.dim_product", "marts.merchant_daily",
+    "marts.product_tag_diagnostics", "marts.roi_choice_effect", "marts.category_roi_benchmark",
+    "marts.campaign_roi_vs_category",
 ]
 
 

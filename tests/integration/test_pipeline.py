@@ -162,14 +162,13 @@ def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, next_n
     assert "interrupted: the process ended" in shown.output.splitlines()[-3] and "success" in shown.output.splitlines()[-2]
 
 
-def test_backfill_equals_nightly_runs(tiny_raw, spark, tmp_path):
-    last = FIRST + dt.timedelta(days=1)
+def test_backfill_equals_nightly_runs(tiny_raw, next_night_root, spark, tmp_path):
+    """One backfill of FIRST … NEXT equals the shared root, which reached NEXT by a backfill
+    and then a nightly run (the hostile rows planted in both)."""
     one_pass = copy_root(tiny_raw, tmp_path / "backfill")
-    nightly = copy_root(tiny_raw, tmp_path / "nightly")
-    night(one_pass, FIRST, last)
-    for d in (FIRST, last):
-        night(nightly, d, d)
-    assert figures(one_pass / "warehouse.duckdb") == figures(nightly / "warehouse.duckdb")
+    plant_hostile(one_pass, NEXT)
+    night(one_pass, FIRST, NEXT)
+    assert figures(one_pass / "warehouse.duckdb") == figures(next_night_root / "warehouse.duckdb")
 
 
 def test_cumulative_orders_equal_a_full_recomputation(published_root):
