@@ -180,13 +180,3 @@ def test_each_bad_file_is_named_with_table_file_and_column(scratch_root):
         path.unlink()
     index = (scratch_root / "data_docs" / "index.html").read_text()
     assert all(f"{NEXT}-bad{k}/index.html" in index for k in range(5))
-
-
-def test_a_night_without_clicks_publishes_with_a_named_warning(scratch_root, spark):
-    shutil.rmtree(scratch_root / "raw" / "clicks" / f"dt={NEXT}")
-    night(scratch_root, NEXT, NEXT)
-    assert state.last_success(scratch_root) == NEXT
-    last = runlog.read_all(scratch_root)[-1]
-    assert last["status"] == "success"
-    assert f"clicks dt={NEXT}: no data file landed (the night counts no clicks at all)" in last["message"]
-    assert "no data file landed" in open(last["data_docs"]).read()

@@ -92,7 +92,13 @@ def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, sp
     assert state.last_success(scratch_root) == PUBLISHED
 
 
-def test_next_night_with_a_reader_holding_the_warehouse_open(scratch_root, spark):
+def test_next_night_with_a_reader_holding_the_warehouse_open_and_no_clicks(scratch_root, spark):
+    """Two properties of one night (one run instead of two): an analyst holding the file open
+    neither blocks nor sees a half-published state; and a night whose clicks never landed
+    publishes with a warning that names them (issue 19)."""
+    import shutil
+
+    shutil.rmtree(scratch_root / "raw" / "clicks" / f"dt={NEXT}")
     wh = scratch_root / "warehouse.duckdb"
     reader = duckdb.connect(str(wh), read_only=True)
     before = reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone()
@@ -105,6 +111,8 @@ def test_next_night_with_a_reader_holding_the_warehouse_open(scratch_root, spark
     logs = runlog.read_all(scratch_root)
     assert logs[-1]["ingest_date"] == NEXT and logs[-1]["status"] == "success"
     assert query(wh, f"select status from dq.run_log where ingest_date = DATE '{NEXT}'") == [("success",)]
+    assert f"clicks dt={NEXT}: no data file landed (the night counts no clicks at all)" in logs[-1]["message"]
+    assert "no data file landed" in open(logs[-1]["data_docs"]).read()
 
 
 def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
