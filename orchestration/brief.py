@@ -282,6 +282,17 @@ def _int(value) -> str:
     return "—" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
+def _quarantine_today(frame: pd.DataFrame, most: int = 12) -> str:
+    """The night's quarantine by table and reason, largest first (the rest summed)."""
+    if not len(frame):
+        return "<p>none</p>"
+    table = _table(frame.head(most), [("table_name", "table", None), ("reason", "reason", None), ("rows", "rows", _int)])
+    rest = frame.iloc[most:]
+    more = (f"<p class=note>+{len(rest)} more table × reason pairs, {int(rest.rows.sum()):,} rows "
+            "(dq.quarantine_summary has them all)</p>") if len(rest) else ""
+    return table + more
+
+
 def _card(label: str, value: str, note: str = "") -> str:
     return f"<div class=card><div class=label>{_e(label)}</div><div class=value>{_e(value)}</div><div class=note>{_e(note)}</div></div>"
 
@@ -345,8 +356,7 @@ Full-site ROI counts the whole GMV of the promoted products on their campaign da
 <section>{charts['quarantine']}</section>
 <section><h2>Gates of the run that published {b.date}</h2><table><thead><tr><th>gate</th><th>result</th><th>checks</th>
 <th>findings</th></tr></thead><tbody>{gate_rows or '<tr><td colspan=4>no gate record</td></tr>'}</tbody></table>
-<h2 style="margin-top:16px">Quarantined on {b.date}</h2>{_table(b.frames['quarantine_today'], [
-        ("table_name", "table", None), ("reason", "reason", None), ("rows", "rows", _int)]) if len(b.frames['quarantine_today']) else '<p>none</p>'}</section>
+<h2 style="margin-top:16px">Quarantined on {b.date}</h2>{_quarantine_today(b.frames['quarantine_today'])}</section>
 <section><h2>Recent runs</h2><table><thead><tr><th>run</th><th>ingest</th><th>status</th><th>message</th></tr></thead>
 <tbody>{run_rows}</tbody></table></section>
 </div>"""
