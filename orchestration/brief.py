@@ -322,7 +322,7 @@ def render(b: Brief, extra_sections: str = "") -> str:
         for g in gates.itertuples())
     runs = b.frames["runs"]
     run_rows = "".join(
-        f"<tr><td class=mono>{_e(r.run_id)}</td><td>{_e(_day(r.ingest_date))}</td><td><span class='badge "
+        f"<tr><td class=mono>{_e(r.run_id)}</td><td class=nowrap>{_e(_day(r.ingest_date))}</td><td><span class='badge "
         f"{'passed' if r.status == 'success' else 'failed'}'>{_e(r.status)}</span></td><td>{_e(r.message or '')}</td></tr>"
         for r in runs.itertuples())
     mt = b.frames["money_by_tier"].copy()
@@ -395,6 +395,7 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eaecf0; v
 th { background: #f2f4f7; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+.nowrap { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .passed { color: #067647; background: #ecfdf3; } .warned { color: #a15c07; background: #fffaeb; } .failed { color: #b42318; background: #fef3f2; }
 .score td.verdict { font-weight: 600; }
