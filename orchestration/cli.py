@@ -385,10 +385,8 @@ def demo_cmd(
         run_pipeline(data_root, DEMO_START, last, None)
     from fullsite.layout import Layout
     from orchestration.docs import DocsFailed, write_docs
-
-    dagster_home = Layout(root).dagster_home  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()
+    from orchestration.launch import dagster_home
+    dagster_home(root)  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
     try:
         write_docs(Layout(root))  # the dbt docs site of what was just published
     except DocsFailed as exc:

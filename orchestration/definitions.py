@@ -136,9 +136,10 @@ def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec
                                           exclude="resource_type:unit_test")]
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,
-                             description="<data-root>/warehouse.duckdb: replaced in one os.replace once the marts gate passes.")
+                             description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts gate passes.")
+    # Descriptions are Markdown in the UI: paths with <placeholders> go in code spans.
     brief = dg.AssetSpec(BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"}, partitions_def=partitions,
-                         description="<data-root>/reports/brief/<date>.html and latest.html: the night on one page, "
+                         description="`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, "
                                      "charts drawn from the published warehouse (fullsite brief re-renders it).")
     checks = [dg.AssetCheckSpec(GATES[g], asset=k, blocking=True, description=f"the {g} gate (Great Expectations)")
               for g in ("raw", "curated") for k in CURATED_KEYS]

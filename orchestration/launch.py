@@ -23,13 +23,25 @@ from orchestration.state import RunRefused
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+# Our users' networks reach nothing: no telemetry, and no "join the community" pop-up over
+# the UI an operator opens (kept if an operator already wrote their own dagster.yaml).
+INSTANCE_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+
+
+def dagster_home(root: Path) -> Path:
+    """``<data-root>/dagster``, with its dagster.yaml: DAGSTER_HOME for `dagster dev`."""
+    home = Layout(root).dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        config.write_text(INSTANCE_YAML)
+    return home
+
+
 def instance(root: Path) -> dg.DagsterInstance:
     """The data root's Dagster instance (SQLite storage under ``<data-root>/dagster``): the
     one ``dagster dev`` opens with DAGSTER_HOME pointing there."""
-    home = Layout(root).dagster_home
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch()
-    return dg.DagsterInstance.from_config(str(home))
+    return dg.DagsterInstance.from_config(str(dagster_home(root)))
 
 
 def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,

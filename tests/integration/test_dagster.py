@@ -9,6 +9,7 @@ import sys
 
 import dagster as dg
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from orchestration import definitions as d
@@ -50,6 +51,11 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
     roi = graph.get(dg.AssetKey(["marts", "campaign_roi_7d"]))
     assert roi.description and "Raw SQL" not in roi.description
     assert roi.metadata["dagster/table_name"] == "warehouse.marts.campaign_roi_7d"
+    # The UI renders descriptions as Markdown: a bare <placeholder> would vanish as an HTML tag.
+    import re
+    bare = {k.to_user_string() for k in graph.get_all_asset_keys()
+            if "<" in re.sub(r"`[^`]*`", "", graph.get(k).description or "")}
+    assert bare == set(), bare
 
 
 def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instance(published_root):
@@ -66,6 +72,9 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
             assert history[0].status.value == "SUCCEEDED"
     records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
     assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
+    # the UI an operator opens on this instance: no telemetry, no "join the community" pop-up
+    assert yaml.safe_load((published_root / "dagster" / "dagster.yaml").read_text()) == {
+        "telemetry": {"enabled": False}, "nux": {"enabled": False}}
     assert records[-1]["gates"] and '"marts"' in records[-1]["gates"]
 
 
