@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- The lifecycle stage rule (rules.md §6) on the features Spark measured: the first rule
 -- that holds, with the thresholds of the product's class (seed lifecycle_thresholds).
 -- Comparisons are exact (DECIMAL × DECIMAL); the rates only report. A view: the tables

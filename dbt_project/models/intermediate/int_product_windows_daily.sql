@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- Per product (snapshot of d) and business date d: the 14-day tag metrics and the 28-day
 -- spend and GMV (rules.md §7), with its category, merchant tier and lifecycle stage.
 with dates as (

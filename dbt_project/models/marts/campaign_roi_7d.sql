@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- The 7-day assessment window of every version and its status after run D (rules.md §3).
 -- Final windows are settled: a night computes only the others.
 {{ keep_final_config("status = 'final'") }}

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- GMV and natural traffic of the promoted product in the 7 days before and after each
 -- version starts (rules.md §8). Final rows are settled: a night computes only the others.
 {{ keep_final_config('is_final') }}

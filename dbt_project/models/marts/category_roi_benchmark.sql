@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- How a category's campaigns do (issue 23; the article's "ROI 300 % above the industry
 -- average"): per category and business date d, the median and mean 7-day ROI of the final
 -- windows that closed in the trailing benchmark window. Rebuilt whole every night.

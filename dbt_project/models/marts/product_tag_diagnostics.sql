@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- Why a product is (not) tagged on a date, and what it would take (issue 23): every product
 -- of the date with each criterion of rules.md §7 in order, its value, the threshold and the
 -- gap, and the first criterion it misses. Same macro as product_tags_daily, so `tagged`

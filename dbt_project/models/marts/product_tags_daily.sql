@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- Potential bestsellers and their recommended ROI tiers (rules.md §7). The tag criteria are
 -- the macro tag_criteria (shared with product_tag_diagnostics, which explains every product
 -- that is not tagged). ROI tiers are computed on exact fractions (HUGEINT cross-

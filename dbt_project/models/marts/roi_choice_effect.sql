@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- What the recommended ROI buys (issue 23; the launch article's "up to 40 % extra traffic"):
 -- final campaign versions by month of start_date, category and roi_choice, and each
 -- recommended tier's median natural-traffic uplift minus custom's in the same month and

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- Cost protection (rules.md §4): one row per window with status final or void.
 -- The contract's declared types are DuckDB's; Spark builds the same columns unenforced.
 {{ config(contract={'enforced': target.type != 'spark'}) }}

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('rule_parameters') }}
 -- Tiered monthly rebates (rules.md §5).
 -- The contract's declared types are DuckDB's; Spark builds the same columns unenforced.
 {{ config(contract={'enforced': target.type != 'spark'}) }}
