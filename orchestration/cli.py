@@ -74,7 +74,7 @@ def generate_cmd(
     data_root: str = typer.Option(..., "--data-root", help="Folder that receives raw/<table>/dt=…"),
     start: str = typer.Option(..., "--start", help="First ingest date, YYYY-MM-DD"),
     days: int = typer.Option(..., "--days", help="Number of days"),
-    scale: str = typer.Option("small", "--scale", help="tiny | small | medium | large"),
+    scale: str = typer.Option("small", "--scale", help="tiny | small | medium | large | xlarge"),
     seed: int = typer.Option(7, "--seed", help="Random seed: same seed, same bytes"),
 ) -> None:
     """Write a synthetic raw landing zone that follows the data contract."""

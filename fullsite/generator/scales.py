@@ -18,6 +18,8 @@ SCALES = {
     "small": Scale(merchants=200, products=3_000, events_per_day=300_000, categories=12, users=40_000),
     "medium": Scale(merchants=1_000, products=20_000, events_per_day=3_000_000, categories=30, users=300_000),
     "large": Scale(merchants=3_000, products=60_000, events_per_day=10_000_000, categories=60, users=1_000_000),
+    # issue 22: three times large, everything scaled alike
+    "xlarge": Scale(merchants=9_000, products=180_000, events_per_day=30_000_000, categories=180, users=3_000_000),
 }
 
 
