@@ -179,7 +179,7 @@ class Pipeline:
         """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
-        self.gate_results = []
+        self.gate_results, self.brief = [], None  # this run's, never an earlier run's
         try:
             return self._run_locked(first, last)
         except OSError as exc:  # before the first stage: the lock, the run log, the state
