@@ -7,6 +7,7 @@ network that reaches nothing), glues unexpected values together and shows a warn
     <data-root>/data_docs/index.html              every run, newest first
     <data-root>/data_docs/<run_id>/index.html     one run: its gates, findings, every check
     <data-root>/data_docs/<run_id>/results.json   what the pages are rendered from
+    <data-root>/data_docs/index.json              one summary per run (what the index shows)
 
 Every string may come from upstream (file names, values): all of it is HTML-escaped.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
 from pathlib import Path
+
+from fullsite.files import write_text_atomic
 
 GATE_ORDER = {"raw": 0, "curated": 1, "marts": 2}
 _SAFE_RUN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -81,10 +83,10 @@ def record(docs_root: Path, run_key: str, gate: str, entries: list[dict]) -> Pat
     runs = json.loads(results.read_text()) if results.exists() else []
     runs.append({"gate": gate, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  "entries": entries})
-    _write(results, json.dumps(runs, indent=1, default=str))
+    write_text_atomic(results, json.dumps(runs, indent=1, default=str))
     page = folder / "index.html"
-    _write(page, render_run(run_key, runs))
-    write_index(docs_root)
+    write_text_atomic(page, render_run(run_key, runs))
+    write_index(docs_root, {folder.name: _summary(runs)})
     return page
 
 
@@ -93,12 +95,6 @@ def record_failure(docs_root: Path, run_key: str, gate: str, where: str, summary
     return record(docs_root, run_key, gate, [{
         "check": "stage", "where": where, "expectation": "stage succeeds", "arguments": {}, "severity": "error",
         "success": False, "summary": summary, "unexpected_count": None, "observed": None, "examples": []}])
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def status_of(runs: list[dict]) -> str:
@@ -162,36 +158,52 @@ def render_run(run_key: str, runs: list[dict]) -> str:
                  f"<a href='../index.html'>all runs</a></p>", "".join(sections))
 
 
-def _runs(docs_root: Path) -> list[tuple[str, list[dict]]]:
-    out = []
-    for results in Path(docs_root).glob("*/results.json"):
-        try:
-            out.append((results.parent.name, json.loads(results.read_text())))
-        except (OSError, ValueError):
-            continue
-    # Newest first: a run id is <ingest date>-<start time>; the start time orders runs.
-    return sorted(out, key=lambda r: (r[0][11:], r[0]), reverse=True)
+def _summary(runs: list[dict]) -> dict:
+    """What the index shows of one run: a few sentences, not its every check."""
+    entries = [e for r in runs for e in r["entries"]]
+    failed = [e for e in entries if not e["success"]]
+    return {"status": status_of(runs), "checks": len(entries),
+            "gates": sorted({r["gate"] for r in runs}, key=lambda g: GATE_ORDER.get(g, 9)),
+            "errors": [e for e in failed if e["severity"] == "error"],
+            "warnings": [e for e in failed if e["severity"] != "error"]}
 
 
-def write_index(docs_root: Path) -> Path:
+def _summaries(docs_root: Path) -> dict[str, dict]:
+    """``index.json``: one summary per run, so a night adds its own line instead of every
+    night re-reading every run's results (a year of runs stays cheap). Rebuilt from the
+    runs' results.json when missing."""
+    stored = Path(docs_root) / "index.json"
+    try:
+        return json.loads(stored.read_text())
+    except (OSError, ValueError):
+        out = {}
+        for results in Path(docs_root).glob("*/results.json"):
+            try:
+                out[results.parent.name] = _summary(json.loads(results.read_text()))
+            except (OSError, ValueError):
+                continue
+        return out
+
+
+def write_index(docs_root: Path, updates: dict[str, dict] | None = None) -> Path:
+    """The index across runs, newest first (a run id is <ingest date>-<start time>)."""
+    Path(docs_root).mkdir(parents=True, exist_ok=True)
+    summaries = {**_summaries(docs_root), **(updates or {})}
+    write_text_atomic(Path(docs_root) / "index.json", json.dumps(summaries, default=str))
     rows = []
-    for run_key, runs in _runs(docs_root):
-        entries = [e for r in runs for e in r["entries"]]
-        errors = [e for e in entries if not e["success"] and e["severity"] == "error"]
-        warnings = [e for e in entries if not e["success"] and e["severity"] != "error"]
-        gates = ", ".join(sorted({r["gate"] for r in runs}, key=lambda g: GATE_ORDER.get(g, 9)))
+    for run_key in sorted(summaries, key=lambda k: (k[11:], k), reverse=True):
+        r = summaries[run_key]
         rows.append(f"<tr><td class=nowrap><a href='{_e(run_key)}/index.html' class=mono>{_e(run_key)}</a></td>"
-                    f"<td class=nowrap>{_e(run_key[:10])}</td><td>{_badge(status_of(runs))}</td><td>{_e(gates)}</td>"
-                    f"<td class=num>{len(entries)}</td><td>{_finding_items(errors) if errors else ''}</td>"
-                    f"<td>{_finding_items(warnings) if warnings else ''}</td></tr>")
+                    f"<td class=nowrap>{_e(run_key[:10])}</td><td>{_badge(r['status'])}</td><td>{_e(', '.join(r['gates']))}</td>"
+                    f"<td class=num>{r['checks']}</td><td>{_finding_items(r['errors']) if r['errors'] else ''}</td>"
+                    f"<td>{_finding_items(r['warnings']) if r['warnings'] else ''}</td></tr>")
     body = ("<section><input type=search id=filter placeholder='Filter runs, dates, tables, messages…'>"
             "<table><thead><tr><th>Run</th><th>Ingest date</th><th>Status</th><th>Gates</th><th>Checks</th>"
             "<th>Failing checks</th><th>Warnings</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></section>")
     index = Path(docs_root) / "index.html"
-    Path(docs_root).mkdir(parents=True, exist_ok=True)
-    _write(index, _page("Gate results · all runs",
-                        f"<h1>Gate results</h1><p>{len(rows)} runs, newest first. Each run's page lists every check.</p>",
-                        body, script=FILTER_SCRIPT))
+    write_text_atomic(index, _page("Gate results · all runs",
+                                   f"<h1>Gate results</h1><p>{len(rows)} runs, newest first. Each run's page lists every check.</p>",
+                                   body, script=FILTER_SCRIPT))
     return index
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +22,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from fullsite.contract import TIERS
+from fullsite.files import write_text_atomic
+
 TRAILING_DAYS = 30
 TOP_N = 10
 COLORS = {"paid": "#2e90fa", "natural": "#12b76a", "spend": "#f79009", "roi": "#7a5af8", "line": "#d92d20"}
 STAGE_COLORS = {"cold_start": "#98a2b3", "growth": "#32d583", "burst": "#f79009", "steady": "#2e90fa"}  # rules §6
-TIER_ORDER = ["brand", "high_potential", "sme"]
 
 
 class BriefFailed(Exception):
@@ -209,7 +210,7 @@ def _charts(b: Brief) -> dict[str, str]:
     fig.update_yaxes(title_text="products")
     out["stages"] = _layout(fig, "Lifecycle stage mix")
 
-    m = b.frames["money_by_tier"].set_index("merchant_tier").reindex(TIER_ORDER).fillna(0).reset_index()
+    m = b.frames["money_by_tier"].set_index("merchant_tier").reindex(list(TIERS)).fillna(0).reset_index()
     fig = go.Figure()
     fig.add_bar(x=m.merchant_tier, y=m.compensation.astype(float), name="compensation", marker_color=COLORS["line"])
     fig.add_bar(x=m.merchant_tier, y=m.rebates.astype(float), name="rebates", marker_color=COLORS["paid"])
@@ -421,13 +422,8 @@ def write_brief(root: Path, date: dt.date | None = None) -> Path:
     out = Path(root) / "reports" / "brief"
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{D}.html"
-    _write(target, page)
+    write_text_atomic(target, page)
     if D == b.published_through:
-        _write(out / "latest.html", page)
+        write_text_atomic(out / "latest.html", page)
     return target
 
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
-import os
 from contextlib import contextmanager
 from pathlib import Path
+
+from fullsite.files import write_text_atomic
 
 
 class RunRefused(Exception):
@@ -27,9 +28,7 @@ def last_success(root: Path) -> dt.date | None:
 def set_last_success(root: Path, day: dt.date) -> None:
     f = _file(root)
     f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"ingest_date": day.isoformat()}))
-    os.replace(tmp, f)
+    write_text_atomic(f, json.dumps({"ingest_date": day.isoformat()}))
 
 
 def check_sequence(root: Path, first: dt.date) -> None:

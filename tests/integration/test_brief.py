@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 from typer.testing import CliRunner
 
+from fullsite import rules
 from orchestration import runlog
 from orchestration.brief import figures, render
 from orchestration.cli import app
@@ -48,7 +49,8 @@ def test_the_headline_figures_tie_to_sql(next_night_root):
                                             from marts.fct_product_daily where business_date = DATE '{NEXT}'""")
         cg, cs = one(f"""select sum(gmv), sum(spend) from marts.fct_campaign_daily
                          where business_date between DATE '{NEXT}' - 6 and DATE '{NEXT}'""")
-        closed, below = one(f"""select count(*), count(*) filter (where achievement < 0.9) from marts.campaign_roi_7d
+        trigger = rules.param("protection_trigger")
+        closed, below = one(f"""select count(*), count(*) filter (where achievement < {trigger}) from marts.campaign_roi_7d
                                 where close_date between DATE '{NEXT}' - 6 and DATE '{NEXT}'
                                   and status in ('final', 'provisional') and achievement is not null""")
         comp = one(f"""select coalesce(sum(compensation_amount), 0) from finance.compensation_claims
@@ -67,6 +69,21 @@ def test_the_headline_figures_tie_to_sql(next_night_root):
     html = _brief(next_night_root, NEXT).read_text()
     for shown in (f"{float(gmv):,.2f}", f"{float(spend):,.2f}", f"{float(comp):,.2f}", f"{rows[0]:,} / {rows[1]:,}"):
         assert shown in html, shown
+
+
+def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
+    from orchestration.claims import scorecard
+
+    con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
+    try:
+        uplift, boost, ratio = (r["measured"] for r in scorecard(con))
+        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        assert uplift == one("select median(gmv_uplift) from marts.campaign_uplift where is_final and gmv_uplift is not null")
+        assert boost == one("""select sum(natural_uplift_vs_custom * versions) / sum(versions) from marts.roi_choice_effect
+                               where natural_uplift_vs_custom is not null""")
+        assert ratio == one("select median(roi / category_median_roi) from marts.campaign_roi_vs_category where category_median_roi > 0")
+    finally:
+        con.close()
 
 
 def test_the_brief_is_a_function_of_the_warehouse(next_night_root, tmp_path):
