@@ -163,13 +163,17 @@ def _raw_rows(layout: Layout, table: str, D: dt.date) -> int | None:
 
 
 def _history_rows(layout: Layout, D: dt.date, nights: int) -> pd.DataFrame:
-    """rows_in per event table of the ingests cleaned before D (at most ``nights`` back)."""
-    folders = [layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D - dt.timedelta(days=k)}"
-               for k in range(1, nights + 1)]
-    folders = [f for f in folders if _files(f)]
-    if not folders:
-        return pd.DataFrame(columns=["table_name", "rows_in"])
-    return duckdb.sql(f"select table_name, rows_in from read_parquet([{', '.join(_glob(f) for f in folders)}])").df()
+    """Raw rows per event table of the nights before D (at most ``nights`` back) that landed
+    any event file: what their cleaning counts as rows_in. Read from the footers, so the
+    gates of a backfill's ingests judge each against the nights before it before any of
+    them is cleaned (decision D31)."""
+    rows = []
+    for k in range(1, nights + 1):
+        day = D - dt.timedelta(days=k)
+        counts = {t: _raw_rows(layout, t, day) for t in EVENT_TABLES}
+        if any(n is not None for n in counts.values()):
+            rows += [(t, n or 0) for t, n in counts.items()]
+    return pd.DataFrame(rows, columns=["table_name", "rows_in"])
 
 
 def volume_check(layout: Layout, D: dt.date) -> Check:

@@ -8,8 +8,8 @@ One partitioned multi-asset, ``nightly_run``, runs ``Pipeline.run_range`` for it
 write–audit–publish are that one code path. The schedule (02:00 Asia/Shanghai, for the day
 before), a launch from the UI and ``fullsite run`` / ``fullsite backfill`` (orchestration/
 launch.py) all start the job ``nightly``. A backfill is one run over a partition range
-(single-run backfill policy, decision D12): Spark cleans ingest by ingest and builds the
-facts and the warehouse once. The assets are declared one by one (dbt models from the dbt
+(single-run backfill policy, decision D12): Spark cleans all its ingests in one pass (D31)
+and builds the facts and the warehouse once. The assets are declared one by one (dbt models from the dbt
 manifest, grouped by layer) so that the UI shows what each night wrote; they are
 materialized together because they are written together.
 

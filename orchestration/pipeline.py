@@ -3,7 +3,8 @@
     raw gate → Spark clean → quarantine share (raw gate) → Spark facts → curated gate
     → dbt build (with its tests) → marts gate → atomic publish
 
-A backfill cleans the ingests date by date in one Spark session, then builds the facts
+A backfill checks every ingest's files first, cleans all its ingests in one Spark pass
+(the outcome of cleaning them one after the other, decision D31), then builds the facts
 of the whole range in one pass and the warehouse once, for the last date. Accepted rows of
 a business date only come from its own ingest and the two after it, so each date's facts
 read exactly what the nightly run that settled it read; dbt models are functions of the
@@ -48,6 +49,7 @@ class Pipeline:
         self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
         self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
         self.brief: Path | None = None  # the nightly brief the last publication wrote
+        self.current: RunRecord | None = None  # the record of the ingest being worked on
 
     @property
     def spark(self):
@@ -96,14 +98,19 @@ class Pipeline:
         self.progress(f"{D}: raw gate")
         self._gate(rec, "raw", lambda: raw_gate(self.layout, D, rec.run_id))
 
-    def clean_stage(self, rec: RunRecord, D: dt.date) -> None:
-        """Spark cleaning of ingest D, then the raw gate's quarantine share."""
+    def clean_stage(self, records: list[RunRecord]) -> RunRecord:
+        """Spark cleaning of the run's ingests in one pass, then the raw gate's quarantine
+        share of each, in order; returns the record of the last one judged."""
         from expectations.gates import quarantine_gate
-        from spark_jobs.nightly import clean_date
+        from spark_jobs.nightly import clean_dates
 
-        self.progress(f"{D}: Spark clean")
-        self._timed(rec, "spark_clean", lambda: clean_date(self.spark, self.layout, D))
-        self._gate(rec, "raw", lambda: quarantine_gate(self.layout, D, rec.run_id))
+        first, last = records[0].ingest_date, records[-1].ingest_date
+        self.progress(f"{first}{f' … {last}' if last != first else ''}: Spark clean")
+        self._timed(records[-1], "spark_clean", lambda: clean_dates(self.spark, self.layout, [r.ingest_date for r in records]))
+        for rec in records:
+            self.current = rec
+            self._gate(rec, "raw", lambda: quarantine_gate(self.layout, rec.ingest_date, rec.run_id))  # noqa: B023
+        return records[-1]
 
     def facts_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """Spark facts and lifecycle of the dates that ingests ``first … D`` can change,
@@ -117,11 +124,6 @@ class Pipeline:
         self.progress(f"{D}: curated gate")
         ingests = _days(first or D, D)
         self._gate(rec, "curated", lambda: curated_gate(self.layout, D, recomputed_dates(D, first), rec.run_id, ingests))
-
-    def curated_stage(self, rec: RunRecord, D: dt.date) -> None:
-        """The whole Spark stage of one nightly run."""
-        self.clean_stage(rec, D)
-        self.facts_stage(rec, D)
 
     def dbt_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """dbt build (models, seeds, dbt tests) into the staging warehouse, for the ingests
@@ -195,24 +197,25 @@ class Pipeline:
                 self.on_locked()
             state.check_sequence(root, first)
             records: list[RunRecord] = []
-            current = None
+            self.current = None  # the record a failure belongs to
             try:
-                # Cleaning is sequential (each ingest's duplicates are judged against the
-                # ones before); the facts of the whole range are then built in one pass.
-                for D in _days(first, last):
-                    current = self.begin(D)
-                    records.append(current)
-                    self.raw_stage(current, D)
-                    self.clean_stage(current, D)
-                self.facts_stage(current, last, first)
-                self.dbt_stage(current, last, first)
-                self.audit_and_publish(current, records, last)
+                for D in _days(first, last):  # every file checked before Spark reads any
+                    self.current = self.begin(D)
+                    records.append(self.current)
+                    self.raw_stage(self.current, D)
+                # One Spark pass cleans every ingest (as if one after the other: each
+                # ingest's duplicates are judged against the ones before, decision D31);
+                # the facts of the whole range are then built in one pass too.
+                self.clean_stage(records)
+                self.facts_stage(self.current, last, first)
+                self.dbt_stage(self.current, last, first)
+                self.audit_and_publish(self.current, records, last)
             except StageFailed as exc:
-                self.fail(records, current, exc)
+                self.fail(records, self.current, exc)
                 raise
             except Exception as exc:
                 failure = StageFailed(None, faults.describe(exc))
-                self.fail(records, current, failure, traceback.format_exc())
+                self.fail(records, self.current, failure, traceback.format_exc())
                 raise failure from exc
             return records
 

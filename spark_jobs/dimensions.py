@@ -63,5 +63,13 @@ def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> D
     return read_parquet(spark, [f for p in parts for f in data_files(p)], contract_schema("campaign_changes"))
 
 
-def campaign_ids_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
-    return campaign_changes_up_to(spark, layout, D).select("campaign_id").distinct()
+def campaign_first_ingest(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
+    """``campaign_id, _first_ingest``: the partition of each campaign's first change, up to
+    ``D``. A campaign is known to the cleaning of ingest ``d`` when ``_first_ingest <= d``."""
+    base = layout.raw("campaign_changes")
+    parts = sorted(p for p in base.glob("dt=*") if p.name <= f"dt={D.isoformat()}") if base.exists() else []
+    files = [f for p in parts for f in data_files(p)]
+    if not files:
+        return spark.createDataFrame([], "campaign_id string, _first_ingest date")
+    changes = read_parquet(spark, files, contract_schema("campaign_changes"), base=base)
+    return changes.groupBy("campaign_id").agg(F.min("dt").alias("_first_ingest"))

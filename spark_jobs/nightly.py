@@ -60,8 +60,15 @@ def write_reconciliation(layout: Layout, D: dt.date, results: list[CleanResult])
 
 def clean_date(spark, layout: Layout, D: dt.date) -> list[CleanResult]:
     """Step 1 of a night: classify every raw row of D and record the counts."""
-    results = clean_all(spark, layout, D)
-    write_reconciliation(layout, D, results)
+    return clean_dates(spark, layout, [D])[D]
+
+
+def clean_dates(spark, layout: Layout, ingests: list[dt.date]) -> dict[dt.date, list[CleanResult]]:
+    """Step 1 of a backfill: classify every raw row of the ingests in one pass (the same
+    outcome as one ingest after the other) and record the counts of each."""
+    results = clean_all(spark, layout, ingests)
+    for D, found in results.items():
+        write_reconciliation(layout, D, found)
     return results
 
 
