@@ -11,11 +11,14 @@
 
 {% macro int_param(name) -%}{{ param(name, 'integer') }}{%- endmacro %}
 
-{#- The run's ingest date D. -#}
+{#- The run's ingest date D: the var run_date, else the environment's FULLSITE_RUN_DATE
+    (the orchestration's way: a var is a parse-time input, so a new date would make dbt
+    parse the whole project again; an environment variable lets one parse serve every
+    night, decision D31). -#}
 {% macro run_date() -%}
-    {%- set d = var("run_date", none) -%}
-    {%- if d is none and execute -%}
-        {{ exceptions.raise_compiler_error("run_date is required: dbt … --vars '{run_date: YYYY-MM-DD}' (the orchestration passes the night's ingest date)") }}
+    {%- set d = var("run_date", env_var("FULLSITE_RUN_DATE", "")) -%}
+    {%- if not d and execute -%}
+        {{ exceptions.raise_compiler_error("run_date is required: dbt … --vars '{run_date: YYYY-MM-DD}' or FULLSITE_RUN_DATE (the orchestration passes the night's ingest date)") }}
     {%- endif -%}
     cast('{{ d }}' as date)
 {%- endmacro %}
@@ -46,8 +49,10 @@
 {#- The first business date a nightly run may change: D - late_days for a night, the
     range's first ingest - late_days for a backfill. Set by the orchestration only when the
     staging warehouse starts as a copy of the published one (incremental models then
-    rebuild from here); unset, everything is built. -#}
-{% macro rebuild_from() -%}cast('{{ var("rebuild_from", "0001-01-01") }}' as date){%- endmacro %}
+    rebuild from here), as the var or FULLSITE_REBUILD_FROM; unset, everything is built. -#}
+{% macro rebuild_from() -%}
+    cast('{{ var("rebuild_from", env_var("FULLSITE_REBUILD_FROM", "0001-01-01")) }}' as date)
+{%- endmacro %}
 
 {#- An incremental model whose stored rows matching `delete_where` are deleted before the
     model's new rows are appended (nothing is deleted on a first build). -#}

@@ -4,7 +4,7 @@ settled row, and ends equal to a build from scratch."""
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 
 import duckdb
 
@@ -23,9 +23,15 @@ SETTLED = {  # table: (key columns, which rows are settled)
 }
 
 
-def _dbt_vars(root) -> dict:
-    results = json.loads((root / "staging" / "dbt_target" / "run_results.json").read_text())
-    return results["args"]["vars"]
+def _dbt_dates(root) -> dict:
+    """The run date and the first rebuilt date dbt compiled into the last build's SQL."""
+    compiled = root / "staging" / "dbt_target" / "compiled" / "fullsite" / "models"
+    lifecycle = (compiled / "intermediate" / "int_product_lifecycle_daily.sql").read_text()
+    published = (compiled / "marts" / "product_lifecycle_daily.sql").read_text()
+    found = {"run_date": re.search(r"<= cast\('([0-9-]+)' as date\) as is_final", lifecycle).group(1)}
+    if rebuilt := re.search(r"where business_date >= cast\('([0-9-]+)' as date\)", published):
+        found["rebuild_from"] = rebuilt.group(1)
+    return found
 
 
 def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, next_night_root, spark, tmp_path):
@@ -39,8 +45,8 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, next
 
     night(full, NEXT, NEXT)
 
-    assert _dbt_vars(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
-    assert _dbt_vars(full) == {"run_date": str(NEXT)}
+    assert _dbt_dates(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
+    assert _dbt_dates(full) == {"run_date": str(NEXT)}
     assert figures(incremental / "warehouse.duckdb") == figures(full / "warehouse.duckdb")
 
 
