@@ -2,11 +2,12 @@
 
     python -m benchmarks.run [--work data/bench] [--repeats 3] [--only nightly,history,backfill]
 
-* nightly:  one `medium` and one `large` night, stage by stage with peak memory; after
-            each run, the DuckDB yardstick (benchmarks/duckdb_facts.py) on the same raw
-            Parquet, so the two engines alternate in the same process order.
+* nightly:  one `small`, `medium`, `large` and `xlarge` night, stage by stage with peak
+            memory; after each run, the DuckDB yardstick (benchmarks/duckdb_facts.py) on
+            the same raw Parquet, so the two engines alternate in the same process order.
 * history:  the nightly run of day 5 and of day 30 of one `small` data root.
-* backfill: the 30-day `small` demo backfilled from an empty data root.
+* backfill: the 30-day `small` demo backfilled from an empty data root (one Spark pass
+            cleans every ingest, decision D31).
 
 Every measured run is a fresh process (``benchmarks.probe``), as a nightly run is. Each
 figure is the median of ``--repeats`` runs: repeats of a night re-run the same (last)
@@ -31,7 +32,13 @@ from benchmarks.duckdb_facts import compare
 REPO = Path(__file__).resolve().parents[1]
 START = dt.date(2024, 7, 5)  # the demo's first day
 SEED = 7
-TARGETS = {"duckdb_ratio": 3.0, "history_ratio": 1.25, "backfill_minutes": 10.0}
+SCALES = ("small", "medium", "large", "xlarge")
+# Goals to read next to the figures. Issue 3: Spark / DuckDB ≤ 3 on `large` (accepted as
+# missed, 3.2–3.6); issue 22: ≤ 2.5 on `xlarge`, an `xlarge` night ≤ 2.5 × a `large` one
+# (3 × the data), peak memory ≤ 12 GiB, the 30-day `small` backfill ≤ 2.5 min.
+TARGETS = {"duckdb_ratio_large": 3.0, "duckdb_ratio_xlarge": 2.5, "xlarge_over_large": 2.5,
+           "peak_gib": 12.0, "history_ratio": 1.25, "backfill_minutes": 2.5}
+BACKFILL_BEFORE = "5.4 min (Spark clean 241.1 s), ingest by ingest, measured 2026-11-29 by this benchmark"
 STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
 
 
@@ -98,8 +105,9 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     differing = compare(root, START, out)
     spark = median([r["seconds"]["spark"] for r in runs])
     duckdb_s = median([d["seconds"] for d in duck])
+    from fullsite.generator.scales import SCALES as GENERATED
     return {
-        "scale": scale, "repeats": repeats,
+        "scale": scale, "repeats": repeats, "events": GENERATED[scale].events_per_day,
         "wall": median([r["wall"] for r in runs]),
         **stage_medians(runs),
         "peak_memory": {s: max(r["peak_memory"][s] for r in runs) for s in STAGES},
@@ -151,6 +159,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
     ap.add_argument("--repeats", type=int, default=3, help="runs per nightly figure (median)")
+    ap.add_argument("--xlarge-repeats", type=int, default=1, help="runs of the xlarge night (about 4 min each)")
     ap.add_argument("--backfill-repeats", type=int, default=1, help="30-day backfills (median)")
     ap.add_argument("--only", default="nightly,history,backfill")
     ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
@@ -160,7 +169,8 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     sections = set(args.only.split(","))
     if "nightly" in sections:
-        results["nightly"] = [bench_nightly(args.work, args.repeats, scale) for scale in ("medium", "large")]
+        results["nightly"] = [bench_nightly(args.work, args.xlarge_repeats if scale == "xlarge" else args.repeats, scale)
+                              for scale in SCALES]
     if "history" in sections:
         results["history"] = bench_history(args.work, args.repeats)
     if "backfill" in sections:
