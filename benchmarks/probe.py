@@ -23,15 +23,15 @@ import psutil
 # The pipeline reports "<date>: <stage>" before each stage; benchmark stages group them.
 STAGE_OF_PROGRESS = {
     "raw gate": "raw_gate", "Spark clean": "spark", "Spark facts": "spark", "curated gate": "curated_gate",
-    "dbt build": "dbt", "marts gate": "marts_gate", "publish": "publish",
+    "dbt build": "dbt", "marts gate": "marts_gate", "publish": "publish", "nightly brief": "brief",
 }
 # Run-log timings (seconds) summed into the same stages. The quarantine-share check runs
 # inside the raw gate's timer, finalize (dropping staging schemas) inside publish.
 STAGE_OF_TIMING = {
     "raw_gate": "raw_gate", "spark_clean": "spark", "spark_facts": "spark", "curated_gate": "curated_gate",
-    "dbt": "dbt", "marts_gate": "marts_gate", "finalize": "publish", "publish": "publish",
+    "dbt": "dbt", "marts_gate": "marts_gate", "finalize": "publish", "publish": "publish", "brief": "brief",
 }
-STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
+STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish", "brief"]
 
 
 def _pss(proc: psutil.Process) -> int:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 NOTES = Path(__file__).with_name("notes.md")
 STAGE_NAMES = {"raw_gate": "raw gate", "spark": "Spark (clean + facts)", "curated_gate": "curated gate",
-               "dbt": "dbt build", "marts_gate": "marts gate", "publish": "publish"}
+               "dbt": "dbt build", "marts_gate": "marts gate", "publish": "publish",
+               "brief": "nightly brief"}
 CLUSTER_BEGIN, CLUSTER_END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 CHART_NAME = "BENCHMARKS-scaling.svg"  # next to BENCHMARKS.md
 

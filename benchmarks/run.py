@@ -28,6 +28,7 @@ from pathlib import Path
 
 from benchmarks import machine
 from benchmarks.duckdb_facts import compare
+from benchmarks.probe import STAGES
 
 REPO = Path(__file__).resolve().parents[1]
 START = dt.date(2024, 7, 5)  # the demo's first day
@@ -39,7 +40,6 @@ SCALES = ("small", "medium", "large", "xlarge")
 TARGETS = {"duckdb_ratio_large": 3.0, "duckdb_ratio_xlarge": 2.5, "xlarge_over_large": 2.5,
            "peak_gib": 12.0, "history_ratio": 1.25, "backfill_minutes": 2.5}
 BACKFILL_BEFORE = "5.4 min (Spark clean 241.1 s), ingest by ingest, measured 2026-11-29 by this benchmark"
-STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish"]
 
 
 def log(msg: str) -> None:

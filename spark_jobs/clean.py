@@ -192,11 +192,6 @@ def _read_ingests(spark: SparkSession, layout: Layout, table: str, ingests: list
             .withColumnRenamed("dt", "_ingest"))
 
 
-# The earlier accepted copy an ingest's copy of an id is judged against, in a pass over
-# several ingests: an id is accepted once (should an index hold two visible ones, the
-# earliest counts; cleaning one ingest takes either).
-_FIRST_VISIBLE = "try_element_at(array_sort(filter(_prev, p -> array_contains(_visible, p.business_date))), 1)"
-
 # Accepted rows of earlier ingests of the same pass, as the ingest-by-ingest order would
 # have written them: a fold over an id's ingests in order. An ingest's copies are judged
 # against the earliest visible accepted copy (the index's, else one of an earlier ingest of
@@ -246,16 +241,16 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
         index = (read_parquet(spark, index_paths, index_schema)
                  .select(F.col(idc).alias("_prev_id"), F.col(HASH).alias("_match")).dropDuplicates(["_prev_id"]))
         df = raw.join(index, raw[idc] == index["_prev_id"], "left").drop("_prev_id")
-    else:  # each ingest sees the dates visible to it
-        raw = raw.join(F.broadcast(spark.createDataFrame(list(visible.items()), "_ingest date, _visible array<date>")),
-                       "_ingest")
+    else:  # each ingest sees the dates visible to it: one earliest index row per id and ingest
+        pairs = spark.createDataFrame([(D, d) for D, days in visible.items() for d in days], "_prev_ingest date, _day date")
         index = read_parquet(spark, index_paths, index_schema, base=index_base if index_paths else None)
         if "business_date" not in index.columns:  # nothing accepted yet
             index = index.withColumn("business_date", F.lit(None).cast("date"))
-        index = (index.groupBy(F.col(idc).alias("_prev_id"))
-                 .agg(F.collect_list(F.struct("business_date", F.col(HASH).alias("hash"))).alias("_prev")))
-        df = raw.join(index, raw[idc] == index["_prev_id"], "left").drop("_prev_id")
-        df = df.withColumn("_match", F.expr(_FIRST_VISIBLE + ".hash"))
+        index = (index.join(F.broadcast(pairs), F.col("business_date") == F.col("_day"))
+                 .groupBy(F.col(idc).alias("_prev_id"), "_prev_ingest")
+                 .agg(F.min(F.struct("business_date", HASH)).alias("_prev")))
+        df = (raw.join(index, (raw[idc] == index["_prev_id"]) & (raw["_ingest"] == index["_prev_ingest"]), "left")
+              .withColumn("_match", F.col(f"_prev.{HASH}")).drop("_prev_id", "_prev_ingest", "_prev"))
 
     # Step 2: validation of every copy against the snapshot and change log of its ingest.
     df = df.join(F.broadcast(known_products.select(F.col("product_id").alias("_known_product"),
@@ -268,7 +263,8 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     df = df.withColumn("_valid", _validation_reason(table, F.col("_ingest")))
 
     if len(ingests) > 1:
-        df = _match_earlier_ingests(df, idc)
+        df = _match_earlier_ingests(df, raw, idc, spark.createDataFrame(list(visible.items()),
+                                                                        "_ingest date, visible array<date>"))
 
     # Step 1 decided: judged against an earlier accepted copy.
     step1 = (F.when(F.col("_match").isNull(), F.lit(None))
@@ -300,15 +296,24 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     return df.select(*cols, "business_date", HASH, "_ingest", status.alias("_status"), reason.alias("_reason"))
 
 
-def _match_earlier_ingests(df: DataFrame, idc: str) -> DataFrame:
+def _match_earlier_ingests(df: DataFrame, raw: DataFrame, idc: str, visible: DataFrame) -> DataFrame:
     """``_match`` of a pass over several ingests: the index's, else the accepted copy of an
     earlier ingest of the pass that the ingest-by-ingest order would have written. An
-    ingest's valid copies of an id that all agree accept one of them unless it is matched."""
-    groups = (df.where(F.col(idc).isNotNull())
+    ingest's valid copies of an id that all agree accept one of them unless it is matched.
+    ``visible`` holds each ingest's visible business dates.
+
+    Only ids with copies in more than one ingest can match within the pass (redeliveries:
+    a fraction of a percent), so only their rows are folded; the result is small and joins
+    back without moving the other rows (AQE broadcasts it)."""
+    several = (raw.where(F.col(idc).isNotNull()).groupBy(idc)
+               .agg(F.min("_ingest").alias("_a"), F.max("_ingest").alias("_b"))
+               .where(F.col("_a") != F.col("_b")).select(idc))
+    groups = (df.join(several, idc, "left_semi")
               .groupBy(idc, "_ingest")
-              .agg(F.first("_visible").alias("visible"), F.first("_match").alias("stored"),
+              .agg(F.first("_match").alias("stored"),
                    F.min(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_lo"),
                    F.max(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_hi"))
+              .join(F.broadcast(visible), "_ingest")
               .select(idc, F.struct(
                   "_ingest", "visible", "stored",
                   (F.col("_lo").isNotNull() & (F.col(f"_lo.{HASH}") == F.col(f"_hi.{HASH}"))).alias("agreed"),
@@ -317,7 +322,8 @@ def _match_earlier_ingests(df: DataFrame, idc: str) -> DataFrame:
                .select(idc, F.explode(F.expr(_FOLD)).alias("m"))
                .select(F.col(idc).alias("_m_id"), F.col("m._ingest").alias("_m_ingest"), F.col("m._match").alias("_m_match")))
     return (df.join(matches, (F.col(idc) == F.col("_m_id")) & (F.col("_ingest") == F.col("_m_ingest")), "left")
-            .withColumn("_match", F.col("_m_match")).drop("_m_id", "_m_ingest", "_m_match"))
+            .withColumn("_match", F.when(F.col("_m_id").isNotNull(), F.col("_m_match")).otherwise(F.col("_match")))
+            .drop("_m_id", "_m_ingest", "_m_match"))
 
 
 def _readable_text(rows: pa.Table) -> pa.Table:

@@ -1,0 +1,51 @@
+"""`make bench` stays in step with the pipeline: every stage timing a run records is one the
+benchmark knows, and BENCHMARKS.md and its chart render from the benchmark's figures."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import duckdb
+
+from benchmarks.probe import STAGE_OF_TIMING, STAGES
+from benchmarks.report import CHART_NAME, write_report
+
+
+def test_every_stage_a_run_times_is_one_the_benchmark_sums(published_root):
+    timings = duckdb.sql(f"select timings from read_parquet('{published_root}/dq/run_log/*.parquet')").fetchall()
+    recorded = {key for (t,) in timings for key in duckdb.sql(f"select unnest(json_keys('{t}'))").fetchall()[0:]}
+    names = {k[0] if isinstance(k, tuple) else k for k in recorded}
+    assert names <= set(STAGE_OF_TIMING), names - set(STAGE_OF_TIMING)
+    assert set(STAGE_OF_TIMING.values()) <= set(STAGES)
+
+
+def _night(scale: str, events: int, spark: float, duck: float, gib: float) -> dict:
+    return {"scale": scale, "events": events, "repeats": 1, "wall": spark + 12,
+            "seconds": {s: spark if s == "spark" else 1.0 for s in STAGES}, "spark_clean": spark / 2,
+            "spark_facts": spark / 2, "peak_memory": dict.fromkeys(STAGES, int(gib * 2**30)),
+            "peak_memory_total": int(gib * 2**30), "duckdb_seconds": duck, "duckdb_peak_memory": 2**29,
+            "duckdb_rows": 10, "duckdb_differing_rows": 0, "duckdb_ratio": spark / duck}
+
+
+def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
+    results = {
+        "date": "2026-11-30",
+        "machine": {"cpu": "cpu", "cores": 2, "memory_gib": 23.5, "os": "Linux", "python": "3.11", "java": "17",
+                    "versions": {"pyspark": "4"}},
+        "nightly": [_night("small", 300_000, 20, 1, 2), _night("medium", 3_000_000, 37, 5, 3),
+                    _night("large", 10_000_000, 60, 18, 4.5), _night("xlarge", 30_000_000, 120, 50, 6)],
+        "backfill": {"repeats": 1, "wall": 130, "seconds": dict.fromkeys(STAGES, 1.0), "spark_clean": 50,
+                     "spark_facts": 30, "peak_memory_total": 2**31, "backfill_minutes": 130 / 60},
+    }
+    out = tmp_path / "BENCHMARKS.md"
+
+    write_report(results, out)
+
+    text = out.read_text()
+    assert f"]({CHART_NAME})" in text
+    for figure, verdict in (("`xlarge` night | 2.40", "| met |"), ("`xlarge` / `large` (3 × the events) | 1.83", "| met |"),
+                            ("Peak memory of a night (process tree) | 6.0 GiB", "| met |"),
+                            ("`large` night | 3.33", "| **missed** |"), ("`small` demo | 2.2 min", "| met |")):
+        line = next(row for row in text.splitlines() if figure in row)
+        assert line.endswith(verdict), line
+    svg = ET.parse(tmp_path / CHART_NAME).getroot()
+    assert svg.tag.endswith("svg") and len(svg.findall(".//{http://www.w3.org/2000/svg}polyline")) == 5
