@@ -139,7 +139,7 @@ def run_dbt(layout: Layout, first: dt.date, D: dt.date) -> DbtOutcome:
     _keep_parse(target)
     if proc.returncode == 0:
         return DbtOutcome(True, "dbt build passed")
-    results = layout.staging / "dbt_target" / "run_results.json"
+    results = target / "run_results.json"
     failed = []
     if results.exists():
         failed = [r for r in json.loads(results.read_text()).get("results", [])

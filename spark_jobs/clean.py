@@ -416,13 +416,10 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, ingests: li
 def clean_all(spark: SparkSession, layout: Layout, ingests: list[dt.date]) -> dict[dt.date, list[CleanResult]]:
     """Clean ingests ``ingests`` (consecutive dates, in order) in one pass per table: the
     same outcome as cleaning them one after the other (decision D31)."""
-    from spark_jobs.dimensions import campaign_first_ingest, product_snapshot
+    from spark_jobs.dimensions import campaign_first_ingest
 
     check_store_format(layout)
-    products = None
-    for D in ingests:
-        snap = product_snapshot(spark, layout, D).select("product_id", F.lit(D).alias("_ingest"))
-        products = snap if products is None else products.unionByName(snap)
+    products = _read_ingests(spark, layout, "products", ingests).select("product_id", "_ingest")  # each ingest's snapshot
     known_campaigns = campaign_first_ingest(spark, layout, ingests[-1])
     # Smallest tables first: their jobs warm the JVM (code generation, JIT) for the largest.
     order = sorted(EVENT_TABLES, key=CLEAN_ORDER.index)

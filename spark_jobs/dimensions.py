@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -56,20 +57,22 @@ def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
             .select("product_id", "_a.*", "business_date"))
 
 
-def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
-    """The whole change log up to ``D`` (a small table: one row per merchant action)."""
+def _change_files(layout: Layout, D: dt.date) -> list[Path]:
     base = layout.raw("campaign_changes")
     parts = sorted(p for p in base.glob("dt=*") if p.name <= f"dt={D.isoformat()}") if base.exists() else []
-    return read_parquet(spark, [f for p in parts for f in data_files(p)], contract_schema("campaign_changes"))
+    return [f for p in parts for f in data_files(p)]
+
+
+def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
+    """The whole change log up to ``D`` (a small table: one row per merchant action)."""
+    return read_parquet(spark, _change_files(layout, D), contract_schema("campaign_changes"))
 
 
 def campaign_first_ingest(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
     """``campaign_id, _first_ingest``: the partition of each campaign's first change, up to
     ``D``. A campaign is known to the cleaning of ingest ``d`` when ``_first_ingest <= d``."""
-    base = layout.raw("campaign_changes")
-    parts = sorted(p for p in base.glob("dt=*") if p.name <= f"dt={D.isoformat()}") if base.exists() else []
-    files = [f for p in parts for f in data_files(p)]
+    files = _change_files(layout, D)
     if not files:
         return spark.createDataFrame([], "campaign_id string, _first_ingest date")
-    changes = read_parquet(spark, files, contract_schema("campaign_changes"), base=base)
+    changes = read_parquet(spark, files, contract_schema("campaign_changes"), base=layout.raw("campaign_changes"))
     return changes.groupBy("campaign_id").agg(F.min("dt").alias("_first_ingest"))
