@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test test-slow lint bench bench-cluster java spark-archive
+.PHONY: setup demo test test-slow lint bench bench-cluster java spark-localfs spark-archive
 
-setup: java $(STAMP) spark-archive
+setup: java $(STAMP) spark-localfs spark-archive
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,20 +16,26 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
 	@touch $(STAMP)
 
+# Hadoop's local file system without a forked chmod per file written (spark_runtime/
+# localfs.py): compiled once with javac into the venv; without a JDK, Spark falls back.
+spark-localfs: java $(STAMP)
+	@$(BIN)/python -m spark_runtime.localfs
+
 # A class-data archive of the Spark driver JVM (spark_runtime/cds.py): about 2 s off every
 # Spark start. Made once by a short training run; a no-op when it exists.
-spark-archive: java $(STAMP)
+spark-archive: java $(STAMP) spark-localfs
 	@$(BIN)/python -m spark_runtime.cds
 
-# Spark needs Java 17. Install it when we are root on a Debian-like machine;
-# otherwise say exactly what to run.
+# Spark needs Java 17; its compiler (a JDK) builds spark_runtime/localfs.py's class. Install
+# the JDK when we are root on a Debian-like machine; a JRE alone still runs everything.
 java:
-	@if java -version 2>&1 | grep -q 'version "17'; then :; \
+	@if java -version 2>&1 | grep -q 'version "17' && command -v javac >/dev/null; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Java 17 not found: installing openjdk-17-jre-headless"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+		echo "Java 17 JDK not found: installing openjdk-17-jdk-headless"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null; \
+	elif java -version 2>&1 | grep -q 'version "17'; then :; \
 	else \
-		echo "Java 17 is required: run 'sudo apt-get install -y openjdk-17-jre-headless'"; exit 1; \
+		echo "Java 17 is required: run 'sudo apt-get install -y openjdk-17-jdk-headless'"; exit 1; \
 	fi
 
 demo: setup

@@ -25,7 +25,17 @@ from pyspark.sql import types as T
 from fullsite import rules
 from fullsite.contract import BUSINESS_TZ, ENUMS, EVENT_TABLES, ID_COLUMN, MONEY, NULLABLE, SCHEMAS
 from fullsite.layout import Layout, data_files
-from spark_jobs.io import contract_schema, day_dirs, parquet_rows, read_parquet, recover, spark_type, swap_in, swap_partitions
+from spark_jobs.io import (
+    concurrently,
+    contract_schema,
+    day_dirs,
+    parquet_rows,
+    read_parquet,
+    recover,
+    spark_type,
+    swap_in,
+    swap_partitions,
+)
 
 HASH = "_content_hash"
 HASH_TYPE = T.StructType([T.StructField("h1", T.LongType(), False), T.StructField("h2", T.LongType(), False)])
@@ -221,21 +231,98 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     the other gives, in one pass.
 
     ``known_products`` holds ``product_id, _ingest`` (the snapshot of each ingest);
-    ``known_campaigns`` holds ``campaign_id, _first_ingest`` (its first change's partition)."""
+    ``known_campaigns`` holds ``campaign_id, _first_ingest`` (its first change's partition).
+
+    Only an id with another copy — in the pass, or accepted before it — needs steps 1 and 3;
+    every other row is accepted exactly when it is valid. Those ids are found first from the
+    id column alone (a narrow scan, counted as 64-bit keys), so the wide rows are never shuffled: the
+    others go straight from the scan to the write, and only the (few) rows of ids with
+    copies take the look-ups, the fold and the window of ``_judge_copies``."""
     cols = SCHEMAS[table].names
     idc = ID_COLUMN[table]
     first = ingests[0]
     raw = _read_ingests(spark, layout, table, ingests)
     raw = raw.withColumn("business_date", business_date()).withColumn(HASH, content_hash(cols))
 
-    # Step 1, accepted by runs before this pass (ingest_date < first), looked up by business
-    # date: the index holds each accepted row's id and content hash (two columns to read
-    # and shuffle instead of every contract column), one row per id.
+    # Step 1 looks up what runs before this pass accepted (ingest_date < first) by business
+    # date: the index holds each accepted row's id and content hash, one row per id.
     visible = {D: _index_dates(layout, table, raw, D) for D in ingests}
     index_base = layout.accepted(table)
     recover(index_base)
     index_paths = [leaf for day in day_dirs(index_base, "business_date", sorted(set().union(*visible.values())))
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={first.isoformat()}"]
+
+    if sum(pq.ParquetFile(f).metadata.num_rows for D in ingests for f in layout.raw_files(table, D)) <= SPLIT_FROM_ROWS:
+        # Few rows: the exact path for all of them is one job, cheaper than the three the
+        # split needs (finding the ids with copies, reading their rows, writing).
+        return _judge_copies(spark, layout, table, raw, ingests, visible, index_paths, known_products, known_campaigns)
+    copied = _keys_with_copies(spark, raw, idc, index_paths).withColumn("_copied", F.lit(True))
+    # Broadcast when small (redeliveries and in-partition copies: the usual case), so the
+    # wide rows stay where the scan put them; a redelivered history joins the plain way.
+    if copied.count() <= BROADCAST_KEYS:
+        copied = F.broadcast(copied)
+    flagged = raw.withColumn("_key", id_key(idc)).join(copied, "_key", "left").drop("_key")
+    single = _validated(flagged.where(F.col("_copied").isNull()), table, known_products, known_campaigns)
+    single = single.select(*cols, "business_date", HASH, "_ingest",
+                           F.when(F.col("_valid").isNull(), "accepted").otherwise("quarantined").alias("_status"),
+                           F.col("_valid").alias("_reason"))
+    # The rows with copies, read once (the look-ups and the fold use them several times).
+    with_copies = flagged.where(F.col("_copied")).drop("_copied").localCheckpoint()
+    copies = _judge_copies(spark, layout, table, with_copies, ingests, visible, index_paths,
+                           known_products, known_campaigns)
+    return single.unionByName(copies)
+
+
+SPLIT_FROM_ROWS = 1_000_000
+"""A pass over more raw rows than this finds the ids with copies first (see ``classify``);
+up to this many, every row takes the exact path (a `small` night: one job instead of
+three, fixed costs being most of its time). Both give the same outcome (tested)."""
+
+BROADCAST_KEYS = 4_000_000
+"""Up to this many keys of ids with copies are sent to every task (about 100 MB at most)."""
+
+
+def id_key(idc: str) -> F.Column:
+    """A 64-bit key of an id (null for a null id): counting and joining longs costs a
+    fraction of strings. Two ids sharing a key only send both to the exact path."""
+    return F.when(F.col(idc).isNotNull(), F.xxhash64(F.col(idc)))
+
+
+def _keys_with_copies(spark: SparkSession, raw: DataFrame, idc: str, index_paths: list[Path]) -> DataFrame:
+    """``_key`` of every id of ``raw`` with more than one copy in it or an accepted copy in
+    the index folders (and of any id sharing its key): read from the id column alone, and
+    materialised once, as both branches of the pass use it."""
+    keys = raw.select(id_key(idc).alias("_key")).where(F.col("_key").isNotNull())
+    counted = keys.groupBy("_key").agg(F.count(F.lit(1)).alias("_n"))
+    keep = F.col("_n") > 1
+    if index_paths:  # a backfill from the first date has none
+        stored = (read_parquet(spark, index_paths, T.StructType([T.StructField(idc, T.StringType())]))
+                  .select(id_key(idc).alias("_key")).distinct().withColumn("_stored", F.lit(True)))
+        counted = counted.join(stored, "_key", "left")
+        keep = keep | F.col("_stored").isNotNull()
+    return counted.where(keep).select("_key").localCheckpoint()
+
+
+def _validated(df: DataFrame, table: str, known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+    """Step 2: ``_valid``, the first failing check of each copy against the products
+    snapshot and the campaign change log of its own ingest (null when it passes)."""
+    df = df.join(F.broadcast(known_products.select(F.col("product_id").alias("_known_product"),
+                                                   F.col("_ingest").alias("_product_ingest"))),
+                 (F.col("product_id") == F.col("_known_product")) & (F.col("_ingest") == F.col("_product_ingest")), "left")
+    if "campaign_id" in SCHEMAS[table].names:
+        df = df.join(F.broadcast(known_campaigns.select(F.col("campaign_id").alias("_known_campaign"), "_first_ingest")),
+                     (F.col("campaign_id") == F.col("_known_campaign")) & (F.col("_first_ingest") <= F.col("_ingest")),
+                     "left")
+    return df.withColumn("_valid", _validation_reason(table, F.col("_ingest")))
+
+
+def _judge_copies(spark: SparkSession, layout: Layout, table: str, raw: DataFrame, ingests: list[dt.date],
+                  visible: dict[dt.date, list[dt.date]], index_paths: list[Path],
+                  known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+    """Steps 1–3 for the rows of ids with copies (``raw``): the contract's order in full."""
+    cols = SCHEMAS[table].names
+    idc = ID_COLUMN[table]
+    index_base = layout.accepted(table)
     index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, HASH_TYPE)])
     if len(ingests) == 1:  # the paths hold exactly the visible dates
         index = (read_parquet(spark, index_paths, index_schema)
@@ -252,15 +339,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
         df = (raw.join(index, (raw[idc] == index["_prev_id"]) & (raw["_ingest"] == index["_prev_ingest"]), "left")
               .withColumn("_match", F.col(f"_prev.{HASH}")).drop("_prev_id", "_prev_ingest", "_prev"))
 
-    # Step 2: validation of every copy against the snapshot and change log of its ingest.
-    df = df.join(F.broadcast(known_products.select(F.col("product_id").alias("_known_product"),
-                                                   F.col("_ingest").alias("_product_ingest"))),
-                 (F.col("product_id") == F.col("_known_product")) & (F.col("_ingest") == F.col("_product_ingest")), "left")
-    if "campaign_id" in cols:
-        df = df.join(F.broadcast(known_campaigns.select(F.col("campaign_id").alias("_known_campaign"), "_first_ingest")),
-                     (F.col("campaign_id") == F.col("_known_campaign")) & (F.col("_first_ingest") <= F.col("_ingest")),
-                     "left")
-    df = df.withColumn("_valid", _validation_reason(table, F.col("_ingest")))
+    df = _validated(df, table, known_products, known_campaigns)
 
     if len(ingests) > 1:
         df = _match_earlier_ingests(df, raw, idc, spark.createDataFrame(list(visible.items()),
@@ -421,9 +500,10 @@ def clean_all(spark: SparkSession, layout: Layout, ingests: list[dt.date]) -> di
     check_store_format(layout)
     products = _read_ingests(spark, layout, "products", ingests).select("product_id", "_ingest")  # each ingest's snapshot
     known_campaigns = campaign_first_ingest(spark, layout, ingests[-1])
-    # Smallest tables first: their jobs warm the JVM (code generation, JIT) for the largest.
-    order = sorted(EVENT_TABLES, key=CLEAN_ORDER.index)
-    results = {t: clean_partition(spark, layout, t, ingests, products, known_campaigns) for t in order}
+    # The tables are cleaned side by side: a small table's pass is mostly fixed cost (planning,
+    # footers, small stages) that fills the cores the largest one leaves idle.
+    results = dict(zip(CLEAN_ORDER, concurrently(
+        [lambda t=t: clean_partition(spark, layout, t, ingests, products, known_campaigns) for t in CLEAN_ORDER]), strict=True))
     return {D: [results[t][k] for t in EVENT_TABLES] for k, D in enumerate(ingests)}
 
 

@@ -10,7 +10,10 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,6 +21,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from fullsite.contract import SCHEMAS
+
+T_ = TypeVar("T_")
 
 _ARROW_TO_SPARK = {
     pa.string(): T.StringType(), pa.bool_(): T.BooleanType(), pa.int32(): T.IntegerType(),
@@ -116,3 +121,13 @@ def swap_partitions(written: Path, base: Path, column: str, days: list[dt.date],
 def parquet_rows(folder: Path) -> int:
     """Rows in the Parquet files under ``folder``, from their footers (no data read)."""
     return sum(pq.ParquetFile(f).metadata.num_rows for f in folder.rglob("*.parquet"))
+
+
+def concurrently(jobs: list[Callable[[], T_]]) -> list[T_]:
+    """Run independent Spark actions from threads of this driver (one session schedules
+    them together), and return their results in order; the first failure is raised once
+    every job has ended, so none is left writing behind the caller's back."""
+    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        wait(futures)
+    return [f.result() for f in futures]

@@ -7,8 +7,8 @@ them in already parsed and verified: about 2 s off every session start (measured
 
     python -m spark_runtime.cds        # make setup: create the archive unless it exists
 
-The archive belongs to one JVM build, one pyspark and one virtual environment; its name
-carries a key of the three, so an upgrade simply leaves it unused until the next
+The archive belongs to one JVM build, one pyspark, one virtual environment and one class
+path (with or without the jar of ``localfs.py``); its name carries a key of the four, so an upgrade simply leaves it unused until the next
 ``make setup``. The JVM checks the archive itself and runs without it (silently, the
 ``cds`` log is off) when it does not match.
 """
@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from spark_runtime.localfs import built_jar
 
 DUMP_ENV = "FULLSITE_CDS_DUMP"  # set for the training run: where the JVM writes the archive
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
@@ -41,7 +43,8 @@ def archive_path() -> Path | None:
     if java is None:
         return None
     st = java.stat()
-    key = hashlib.sha256(f"{java}|{st.st_size}|{st.st_mtime_ns}|{pyspark.__version__}|{sys.prefix}".encode())
+    jar = built_jar()  # on the driver's class path, which the archive must match
+    key = hashlib.sha256(f"{java}|{st.st_size}|{st.st_mtime_ns}|{pyspark.__version__}|{sys.prefix}|{jar}".encode())
     return Path(sys.prefix) / f"fullsite-spark-{key.hexdigest()[:16]}.jsa"
 
 

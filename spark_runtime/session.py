@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from spark_runtime.localfs import CLASS, FALLBACK, built_jar
+
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
@@ -36,6 +38,7 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         builder = builder.master(master)
     elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: local mode
         builder = builder.master("local[2]")
+    local = (master or "local").startswith("local") and "PYSPARK_GATEWAY_PORT" not in os.environ
     builder = (
         builder
         .config("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
@@ -50,11 +53,18 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
         # Takes effect when this process starts the JVM (not under spark-submit).
         .config("spark.driver.extraJavaOptions", driver_java_options())
         .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
-        # Local paths without Hadoop's checksum layer: it would verify a data file against
-        # any ``.<name>.crc`` beside it, so one stray file from upstream (never a data file,
-        # decision D22) failed the night. Spark's own output needs no .crc files either.
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
     )
+    # Local paths without Hadoop's checksum layer: it would verify a data file against any
+    # ``.<name>.crc`` beside it, so one stray file from upstream (never a data file, decision
+    # D22) failed the night. Spark's own output needs no .crc files either. In local mode the
+    # driver is the only JVM, so it can also take our subclass that sets permissions without
+    # forking a chmod per file (spark_runtime/localfs.py); a cluster's executors may not
+    # have the jar.
+    jar = built_jar() if local else None
+    if jar is not None:
+        builder = builder.config("spark.driver.extraClassPath", str(jar)).config("spark.hadoop.fs.file.impl", CLASS)
+    else:
+        builder = builder.config("spark.hadoop.fs.file.impl", FALLBACK)
     if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
         builder = builder.config("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
     spark = builder.getOrCreate()

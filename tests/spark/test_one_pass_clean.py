@@ -1,6 +1,8 @@
 """A backfill cleans all its ingests in one Spark pass (decision D31): the outcome must be
 exactly that of cleaning them one after the other, as nightly runs do — every accepted,
-duplicate and quarantined row, in the same ingest, with the same reason.
+duplicate and quarantined row, in the same ingest, with the same reason. The pass side
+also takes the path of large inputs (ids with copies found first, the other rows judged
+by validation alone), the night-by-night side the exact path for every row.
 
 The data are the tiny days made harder (tests/reference/harder.py: redeliveries identical
 and conflicting, in-partition copies, a row quarantined and delivered corrected later, a
@@ -18,6 +20,7 @@ import pyarrow.parquet as pq
 from fullsite import rules
 from fullsite.contract import EVENT_TABLES
 from fullsite.layout import Layout
+from spark_jobs import clean
 from spark_jobs.nightly import clean_date, clean_dates
 from tests.conftest import FIRST, TINY_DAYS, copy_root
 from tests.rawdata import SHANGHAI
@@ -81,11 +84,14 @@ def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, mo
     _plant_copies_across_ingests(base)
     one_by_one, one_pass = copy_root(base, tmp_path / "one_by_one"), copy_root(base, tmp_path / "one_pass")
 
-    for day in DAYS:
+    for day in DAYS:  # tiny nights: every row takes the exact path
         clean_date(spark, Layout(one_by_one), day)
-    # A first night, then the rest in one pass: the pass judges against the store too.
+    # The other side finds the ids with copies first, as a large pass does (clean.classify):
+    # two nights (the second judged against the store), then the rest in one pass.
+    monkeypatch.setattr(clean, "SPLIT_FROM_ROWS", 0)
     clean_dates(spark, Layout(one_pass), DAYS[:1])
-    clean_dates(spark, Layout(one_pass), DAYS[1:])
+    clean_dates(spark, Layout(one_pass), DAYS[1:2])
+    clean_dates(spark, Layout(one_pass), DAYS[2:])
 
     expected, found = _outcome(one_by_one), _outcome(one_pass)
     for key in expected:

@@ -20,3 +20,19 @@ def test_driver_jvm_runs_the_throughput_collector(spark):
     jvm = spark.sparkContext._jvm
     collectors = [b.getName() for b in jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()]
     assert any("PS " in name for name in collectors), collectors
+
+
+def test_local_writes_set_permissions_without_forking_chmod(spark, tmp_path):
+    # make setup compiles the file system class (a JDK is part of setup); without it every
+    # file and folder a write creates forks the driver JVM for a chmod.
+    from spark_runtime.localfs import CLASS, built_jar
+
+    assert built_jar() is not None, "make setup builds the local file system jar"
+    assert spark.sparkContext._jsc.hadoopConfiguration().get("fs.file.impl") == CLASS
+    spark.range(3).selectExpr("id", "id * 2 AS x").write.partitionBy("id").parquet(str(tmp_path / "out"))
+    # The same modes as Hadoop's chmod gave (umask 022): folders 0755, files 0644.
+    folders = [p for p in (tmp_path / "out").rglob("*") if p.is_dir()]
+    files = [p for p in (tmp_path / "out").rglob("*.parquet")]
+    assert len(folders) == 3 and len(files) == 3, (folders, files)
+    assert {oct(p.stat().st_mode & 0o777) for p in folders} == {"0o755"}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {"0o644"}
