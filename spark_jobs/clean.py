@@ -252,9 +252,10 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     index_paths = [leaf for day in day_dirs(index_base, "business_date", sorted(set().union(*visible.values())))
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={first.isoformat()}"]
 
-    if sum(pq.ParquetFile(f).metadata.num_rows for D in ingests for f in layout.raw_files(table, D)) <= SPLIT_FROM_ROWS:
-        # Few rows: the exact path for all of them is one job, cheaper than the three the
-        # split needs (finding the ids with copies, reading their rows, writing).
+    if len(ingests) == 1 and sum(pq.ParquetFile(f).metadata.num_rows for f in layout.raw_files(table, first)) \
+            <= SPLIT_FROM_ROWS:
+        # A small night: the exact path for all its rows is one job, cheaper than the three
+        # the split needs (finding the ids with copies, reading their rows, writing).
         return _judge_copies(spark, layout, table, raw, ingests, visible, index_paths, known_products, known_campaigns)
     copied = _keys_with_copies(spark, raw, idc, index_paths).withColumn("_copied", F.lit(True))
     # Broadcast when small (redeliveries and in-partition copies: the usual case), so the
@@ -274,9 +275,10 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
 
 
 SPLIT_FROM_ROWS = 1_000_000
-"""A pass over more raw rows than this finds the ids with copies first (see ``classify``);
-up to this many, every row takes the exact path (a `small` night: one job instead of
-three, fixed costs being most of its time). Both give the same outcome (tested)."""
+"""A night with more raw rows than this, and every pass over several ingests (whose exact
+path also folds), finds the ids with copies first (see ``classify``); a smaller night takes
+the exact path for every row (one job instead of three, fixed costs being most of its
+time). Both give the same outcome (tested)."""
 
 BROADCAST_KEYS = 4_000_000
 """Up to this many keys of ids with copies are sent to every task (about 100 MB at most)."""
