@@ -20,9 +20,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from spark_runtime.artifact import build_once, last_line
 from spark_runtime.localfs import built_jar
 
 DUMP_ENV = "FULLSITE_CDS_DUMP"  # set for the training run: where the JVM writes the archive
@@ -66,27 +66,22 @@ def _train(root: Path) -> None:
     run_range(root, start, start + dt.timedelta(days=1))
 
 
+def _dump(tmp: Path) -> tuple[Path | None, str]:
+    """The training run, dumping the archive into ``tmp``."""
+    dump = tmp / "archive.jsa"
+    env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
+    code = "from pathlib import Path; import sys; from spark_runtime.cds import _train; _train(Path(sys.argv[1]))"
+    print("creating the Spark class-data archive (one training run, about a minute)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp / "root")], env=env, capture_output=True, text=True)
+    return (dump if done.returncode == 0 else None), last_line(done.stderr)
+
+
 def main() -> int:
     path = archive_path()
     if path is None:
         print("no java found: the Spark class-data archive is skipped")
         return 0
-    if path.exists():
-        return 0
-    for stale in path.parent.glob("fullsite-spark-*.jsa"):  # archives of earlier installs
-        stale.unlink()
-    with tempfile.TemporaryDirectory(prefix="fullsite-cds-") as tmp:
-        dump = Path(tmp) / "archive.jsa"
-        env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
-        code = "from pathlib import Path; import sys; from spark_runtime.cds import _train; _train(Path(sys.argv[1]))"
-        print("creating the Spark class-data archive (one training run, about a minute)")
-        done = subprocess.run([sys.executable, "-c", code, str(Path(tmp) / "root")], env=env,
-                              capture_output=True, text=True)
-        if done.returncode != 0 or not dump.exists():
-            # Only a speed-up: setup goes on without it.
-            print(f"the Spark class-data archive was not created: {done.stderr.strip().splitlines()[-1:]}")
-            return 0
-        shutil.move(str(dump), path)
+    build_once(path, _dump, "the Spark class-data archive")
     return 0
 
 

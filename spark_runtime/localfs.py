@@ -18,8 +18,9 @@ import hashlib
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from spark_runtime.artifact import build_once, last_line
 
 SOURCE = Path(__file__).with_name("java") / "fullsite" / "spark" / "LocalFileSystem.java"
 CLASS = "fullsite.spark.LocalFileSystem"
@@ -48,29 +49,28 @@ def built_jar() -> Path | None:
     return path if path is not None and path.exists() else None
 
 
+def _compile(hadoop: Path, javac: str, jar: str):
+    def build(tmp: Path) -> tuple[Path | None, str]:
+        done = subprocess.run([javac, "--release", "17", "-nowarn", "-cp", str(hadoop), "-d", str(tmp), str(SOURCE)],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            built = tmp / "localfs.jar"
+            done = subprocess.run([jar, "cf", str(built), "-C", str(tmp), "fullsite"], capture_output=True, text=True)
+        return (built if done.returncode == 0 else None), last_line(done.stderr)
+    return build
+
+
 def main() -> int:
-    path, hadoop = jar_path(), _hadoop_jar()
-    if path is None or hadoop is None:
+    hadoop = _hadoop_jar()
+    if hadoop is None:
         print("pyspark ships no Hadoop client jar: the local file system class is skipped")
-        return 0
-    if path.exists():
         return 0
     javac, jar = shutil.which("javac"), shutil.which("jar")
     if not javac or not jar:  # only a speed-up: setup goes on without it
-        print("no javac (a JDK) found: Spark writes local files with Hadoop's forked chmod (slower)")
+        if built_jar() is None:
+            print("no javac (a JDK) found: Spark writes local files with Hadoop's forked chmod (slower)")
         return 0
-    for stale in path.parent.glob("fullsite-localfs-*.jar"):
-        stale.unlink()
-    with tempfile.TemporaryDirectory(prefix="fullsite-localfs-") as tmp:
-        done = subprocess.run([javac, "--release", "17", "-nowarn", "-cp", str(hadoop), "-d", tmp, str(SOURCE)],
-                              capture_output=True, text=True)
-        if done.returncode == 0:
-            built = Path(tmp) / "localfs.jar"
-            done = subprocess.run([jar, "cf", str(built), "-C", tmp, "fullsite"], capture_output=True, text=True)
-        if done.returncode != 0:
-            print(f"the local file system class was not built: {(done.stderr.strip().splitlines() or [''])[-1]}")
-            return 0
-        shutil.move(str(built), path)
+    build_once(jar_path(), _compile(hadoop, javac, jar), "the local file system class")
     return 0
 
 
