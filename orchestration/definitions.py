@@ -17,10 +17,12 @@ materialized together because they are written together.
 """
 
 import datetime as dt
+import fcntl
 import graphlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -105,10 +107,21 @@ def _manifest() -> Path:
     path = dbt_project.manifest_path
     sources = [f for d in ("models", "macros", "tests", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file()]
     newest = max([f.stat().st_mtime for f in sources] + [(DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime])
-    if not path.exists() or path.stat().st_mtime < newest:  # fresh checkout or edited project: parse
-        subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-                        "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(dbt_project.target_path), "--quiet"],
-                       check=True, env={**os.environ, "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo")})
+    if path.exists() and path.stat().st_mtime >= newest:
+        return path
+    # Fresh checkout or edited project: parse, one process at a time (`dagster dev` and a
+    # `fullsite run` may load these definitions side by side and would write the same folder).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and path.stat().st_mtime >= newest:  # another process parsed meanwhile
+            return path
+        # Parsed aside and moved in whole: a process that finds the manifest fresh reads it unlocked.
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".parse-") as work:
+            subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
+                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", work, "--quiet"],
+                           check=True, env={**os.environ, "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo")})
+            os.replace(Path(work) / "manifest.json", path)
     return path
 
 

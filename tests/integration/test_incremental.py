@@ -8,11 +8,11 @@ import re
 
 import duckdb
 
+from fullsite.layout import Layout
+from orchestration import warehouse
 from orchestration.warehouse import BUILD_INFO
 from tests.conftest import NEXT, copy_root
-from tests.hostile.planting import plant_hostile
 from tests.published import figures, query
-from tests.runs import night
 
 SETTLED = {  # table: (key columns, which rows are settled)
     "marts.campaign_roi_7d": ("campaign_version_id", "status = 'final'"),
@@ -34,16 +34,18 @@ def _dbt_dates(root) -> dict:
     return found
 
 
-def test_nightly_run_is_incremental_and_equals_a_full_build(published_root, next_night_root, spark, tmp_path):
+def test_nightly_run_is_incremental_and_equals_a_full_build(next_night_root, tmp_path):
     incremental = next_night_root  # NEXT run on the published file
-    full = copy_root(published_root, tmp_path / "full")
-    plant_hostile(full, NEXT)  # as in next_night_root
-    # Without the build record the published file no longer vouches for its SQL: full build.
+    # The same curated layer (Spark's output of that night), built by dbt from scratch: without
+    # the build record the published file no longer vouches for its SQL, so dbt builds it all.
+    full = copy_root(next_night_root, tmp_path / "full")
     con = duckdb.connect(str(full / "warehouse.duckdb"))
     con.execute(f"drop table {BUILD_INFO}")
     con.close()
-
-    night(full, NEXT, NEXT)
+    layout = Layout(full)
+    assert warehouse.run_dbt(layout, NEXT, NEXT).success
+    warehouse.finalize_staging(layout)
+    warehouse.publish(layout)
 
     assert _dbt_dates(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
     assert _dbt_dates(full) == {"run_date": str(NEXT)}
