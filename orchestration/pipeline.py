@@ -56,15 +56,9 @@ class Pipeline:
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
         the raw gates — Python on one core — check the files: about 6 s of every run."""
-        if self._spark is not None or self._warming is not None:
+        if self._spark is not None or self._warming is not None or self._adopt_active():
             return
-        from pyspark.sql import SparkSession
-
         from spark_runtime.session import get_spark
-        active = SparkSession.getActiveSession()  # a session this process already runs (tests)
-        if active is not None:
-            self._spark, self._own_spark = active, False
-            return
 
         def start():
             spark = get_spark(self.master)
@@ -79,13 +73,19 @@ class Pipeline:
         if self._spark is None and self._warming is not None:
             warming, self._warming = self._warming, None
             self._spark, self._own_spark = warming.result(), True  # its failure is the stage's
-        if self._spark is None:
-            from pyspark.sql import SparkSession
-
+        if self._spark is None and not self._adopt_active():
             from spark_runtime.session import get_spark
-            active = SparkSession.getActiveSession()  # a session this process already runs (tests)
-            self._spark, self._own_spark = (active, False) if active is not None else (get_spark(self.master), True)
+            self._spark, self._own_spark = get_spark(self.master), True
         return self._spark
+
+    def _adopt_active(self) -> bool:
+        """Use the session this process already runs (tests), never stopping it."""
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            self._spark, self._own_spark = active, False
+        return active is not None
 
     def close(self) -> None:
         if self._warming is not None:  # a run that stopped before Spark: stop what started

@@ -29,6 +29,7 @@ from spark_jobs.io import (
     concurrently,
     contract_schema,
     day_dirs,
+    footer_rows,
     parquet_rows,
     read_parquet,
     recover,
@@ -252,8 +253,7 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     index_paths = [leaf for day in day_dirs(index_base, "business_date", sorted(set().union(*visible.values())))
                    for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={first.isoformat()}"]
 
-    if len(ingests) == 1 and sum(pq.ParquetFile(f).metadata.num_rows for f in layout.raw_files(table, first)) \
-            <= SPLIT_FROM_ROWS:
+    if len(ingests) == 1 and footer_rows(layout.raw_files(table, first)) <= SPLIT_FROM_ROWS:
         # A small night: the exact path for all its rows is one job, cheaper than the three
         # the split needs (finding the ids with copies, reading their rows, writing).
         return _judge_copies(spark, layout, table, raw, ingests, visible, index_paths, known_products, known_campaigns)

@@ -120,7 +120,12 @@ def swap_partitions(written: Path, base: Path, column: str, days: list[dt.date],
 
 def parquet_rows(folder: Path) -> int:
     """Rows in the Parquet files under ``folder``, from their footers (no data read)."""
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in folder.rglob("*.parquet"))
+    return footer_rows(folder.rglob("*.parquet"))
+
+
+def footer_rows(files) -> int:
+    """Rows in these Parquet files, from their footers (no data read)."""
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
 def concurrently(jobs: list[Callable[[], T_]]) -> list[T_]:
