@@ -14,8 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,40 +114,45 @@ def _keep_parse(target: Path) -> None:
 
 
 def run_dbt(layout: Layout, first: dt.date, D: dt.date) -> DbtOutcome:
-    """``dbt build`` (models, seeds and every dbt test) into the staging file.
-
-    A separate process: dbt-duckdb keeps its database handle open for the life of the
-    process, which would pin the staging file and clash with the marts gate's reader.
-
-    The process runs in the staging folder with the same inputs every night — the database
-    ``warehouse.duckdb`` and the data root ``..``, both relative to it; the dates in the
-    environment, not in ``--vars`` — so that dbt's parse of the project is reused from
-    night to night and from data root to data root (about 3 s of every run, D31)."""
+    """``dbt build`` (models, seeds and every dbt test) into the staging file."""
     dbt_vars = prepare_staging(layout, first, D)
-    env = {**os.environ, "FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": staging_db(layout).name,
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    env.pop("FULLSITE_REBUILD_FROM", None)
-    env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
-    dbt = Path(sys.executable).parent / "dbt"
     target = layout.staging / "dbt_target"
-    _reuse_parse(target)
     # Unit tests check the SQL, not the night's data: they run in the test suite.
-    args = [*dbt_args(layout, {}), "--exclude-resource-type", "unit_test", "--quiet"]
-    proc = subprocess.run([str(dbt), *args], env=env, capture_output=True, text=True, cwd=layout.staging)
-    _keep_parse(target)
-    if proc.returncode == 0:
+    result = dbt_in_staging(layout, ["build", "--exclude-resource-type", "unit_test"], dbt_vars)
+    if result.success:
         return DbtOutcome(True, "dbt build passed")
     results = target / "run_results.json"
     failed = []
-    if results.exists():
+    if results.exists() and result.exception is None:
         failed = [r for r in json.loads(results.read_text()).get("results", [])
                   if r.get("status") in ("error", "fail", "runtime error")]
     if not failed:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()
-        return DbtOutcome(False, f"dbt could not run: {tail[-1] if tail else 'exit ' + str(proc.returncode)}")
+        reason = str(result.exception or "no result").strip().splitlines()
+        return DbtOutcome(False, f"dbt could not run: {reason[-1] if reason else type(result.exception).__name__}")
     first = failed[0]
     detail = (first.get("message") or first.get("status") or "").strip().splitlines()[0]
     return DbtOutcome(False, f"dbt {first['unique_id']}: {detail}" + (f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""))
+
+
+def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str]):
+    """``dbt <command>`` on the staging file, in this process, on a parse made once per process
+    (orchestration/dbt_inprocess.py, D34); returns dbt's ``dbtRunnerResult``.
+
+    dbt runs in the staging folder with the same inputs every night — the database
+    ``warehouse.duckdb`` and the data root ``..``, both relative to it; the dates in the
+    environment, not in ``--vars`` — so that the first parse of a process reuses dbt's
+    parse of the last one, of any data root (D31)."""
+    from orchestration.dbt_inprocess import invoke
+
+    layout.staging.mkdir(parents=True, exist_ok=True)
+    env: dict[str, str | None] = {"FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": staging_db(layout).name,
+                                  "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                                  "FULLSITE_RUN_DATE": None, "FULLSITE_REBUILD_FROM": None}
+    env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
+    target = layout.staging / "dbt_target"
+    common = [*dbt_args(layout, {})[1:], "--log-level", "none", "--log-level-file", "debug"]  # the log file, not the terminal
+    return invoke(layout.staging, env, common, command, project_fingerprint(),
+                  before_parse=lambda: _reuse_parse(target), after_parse=lambda: _keep_parse(target))
 
 
 def finalize_staging(layout: Layout) -> None:

@@ -144,6 +144,26 @@ def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_roo
     assert last["failed_gate"] == "marts" and last["data_docs"].endswith("index.html")
 
 
+def test_a_failing_dbt_test_is_named_and_dbt_leaves_the_process_as_it_found_it(scratch_root):
+    """dbt builds in the run's own process (D34): a failing dbt test is named in one line,
+    the working directory and the environment are put back, and dbt does not keep the
+    staging file open (the marts gate, finalisation and publication open it next)."""
+    import os
+
+    from orchestration import warehouse
+
+    layout = Layout(scratch_root)
+    part = layout.curated_table("fct_product_daily") / f"business_date={PUBLISHED}"
+    shutil.copy(sorted(part.glob("*.parquet"))[0], part / "part-duplicate.parquet")
+    cwd, env = os.getcwd(), dict(os.environ)
+    outcome = warehouse.run_dbt(layout, PUBLISHED, PUBLISHED)
+    assert not outcome.success and outcome.message.startswith("dbt test.fullsite."), outcome.message
+    assert "\n" not in outcome.message and "fct_product_daily" in outcome.message, outcome.message
+    assert (os.getcwd(), dict(os.environ)) == (cwd, env)
+    con = duckdb.connect(str(warehouse.staging_db(layout)))  # read-write: nobody else holds it
+    con.close()
+
+
 def _bad_files(folder):
     """The five bad files operators met (issue 19): file → the words the message must hold."""
     good = sorted(folder.glob("*.parquet"))[0]
