@@ -17,10 +17,11 @@ def _product(pid, category, standard=True):
 
 
 SNAPSHOTS = {
-    FIRST: [_product("P1", "toys")],
-    FIRST + DAY: [_product("P1", "books", standard=False)],  # P1 changes class and category
-    FIRST + 2 * DAY: [_product("P1", "books", standard=False), _product("P2", "garden")],  # P2 first seen
-    FIRST + 3 * DAY: [_product("P1", "games"), _product("P2", "tools")],
+    FIRST: [_product("P1", "toys"), _product("P3", "shoes")],
+    FIRST + DAY: [_product("P1", "books", standard=False)],  # P1 changes class and category; P3 is away
+    FIRST + 2 * DAY: [_product("P1", "books", standard=False), _product("P2", "garden"),  # P2 first seen
+                      _product("P3", "boots")],  # P3 is back
+    FIRST + 3 * DAY: [_product("P1", "games"), _product("P2", "tools")],  # P3 gone for good
 }
 
 
@@ -49,6 +50,9 @@ def test_attributes_of_a_date_do_not_depend_on_the_run(tmp_path, spark):
     # first seen later: the earliest later snapshot that has it, for its events' facts
     assert nightly[("P2", FIRST)] == nightly[("P2", FIRST + DAY)] == ("garden", True)
     assert backfill[("P2", FIRST + 3 * DAY)] == ("tools", True)
+    # away from one snapshot: the next one that has it again; gone for good: no attributes
+    assert backfill[("P3", FIRST)] == ("shoes", True) and backfill[("P3", FIRST + DAY)] == ("boots", True)
+    assert backfill[("P3", FIRST + 2 * DAY)] == ("boots", True) and ("P3", FIRST + 3 * DAY) not in backfill
 
 
 def test_the_lifecycle_lists_only_the_products_of_the_dates_snapshot(tmp_path, spark):
@@ -59,4 +63,6 @@ def test_the_lifecycle_lists_only_the_products_of_the_dates_snapshot(tmp_path, s
     listed = _attributes(spark, tmp_path, days, FIRST + 3 * DAY, include_later=False)
 
     assert listed == {("P1", FIRST - DAY): ("toys", True), ("P1", FIRST): ("toys", True),
-                      ("P1", FIRST + 2 * DAY): ("books", False), ("P2", FIRST + 2 * DAY): ("garden", True)}
+                      ("P1", FIRST + 2 * DAY): ("books", False), ("P2", FIRST + 2 * DAY): ("garden", True),
+                      ("P3", FIRST - DAY): ("shoes", True), ("P3", FIRST): ("shoes", True),
+                      ("P3", FIRST + 2 * DAY): ("boots", True)}
