@@ -15,23 +15,15 @@ from typer.testing import CliRunner
 from orchestration import definitions as d
 from orchestration import runlog, state
 from orchestration.cli import app
-from orchestration.launch import QUIET, instance
+from orchestration.launch import instance
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
-from tests.conftest import FIRST, PUBLISHED, copy_root
-from tests.hostile.planting import plant_hostile
-from tests.published import figures
-from tests.runs import night
+from tests.conftest import FIRST, PUBLISHED
+from tests.runs import night, through_dagster_api
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
-
-
-def _through_dagster_api(root, day: dt.date):
-    """A run as the UI or the schedule launches it: the job, a partition, the instance."""
-    job = d.build_definitions(root).resolve_job_def(d.JOB)
-    with instance(root) as inst:
-        return job.execute_in_process(partition_key=str(day), instance=inst, raise_on_error=False, run_config=QUIET,
-                                      resources={"fullsite": d.FullsiteResource(data_root=str(root))})
+# That the CLI and Dagster's own API publish identical tables is proven where a killed run is
+# recovered through the API (tests/integration/test_pipeline.py): one night for two properties.
 
 
 def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_raw):
@@ -78,20 +70,10 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
     assert records[-1]["gates"] and '"marts"' in records[-1]["gates"]
 
 
-def test_the_cli_and_dagsters_own_api_publish_identical_tables(published_root, next_night_root, spark, tmp_path):
-    by_cli, by_api = next_night_root, copy_root(published_root, tmp_path / "api")  # by_cli: `fullsite run`
-    plant_hostile(by_api, NEXT)  # as in next_night_root
-    result = _through_dagster_api(by_api, NEXT)
-    assert result.success
-    assert figures(by_cli / "warehouse.duckdb") == figures(by_api / "warehouse.duckdb")
-    checks = {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()}
-    assert checks == {("raw_gate", True), ("curated_gate", True), ("marts_gate", True)}
-
-
 def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_root, spark):
     for f in (scratch_root / "raw" / "merchants" / f"dt={NEXT}").glob("*.parquet"):
         f.unlink()
-    result = _through_dagster_api(scratch_root, NEXT)
+    result = through_dagster_api(scratch_root, NEXT)
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert {e.check_name for e in failed} == {"raw_gate"}
@@ -104,7 +86,7 @@ def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_roo
 
 def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_root):
     with state.run_lock(scratch_root):  # a run is in progress
-        result = _through_dagster_api(scratch_root, NEXT)
+        result = through_dagster_api(scratch_root, NEXT)
         shown = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root),
                                 "--date", str(NEXT)], capture_output=True, text=True)
         with pytest.raises(RunRefused, match="another run holds"):
