@@ -91,24 +91,31 @@ def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str
 
 # dbt's parse of the project (partial_parse.msgpack), kept for the next run of any data
 # root: dbt checks it against the project, the profile and the vars, and parses again when
-# anything differs. Every run's dbt inputs are the same on purpose (see run_dbt).
-PARSE_CACHE = DBT_PROJECT_DIR / "target" / "parse-cache" / "partial_parse.msgpack"
+# anything differs. Every run's dbt inputs are the same on purpose (see dbt_in_staging).
+# But dbt does not check where the project was: its parse holds absolute paths (a seed is
+# loaded from the folder it was parsed in), so the cache is named after the project's path,
+# and a data root's own parse — it may come from another checkout — is never reused.
+def _parse_cache() -> Path:
+    key = hashlib.sha256(str(DBT_PROJECT_DIR.resolve()).encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / "target" / "parse-cache" / f"{key}.msgpack"
 
 
 def _reuse_parse(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    if not (target / "partial_parse.msgpack").exists() and PARSE_CACHE.exists():
-        shutil.copyfile(PARSE_CACHE, target / "partial_parse.msgpack")
+    parsed, cache = target / "partial_parse.msgpack", _parse_cache()
+    parsed.unlink(missing_ok=True)
+    if cache.exists():
+        shutil.copyfile(cache, parsed)
 
 
 def _keep_parse(target: Path) -> None:
-    parsed = target / "partial_parse.msgpack"
+    parsed, cache = target / "partial_parse.msgpack", _parse_cache()
     if parsed.exists():
         try:
-            PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-            tmp = PARSE_CACHE.with_name(f".{os.getpid()}.msgpack")
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{os.getpid()}.msgpack")
             shutil.copyfile(parsed, tmp)
-            os.replace(tmp, PARSE_CACHE)
+            os.replace(tmp, cache)
         except OSError:  # a read-only checkout: every run parses, nothing else changes
             pass
 
