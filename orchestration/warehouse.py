@@ -123,22 +123,18 @@ def _keep_parse(target: Path) -> None:
 def run_dbt(layout: Layout, first: dt.date, D: dt.date) -> DbtOutcome:
     """``dbt build`` (models, seeds and every dbt test) into the staging file."""
     dbt_vars = prepare_staging(layout, first, D)
-    target = layout.staging / "dbt_target"
     # Unit tests check the SQL, not the night's data: they run in the test suite.
     result = dbt_in_staging(layout, ["build", "--exclude-resource-type", "unit_test"], dbt_vars)
     if result.success:
         return DbtOutcome(True, "dbt build passed")
-    results = target / "run_results.json"
-    failed = []
-    if results.exists() and result.exception is None:
-        failed = [r for r in json.loads(results.read_text()).get("results", [])
-                  if r.get("status") in ("error", "fail", "runtime error")]
-    if not failed:
-        reason = str(result.exception or "no result").strip().splitlines()
-        return DbtOutcome(False, f"dbt could not run: {reason[-1] if reason else type(result.exception).__name__}")
-    first = failed[0]
-    detail = (first.get("message") or first.get("status") or "").strip().splitlines()[0]
-    return DbtOutcome(False, f"dbt {first['unique_id']}: {detail}" + (f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""))
+    failed = [r for r in getattr(result.result, "results", None) or []
+              if str(r.status) in ("error", "fail", "runtime error")]
+    if not failed:  # dbt stopped before its nodes (the project, the profile): its error's first lines
+        lines = [line.strip() for line in str(result.exception or "no result").splitlines() if line.strip()]
+        return DbtOutcome(False, "dbt could not run: " + ": ".join(lines[:2]))
+    detail = (failed[0].message or str(failed[0].status)).strip().splitlines()[0]
+    more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+    return DbtOutcome(False, f"dbt {failed[0].node.unique_id}: {detail}{more}")
 
 
 def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str]):

@@ -32,9 +32,9 @@ CUM_SCHEMA = T.StructType([T.StructField("product_id", T.StringType()), T.Struct
 
 
 def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
-                   cum_before: DataFrame, settle=lambda df: df) -> tuple[DataFrame, DataFrame]:
+                   cum_before: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(lifecycle rows of ``days``, cum_orders state of ``days``); ``cum_before`` is the state
-    of the day before ``days[0]``; ``settle`` materialises the state once, for both."""
+    of the day before ``days[0]``."""
     window = int(rules.param("lifecycle_window_days"))  # the feature window (mechanics, like attribution's)
     first = days[0] - dt.timedelta(days=2 * window - 1)
     fact_days = [first + dt.timedelta(days=k) for k in range((days[-1] - first).days + 1)]
@@ -77,7 +77,9 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
            .join(cum_before, "product_id", "left")
            .select("product_id", "target_date",
                    (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0))).cast("long").alias("cum_orders")))
-    cum = settle(cum)
+    # Computed once, before either write: the state is written over the folders it was read
+    # from, and the rows read it too (rather than computing it again from the facts).
+    cum = cum.localCheckpoint()
     rows = (listed.join(agg, ["product_id", "target_date"], "left")
             .join(cum, ["product_id", "target_date"], "left")
             .fillna(0, subset=["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d", "cum_orders"])
@@ -94,8 +96,6 @@ def run_lifecycle(spark: SparkSession, layout: Layout, days: list[dt.date], D: d
     state = layout.state / "cum_orders"
     recover(state)
     cum_before = read_parquet(spark, day_dirs(state, "business_date", [days[0] - dt.timedelta(days=1)]), CUM_SCHEMA)
-    # The state is written over the folders it was read from: computed once, before either write
-    # (the rows read it too, rather than computing it again from the facts).
-    out, cum = lifecycle_rows(spark, layout, days, D, cum_before, settle=lambda df: df.localCheckpoint())
+    out, cum = lifecycle_rows(spark, layout, days, D, cum_before)
     write_partitions(cum, state, "business_date", days)
     write_partitions(out, layout.curated_table("product_lifecycle_daily"), "business_date", days)

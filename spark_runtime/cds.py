@@ -9,8 +9,8 @@ them in already parsed and verified: about 2 s off every session start (measured
 
 The archive belongs to one JVM build, one pyspark, one virtual environment and one class
 path (with or without the jar of ``localfs.py``); its name carries a key of the four, so an
-upgrade simply leaves it unused until the next ``make setup``. The JVM checks the archive itself and runs without it (silently, the
-``cds`` log is off) when it does not match.
+upgrade simply leaves it unused until the next ``make setup``. The JVM checks the archive
+itself and runs without it (silently, the ``cds`` log is off) when it does not match.
 """
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ def built(published_root, tmp_path_factory):
     layout = Layout(copy_root(published_root, tmp_path_factory.mktemp("dbt") / "root"))
     staging_db(layout).unlink(missing_ok=True)  # from scratch, not incrementally
     result = dbt_in_staging(layout, ["build"], {"run_date": str(PUBLISHED)})
-    return layout.staging / "dbt_target", result
+    return layout, result
 
 
 def test_build_with_unit_tests_passes(built):
-    target, result = built
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    layout, result = built
+    results = json.loads((layout.staging / "dbt_target" / "run_results.json").read_text())["results"]
     assert result.success, [(r["unique_id"], r["message"]) for r in results if r["status"] not in ("pass", "success")]
     units = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert len(units) >= 8 and all(r["status"] == "pass" for r in units)
@@ -31,8 +31,8 @@ def test_build_with_unit_tests_passes(built):
 
 
 def test_docs_generate(built):
-    target, _ = built
-    layout = Layout(target.parent.parent)
+    layout, _ = built
+    target = layout.staging / "dbt_target"
     result = dbt_in_staging(layout, ["docs", "generate"], {"run_date": str(PUBLISHED)})
     assert result.success, result.exception
     assert (target / "catalog.json").exists() and (target / "index.html").exists()
