@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from expectations.runner import ERROR, Check, Finding, GateResult, examples, run_gate, warn
+from expectations.screen import all_pass, passed
 from fullsite import curated, rules
 from fullsite.contract import ACTIONS, BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, MONEY_SQL, ROI_CHOICES, SCHEMAS, TIERS
 from fullsite.layout import Layout, data_files, ignored_entries
@@ -105,9 +106,9 @@ def _listed(lines: list[str], most: int = 1) -> tuple[str, list[str]]:
     return summary, lines if len(lines) > most else []
 
 
-def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
-    """Before Spark reads anything of D: schemas, required partitions, the small tables,
-    and (warnings) the event tables' volumes and the entries that are not data files."""
+def _contract_checks(layout: Layout, D: dt.date) -> list[Check]:
+    """The raw gate's checks read from the files' footers and names: schemas, required
+    partitions, volumes, and (warnings) columns and entries outside the contract."""
     schema = _schema_frame(layout, D)
     contract_rows = schema[schema.expected_type != "(not in contract)"]
     extra_rows = schema[schema.expected_type == "(not in contract)"]
@@ -135,7 +136,13 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
         checks.append(Check("ignored_files", ignored, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
                             explain={0: lambda f: _listed([f"{r.table_name} dt={D} {r.entry}: not a data file "
                                                            "(*.parquet), ignored" for r in f.itertuples()], 10)}))
-    result = run_gate("raw", run_key, checks, _gx_root(layout))
+    return checks
+
+
+def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
+    """Before Spark reads anything of D: schemas, required partitions, the small tables,
+    and (warnings) the event tables' volumes and the entries that are not data files."""
+    result = run_gate("raw", run_key, _contract_checks(layout, D), _gx_root(layout))
     if not result.passed:
         return result  # contents of a partition that breaks the contract are not read
     try:
@@ -146,6 +153,31 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
                                        f"merchants, products or campaign_changes dt={D} cannot be read: {first}"))
         return result
     return _merge(result, run_gate("raw", run_key, snapshot_checks, _gx_root(layout)))
+
+
+Screened = dict[dt.date, tuple[list[Check], list[Check]]]
+
+
+def screen_raw_gates(layout: Layout, days: list[dt.date]) -> Screened | None:
+    """The raw gates of a backfill's ingests in two GX validations (expectations/screen.py)
+    when every one of them passes: each ingest's checks, for ``screened_raw_gate``. None when
+    any ingest has any finding; then each is judged on its own (``raw_gate``)."""
+    contract = {D: _contract_checks(layout, D) for D in days}
+    if not all_pass("raw", contract):
+        return None  # as in raw_gate, contents are read only once every contract check passed
+    try:
+        snapshots = {D: _snapshot_checks(layout, D) for D in days}
+    except duckdb.Error:
+        return None
+    if not all_pass("raw", snapshots):
+        return None
+    return {D: (contract[D], snapshots[D]) for D in days}
+
+
+def screened_raw_gate(layout: Layout, D: dt.date, run_key: str, screened: Screened) -> GateResult:
+    """``raw_gate``'s result and data-docs page for an ingest that ``screen_raw_gates`` passed."""
+    contract, snapshots = screened[D]
+    return _merge(passed("raw", run_key, contract, _gx_root(layout)), passed("raw", run_key, snapshots, _gx_root(layout)))
 
 
 def _raw_rows(layout: Layout, table: str, D: dt.date) -> int | None:
@@ -308,6 +340,17 @@ def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     is built from them): quarantined share above the limit *and* above the row limit is an
     error; conflicting duplicates above their share *and* row limit are a warning (D28: any
     at all fired every night)."""
+    return run_gate("raw", run_key, _quarantine_checks(layout, D), _gx_root(layout))
+
+
+def screen_quarantine_gates(layout: Layout, days: list[dt.date]) -> dict[dt.date, list[Check]] | None:
+    """The quarantine shares of a backfill's ingests in one GX validation when every one
+    passes (expectations/screen.py): each ingest's checks, for ``passed``; else None."""
+    checks = {D: _quarantine_checks(layout, D) for D in days}
+    return checks if all_pass("raw", checks) else None
+
+
+def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:
     share = Decimal(rules.param("gate_quarantine_max_share"))
     max_rows = int(rules.param("gate_quarantine_max_rows"))
     conflict_share = Decimal(rules.param("gate_conflict_max_share"))
@@ -340,10 +383,10 @@ def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
                         "upstream redelivered events with different content"
                         for r in f[f.conflicts_over_share].itertuples()], 4)
 
-    return run_gate("raw", run_key, [Check("quarantine_share", frame, [
+    return [Check("quarantine_share", frame, [
         gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False]),
         warn(gxe.ExpectColumnValuesToBeInSet(column="conflicts_over_share", value_set=[False])),
-    ], where=f"event tables dt={D}", explain={0: quarantined, 1: conflicts})], _gx_root(layout))
+    ], where=f"event tables dt={D}", explain={0: quarantined, 1: conflicts})]
 
 
 # ------------------------------------------------------------------------- curated

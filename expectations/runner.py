@@ -168,6 +168,13 @@ def _frames():
 def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> GateResult:
     """Validate every check (each validates its own frame), say each finding in words, and
     add this gate run to the run's data-docs page."""
+    out, entries = validate(gate, checks)
+    out.docs = str(docs_site.record(Path(docs_root), run_key, gate, entries))
+    return out
+
+
+def validate(gate: str, checks: list[Check]) -> tuple[GateResult, list[dict]]:
+    """GX's verdict on every check, and the data-docs entry of each expectation."""
     out = GateResult(gate=gate)
     entries = []
     with _FRAMES_LOCK:  # one GX context for the process: one gate at a time
@@ -181,11 +188,11 @@ def run_gate(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> G
             batch = frames.get_batch(batch_parameters={"dataframe": check.frame})
             result = batch.validate(gx.ExpectationSuite(name=name, expectations=check.expectations),
                                     result_format="SUMMARY")
-            for r in result.results:
+            # In the order the check lists its expectations (GX groups its results by column).
+            for r in sorted(result.results, key=lambda r: (r.expectation_config.meta or {}).get("position", 0)):
                 out.evaluated += 1
                 entries.append(_entry(check, r, out))
-    out.docs = str(docs_site.record(Path(docs_root), run_key, gate, entries))
-    return out
+    return out, entries
 
 
 def _entry(check: Check, r, out: GateResult) -> dict:

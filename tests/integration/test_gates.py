@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import duckdb
@@ -15,7 +16,7 @@ from fullsite.layout import Layout
 from orchestration import runlog, state
 from orchestration.pipeline import StageFailed
 from spark_jobs.facts import recomputed_dates
-from tests.integration.conftest import PUBLISHED
+from tests.integration.conftest import FIRST, PUBLISHED
 from tests.runs import night
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
@@ -202,3 +203,63 @@ def test_each_bad_file_is_named_with_table_file_and_column(scratch_root):
         path.unlink()
     index = (scratch_root / "data_docs" / "index.html").read_text()
     assert all(f"{NEXT}-bad{k}/index.html" in index for k in range(5))
+
+
+def _docs_entries(layout: Layout, run_key: str) -> list:
+    """Every gate run recorded on a run's data-docs page, without its time."""
+    from expectations import docs_site
+
+    runs = json.loads((docs_site.run_folder(layout.data_docs, run_key) / "results.json").read_text())
+    return [(r["gate"], r["entries"]) for r in runs]
+
+
+def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(scratch_root):
+    """GX's cost is per expectation, so a backfill validates its ingests' raw gates in one
+    run (D35). When they all pass, each ingest's result and data-docs page are exactly what
+    its own gate gives; one ingest's finding, even one only a night on its own shows (an id
+    repeated within one night's merchants, a night without products), sends every ingest to
+    its own gate."""
+    from expectations.gates import (
+        quarantine_gate,
+        raw_gate,
+        screen_quarantine_gates,
+        screen_raw_gates,
+        screened_raw_gate,
+    )
+    from expectations.screen import passed
+
+    layout = Layout(scratch_root)
+    days = [FIRST + dt.timedelta(days=k) for k in range((NEXT - FIRST).days + 1)]
+    screened = screen_raw_gates(layout, days)
+    assert screened is not None
+    cleaned = days[:-1]  # NEXT is not cleaned in the published root
+    shares = screen_quarantine_gates(layout, cleaned)
+    assert shares is not None
+    for D in days:
+        exact, fast = raw_gate(layout, D, f"exact-{D}"), screened_raw_gate(layout, D, f"together-{D}", screened)
+        assert exact.passed and not exact.findings and exact.evaluated > 30
+        assert (fast.passed, fast.findings, fast.evaluated) == (True, [], exact.evaluated)
+        if D in cleaned:
+            exact_share = quarantine_gate(layout, D, f"exact-{D}")
+            fast_share = passed("raw", f"together-{D}", shares[D], layout.data_docs)
+            assert (fast_share.findings, fast_share.evaluated) == ([], exact_share.evaluated)
+        assert _docs_entries(layout, f"together-{D}") == _docs_entries(layout, f"exact-{D}")
+
+    merchants = scratch_root / "raw" / "merchants" / f"dt={days[2]}"
+    table = pa.concat_tables([pq.read_table(f) for f in sorted(merchants.glob("*.parquet"))])
+    for f in merchants.glob("*.parquet"):
+        f.unlink()
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), merchants / "part-0.parquet")  # one id twice
+    assert screen_raw_gates(layout, days) is None
+    assert raw_gate(layout, days[2], "repeated").reason().startswith(f"raw gate: merchants dt={days[2]}")
+
+    pq.write_table(table, merchants / "part-0.parquet")
+    assert screen_raw_gates(layout, days) is not None
+    products = scratch_root / "raw" / "products" / f"dt={days[3]}"
+    first = sorted(products.glob("*.parquet"))[0]
+    schema = pq.read_schema(first)
+    for f in products.glob("*.parquet"):
+        f.unlink()
+    pq.write_table(schema.empty_table(), products / "part-0.parquet")  # no products that night
+    assert screen_raw_gates(layout, days) is None
+    assert not raw_gate(layout, days[3], "no-products").passed
