@@ -345,9 +345,14 @@ def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
 
 def screen_quarantine_gates(layout: Layout, days: list[dt.date]) -> dict[dt.date, list[Check]] | None:
     """The quarantine shares of a backfill's ingests in one GX validation when every one
-    passes (expectations/screen.py): each ingest's checks, for ``passed``; else None."""
+    passes (expectations/screen.py): each ingest's checks, for ``screened_quarantine_gate``; else None."""
     checks = {D: _quarantine_checks(layout, D) for D in days}
     return checks if all_pass("raw", checks) else None
+
+
+def screened_quarantine_gate(layout: Layout, D: dt.date, run_key: str, screened: dict[dt.date, list[Check]]) -> GateResult:
+    """``quarantine_gate``'s result and page for an ingest that ``screen_quarantine_gates`` passed."""
+    return passed("raw", run_key, screened[D], _gx_root(layout))
 
 
 def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:

@@ -162,8 +162,7 @@ class Pipeline:
         """Spark cleaning of the run's ingests in one pass, then the raw gate's quarantine
         share of each, in order (screened together first, as the raw gates are); returns
         the record of the last one judged."""
-        from expectations.gates import quarantine_gate, screen_quarantine_gates
-        from expectations.screen import passed
+        from expectations.gates import quarantine_gate, screen_quarantine_gates, screened_quarantine_gate
         from spark_jobs.nightly import clean_dates
 
         first, last = records[0].ingest_date, records[-1].ingest_date
@@ -176,8 +175,8 @@ class Pipeline:
         for rec in records:
             self.current = rec
             if screened:
-                self._gate(rec, "raw", lambda: passed("raw", rec.run_id, screened[rec.ingest_date],  # noqa: B023
-                                                      self.layout.data_docs))
+                self._gate(rec, "raw", lambda: screened_quarantine_gate(self.layout, rec.ingest_date, rec.run_id,  # noqa: B023
+                                                                       screened))
             else:
                 self._gate(rec, "raw", lambda: quarantine_gate(self.layout, rec.ingest_date, rec.run_id))  # noqa: B023
         records[0].timings["raw_gate"] += spent

@@ -224,9 +224,9 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
         raw_gate,
         screen_quarantine_gates,
         screen_raw_gates,
+        screened_quarantine_gate,
         screened_raw_gate,
     )
-    from expectations.screen import passed
 
     layout = Layout(scratch_root)
     days = [FIRST + dt.timedelta(days=k) for k in range((NEXT - FIRST).days + 1)]
@@ -241,7 +241,7 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
         assert (fast.passed, fast.findings, fast.evaluated) == (True, [], exact.evaluated)
         if D in cleaned:
             exact_share = quarantine_gate(layout, D, f"exact-{D}")
-            fast_share = passed("raw", f"together-{D}", shares[D], layout.data_docs)
+            fast_share = screened_quarantine_gate(layout, D, f"together-{D}", shares)
             assert (fast_share.findings, fast_share.evaluated) == ([], exact_share.evaluated)
         assert _docs_entries(layout, f"together-{D}") == _docs_entries(layout, f"exact-{D}")
 
