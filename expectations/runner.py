@@ -209,9 +209,16 @@ def _entry(check: Check, r, out: GateResult) -> dict:
         said = explain(check.frame) if explain else _describe(r, where)
         summary, found = (said, found) if isinstance(said, str) else said
         out.findings.append(Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found))
-    return {"check": check.name, "where": where, "expectation": cfg.type.replace("expect_", "").replace("_", " "),
+    return docs_entry(check, cfg, severity, success=bool(r.success), summary=summary,
+                      unexpected_count=res.get("unexpected_count"), observed=res.get("observed_value"), examples=found)
+
+
+def docs_entry(check: Check, cfg, severity: str, *, success: bool, summary: str, unexpected_count, observed,
+               examples: list[str]) -> dict:
+    """The data-docs record of one evaluated expectation (``cfg``: its configuration)."""
+    return {"check": check.name, "where": check.where or check.name,
+            "expectation": cfg.type.replace("expect_", "").replace("_", " "),
             "arguments": {k: readable(v, 120) for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")},
-            "severity": severity, "success": bool(r.success), "summary": summary,
-            "unexpected_count": res.get("unexpected_count"), "observed": readable(res.get("observed_value"), 120)
-            if res.get("observed_value") is not None else None, "examples": found}
+            "severity": severity, "success": success, "summary": summary, "unexpected_count": unexpected_count,
+            "observed": readable(observed, 120) if observed is not None else None, "examples": examples}
 

@@ -23,7 +23,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from expectations import docs_site
-from expectations.runner import ERROR, Check, GateResult, readable, validate
+from expectations.runner import ERROR, Check, GateResult, docs_entry, validate
 
 INGEST = "_ingest"
 _ROW_WISE = (gxe.ExpectColumnValuesToNotBeNull, gxe.ExpectColumnValuesToBeInSet, gxe.ExpectColumnValuesToBeBetween,
@@ -88,15 +88,10 @@ def passed(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> Gat
     entries = []
     for check in checks:
         for e in check.expectations:
-            cfg = e.configuration
-            table_level = isinstance(e, _ROW_COUNTS)
-            entries.append({
-                "check": check.name, "where": check.where or check.name,
-                "expectation": cfg.type.replace("expect_", "").replace("_", " "),
-                "arguments": {k: readable(v, 120) for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")},
-                "severity": (e.meta or {}).get("severity", ERROR), "success": True, "summary": "",
-                "unexpected_count": None if table_level else 0,
-                "observed": readable(len(check.frame), 120) if table_level else None, "examples": []})
+            table_level = isinstance(e, _ROW_COUNTS)  # GX observes a row count, and counts no unexpected rows
+            entries.append(docs_entry(check, e.configuration, (e.meta or {}).get("severity", ERROR), success=True,
+                                      summary="", unexpected_count=None if table_level else 0,
+                                      observed=len(check.frame) if table_level else None, examples=[]))
     out = GateResult(gate=gate, evaluated=len(entries))
     out.docs = str(docs_site.record(Path(docs_root), run_key, gate, entries))
     return out

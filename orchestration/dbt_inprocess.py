@@ -28,23 +28,22 @@ _PARSED: dict[str, object] = {}  # project fingerprint → dbt's Manifest of it
 @contextlib.contextmanager
 def _process_inputs(cwd: Path, env: Mapping[str, str | None]) -> Iterator[None]:
     """Set (or, for None, remove) environment variables and the working directory; restore both."""
-    saved = {k: os.environ.get(k) for k in env}
-    here = os.getcwd()
-    try:
-        for k, v in env.items():
+    def apply(values: Mapping[str, str | None]) -> None:
+        for k, v in values.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+    saved = {k: os.environ.get(k) for k in env}
+    here = os.getcwd()
+    try:
+        apply(env)
         os.chdir(cwd)
         yield
     finally:
         os.chdir(here)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        apply(saved)
 
 
 def _close_connections() -> None:

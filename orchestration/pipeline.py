@@ -140,23 +140,24 @@ class Pipeline:
         that finds anything are they judged one by one, as a single night is (decision D35)."""
         from expectations.gates import screen_raw_gates
 
-        t0 = time.monotonic()
-        screened = self._screen(lambda: screen_raw_gates(self.layout, days)) if len(days) > 1 else None
-        spent = time.monotonic() - t0
+        screened, spent = self._screen(days, screen_raw_gates)
         for D in days:
             self.current = self.begin(D)
             records.append(self.current)
             self.raw_stage(self.current, D, screened)
         records[0].timings["raw_gate"] += spent
 
-    def _screen(self, screen):
-        """A screen of many ingests at once, or None: it only ever saves time, so whatever
+    def _screen(self, days: list[dt.date], screen) -> tuple:
+        """``screen(layout, days)`` — a gate of several ingests validated together — or None
+        for a single night; with the seconds it took. It only ever saves time, so whatever
         stops it (an unreadable file, say) is left to the ingest-by-ingest gates, which say
         it in that ingest's words and record."""
+        t0 = time.monotonic()
         try:
-            return screen()
+            screened = screen(self.layout, days) if len(days) > 1 else None
         except Exception:  # noqa: BLE001 - the gates one by one meet it again and report it
-            return None
+            screened = None
+        return screened, time.monotonic() - t0
 
     def clean_stage(self, records: list[RunRecord]) -> RunRecord:
         """Spark cleaning of the run's ingests in one pass, then the raw gate's quarantine
@@ -169,9 +170,7 @@ class Pipeline:
         days = [r.ingest_date for r in records]
         self.progress(f"{first}{f' … {last}' if last != first else ''}: Spark clean")
         self._timed(records[-1], "spark_clean", lambda: clean_dates(self.spark, self.layout, days))
-        t0 = time.monotonic()
-        screened = self._screen(lambda: screen_quarantine_gates(self.layout, days)) if len(days) > 1 else None
-        spent = time.monotonic() - t0
+        screened, spent = self._screen(days, screen_quarantine_gates)
         for rec in records:
             self.current = rec
             if screened:
