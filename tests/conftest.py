@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -63,17 +65,50 @@ def scratch_root(tmp_path, published_root):
 NEXT = PUBLISHED + dt.timedelta(days=1)     # 2024-08-02: July is final after it
 
 
+@dataclass
+class NextNight:
+    """The shared next night and what it went through on the way (read-only for tests)."""
+    root: Path
+    after_kill: dict = field(default_factory=dict)   # the published state the killed run left
+    reader: dict = field(default_factory=dict)       # what an analyst's open connection saw (JSON)
+    recovery: object = None                          # Dagster's result of the recovering run
+
+
 @pytest.fixture(scope="session")
-def next_night_root(tmp_path_factory, published_root, spark):
-    """published_root plus the night of NEXT with hostile rows planted (tests/hostile/planting.py),
-    run as `fullsite run` runs it (read-only for tests)."""
+def next_night(tmp_path_factory, published_root, spark) -> NextNight:
+    """published_root plus the night of NEXT with hostile rows planted (tests/hostile/planting.py).
+    The night is run the hard way, one night for several properties: ``fullsite run`` is
+    killed while Spark writes it, then the run is launched again as the UI and the schedule
+    launch one (Dagster's own API), with an analyst holding the warehouse open from before
+    the killed run to after the recovery. What each step left is recorded for the tests
+    that check it (tests/integration/test_pipeline.py)."""
     from typer.testing import CliRunner
 
+    from orchestration import state
     from orchestration.cli import app
     from tests.hostile.planting import plant_hostile
+    from tests.runs import Reader, kill_mid_spark, through_dagster_api
 
     root = copy_root(published_root, tmp_path_factory.mktemp("next") / "root")
     plant_hostile(root, NEXT)
-    result = CliRunner().invoke(app, ["run", "--data-root", str(root), "--date", str(NEXT)])
-    assert result.exit_code == 0, result.output
-    return root
+    wh = root / "warehouse.duckdb"
+    seen = NextNight(root)
+    before = wh.read_bytes()
+    reader = Reader(wh, "select max(business_date), count(*) from marts.fct_product_daily")
+    try:
+        seen.reader["before"] = reader.look()
+        kill_mid_spark(root, NEXT)
+        seen.after_kill = {"unchanged": wh.read_bytes() == before, "last_success": state.last_success(root),
+                           "status": CliRunner().invoke(app, ["status", "--data-root", str(root)]).output}
+        seen.recovery = through_dagster_api(root, NEXT)  # no manual clean-up
+        seen.reader["after"] = reader.look()
+    finally:
+        reader.close()
+    assert seen.recovery.success, "the shared next night did not recover"
+    return seen
+
+
+@pytest.fixture(scope="session")
+def next_night_root(next_night) -> Path:
+    """The data root of the shared next night (read-only for tests: copy it to change it)."""
+    return next_night.root

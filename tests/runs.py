@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from orchestration.launch import QUIET, instance, launch
 
@@ -20,3 +26,44 @@ def through_dagster_api(root, day: dt.date):
     with instance(root) as inst:
         return job.execute_in_process(partition_key=str(day), instance=inst, raise_on_error=False, run_config=QUIET,
                                       resources={"fullsite": d.FullsiteResource(data_root=str(root))})
+
+
+def kill_mid_spark(root: Path, day: dt.date) -> None:
+    """Start ``fullsite run`` for ``day`` in its own process group and SIGKILL it while Spark
+    writes the night's curated data (nothing is published yet: a crash, an OOM kill)."""
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(root), "--date", str(day)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    deadline = time.time() + 120
+    accepted = root / "curated" / "accepted" / "impressions" / f"business_date={day}"
+    while time.time() < deadline and not accepted.exists() and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+class Reader:
+    """An analyst's session holding the warehouse open, in a process of its own as an
+    analyst's is (DuckDB shares one database per file within a process, so a reader in the
+    run's own process would also be what the run reads after publishing). ``look()`` asks
+    ``sql`` again on the same connection and returns its first row as JSON values."""
+
+    CODE = ("import duckdb, json, sys\n"
+            "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+            "for _ in sys.stdin:\n"
+            "    print(json.dumps(con.execute(sys.argv[2]).fetchone(), default=str), flush=True)\n")
+
+    def __init__(self, warehouse: Path, sql: str):
+        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(warehouse), sql],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def look(self) -> list:
+        import json
+
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)

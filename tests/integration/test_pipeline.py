@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import duckdb
 import pytest
@@ -18,7 +14,7 @@ from orchestration.pipeline import StageFailed
 from tests.hostile.planting import plant_hostile
 from tests.integration.conftest import FIRST, PUBLISHED, copy_root
 from tests.published import figures, query
-from tests.runs import night, through_dagster_api
+from tests.runs import night
 
 NEXT = PUBLISHED + dt.timedelta(days=1)
 
@@ -86,33 +82,12 @@ def test_skipped_date_is_refused(scratch_root, spark):
 
 
 def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, spark):
+    """Re-running the last published date, from the command line as an operator does."""
     before = figures(published_root / "warehouse.duckdb")
-    night(scratch_root, PUBLISHED, PUBLISHED)
+    result = CliRunner().invoke(app, ["run", "--data-root", str(scratch_root), "--date", str(PUBLISHED)])
+    assert result.exit_code == 0, result.output
     assert figures(scratch_root / "warehouse.duckdb") == before
     assert state.last_success(scratch_root) == PUBLISHED
-
-
-def test_next_night_with_a_reader_holding_the_warehouse_open_and_no_clicks(scratch_root, spark):
-    """Two properties of one night (one run instead of two): an analyst holding the file open
-    neither blocks nor sees a half-published state; and a night whose clicks never landed
-    publishes with a warning that names them (issue 19)."""
-    import shutil
-
-    shutil.rmtree(scratch_root / "raw" / "clicks" / f"dt={NEXT}")
-    wh = scratch_root / "warehouse.duckdb"
-    reader = duckdb.connect(str(wh), read_only=True)
-    before = reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone()
-    night(scratch_root, NEXT, NEXT)
-    # the open reader neither blocked the run nor sees a half-updated state
-    assert reader.execute("select max(business_date), count(*) from marts.fct_product_daily").fetchone() == before
-    reader.close()
-    assert query(wh, "select max(business_date) from marts.fct_product_daily") == [(NEXT,)]
-    assert query(wh, "select count(*) from finance.merchant_rebates_monthly where month = DATE '2024-07-01' and status = 'final'")[0][0] > 0
-    logs = runlog.read_all(scratch_root)
-    assert logs[-1]["ingest_date"] == NEXT and logs[-1]["status"] == "success"
-    assert query(wh, f"select status from dq.run_log where ingest_date = DATE '{NEXT}'") == [("success",)]
-    assert f"clicks dt={NEXT}: no data file landed (the night counts no clicks at all)" in logs[-1]["message"]
-    assert "no data file landed" in open(logs[-1]["data_docs"]).read()
 
 
 def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
@@ -145,41 +120,41 @@ def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
     assert (scratch_root / "warehouse.duckdb").read_bytes() == before
 
 
-def test_killed_run_leaves_the_published_state_and_recovers(scratch_root, next_night_root, spark):
-    """A run killed mid-Spark leaves the published state as it was; the next run recovers
-    with no manual clean-up. The recovery is launched as the UI and the schedule launch a
-    run (Dagster's own API), next_night_root's night as `fullsite run` does: equal tables
-    also prove the two ways in publish the same (one night for two properties)."""
-    plant_hostile(scratch_root, NEXT)  # the same night as next_night_root, which ran uninterrupted
-    wh = scratch_root / "warehouse.duckdb"
-    before = wh.read_bytes()
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root), "--date", str(NEXT)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
-    deadline = time.time() + 120
-    accepted = scratch_root / "curated" / "accepted" / "impressions" / f"business_date={NEXT}"
-    while time.time() < deadline and not accepted.exists() and proc.poll() is None:
-        time.sleep(0.5)  # wait until Spark is writing the night's curated data
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert wh.read_bytes() == before and state.last_success(scratch_root) == PUBLISHED
-    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
-    assert f"{NEXT}-" in shown.output.splitlines()[-2] and " interrupted" in shown.output.splitlines()[-2]  # at once
-    result = through_dagster_api(scratch_root, NEXT)  # no manual clean-up
+def test_killed_run_leaves_the_published_state_and_recovers(next_night):
+    """A run killed mid-Spark leaves the published state as it was; the next run, launched
+    as the UI and the schedule launch one, recovers with no manual clean-up (the shared
+    next night went this way: tests/conftest.py)."""
+    killed, root = next_night.after_kill, next_night.root
+    assert killed["unchanged"] and killed["last_success"] == PUBLISHED
+    lines = killed["status"].splitlines()
+    assert f"{NEXT}-" in lines[-2] and " interrupted" in lines[-2]  # seen at once, with no run alive
+    result = next_night.recovery
     assert result.success
     checks = {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()}
     assert checks == {("raw_gate", True), ("curated_gate", True), ("marts_gate", True)}
-    assert figures(wh) == figures(next_night_root / "warehouse.duckdb")
-    statuses = [r["status"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT]
+    statuses = [r["status"] for r in runlog.read_all(root) if r["ingest_date"] == NEXT]
     assert statuses == ["interrupted", "success"]  # the killed run is recorded as interrupted
-    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root)])
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(root)])
     assert shown.exit_code == 0 and f"last success:     {NEXT}" in shown.output
     assert "interrupted: the process ended" in shown.output.splitlines()[-3] and "success" in shown.output.splitlines()[-2]
 
 
+def test_a_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it_half_published(next_night):
+    """An analyst's connection, open from before the killed run of the shared next night to
+    after its recovery, kept seeing the state it opened; the file now holds the new night."""
+    assert next_night.reader["after"] == next_night.reader["before"]
+    assert next_night.reader["before"][0] == str(PUBLISHED)
+    wh = next_night.root / "warehouse.duckdb"
+    assert query(wh, "select max(business_date) from marts.fct_product_daily") == [(NEXT,)]
+    assert query(wh, "select count(*) from finance.merchant_rebates_monthly where month = DATE '2024-07-01' and status = 'final'")[0][0] > 0
+    assert query(wh, f"select status from dq.run_log where ingest_date = DATE '{NEXT}' order by started_at") == \
+        [(r["status"],) for r in runlog.read_all(next_night.root) if r["ingest_date"] == NEXT]
+
+
 def test_backfill_equals_nightly_runs(tiny_raw, next_night_root, spark, tmp_path):
-    """One backfill of FIRST … NEXT equals the shared root, which reached NEXT by a backfill
-    and then a nightly run (the hostile rows planted in both)."""
+    """One backfill of FIRST … NEXT (launched as `fullsite backfill` launches it) equals the
+    shared root, which reached NEXT by a backfill and then a nightly run launched through
+    Dagster's API (the hostile rows planted in both): both ways in publish the same."""
     one_pass = copy_root(tiny_raw, tmp_path / "backfill")
     plant_hostile(one_pass, NEXT)
     night(one_pass, FIRST, NEXT)

@@ -19,12 +19,13 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     """Same-instant and same-day campaign actions, events at change instants, clicks at 168 h
     and 168 h + 1 µs, attribution ties, purchases at local midnight, redeliveries, a missing
     partition, changing snapshots (tests/reference/harder.py), over all 8 tiny days so that a
-    week-old click is inside the data."""
+    week-old click is inside the data. The night whose saves never landed publishes with a
+    warning that names them (issue 19)."""
     root = copy_root(tiny_raw, tmp_path / "root")
-    make_harder(root)
+    missing = make_harder(root)["missing saves partition"].split("=", 1)[1]
     hostile = _hostile_merchant_names(root)
     last = FIRST + dt.timedelta(days=TINY_DAYS - 1)
-    night(root, FIRST, last)
+    records = night(root, FIRST, last)
 
     diffs = differences(root, last)
 
@@ -38,6 +39,9 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
                             f"'{root}/quarantine/*/*/*.parquet', union_by_name = true) where event_id like 'H%'")
     assert sorted(quarantined) == [("HI-fixed", "bad_enum"), ("HS-group", "bad_enum")]  # their other copies: accepted
     _statement_shows_hostile_names_as_text(root, hostile)
+    warned = next(r for r in records if str(r["ingest_date"]) == missing)
+    assert f"saves dt={missing}: no data file landed (the night counts no saves at all)" in warned["message"]
+    assert "no data file landed" in open(warned["data_docs"]).read()
 
 
 def _hostile_merchant_names(root) -> dict[str, str]:
