@@ -74,6 +74,68 @@ class NextNight:
     recovery: object = None                          # Dagster's result of the recovering run
 
 
+@dataclass
+class Backfilled:
+    """A data root backfilled by ``fullsite backfill`` beside the tests (tests/runs.py
+    ``Beside``); ``finished()`` waits for the command and returns its root."""
+    root: Path
+    run: object
+    planted: dict = field(default_factory=dict)  # what was planted in the raw zone, for the checks
+
+    def finished(self) -> Path:
+        code, output = self.run.result()
+        assert code == 0 and "published " in output, output[-2000:]
+        return self.root
+
+
+def _backfilled(tmp_path_factory, tiny_raw, name: str, last: dt.date, plant) -> Backfilled:
+    from tests.runs import Beside
+
+    root = copy_root(tiny_raw, tmp_path_factory.mktemp(name) / "root")
+    planted = plant(root)
+    run = Beside(["backfill", "--data-root", str(root), "--from", str(FIRST), "--to", str(last)], root.parent / "backfill.log")
+    return Backfilled(root, run, planted or {})
+
+
+@pytest.fixture(scope="session")
+def backfilled_to_next(tmp_path_factory, tiny_raw):
+    """The tiny data with the next night's hostile rows planted, backfilled FIRST … NEXT
+    (compared with the shared next night, which got there night by night)."""
+    from tests.hostile.planting import plant_hostile
+
+    run = _backfilled(tmp_path_factory, tiny_raw, "backfill", NEXT, lambda root: plant_hostile(root, NEXT))
+    yield run
+    run.run.stop()
+
+
+@pytest.fixture(scope="session")
+def harder_backfilled(tmp_path_factory, tiny_raw):
+    """The tiny days made harder (tests/reference/harder.py) and merchant names a spreadsheet
+    would run, backfilled over all 8 days (compared with the reference recomputation)."""
+    from tests.reference.harder import make_harder, plant_spreadsheet_names
+
+    def plant(root):
+        missing = make_harder(root)["missing saves partition"].split("=", 1)[1]
+        return {"missing saves": missing, "merchant names": plant_spreadsheet_names(root)}
+
+    run = _backfilled(tmp_path_factory, tiny_raw, "harder", FIRST + dt.timedelta(days=TINY_DAYS - 1), plant)
+    yield run
+    run.run.stop()
+
+
+BESIDE = ("backfilled_to_next", "harder_backfilled")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_backfills_beside(request):
+    """Start the backfills run beside the tests as the session starts, when a selected test
+    needs them: they fill the gaps the serial suite leaves on the two cores."""
+    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    for name in BESIDE:
+        if name in wanted:
+            request.getfixturevalue(name)
+
+
 @pytest.fixture(scope="session")
 def next_night(tmp_path_factory, published_root, spark) -> NextNight:
     """published_root plus the night of NEXT with hostile rows planted (tests/hostile/planting.py).

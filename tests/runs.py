@@ -28,12 +28,18 @@ def through_dagster_api(root, day: dt.date):
                                       resources={"fullsite": d.FullsiteResource(data_root=str(root))})
 
 
-def kill_mid_spark(root: Path, day: dt.date) -> None:
-    """Start ``fullsite run`` for ``day`` in its own process group and SIGKILL it while Spark
-    writes the night's curated data (nothing is published yet: a crash, an OOM kill)."""
+def start_cli(args: list[str], output=subprocess.DEVNULL) -> subprocess.Popen:
+    """``fullsite <args>`` in a process (and process group) of its own, as an operator runs it."""
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(root), "--date", str(day)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], stdout=output,
+                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else output,
+                            start_new_session=True, env=env)
+
+
+def kill_mid_spark(root: Path, day: dt.date) -> None:
+    """Start ``fullsite run`` for ``day`` and SIGKILL it while Spark writes the night's
+    curated data (nothing is published yet: a crash, an OOM kill)."""
+    proc = start_cli(["run", "--data-root", str(root), "--date", str(day)])
     deadline = time.time() + 120
     accepted = root / "curated" / "accepted" / "impressions" / f"business_date={day}"
     while time.time() < deadline and not accepted.exists() and proc.poll() is None:
@@ -67,3 +73,26 @@ class Reader:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+class Beside:
+    """A ``fullsite`` command run beside the tests, in a process of its own: the suite keeps
+    the two cores busy only part of the time (a test waits on the JVM, on a process it
+    started, on files), and the work of a long command fills those gaps. ``result()`` waits
+    for it and returns its exit code and output."""
+
+    def __init__(self, args: list[str], log: Path):
+        self.log = log
+        self._out = open(log, "w")  # noqa: SIM115 — closed by result()/stop()
+        self.proc = start_cli(args, self._out)
+
+    def result(self, timeout: float = 900) -> tuple[int, str]:
+        code = self.proc.wait(timeout=timeout)
+        self._out.close()
+        return code, self.log.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self._out.close()

@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 from orchestration import runlog, state
 from orchestration.cli import app
 from orchestration.pipeline import StageFailed
-from tests.hostile.planting import plant_hostile
-from tests.integration.conftest import FIRST, PUBLISHED, copy_root
+from tests.integration.conftest import FIRST, PUBLISHED
 from tests.published import figures, query
 from tests.runs import night
 
@@ -151,14 +150,12 @@ def test_a_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it_ha
         [(r["status"],) for r in runlog.read_all(next_night.root) if r["ingest_date"] == NEXT]
 
 
-def test_backfill_equals_nightly_runs(tiny_raw, next_night_root, spark, tmp_path):
-    """One backfill of FIRST … NEXT (launched as `fullsite backfill` launches it) equals the
-    shared root, which reached NEXT by a backfill and then a nightly run launched through
-    Dagster's API (the hostile rows planted in both): both ways in publish the same."""
-    one_pass = copy_root(tiny_raw, tmp_path / "backfill")
-    plant_hostile(one_pass, NEXT)
-    night(one_pass, FIRST, NEXT)
-    assert figures(one_pass / "warehouse.duckdb") == figures(next_night_root / "warehouse.duckdb")
+def test_backfill_equals_nightly_runs(backfilled_to_next, next_night_root):
+    """One backfill of FIRST … NEXT by `fullsite backfill` equals the shared root, which
+    reached NEXT by a backfill and then a nightly run launched through Dagster's API (the
+    hostile rows planted in both): both ways in publish the same."""
+    root = backfilled_to_next.finished()
+    assert figures(root / "warehouse.duckdb") == figures(next_night_root / "warehouse.duckdb")
 
 
 def test_cumulative_orders_equal_a_full_recomputation(published_root):

