@@ -100,7 +100,7 @@ def _backfilled(tmp_path_factory, tiny_raw, name: str, last: dt.date, plant) -> 
 @pytest.fixture(scope="session")
 def backfilled_to_next(tmp_path_factory, tiny_raw):
     """The tiny data with the next night's hostile rows planted, backfilled FIRST … NEXT
-    (compared with the shared next night, which got there night by night)."""
+    (compared with the shared next night, which reached NEXT by a nightly run)."""
     from tests.hostile.planting import plant_hostile
 
     run = _backfilled(tmp_path_factory, tiny_raw, "backfill", NEXT, lambda root: plant_hostile(root, NEXT))
