@@ -74,53 +74,33 @@ class NextNight:
     recovery: object = None                          # Dagster's result of the recovering run
 
 
-@dataclass
-class Backfilled:
-    """A data root backfilled by ``fullsite backfill`` beside the tests (tests/runs.py
-    ``Beside``); ``finished()`` waits for the command and returns its root."""
-    root: Path
-    run: object
-    planted: dict = field(default_factory=dict)  # what was planted in the raw zone, for the checks
-
-    def finished(self) -> Path:
-        code, output = self.run.result()
-        assert code == 0 and "published " in output, output[-2000:]
-        return self.root
-
-
-def _backfilled(tmp_path_factory, tiny_raw, name: str, last: dt.date, plant) -> Backfilled:
-    from tests.runs import Beside
-
-    root = copy_root(tiny_raw, tmp_path_factory.mktemp(name) / "root")
-    planted = plant(root)
-    run = Beside(["backfill", "--data-root", str(root), "--from", str(FIRST), "--to", str(last)], root.parent / "backfill.log")
-    return Backfilled(root, run, planted or {})
-
-
 @pytest.fixture(scope="session")
 def backfilled_to_next(tmp_path_factory, tiny_raw):
     """The tiny data with the next night's hostile rows planted, backfilled FIRST … NEXT
-    (compared with the shared next night, which reached NEXT by a nightly run)."""
+    beside the tests (compared with the shared next night, which reached NEXT by a nightly run)."""
     from tests.hostile.planting import plant_hostile
+    from tests.runs import Backfill
 
-    run = _backfilled(tmp_path_factory, tiny_raw, "backfill", NEXT, lambda root: plant_hostile(root, NEXT))
+    root = copy_root(tiny_raw, tmp_path_factory.mktemp("backfill") / "root")
+    plant_hostile(root, NEXT)
+    run = Backfill(root, FIRST, NEXT)
     yield run
-    run.run.stop()
+    run.stop()
 
 
 @pytest.fixture(scope="session")
 def harder_backfilled(tmp_path_factory, tiny_raw):
     """The tiny days made harder (tests/reference/harder.py) and merchant names a spreadsheet
-    would run, backfilled over all 8 days (compared with the reference recomputation)."""
+    would run, backfilled over all 8 days beside the tests (compared with the reference)."""
     from tests.reference.harder import make_harder, plant_spreadsheet_names
+    from tests.runs import Backfill
 
-    def plant(root):
-        missing = make_harder(root)["missing saves partition"].split("=", 1)[1]
-        return {"missing saves": missing, "merchant names": plant_spreadsheet_names(root)}
-
-    run = _backfilled(tmp_path_factory, tiny_raw, "harder", FIRST + dt.timedelta(days=TINY_DAYS - 1), plant)
+    root = copy_root(tiny_raw, tmp_path_factory.mktemp("harder") / "root")
+    missing = make_harder(root)["missing saves partition"].split("=", 1)[1]
+    planted = {"missing saves": missing, "merchant names": plant_spreadsheet_names(root)}
+    run = Backfill(root, FIRST, FIRST + dt.timedelta(days=TINY_DAYS - 1), planted)
     yield run
-    run.run.stop()
+    run.stop()
 
 
 BESIDE = ("backfilled_to_next", "harder_backfilled")

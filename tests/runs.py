@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -31,8 +32,7 @@ def through_dagster_api(root, day: dt.date):
 def start_cli(args: list[str], output=subprocess.DEVNULL) -> subprocess.Popen:
     """``fullsite <args>`` in a process (and process group) of its own, as an operator runs it."""
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], stdout=output,
-                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else output,
+    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], stdout=output, stderr=subprocess.STDOUT,
                             start_new_session=True, env=env)
 
 
@@ -64,8 +64,6 @@ class Reader:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def look(self) -> list:
-        import json
-
         self.proc.stdin.write("\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
@@ -75,21 +73,24 @@ class Reader:
         self.proc.wait(timeout=60)
 
 
-class Beside:
-    """A ``fullsite`` command run beside the tests, in a process of its own: the suite keeps
-    the two cores busy only part of the time (a test waits on the JVM, on a process it
-    started, on files), and the work of a long command fills those gaps. ``result()`` waits
-    for it and returns its exit code and output."""
+class Backfill:
+    """``fullsite backfill`` of ``root`` over ``first … last``, run beside the tests in a
+    process of its own: the suite keeps the two cores busy only part of the time (a test
+    waits on the JVM, on a process it started, on files), and a long backfill fills those
+    gaps. ``finished()`` waits for it, checks it published, and returns the root."""
 
-    def __init__(self, args: list[str], log: Path):
-        self.log = log
-        self._out = open(log, "w")  # noqa: SIM115 — closed by result()/stop()
-        self.proc = start_cli(args, self._out)
+    def __init__(self, root: Path, first: dt.date, last: dt.date, planted: dict | None = None):
+        self.root, self.planted = root, planted or {}  # what was planted in the raw zone, for the checks
+        self.log = root.parent / "backfill.log"
+        self._out = open(self.log, "w")  # closed by finished() or stop()
+        self.proc = start_cli(["backfill", "--data-root", str(root), "--from", str(first), "--to", str(last)], self._out)
 
-    def result(self, timeout: float = 900) -> tuple[int, str]:
+    def finished(self, timeout: float = 900) -> Path:
         code = self.proc.wait(timeout=timeout)
         self._out.close()
-        return code, self.log.read_text()
+        output = self.log.read_text()
+        assert code == 0 and "published " in output, output[-2000:]
+        return self.root
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -122,7 +122,8 @@ def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
 def test_killed_run_leaves_the_published_state_and_recovers(next_night):
     """A run killed mid-Spark leaves the published state as it was; the next run, launched
     as the UI and the schedule launch one, recovers with no manual clean-up (the shared
-    next night went this way: tests/conftest.py)."""
+    next night went this way: tests/conftest.py). That the recovered night publishes what an
+    uninterrupted run does is test_backfill_equals_nightly_runs."""
     killed, root = next_night.after_kill, next_night.root
     assert killed["unchanged"] and killed["last_success"] == PUBLISHED
     lines = killed["status"].splitlines()
