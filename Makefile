@@ -42,7 +42,8 @@ demo: setup
 	$(BIN)/fullsite demo --data-root $(DATA_ROOT)
 
 # The inner loop: everything but the tests marked `slow` (each starts more JVMs: a Spark
-# standalone cluster, dbt's build on Spark). CI runs those too (`test-slow`, .ci/run).
+# standalone cluster, dbt's build on Spark, the harder days' backfill for the reference).
+# CI runs those too (`test-slow`, .ci/run).
 test: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
