@@ -18,10 +18,9 @@ from orchestration.cli import app
 from orchestration.launch import instance
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
-from tests.conftest import FIRST, PUBLISHED
+from tests.conftest import FIRST, NEXT, PUBLISHED
 from tests.runs import night, through_dagster_api
 
-NEXT = PUBLISHED + dt.timedelta(days=1)
 # That the CLI and Dagster's own API publish identical tables is proven where a killed run is
 # recovered through the API (tests/integration/test_pipeline.py): one night for two properties.
 

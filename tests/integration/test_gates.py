@@ -16,10 +16,9 @@ from fullsite.layout import Layout
 from orchestration import runlog, state
 from orchestration.pipeline import StageFailed
 from spark_jobs.facts import recomputed_dates
-from tests.integration.conftest import FIRST, PUBLISHED
+from tests.conftest import FIRST, NEXT, PUBLISHED
 from tests.runs import night
 
-NEXT = PUBLISHED + dt.timedelta(days=1)
 # A merchant's July spend one cent off the campaigns' clicks: the cross-layer tie-out the
 # marts gate owns (dbt's tests own what dbt builds on its own).
 BAD_SPEND = """update finance.merchant_rebates_monthly set spend = spend + 0.01

@@ -11,11 +11,9 @@ from typer.testing import CliRunner
 from orchestration import runlog, state
 from orchestration.cli import app
 from orchestration.pipeline import StageFailed
-from tests.integration.conftest import FIRST, PUBLISHED
+from tests.conftest import FIRST, NEXT, PUBLISHED
 from tests.published import figures, query
 from tests.runs import night
-
-NEXT = PUBLISHED + dt.timedelta(days=1)
 
 OUTPUT_COLUMNS = {  # outputs.md: published names and the columns analysts rely on
     "marts.fct_product_daily": "product_id business_date merchant_id category impressions paid_impressions clicks paid_clicks invalid_clicks favorites carts orders units gmv spend paid_attributed_orders paid_attributed_gmv",
