@@ -41,9 +41,9 @@ java:
 demo: setup
 	$(BIN)/fullsite demo --data-root $(DATA_ROOT)
 
-# The inner loop: everything but the tests marked `slow` (each starts more JVMs: a Spark
-# standalone cluster, dbt's build on Spark, the harder days' backfill for the reference).
-# CI runs those too (`test-slow`, .ci/run).
+# The inner loop: everything but the tests marked `slow` (a Spark standalone cluster, dbt's
+# build on Spark, the harder days' backfill for the reference, and those days cleaned in one
+# pass against night by night). CI runs those too (`test-slow`, .ci/run).
 test: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from fullsite import rules
 from fullsite.contract import EVENT_TABLES
@@ -74,6 +75,9 @@ def _outcome(root: Path) -> dict[str, str]:
 LOOKBACK = 3  # dedup_lookback_days, shorter than the pass, so that visibility matters
 
 
+# Eleven cleans of the harder days, about a seventh of the quick suite's time: in
+# `make test-slow`, which CI runs on every stop (decision D38).
+@pytest.mark.slow
 def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, monkeypatch):
     param = rules.param
     monkeypatch.setattr(rules, "param", lambda name: LOOKBACK if name == "dedup_lookback_days" else param(name))
