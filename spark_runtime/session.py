@@ -15,6 +15,10 @@ def log_level() -> str:
     return os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR")
 
 
+# The driver's collector unless FULLSITE_DRIVER_JAVA_OPTIONS replaces it (see below).
+GC_OPTIONS = "-XX:+UseParallelGC"
+
+
 def driver_java_options() -> str:
     """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
@@ -22,7 +26,7 @@ def driver_java_options() -> str:
     logging of ``log4j2.properties``."""
     from spark_runtime.cds import java_options
 
-    gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", "-XX:+UseParallelGC")
+    gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", GC_OPTIONS)
     log_options = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
     return f"{gc} {java_options()} {log_options}".strip()
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from orchestration.launch import QUIET, instance, launch
+from spark_runtime.session import GC_OPTIONS
 
 
 def night(root, first: dt.date, last: dt.date | None = None) -> list[dict]:
@@ -33,12 +34,12 @@ def through_dagster_api(root, day: dt.date):
 # optimizing JIT (C2) costs more CPU than it gives back (about a quarter of a tiny
 # backfill's CPU, D38), CPU taken from the suite running beside it. The figures do not
 # depend on the JIT tier; an operator's run keeps the default, which large nights need.
-SHORT_RUN_JVM = "-XX:+UseParallelGC -XX:TieredStopAtLevel=1"
+SHORT_RUN_JVM = f"{GC_OPTIONS} -XX:TieredStopAtLevel=1"
 
 
 def start_cli(args: list[str], output=subprocess.DEVNULL, nice: int = 0) -> subprocess.Popen:
     """``fullsite <args>`` in a process (and process group) of its own, as an operator runs
-    it; ``nice`` lowers its priority (a run beside the tests takes only what they leave).
+    it (with the quick JIT above); ``nice`` lowers its priority (a run beside the tests takes only what they leave).
     The group stays in the tests' session: Linux schedules each session's processes as one
     group (autogroup), and a niceness only orders processes within their group."""
     env = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd()}

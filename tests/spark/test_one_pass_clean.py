@@ -75,8 +75,8 @@ def _outcome(root: Path) -> dict[str, str]:
 LOOKBACK = 3  # dedup_lookback_days, shorter than the pass, so that visibility matters
 
 
-# Eleven cleans of the harder days, about a seventh of the quick suite's time: in
-# `make test-slow`, which CI runs on every stop (decision D38).
+# Eleven Spark cleans of the harder days: in `make test-slow`, which CI runs on every
+# stop (decision D38).
 @pytest.mark.slow
 def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, monkeypatch):
     param = rules.param
