@@ -50,9 +50,13 @@ test: setup
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
 
-# ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]).
+# ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]);
+# the semantic layer's definitions (MetricFlow, on the project's parse; the checks against a
+# warehouse run in the tests, on a published one).
 lint: setup
 	$(BIN)/ruff check .
+	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null
+	cd dbt_project && ../$(BIN)/mf validate-configs --skip-dw
 
 # Benchmarks write BENCHMARKS.md; generated data and working roots go to $(BENCH_WORK)
 # (reused between runs). BENCH_ARGS passes options, e.g. BENCH_ARGS="--only history --repeats 1".

@@ -272,6 +272,50 @@ def brief_cmd(
     typer.echo(f"brief: {page} (opens from disk)")
 
 
+def _listed(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+@app.command("metrics")
+def metrics_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    names: str = typer.Option(None, "--metrics", help="Comma-separated metric names (none: list every metric)"),
+    group_by: str = typer.Option(None, "--group-by", help="e.g. metric_time__week,merchant__merchant_tier"),
+    first: str = typer.Option(None, "--from", help="First date of metric_time, YYYY-MM-DD"),
+    last: str = typer.Option(None, "--to", help="Last date of metric_time, YYYY-MM-DD"),
+    where: list[str] = typer.Option(None, "--where", help="A MetricFlow filter, e.g. \"{{ Dimension('merchant__merchant_tier') }} = 'sme'\""),  # noqa: B008
+    order_by: str = typer.Option(None, "--order-by", help="Comma-separated; '-' first for descending"),
+    limit: int = typer.Option(None, "--limit"),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """Answer a metric question from the published warehouse, read-only (the semantic layer)."""
+    from fullsite.layout import Layout
+    from publications.metrics import MetricQueryError, ask, connect, metrics, render
+
+    if not names:
+        for m in metrics():
+            typer.echo(f"{m.name:<32} {m.description}")
+        return
+    if fmt not in ("table", "csv", "json"):
+        raise UserError(f"--format must be table, csv or json, got {fmt!r}")
+    a = parse_date(first, "--from") if first else None
+    b = parse_date(last, "--to") if last else None
+    if a and b and b < a:
+        raise UserError(f"--to {b} is before --from {a}")
+    warehouse = Layout(existing_root(data_root)).warehouse
+    if not warehouse.exists():
+        raise UserError(f"no published warehouse at {warehouse}: run the pipeline first")
+    con = connect(warehouse)
+    try:
+        frame = ask(con, _listed(names), _listed(group_by), start=a, end=b, where=where or (),
+                    order_by=_listed(order_by), limit=limit)
+    except MetricQueryError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        con.close()
+    typer.echo(render(frame, fmt))
+
+
 report_app = typer.Typer(help="Finance statements (final figures only).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

@@ -17,19 +17,15 @@ materialized together because they are written together.
 """
 
 import datetime as dt
-import fcntl
 import graphlib
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
 from pydantic import PrivateAttr
 
-from fullsite import curated
+from fullsite import curated, dbt_artifacts
 from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
 from fullsite.rules import DBT_PROJECT_DIR
@@ -99,30 +95,7 @@ class FullsiteTranslator(DagsterDbtTranslator):
         return {}
 
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=Path(os.environ.get(
-    "FULLSITE_DBT_TARGET", str(DBT_PROJECT_DIR / "target"))))
-
-
-def _manifest() -> Path:
-    path = dbt_project.manifest_path
-    sources = [f for d in ("models", "macros", "tests", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file()]
-    newest = max([f.stat().st_mtime for f in sources] + [(DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime])
-    if path.exists() and path.stat().st_mtime >= newest:
-        return path
-    # Fresh checkout or edited project: parse, one process at a time (`dagster dev` and a
-    # `fullsite run` may load these definitions side by side and would write the same folder).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists() and path.stat().st_mtime >= newest:  # another process parsed meanwhile
-            return path
-        # Parsed aside and moved in whole: a process that finds the manifest fresh reads it unlocked.
-        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".parse-") as work:
-            subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", work, "--quiet"],
-                           check=True, env={**os.environ, "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo")})
-            os.replace(Path(work) / "manifest.json", path)
-    return path
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=dbt_artifacts.target_dir())
 
 
 # ---------------------------------------------------------------------------- assets
@@ -145,7 +118,7 @@ def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec
                             partitions_def=partitions, description=f"Spark output curated/{k.path[-1]}/ (read by dbt)")
                for k in CURATED_KEYS]
     dbt = [s.replace_attributes(partitions_def=partitions, kinds={"dbt", "duckdb"})
-           for s in build_dbt_asset_specs(manifest=_manifest(), dagster_dbt_translator=FullsiteTranslator(),
+           for s in build_dbt_asset_specs(manifest=dbt_artifacts.parsed(), dagster_dbt_translator=FullsiteTranslator(),
                                           exclude="resource_type:unit_test")]
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,

@@ -76,3 +76,13 @@
 {% macro keep_final_config(final_condition) -%}
     {{ incremental_replacing("not (" ~ final_condition ~ ")") }}
 {%- endmacro %}
+
+{#- rules.md §4's trigger, exactly: gmv < protection_trigger × target_roi × spend, in exact
+    integers (no division, nothing rounded); null when spend is 0 (a window without an ROI
+    has no achievement). The one definition of "below the protection line". -#}
+{% macro below_protection_line(gmv, spend, target_roi) -%}
+    case when {{ spend }} > 0 then
+        {{ cents(gmv) }} * 10000 * 100
+        < {{ cents(spend) }} * cast({{ param('protection_trigger') }} * 10000 as {{ type_exact_int() }}) * {{ cents(target_roi) }}
+    end
+{%- endmacro %}

@@ -70,6 +70,7 @@ select
     {{ ratio('t.gmv', 't.spend') }} as roi,
     w.target_roi,
     {{ ratio('t.gmv', 't.spend') }} / cast(w.target_roi as double) as achievement,
+    {{ below_protection_line('t.gmv', 't.spend', 'w.target_roi') }} as below_protection_line,
     case
         -- ended (by a settings change or `end`) before the end of close_date, or before
         -- close_date could be determined: protection is void

@@ -1,7 +1,9 @@
 -- What the recommended ROI buys (issue 23; the launch article's "up to 40 % extra traffic"):
 -- final campaign versions by month of start_date, category and roi_choice, and each
 -- recommended tier's median natural-traffic uplift minus custom's in the same month and
--- category. Rebuilt whole every night (a few rows per month and category).
+-- category. Statistics are rounded once, where they are published: the difference with
+-- custom is taken of the unrounded medians. Rebuilt whole every night (a few rows per
+-- month and category).
 with versions as (
     select
         cast(date_trunc('month', u.start_date) as date) as month,
@@ -22,11 +24,11 @@ groups as (
     select
         month, category, roi_choice,
         count(*) as versions,
-        {{ report_round('median(natural_traffic_uplift)') }} as median_natural_traffic_uplift,
-        {{ report_round('avg(natural_traffic_uplift)') }} as mean_natural_traffic_uplift,
-        {{ report_round('median(gmv_uplift)') }} as median_gmv_uplift,
-        count(achievement) as final_windows,
-        {{ report_round('median(achievement)') }} as median_achievement
+        median(natural_traffic_uplift) as median_natural_traffic_uplift,
+        avg(natural_traffic_uplift) as mean_natural_traffic_uplift,
+        median(gmv_uplift) as median_gmv_uplift,
+        count(achievement) as final_windows,  -- final windows with an ROI (achievement is null without spend)
+        median(achievement) as median_achievement
     from versions
     group by all
 )
@@ -36,11 +38,11 @@ select
     g.category,
     g.roi_choice,
     cast(g.versions as bigint) as versions,
-    g.median_natural_traffic_uplift,
-    g.mean_natural_traffic_uplift,
-    g.median_gmv_uplift,
+    {{ report_round('g.median_natural_traffic_uplift') }} as median_natural_traffic_uplift,
+    {{ report_round('g.mean_natural_traffic_uplift') }} as mean_natural_traffic_uplift,
+    {{ report_round('g.median_gmv_uplift') }} as median_gmv_uplift,
     cast(g.final_windows as bigint) as final_windows,
-    g.median_achievement,
+    {{ report_round('g.median_achievement') }} as median_achievement,
     cast(coalesce(c.versions, 0) as bigint) as custom_versions,
     case when g.roi_choice <> 'custom'
           and g.versions >= {{ int_param('claims_min_group_versions') }}

@@ -27,8 +27,8 @@ assessed as (
 ),
 
 triggered as (
-    -- gmv < trigger × target × spend, exactly: in integers, no division
-    select *, {{ cents('gmv') }} * 10000 * 100 < {{ cents('spend') }} * trigger_e4 * target_e2 as is_triggered
+    -- gmv < trigger × target × spend, exactly (the macro; no spend is never triggered)
+    select *, coalesce({{ below_protection_line('gmv', 'spend', 'target_roi') }}, false) as is_triggered
     from assessed
 ),
 
