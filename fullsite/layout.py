@@ -72,6 +72,25 @@ class Layout:
     def state(self) -> Path:
         return self.root / "state"
 
+    @property
+    def last_success_file(self) -> Path:
+        """The last successfully published ingest date (the sequence check's state)."""
+        return self.state / "last_success.json"
+
+    @property
+    def run_lock(self) -> Path:
+        return self.state / "run.lock"
+
+    @property
+    def run_log(self) -> Path:
+        """One Parquet record per run and ingest date (dq.run_log is a view over them)."""
+        return self.root / "dq" / "run_log"
+
+    @property
+    def last_error(self) -> Path:
+        """The last failure's cause in words, with its trace."""
+        return self.root / "dq" / "last_error.txt"
+
     # --- publication ---
     @property
     def warehouse(self) -> Path:
@@ -82,13 +101,36 @@ class Layout:
         return self.root / "staging"
 
     @property
+    def staging_warehouse(self) -> Path:
+        """The unpublished build (write–audit–publish): the same file name as the published one."""
+        return self.staging / "warehouse.duckdb"
+
+    @property
     def data_docs(self) -> Path:
         return self.root / "data_docs"
+
+    @property
+    def docs_site(self) -> Path:
+        """The dbt docs site of the published warehouse (index.html)."""
+        return self.root / "docs"
 
     @property
     def reports(self) -> Path:
         return self.root / "reports"
 
     @property
+    def briefs(self) -> Path:
+        """The nightly brief: <date>.html, latest.html and assets/ (shared scripts)."""
+        return self.reports / "brief"
+
+    def brief(self, day: dt.date | None = None) -> Path:
+        """One night's brief page, or latest.html."""
+        return self.briefs / (f"{day.isoformat()}.html" if day else "latest.html")
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
+
+    # Everything a pipeline run writes (raw/ is upstream's and stays): what a fresh demo clears.
+    def run_outputs(self) -> list[Path]:
+        return [self.curated, self.state, self.root / "quarantine", self.staging, self.root / "dq", self.warehouse]

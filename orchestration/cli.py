@@ -243,8 +243,8 @@ def docs_cmd(
 ) -> None:
     """Write the dbt docs site of the published warehouse to <data-root>/docs/index.html."""
     from fullsite.layout import Layout
-    from orchestration.docs import DocsFailed, write_docs
-    from orchestration.docs import serve as serve_docs
+    from publications.docs_site import DocsFailed, write_docs
+    from publications.docs_site import serve as serve_docs
 
     root = existing_root(data_root)
     try:
@@ -262,11 +262,12 @@ def brief_cmd(
     date: str = typer.Option(None, "--date", help="YYYY-MM-DD ingest date (default: the last published)"),
 ) -> None:
     """Re-render the nightly brief (<data-root>/reports/brief/<date>.html) from the published warehouse."""
-    from orchestration.brief import BriefFailed, write_brief
+    from fullsite.layout import Layout
+    from publications.brief import BriefFailed, write_brief
 
     root = existing_root(data_root)
     try:
-        page = write_brief(root, parse_date(date, "--date") if date else None)
+        page = write_brief(Layout(root), parse_date(date, "--date") if date else None)
     except BriefFailed as exc:
         raise UserError(str(exc)) from None
     typer.echo(f"brief: {page} (opens from disk)")
@@ -330,7 +331,7 @@ def parse_month(text: str) -> dt.date:
 
 
 def _statement(fn, *args) -> None:
-    from orchestration.reports import NothingFinal
+    from publications.statements import NothingFinal
     try:
         out, manifest = fn(*args)
     except NothingFinal as exc:
@@ -350,7 +351,7 @@ def report_rebates(
 ) -> None:
     """Monthly rebates per merchant, with a total line and control totals."""
     from fullsite.layout import Layout
-    from orchestration.reports import rebates_statement
+    from publications.statements import rebates_statement
     first_day = parse_month(month)
     _statement(rebates_statement, Layout(existing_root(data_root)), first_day, Path(out) if out else None)
 
@@ -364,7 +365,7 @@ def report_compensation(
 ) -> None:
     """Compensated windows by close_date, with a total line and control totals."""
     from fullsite.layout import Layout
-    from orchestration.reports import compensation_statement
+    from publications.statements import compensation_statement
     a, b = parse_date(first, "--from"), parse_date(last, "--to")
     if b < a:
         raise UserError(f"--to {b} is before --from {a}")
@@ -377,11 +378,11 @@ app.add_typer(explain_app, name="explain")
 
 
 def _explain(fn, *args) -> None:
-    from orchestration.explain import UnknownId
-    from orchestration.reports import NothingFinal
+    from publications.explain import UnknownId
+    from publications.published import NotPublished
     try:
         lines = fn(*args)
-    except (UnknownId, NothingFinal) as exc:
+    except (UnknownId, NotPublished) as exc:
         raise UserError(str(exc)) from None
     typer.echo("\n".join(lines))
 
@@ -393,7 +394,7 @@ def explain_compensation(
 ) -> None:
     """Why a window's compensation is what it is: settings, window, daily figures, formula."""
     from fullsite.layout import Layout
-    from orchestration.explain import compensation
+    from publications.explain import compensation
     _explain(compensation, Layout(existing_root(data_root)), campaign_version_id)
 
 
@@ -405,7 +406,7 @@ def explain_rebate(
 ) -> None:
     """Why a merchant's monthly rebate is what it is: spend, compensation netted, bracket, rate."""
     from fullsite.layout import Layout
-    from orchestration.explain import rebate
+    from publications.explain import rebate
     _explain(rebate, Layout(existing_root(data_root)), merchant_id, parse_month(month))
 
 
@@ -414,28 +415,26 @@ def demo_cmd(
     data_root: str = typer.Option("data/demo", "--data-root", help="Where the demo data set goes"),
 ) -> None:
     """Generate the default data set (small, 30 days from 2024-07-05) and backfill it."""
-    from orchestration.demo import headline
-    from orchestration.state import last_success
-
-    root = Path(data_root)
-    last = DEMO_START + dt.timedelta(days=DEMO_DAYS - 1)
-    if last_success(root) != last:
-        for sub in ("curated", "state", "quarantine", "staging", "dq"):
-            shutil.rmtree(root / sub, ignore_errors=True)
-        (root / "warehouse.duckdb").unlink(missing_ok=True)
-        (root / "state" / "last_success.json").unlink(missing_ok=True)
-        counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
-        typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {root.resolve() / 'raw'}")
-        run_pipeline(data_root, DEMO_START, last, None)
     from fullsite.layout import Layout
-    from orchestration.docs import DocsFailed, write_docs
     from orchestration.launch import dagster_home
-    dagster_home(root)  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
+    from orchestration.state import last_success
+    from publications.docs_site import DocsFailed, write_docs
+    from publications.headline import headline
+
+    layout = Layout(Path(data_root))
+    last = DEMO_START + dt.timedelta(days=DEMO_DAYS - 1)
+    if last_success(layout.root) != last:
+        for path in layout.run_outputs():
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
+        typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {layout.raw('impressions').parent}")
+        run_pipeline(data_root, DEMO_START, last, None)
+    dagster_home(layout.root)  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
     try:
-        write_docs(Layout(root))  # the dbt docs site of what was just published
+        write_docs(layout)  # the dbt docs site of what was just published
     except DocsFailed as exc:
         raise PipelineFailed(str(exc)) from None
-    typer.echo(headline(root))
+    typer.echo(headline(layout))
 
 
 def main() -> None:

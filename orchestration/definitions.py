@@ -28,11 +28,11 @@ from pydantic import PrivateAttr
 from fullsite import curated, dbt_artifacts
 from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
+from fullsite.published import PUBLISHED_SCHEMAS
 from fullsite.rules import DBT_PROJECT_DIR
 from orchestration import progress
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.state import RunRefused
-from orchestration.warehouse import PUBLISHED_SCHEMAS
 
 JOB = "nightly"
 GATES = {"raw": "raw_gate", "curated": "curated_gate", "marts": "marts_gate"}
@@ -121,16 +121,13 @@ def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec
            for s in build_dbt_asset_specs(manifest=dbt_artifacts.parsed(), dagster_dbt_translator=FullsiteTranslator(),
                                           exclude="resource_type:unit_test")]
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
+    # Descriptions are Markdown in the UI: paths with <placeholders> go in code spans.
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,
                              description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts gate passes.")
-    # Descriptions are Markdown in the UI: paths with <placeholders> go in code spans.
-    brief = dg.AssetSpec(BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"}, partitions_def=partitions,
-                         description="`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, "
-                                     "charts drawn from the published warehouse (fullsite brief re-renders it).")
     checks = [dg.AssetCheckSpec(GATES[g], asset=k, blocking=True, description=f"the {g} gate (Great Expectations)")
               for g in ("raw", "curated") for k in CURATED_KEYS]
     checks.append(dg.AssetCheckSpec(GATES["marts"], asset=PUBLISHED, blocking=True, description="the marts gate"))
-    return [*curated, *dbt, published, brief], checks
+    return [*curated, *dbt, published], checks
 
 
 def _gate_metadata(results, failure: StageFailed | None, gate: str) -> tuple[bool, dict]:
@@ -205,10 +202,6 @@ def build_nightly(partitions: dg.PartitionsDefinition):
                 if spec.key == PUBLISHED:
                     meta.update(warehouse=dg.MetadataValue.path(str(pipe.layout.warehouse)),
                                 timings=dg.MetadataValue.json(timings))
-                if spec.key == BRIEF:
-                    if pipe.brief is None:
-                        continue  # not drawn (the run log says why): nothing to materialize
-                    meta["brief"] = dg.MetadataValue.path(str(pipe.brief))
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
         for gate, name in GATES.items():
             if not any(r.gate == gate for r in pipe.gate_results) and not (failure and failure.gate == gate):
@@ -224,17 +217,37 @@ def build_nightly(partitions: dg.PartitionsDefinition):
     return nightly_run
 
 
+@dg.asset(key=BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"},
+          description="`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from the "
+                      "published file after each publication (and every published night still missing its page). "
+                      "A brief that cannot be drawn never undoes the night: the next run, or `fullsite brief`, draws it.")
+def nightly_brief(context: dg.AssetExecutionContext, fullsite: FullsiteResource):
+    """The brief of the night just published, read from the published warehouse (publications/brief.py)."""
+    from publications.brief import BriefFailed, draw_briefs
+
+    layout = fullsite.pipeline.layout
+    try:
+        drawn = draw_briefs(layout)
+    except (BriefFailed, OSError) as exc:  # published is published: say why, and leave it owed
+        context.log.warning(f"brief not drawn: {exc} (the next run or `fullsite brief` draws it)")
+        return dg.MaterializeResult(metadata={"drawn": "none", "why": str(exc)})
+    last = max(drawn) if drawn else None
+    return dg.MaterializeResult(metadata={
+        "drawn": ", ".join(str(d) for d in sorted(drawn)) or "none",
+        **({"brief": dg.MetadataValue.path(str(drawn[last])), "ingest date": str(last)} if last else {})})
+
+
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
     root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
     daily = dg.DailyPartitionsDefinition(start_date=first_date(root), timezone=BUSINESS_TZ)
     nightly_run = build_nightly(daily)
-    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run),
-                              description="One night (or a range): gates, Spark, dbt, publication.")
+    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run, nightly_brief),
+                              description="One night (or a range): gates, Spark, dbt, publication; then the brief.")
     # Off until an operator turns it on (README): a data root is often a copy or a demo.
     schedule = dg.build_schedule_from_partitioned_job(job, hour_of_day=2, minute_of_hour=0,
                                                       default_status=dg.DefaultScheduleStatus.STOPPED)
     return dg.Definitions(
-        assets=[*raw_specs(), nightly_run],
+        assets=[*raw_specs(), nightly_run, nightly_brief],
         jobs=[job],
         schedules=[schedule],
         resources={"fullsite": FullsiteResource(data_root=str(root.resolve()),

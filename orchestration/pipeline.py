@@ -50,7 +50,6 @@ class Pipeline:
         self.gate_results: list = []  # every GateResult of the current run, in order (Dagster's checks)
         self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
         self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
-        self.brief: Path | None = None  # the nightly brief the last publication wrote
         self.current: RunRecord | None = None  # the record of the ingest being worked on
 
     def warm_up(self) -> None:
@@ -213,7 +212,7 @@ class Pipeline:
 
         self.progress(f"{D}: marts gate")
         self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D))
-        self._timed(rec, "finalize", lambda: finalize_staging(self.layout))
+        self._timed(rec, "finalize", lambda: finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id))
         self.progress(f"{D}: publish")
         self._timed(rec, "publish", lambda: publish(self.layout))
         state.set_last_success(self.layout.root, D)
@@ -221,23 +220,6 @@ class Pipeline:
         for r in records:
             r.status, r.finished_at = "success", finished
             r.write(self.layout.root)
-        self.write_brief(rec, D)
-
-    def write_brief(self, rec: RunRecord, D: dt.date) -> None:
-        """The nightly brief of what was just published (it reads the run log too, so it comes
-        after the records). Published is published: a brief that cannot be drawn is a warning
-        on the run, and `fullsite brief` draws it again."""
-        from orchestration.brief import write_brief
-
-        self.progress(f"{D}: nightly brief")
-        t0 = time.monotonic()
-        try:
-            self.brief = write_brief(self.layout.root, D)
-        except Exception as exc:  # noqa: BLE001 — any failure of a report must not undo a publication
-            note = f"brief not written: {faults.describe(exc)} (re-run `fullsite brief`)"
-            rec.message = f"{rec.message}; {note}" if rec.message else note
-        rec.timings["brief"] = time.monotonic() - t0
-        rec.write(self.layout.root)
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()
@@ -250,7 +232,7 @@ class Pipeline:
         """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
-        self.gate_results, self.brief = [], None  # this run's, never an earlier run's
+        self.gate_results = []  # this run's, never an earlier run's
         try:
             return self._run_locked(first, last)
         except OSError as exc:  # before the first stage: the lock, the run log, the state

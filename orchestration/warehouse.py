@@ -21,13 +21,9 @@ import duckdb
 
 from fullsite import rules
 from fullsite.layout import Layout
+from fullsite.published import BUILD_RECORD, PUBLISHED_SCHEMAS, content_fingerprint
+from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
-from orchestration.runlog import folder as runlog_folder
-
-# Schemas the analysts get; the staging and intermediate layers stay behind.
-PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
-# Which dbt project built the warehouse (see prepare_staging).
-BUILD_INFO = "params.warehouse_build"
 
 
 @dataclass
@@ -37,7 +33,7 @@ class DbtOutcome:
 
 
 def staging_db(layout: Layout) -> Path:
-    return layout.staging / "warehouse.duckdb"
+    return layout.staging_warehouse
 
 
 def project_fingerprint() -> str:
@@ -57,7 +53,7 @@ def _built_by_this_project(warehouse: Path) -> bool:
     except duckdb.Error:
         return False
     try:
-        row = con.execute(f"select fingerprint from {BUILD_INFO}").fetchone()
+        row = con.execute(f"select fingerprint from {BUILD_RECORD}").fetchone()
     except duckdb.Error:
         return False
     finally:
@@ -158,9 +154,10 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
                   before_parse=lambda: _reuse_parse(target), after_parse=lambda: _keep_parse(target))
 
 
-def finalize_staging(layout: Layout) -> None:
+def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dagster_run_id: str | None = None) -> None:
     """Shape the staging file into what analysts see: published schemas only, the run log
-    as a view over its Parquet files."""
+    as a view over its Parquet files, and the file's own build record (which project built
+    it, its content's fingerprint, the data through D and the run that published it)."""
     con = duckdb.connect(str(staging_db(layout)))
     try:
         for (schema,) in con.execute("select schema_name from information_schema.schemata "
@@ -169,15 +166,19 @@ def finalize_staging(layout: Layout) -> None:
                 con.execute(f'drop schema "{schema}" cascade')
         con.execute("create schema if not exists dq")
         con.execute("create schema if not exists params")
-        con.execute(f"create or replace table {BUILD_INFO} as select ? as fingerprint, now() as built_at",
-                    [project_fingerprint()])
-        logs = runlog_folder(layout.root).resolve() / "*.parquet"
+        logs = duckdb_glob(layout.run_log.resolve()) + "/*.parquet"  # a view's text: quoted, globs escaped
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs,
                                gates, dagster_run_id
-                        from read_parquet('{logs}', union_by_name = true)""")
+                        from read_parquet({sql_literal(logs)}, union_by_name = true)""")
+        con.execute(f"drop table if exists {BUILD_RECORD}")
+        content = content_fingerprint(con)
+        con.execute(f"""create table {BUILD_RECORD} as
+                        select ? as fingerprint, ? as content_fingerprint, now() as built_at, ?::date as data_through,
+                               ? as run_id, ? as dagster_run_id""",
+                    [project_fingerprint(), content, D, run_id, dagster_run_id])
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
-        _comment(con, "table", BUILD_INFO, BUILD_INFO_DOCS)
+        _comment(con, "table", BUILD_RECORD, BUILD_INFO_DOCS)
         con.execute("checkpoint")
     finally:
         con.close()
@@ -200,17 +201,22 @@ RUN_LOG_DOCS = {
     "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
 }
 BUILD_INFO_DOCS = {
-    "": "Which dbt project built this warehouse, and when: a warehouse built by other SQL is rebuilt, never extended.",
+    "": "This file's own build record: which dbt project built it, what it holds and when. A warehouse built by "
+        "other SQL is rebuilt, never extended; statements and the brief name this build.",
     "fingerprint": "SHA-256 of the dbt project's SQL, seeds and configuration.",
+    "content_fingerprint": "SHA-256 over every published table's rows (name, row count, sum of row hashes): the same "
+                           "content, the same fingerprint. Statements carry it as the warehouse build they were drawn from.",
     "built_at": "When this file was built (UTC).",
+    "data_through": "The last ingest date published in this file.",
+    "run_id": "The run-log record of the night that published this file (dq.run_log).",
+    "dagster_run_id": "The Dagster run that published this file.",
 }
 
 
 def _comment(con, kind: str, name: str, docs: dict) -> None:
-    quote = lambda text: "'" + text.replace("'", "''") + "'"  # noqa: E731
     for column, text in docs.items():
         target = f"{kind} {name}" if not column else f"column {name}.{column}"
-        con.execute(f"comment on {target} is {quote(text)}")
+        con.execute(f"comment on {target} is {sql_literal(text)}")
 
 
 def publish(layout: Layout) -> None:

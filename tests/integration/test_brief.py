@@ -1,5 +1,7 @@
-"""The nightly brief (issue 19): drawn by every publication, a function of the published
-warehouse, self-contained, escaped; and the data docs across runs."""
+"""The nightly brief (issues 19, 35, 39): drawn after every publication from the published
+warehouse alone, its figures the semantic layer's metrics, light (one shared plotly.js per
+folder), offline wherever the folder is copied, and escaped; and the data docs across runs.
+The night is the shared next night (tests/conftest.py next_night)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,68 +13,84 @@ import duckdb
 import pandas as pd
 from typer.testing import CliRunner
 
-from fullsite import rules
+from fullsite.layout import Layout
 from orchestration import runlog
-from orchestration.brief import figures, render
 from orchestration.cli import app
+from publications import metrics
+from publications.brief import REASON_COLORS, figures, nice_ticks, render
 from tests.conftest import NEXT
 
-NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?https?:|<link|<script[^>]+src""", re.I)
+NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?https?:|<link""", re.I)
+SCRIPT_SRC = re.compile(r"""<script src="([^"]+)"></script>""")
 
 
 def _fetches(html: str):
-    """Anything the page would load from a network. Inline script bodies are left out: the
-    Plotly bundle names URLs (its logo link, map tiles of trace types we never draw) that a
-    page loads only when used."""
+    """Anything the page would load from a network."""
     return NETWORK.search(re.sub(r"<script>.*?</script>", "<script></script>", html, flags=re.S))
 
 
-def _brief(root: Path, day: dt.date) -> Path:
-    return root / "reports" / "brief" / f"{day}.html"
+def _brief(root: Path, day: dt.date | None = None) -> Path:
+    return Layout(root).brief(day)
 
 
-def test_every_publication_draws_the_brief_and_latest(next_night_root):
+def test_every_publication_draws_a_light_brief_and_latest(next_night_root):
     page = _brief(next_night_root, NEXT)
-    assert page.exists() and (page.parent / "latest.html").read_bytes() == page.read_bytes()
+    assert page.exists() and _brief(next_night_root).read_bytes() == page.read_bytes()
     html = page.read_text()
-    assert not _fetches(html), _fetches(html)  # scripts, styles and fonts are in the page
-    assert html.count('class="plotly-graph-div"') == 7 and "Plotly.newPlot" in html
+    assert not _fetches(html), _fetches(html)
+    assert html.count('data-chart="chart-') == 7 and "Plotly.newPlot" in html
     assert "Launch claims scorecard" in html and "Gates of the run that published" in html
+    assert page.stat().st_size <= 300_000  # the charts' library is shared, not inlined
+    (script,) = SCRIPT_SRC.findall(html)
+    assert re.fullmatch(r"assets/plotly-[0-9.]+\.min\.js", script) and (page.parent / script).stat().st_size > 1_000_000
 
 
-def test_the_headline_figures_tie_to_sql(next_night_root):
+def test_a_copied_reports_folder_opens_offline(next_night_root, tmp_path):
+    """The pages reference the one plotly.js by relative path: moved or copied whole, the
+    folder still finds it (nothing is fetched from a network)."""
+    moved = Path(shutil.copytree(Layout(next_night_root).reports, tmp_path / "elsewhere" / "reports"))
+    for page in (moved / "brief").glob("*.html"):
+        html = page.read_text()
+        (script,) = SCRIPT_SRC.findall(html)
+        assert (page.parent / script).is_file(), (page, script)
+        assert not _fetches(html)
+
+
+def test_the_headline_figures_are_the_metrics(next_night_root):
     con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
     try:
         b = figures(con, NEXT)
-        one = lambda sql: con.execute(sql).fetchone()  # noqa: E731
-        gmv, paid, natural, spend = one(f"""select sum(gmv), sum(paid_attributed_gmv), sum(natural_gmv), sum(spend)
-                                            from marts.fct_product_daily where business_date = DATE '{NEXT}'""")
-        cg, cs = one(f"""select sum(gmv), sum(spend) from marts.fct_campaign_daily
-                         where business_date between DATE '{NEXT}' - 6 and DATE '{NEXT}'""")
-        trigger = rules.param("protection_trigger")
-        closed, below = one(f"""select count(*), count(*) filter (where achievement < {trigger}) from marts.campaign_roi_7d
-                                where close_date between DATE '{NEXT}' - 6 and DATE '{NEXT}'
-                                  and status in ('final', 'provisional') and achievement is not null""")
-        comp = one(f"""select coalesce(sum(compensation_amount), 0) from finance.compensation_claims
-                       where settlement_month = DATE '{NEXT:%Y-%m-01}'""")[0]
-        reb = one(f"select coalesce(sum(rebate_amount), 0) from finance.merchant_rebates_monthly where month = DATE '{NEXT:%Y-%m-01}'")[0]
-        rows = one(f"select sum(rows_in), sum(quarantined) from dq.ingest_reconciliation where ingest_date = DATE '{NEXT}'")
-        uplift = one("select median(gmv_uplift) from marts.campaign_uplift where is_final and gmv_uplift is not null")[0]
+        week, month = NEXT - dt.timedelta(days=6), NEXT.replace(day=1)
+        m = lambda name, start: metrics.value(con, name, start=start, end=NEXT)  # noqa: E731
+        expected = {
+            "gmv": m("gmv", NEXT), "natural_share": m("natural_share", NEXT), "spend": m("spend", NEXT),
+            "full_site_roi": m("full_site_roi", NEXT), "full_site_roi_7d": m("full_site_roi", week),
+            "gmv_7d": m("gmv", week), "spend_7d": m("spend", week), "windows_closed_7d": m("windows_closed", week),
+            "windows_below_protection_line_7d": m("windows_below_protection_line", week),
+            "compensation_mtd": m("compensation", month), "rebates_mtd": m("rebates", month),
+            "median_gmv_uplift": m("median_gmv_uplift", None), "final_versions": m("final_uplift_versions", None),
+            "rows_in": m("rows_in", NEXT), "accepted_rows": m("accepted_rows", NEXT),
+            "duplicate_rows": m("duplicate_rows", NEXT), "quarantined_rows": m("quarantined_rows", NEXT)}
+        assert b.headline == expected
+        # and the metrics are what the tables say (a few, by hand)
+        one = lambda sql: con.execute(sql, [NEXT]).fetchone()  # noqa: E731
+        assert (b.headline["gmv"], b.headline["spend"]) == one("select sum(gmv), sum(spend) from marts.fct_product_daily where business_date = ?")
+        cg, cs = one("select sum(gmv), sum(spend) from marts.fct_campaign_daily where business_date = ?")
+        assert b.headline["full_site_roi"] == float(cg) / float(cs)
+        assert b.headline["windows_below_protection_line_7d"] == one(
+            """select count(*) filter (where below_protection_line) from marts.campaign_roi_7d
+               where close_date between ? - 6 and ? and status in ('final', 'provisional')""".replace("?", "$1"))[0]
+        assert b.headline["rows_in"] == one("select sum(rows_in) from dq.ingest_reconciliation where ingest_date = ?")[0]
     finally:
         con.close()
-    h = b.headline
-    assert (h["gmv"], h["paid_gmv"], h["natural_gmv"], h["spend"]) == (float(gmv), float(paid), float(natural), float(spend))
-    assert h["full_site_roi_7d"] == float(cg) / float(cs)
-    assert (h["windows_closed_7d"], h["windows_below_trigger_7d"]) == (closed, below)
-    assert (h["compensation_mtd"], h["rebates_mtd"]) == (float(comp), float(reb))
-    assert (h["rows_in"], h["quarantined"]) == rows and h["median_gmv_uplift"] == uplift
     html = _brief(next_night_root, NEXT).read_text()
-    for shown in (f"{float(gmv):,.2f}", f"{float(spend):,.2f}", f"{float(comp):,.2f}", f"{rows[0]:,} / {rows[1]:,}"):
+    for shown in (f"{b.headline['gmv']:,.2f}", f"{b.headline['spend']:,.2f}", f"{b.headline['full_site_roi']:.2f}",
+                  f"{b.headline['rows_in']:,} / {b.headline['quarantined_rows']:,}"):
         assert shown in html, shown
 
 
 def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
-    from orchestration.claims import scorecard
+    from publications.claims import scorecard
 
     con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
     try:
@@ -81,7 +99,7 @@ def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
         assert uplift == one("select median(gmv_uplift) from marts.campaign_uplift where is_final and gmv_uplift is not null")
         assert boost == one("""select sum(natural_uplift_vs_custom * versions) / sum(versions) from marts.roi_choice_effect
                                where natural_uplift_vs_custom is not null""")
-        assert ratio == one("select median(roi / category_median_roi) from marts.campaign_roi_vs_category where category_median_roi > 0")
+        assert ratio == one("select median(roi_vs_category_median) from marts.campaign_roi_vs_category")
     finally:
         con.close()
 
@@ -105,9 +123,17 @@ def test_upstream_text_is_escaped_in_the_brief(next_night_root):
     finally:
         con.close()
     evil = "<img src=x onerror=alert(1)>"
-    b.frames["top_merchants"] = pd.concat([b.frames["top_merchants"].head(1).assign(merchant_name=evil)])
+    b.frames["top_merchants"] = pd.concat([b.frames["top_merchants"].head(1).assign(merchant__merchant_name=evil)])
+    b.frames["top_products"] = b.frames["top_products"].head(1).assign(category="</script><script>alert(2)</script>")
     html = render(b)
     assert evil not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script>alert(2)" not in html
+
+
+def test_each_quarantine_reason_has_its_own_colour_and_ticks_are_round():
+    assert len(set(REASON_COLORS.values())) == len(REASON_COLORS)
+    assert nice_ticks(2.19, 3.71) == [2.0, 2.5, 3.0, 3.5, 4.0]
+    assert nice_ticks(0.8, 1.05) == [0.8, 0.85, 0.9, 0.95, 1.0, 1.05]
 
 
 def test_the_data_docs_index_lists_every_run_and_shows_warnings_as_warnings(next_night_root):

@@ -56,7 +56,7 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
         published = {r.partition_key for r in inst.fetch_materializations(d.PUBLISHED, limit=100).records}
         assert published == {str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)}
         brief = inst.fetch_materializations(d.BRIEF, limit=100).records
-        assert {r.partition_key for r in brief} == published  # the brief of the range's last date
+        assert len(brief) == 1  # its own step after publication: the brief of the range's last date
         assert brief[0].asset_materialization.metadata["brief"].value == str(published_root / "reports" / "brief" / f"{PUBLISHED}.html")
         for check in ("marts_gate",):
             history = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, check), limit=1)

@@ -9,8 +9,8 @@ import re
 import duckdb
 
 from fullsite.layout import Layout
+from fullsite.published import BUILD_RECORD
 from orchestration import warehouse
-from orchestration.warehouse import BUILD_INFO
 from tests.conftest import NEXT, copy_root
 from tests.published import figures, query
 
@@ -40,11 +40,11 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(next_night_root, tmp
     # the build record the published file no longer vouches for its SQL, so dbt builds it all.
     full = copy_root(next_night_root, tmp_path / "full")
     con = duckdb.connect(str(full / "warehouse.duckdb"))
-    con.execute(f"drop table {BUILD_INFO}")
+    con.execute(f"drop table {BUILD_RECORD}")
     con.close()
     layout = Layout(full)
     assert warehouse.run_dbt(layout, NEXT, NEXT).success
-    warehouse.finalize_staging(layout)
+    warehouse.finalize_staging(layout, NEXT)
     warehouse.publish(layout)
 
     assert _dbt_dates(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}

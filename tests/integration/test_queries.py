@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fullsite.layout import Layout
-from orchestration.docs import write_docs
+from publications.docs_site import write_docs
 from tests.published import query
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries.md"

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from fullsite.layout import Layout
-from orchestration.reports import compensation_statement
+from publications.statements import compensation_statement
 from tests.conftest import NEXT
 from tests.published import query
 
@@ -90,6 +90,12 @@ def _fake_warehouse(root, names=("M one", "M two"), ids=("A-v1", "B-v1")):
         ) t(campaign_version_id, campaign_id, merchant_id, product_id, start_date, close_date, settlement_month, status, spend, gmv, target_roi, roi, roi_choice, reason, compensation_amount)""")
     con.execute("create table marts.dim_merchant (merchant_id varchar, merchant_name varchar)")
     con.execute("insert into marts.dim_merchant values ('M1', ?), ('M2', ?)", list(names))
+    con.execute("create schema params")  # the file's own build record, as every published warehouse has
+    con.execute("""create table params.warehouse_build as select 'p' as fingerprint, 'c' as content_fingerprint,
+                   TIMESTAMPTZ '2024-08-03 20:00:00+00' as built_at, DATE '2024-08-03' as data_through,
+                   'r' as run_id, 'd' as dagster_run_id""")
+    con.execute("create table params.rule_parameters as select * from (values ('protection_trigger', '0.90', ''), "
+                "('min_protected_spend', '100.00', '')) t(parameter, value, note)")
     con.close()
     (root / "raw").mkdir()
     return Layout(root)
@@ -121,7 +127,7 @@ def test_no_cell_from_data_is_ever_a_formula(tmp_path):
 
 
 def test_cell_text_is_neutralised_and_illegal_characters_kept_visible():
-    from orchestration.reports import ILLEGAL, csv_text
+    from publications.statements import ILLEGAL, csv_text
     assert [csv_text(v) for v in HOSTILE[2:7]] == ["'" + v for v in HOSTILE[2:7]]
     assert csv_text("Merchant 1") == "Merchant 1" and csv_text("") == ""
     assert ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", HOSTILE[7]) == "bell\\x07name"
@@ -172,10 +178,7 @@ def test_explain_reproduces_the_specs_compensation_example(tmp_path):
     """rules.md's example: target 3.00, spend 1,000.00, GMV 2,100.00 → 222.22."""
     layout = _fake_warehouse(tmp_path)
     con = duckdb.connect(str(layout.warehouse))
-    con.execute("create schema params")
     con.execute("alter table finance.compensation_claims add column eligible boolean default true")
-    con.execute("create table params.rule_parameters as select * from (values ('protection_trigger', '0.90', ''), "
-                "('min_protected_spend', '100.00', '')) t(parameter, value, note)")
     con.execute("""create table marts.dim_campaign_versions as select 'A-v1' campaign_version_id, 'A' campaign_id,
                    1 version_no, 'M1' merchant_id, 'P1' product_id, TIMESTAMPTZ '2024-07-01 02:00:00+00' valid_from,
                    null::timestamptz valid_to, DATE '2024-07-01' start_date, 200.00::decimal(18,2) daily_budget,
@@ -187,7 +190,7 @@ def test_explain_reproduces_the_specs_compensation_example(tmp_path):
                    DATE '2024-07-01' + k::int as business_date, (1000.00 / 7)::decimal(18,2) + (k = 0)::int * 0.06 as spend,
                    300.00::decimal(18,2) as gmv from range(7) t(k)""")
     con.close()
-    from orchestration.explain import compensation
+    from publications.explain import compensation
     lines = "\n".join(compensation(layout, "A-v1"))
     assert "round2(1,000.00 − 2,100.00 / (0.90 × 3.00)) = round2(222.2222222222) = 222.22" in lines
     assert "result:    222.22 CNY, reason compensated, status final, settled in 2024-07" in lines

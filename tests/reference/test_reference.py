@@ -52,7 +52,7 @@ def _statement_shows_hostile_names_as_text(root, names: dict[str, str]) -> None:
     from openpyxl import load_workbook
 
     from fullsite.layout import Layout
-    from orchestration.reports import rebates_statement
+    from publications.statements import rebates_statement
 
     out, _ = rebates_statement(Layout(root), dt.date(2024, 7, 1), root / "statement")
     with zipfile.ZipFile(out / "rebates-2024-07.xlsx") as z:

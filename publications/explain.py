@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from fullsite.layout import Layout
-from orchestration.reports import _connect, _has, _param
+from publications.published import connect, has_table, param
 
 CENT = Decimal("0.01")
 
@@ -28,7 +28,7 @@ def _money(x) -> str:
 
 
 def compensation(layout: Layout, version_id: str) -> list[str]:
-    con = _connect(layout)
+    con = connect(layout)
     try:
         v = con.execute("""select campaign_id, version_no, merchant_id, product_id, valid_from, valid_to, start_date,
                                   daily_budget, target_roi, roi_choice, is_tagged
@@ -43,7 +43,7 @@ def compensation(layout: Layout, version_id: str) -> list[str]:
         days = con.execute("""select business_date, spend, gmv from marts.fct_campaign_daily
                               where campaign_version_id = ? and business_date between ? and ? order by 1""",
                            [version_id, v[6], end]).fetchall()
-        trigger, minimum = Decimal(_param(con, "protection_trigger")), Decimal(_param(con, "min_protected_spend"))
+        trigger, minimum = param(con, "protection_trigger"), param(con, "min_protected_spend")
     finally:
         con.close()
     campaign_id, n, merchant, product, valid_from, valid_to, start, budget, target, choice, tagged = v
@@ -78,7 +78,7 @@ def compensation(layout: Layout, version_id: str) -> list[str]:
 
 
 def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
-    con = _connect(layout)
+    con = connect(layout)
     try:
         r = con.execute("""select merchant_name, merchant_tier, spend, compensation, rebate_base, rebate_rate,
                                   rebate_amount, status
@@ -93,7 +93,7 @@ def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
             with inforce as (select *, max(effective_from) over (partition by merchant_tier) as newest
                              from params.rebate_rates where effective_from <= ? and merchant_tier = ?)
             select min_base, rebate_rate from inforce where effective_from = newest order by min_base desc""",
-                               [month, r[1]]).fetchall() if _has(con, "params.rebate_rates") else []
+                               [month, r[1]]).fetchall() if has_table(con, "params.rebate_rates") else []
     finally:
         con.close()
     name, tier, spend, comp, base, rate, amount, status = r

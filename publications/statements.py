@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from fullsite.layout import Layout
 from fullsite.rules import REPO_ROOT
-from orchestration import runlog, state
+from publications.published import NotPublished, build, connect, has_table, param
 
 
 class NothingFinal(Exception):
@@ -60,20 +58,15 @@ def _sha256(data: bytes) -> str:
 
 
 def _connect(layout: Layout):
-    if not layout.warehouse.exists():
-        raise NothingFinal(f"no published warehouse at {layout.warehouse}: run the pipeline first")
-    return duckdb.connect(str(layout.warehouse), read_only=True)
+    try:
+        return connect(layout)
+    except NotPublished as exc:
+        raise NothingFinal(str(exc)) from None
 
 
 def _fetch(con, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
     cur = con.execute(sql, params or [])
     return [d[0] for d in cur.description], cur.fetchall()
-
-
-def _has(con, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                            [schema, name]).fetchone()[0])
 
 
 # ------------------------------------------------------------------------------ as-of
@@ -91,21 +84,24 @@ def _code_version() -> dict:
     return {"package": version, "git_commit": commit}
 
 
-def as_of(layout: Layout, con) -> dict:
-    """What a statement was drawn from: enough to reproduce it, or to see it cannot be."""
-    build = con.execute("select fingerprint, built_at from params.warehouse_build").fetchone() \
-        if _has(con, "params.warehouse_build") else None
+def as_of(con) -> dict:
+    """What a statement was drawn from, read from the same connection as its rows: the
+    warehouse build (its content's fingerprint), the data through date, the run that
+    published it, the rules in force and the code."""
+    try:
+        made = build(con)
+    except NotPublished as exc:
+        raise NothingFinal(str(exc)) from None
     digest = hashlib.sha256()
     for table in ("params.rule_parameters", "params.rebate_rates", "params.lifecycle_thresholds"):
-        if _has(con, table):
+        if has_table(con, table):
             digest.update(table.encode() + repr(con.execute(f"select * from {table} order by all").fetchall()).encode())
-    last = state.last_success(layout.root)
-    runs = [r for r in runlog.read_recent(layout.root, 10) if r["status"] == "success" and r["ingest_date"] == last]
     return {
-        "warehouse_fingerprint": build[0] if build else None,
-        "warehouse_built_at": build[1].isoformat() if build else None,
-        "last_published_ingest_date": last.isoformat() if last else None,
-        "last_run_id": runs[-1]["run_id"] if runs else None,
+        "warehouse_fingerprint": made.content_fingerprint,
+        "warehouse_built_at": made.built_at.isoformat(),
+        "dbt_project_fingerprint": made.project_fingerprint,
+        "last_published_ingest_date": made.data_through.isoformat(),
+        "last_run_id": made.run_id,
         "rules_sha256": digest.hexdigest(),
         "code": _code_version(),
     }
@@ -216,7 +212,7 @@ def _stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
 def _write(layout: Layout, statement: Statement, out: Path, check_sql: str, check_params: list) -> dict:
     con = _connect(layout)
     try:
-        asof = as_of(layout, con)
+        asof = as_of(con)
         warehouse_totals = con.execute(check_sql, check_params).fetchone()
     finally:
         con.close()
@@ -251,12 +247,6 @@ def _write(layout: Layout, statement: Statement, out: Path, check_sql: str, chec
     return manifest
 
 
-def _param(con, name: str) -> str:
-    row = con.execute("select value from params.rule_parameters where parameter = ?", [name]).fetchone() \
-        if _has(con, "params.rule_parameters") else None
-    return row[0] if row else "?"
-
-
 def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -> tuple[Path, dict]:
     con = _connect(layout)
     try:
@@ -272,7 +262,7 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -
         notes = [("Statement", f"Monthly tiered rebates for {month:%Y-%m}: final figures only (the month is closed)."),
                  ("Rule", "rebate_base = max(0, spend − compensation settled in the month); the whole base earns the "
                           "rate of the highest bracket it reaches for the merchant's tier; rebate = round2(base × rate).")]
-        if _has(con, "params.rebate_rates"):
+        if has_table(con, "params.rebate_rates"):
             for tier, brackets in con.execute("""
                     with inforce as (select *, max(effective_from) over (partition by merchant_tier) as newest
                                      from params.rebate_rates where effective_from <= ?)
@@ -280,7 +270,7 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -
                                                      order by min_base desc)
                     from inforce where effective_from = newest group by 1 order by 1""", [month]).fetchall():
                 notes.append((f"Rates in force: {tier}", brackets))
-        if _has(con, "marts.fct_campaign_daily"):
+        if has_table(con, "marts.fct_campaign_daily"):
             merchant, version = con.execute("""
                 select (select sum(spend) from finance.merchant_rebates_monthly where month = ? and status = 'final'),
                        (select sum(spend) from marts.fct_campaign_daily where date_trunc('month', business_date) = ?)""",
@@ -304,7 +294,7 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -
 def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: Path | None = None) -> tuple[Path, dict]:
     con = _connect(layout)
     try:
-        names = "left join marts.dim_merchant m using (merchant_id)" if _has(con, "marts.dim_merchant") else \
+        names = "left join marts.dim_merchant m using (merchant_id)" if has_table(con, "marts.dim_merchant") else \
             "left join (select null::varchar as merchant_id, null::varchar as merchant_name) m using (merchant_id)"
         cols, rows = _fetch(con, f"""
             select c.campaign_version_id, c.campaign_id, c.merchant_id, m.merchant_name, c.product_id,
@@ -315,7 +305,7 @@ def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: P
             order by c.close_date, c.campaign_version_id""", [first, last])
         if not rows:
             raise NothingFinal(f"no final compensation with close_date between {first} and {last}")
-        trigger, minimum = _param(con, "protection_trigger"), _param(con, "min_protected_spend")
+        trigger, minimum = param(con, "protection_trigger"), param(con, "min_protected_spend")
     finally:
         con.close()
     notes = [

@@ -1,0 +1,63 @@
+"""The published warehouse as its readers know it: the schemas analysts get, and the file's
+own build record — what is published is read from the published file itself, never from a
+side file that can lag behind it (issues 36 and 37).
+
+The run writes the record into the staging file just before publication
+(orchestration/warehouse.py); statements, the brief and ``fullsite status`` read it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
+
+# Schemas the analysts get; the staging and intermediate layers stay behind.
+PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
+BUILD_RECORD = "params.warehouse_build"
+
+
+@dataclass(frozen=True)
+class Build:
+    project_fingerprint: str          # SHA-256 of the dbt project that built the file
+    content_fingerprint: str | None   # SHA-256 over every published table's rows: this build's content
+    built_at: dt.datetime
+    data_through: dt.date | None      # the last ingest date published
+    run_id: str | None                # the run-log record of that night
+    dagster_run_id: str | None
+
+    @property
+    def build_id(self) -> str:
+        """A short name of this build's content, for people (the first 12 hex digits)."""
+        return (self.content_fingerprint or self.project_fingerprint)[:12]
+
+
+def read_build(con: duckdb.DuckDBPyConnection) -> Build | None:
+    """The build record of the warehouse ``con`` is open on (None for a file without one)."""
+    schema, table = BUILD_RECORD.split(".")
+    columns = {r[0] for r in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                                         [schema, table]).fetchall()}
+    if "fingerprint" not in columns:
+        return None
+    wanted = ["fingerprint", "content_fingerprint", "built_at", "data_through", "run_id", "dagster_run_id"]
+    row = con.execute(f"select {', '.join(c if c in columns else 'null' for c in wanted)} from {BUILD_RECORD}").fetchone()
+    return Build(*row) if row else None
+
+
+def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 over the rows of every published table (not views, not the build record): per
+    table its name, row count and the sum of its rows' hashes — the same content gives the
+    same fingerprint, in any row order."""
+    tables = con.execute("""select schema_name, table_name from duckdb_tables()
+                            where database_name = current_database() and schema_name in ({})
+                            order by 1, 2""".format(", ".join("?" * len(PUBLISHED_SCHEMAS))),
+                         list(PUBLISHED_SCHEMAS)).fetchall()
+    digest = hashlib.sha256()
+    for schema, table in tables:
+        if f"{schema}.{table}" == BUILD_RECORD:
+            continue
+        name = f'"{schema}"."{table}"'
+        count, total = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t").fetchone()
+        digest.update(f"{schema}.{table}\0{count}\0{total}\n".encode())
+    return digest.hexdigest()

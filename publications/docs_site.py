@@ -1,0 +1,63 @@
+"""The dbt docs site of a published warehouse: ``<data-root>/docs/index.html``.
+
+dbt's catalog needs a database to read column types from: the site is generated against a
+copy of the published file (never the file itself, which readers may hold open), as one
+self-contained page (``dbt docs generate --static``) that opens from disk, offline.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from fullsite.layout import Layout
+from fullsite.rules import DBT_PROJECT_DIR
+from publications.published import NotPublished, build, connect
+
+
+class DocsFailed(Exception):
+    """dbt could not write the docs (one line for the operator)."""
+
+
+def write_docs(layout: Layout) -> Path:
+    """Generate the docs site of the published warehouse; the path of its index.html."""
+    try:
+        con = connect(layout)
+        try:
+            through = build(con).data_through
+        finally:
+            con.close()
+    except NotPublished as exc:
+        raise DocsFailed(str(exc)) from None
+    with tempfile.TemporaryDirectory(dir=layout.root, prefix=".docs-") as work:
+        copy = Path(work) / "warehouse.duckdb"  # same file name: the catalog reads as database "warehouse"
+        shutil.copyfile(layout.warehouse, copy)
+        env = {**os.environ, "FULLSITE_DATA_ROOT": str(layout.root), "FULLSITE_DBT_DB": str(copy),
+               "FULLSITE_RUN_DATE": through.isoformat(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        target = Path(work) / "target"
+        proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
+                               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                               "--target-path", str(target), "--log-path", str(Path(work) / "logs"), "--quiet"],
+                              env=env, capture_output=True, text=True)
+        page = target / "static_index.html"
+        if proc.returncode != 0 or not page.exists():
+            tail = (proc.stdout + proc.stderr).strip().splitlines()
+            raise DocsFailed(f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}")
+        layout.docs_site.mkdir(exist_ok=True)
+        tmp = layout.docs_site / ".index.html.tmp"
+        shutil.copyfile(page, tmp)
+        os.replace(tmp, layout.docs_site / "index.html")
+    return layout.docs_site / "index.html"
+
+
+def serve(folder: Path, port: int) -> None:
+    """Serve the docs on 127.0.0.1 only (never on the network) until interrupted."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        print(f"serving {folder} on http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
+        httpd.serve_forever()
