@@ -15,7 +15,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 import pyarrow.parquet as pq
 
-from expectations.runner import ERROR, Check, Finding, GateResult, examples, run_gate, warn
+from expectations.runner import ERROR, Check, Finding, GateResult, examples, named, run_gate, warn
 from expectations.screen import all_pass, passed
 from fullsite import curated, rules
 from fullsite.contract import ACTIONS, BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, MONEY_SQL, ROI_CHOICES, SCHEMAS, TIERS
@@ -119,22 +119,22 @@ def _contract_checks(layout: Layout, D: dt.date) -> list[Check]:
     ignored = _ignored_frame(layout, D)
     checks = [
         Check("schema", contract_rows if len(contract_rows) else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
-              [gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type")],
+              [named("types", gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type"))],
               where=f"raw files dt={D}",
-              explain={0: lambda _: _listed([_schema_problem(r, D) for r in mismatches.itertuples()])}),
-        Check("partitions", present, [gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True])],
+              explain={"types": lambda _: _listed([_schema_problem(r, D) for r in mismatches.itertuples()])}),
+        Check("partitions", present, [named("present", gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True]))],
               where=f"snapshot tables dt={D}",
-              explain={0: lambda _: f"no data file for dt={D} in {', '.join(missing.table_name)} "
-                                    "(these tables land every day)"}),
+              explain={"present": lambda _: f"no data file for dt={D} in {', '.join(missing.table_name)} "
+                                            "(these tables land every day)"}),
         volume_check(layout, D),
     ]
     if len(extra_rows):
-        checks.append(Check("extra_columns", extra_rows, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
-                            explain={0: lambda f: _listed([f"{r.table_name} dt={D} {r.file}: column {r.column_name} "
+        checks.append(Check("extra_columns", extra_rows, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                            explain={"none": lambda f: _listed([f"{r.table_name} dt={D} {r.file}: column {r.column_name} "
                                                            "is not in the contract, ignored" for r in f.itertuples()], 3)}))
     if len(ignored):
-        checks.append(Check("ignored_files", ignored, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
-                            explain={0: lambda f: _listed([f"{r.table_name} dt={D} {r.entry}: not a data file "
+        checks.append(Check("ignored_files", ignored, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                            explain={"none": lambda f: _listed([f"{r.table_name} dt={D} {r.entry}: not a data file "
                                                            "(*.parquet), ignored" for r in f.itertuples()], 10)}))
     return checks
 
@@ -230,9 +230,9 @@ def volume_check(layout: Layout, D: dt.date) -> Check:
             problem = ""
         rows.append((table, count, median, problem))
     frame = pd.DataFrame(rows, columns=["table_name", "rows", "trailing_median", "problem"])
-    return Check("volumes", frame, [warn(gxe.ExpectColumnValuesToBeInSet(column="problem", value_set=[""]))],
+    return Check("volumes", frame, [named("in_band", warn(gxe.ExpectColumnValuesToBeInSet(column="problem", value_set=[""])))],
                  where=f"event tables dt={D}",
-                 explain={0: lambda f: _listed([p for p in f.problem if p], 4)})
+                 explain={"in_band": lambda f: _listed([p for p in f.problem if p], 4)})
 
 
 def _merge(a: GateResult, b: GateResult) -> GateResult:
@@ -307,29 +307,29 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
         Check("products", p, [
             *[nn(column=col) for col in SCHEMAS["products"].names],
             gxe.ExpectColumnValuesToBeUnique(column="product_id"),
-            gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True]),
+            named("merchant_known", gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True])),
             gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
             gxe.ExpectTableRowCountToBeBetween(min_value=1),
         ], where=where("products"), explain={
-            len(SCHEMAS["products"]) + 1: lambda f: rows_of(f, f.merchant_known, "merchant_id",
+            "merchant_known": lambda f: rows_of(f, f.merchant_known, "merchant_id",
                                                              "column merchant_id names a merchant missing from merchants", "products")}),
         Check("campaign_changes", c, [
             *[nn(column=col) for col in SCHEMAS["campaign_changes"].names],
             gxe.ExpectColumnValuesToBeUnique(column="change_id"),
-            gxe.ExpectColumnValuesToBeInSet(column="change_id_new", value_set=[True]),
+            named("change_id_new", gxe.ExpectColumnValuesToBeInSet(column="change_id_new", value_set=[True])),
             gxe.ExpectColumnValuesToBeInSet(column="action", value_set=list(ACTIONS)),
             gxe.ExpectColumnValuesToBeInSet(column="roi_choice", value_set=list(ROI_CHOICES)),
             gxe.ExpectColumnValuesToBeBetween(column="daily_budget", min_value=0, strict_min=True),
             gxe.ExpectColumnValuesToBeBetween(column="target_roi", min_value=0, strict_min=True),
-            gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True]),
-            gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True]),
+            named("action_order_ok", gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True])),
+            named("on_its_date", gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True])),
         ], where=where("campaign_changes"), explain={
-            len(SCHEMAS["campaign_changes"]) + 1: lambda f: rows_of(
+            "change_id_new": lambda f: rows_of(
                 f, f.change_id_new, "change_id", "column change_id repeats a change of an earlier partition", "campaign_changes"),
-            len(SCHEMAS["campaign_changes"]) + 6: lambda f: rows_of(
+            "action_order_ok": lambda f: rows_of(
                 f, f.action_order_ok, "change_id", "column action is out of order for its campaign "
                 "(create first, pause only when running, resume only when paused, nothing after end)", "campaign_changes"),
-            len(SCHEMAS["campaign_changes"]) + 7: lambda f: rows_of(
+            "on_its_date": lambda f: rows_of(
                 f, f.on_its_date, "change_id", f"column change_time is not on {D} ({BUSINESS_TZ})", "campaign_changes"),
         }),
     ]
@@ -389,9 +389,9 @@ def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:
                         for r in f[f.conflicts_over_share].itertuples()], 4)
 
     return [Check("quarantine_share", frame, [
-        gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False]),
-        warn(gxe.ExpectColumnValuesToBeInSet(column="conflicts_over_share", value_set=[False])),
-    ], where=f"event tables dt={D}", explain={0: quarantined, 1: conflicts})]
+        named("quarantined", gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False])),
+        named("conflicts", warn(gxe.ExpectColumnValuesToBeInSet(column="conflicts_over_share", value_set=[False]))),
+    ], where=f"event tables dt={D}", explain={"quarantined": quarantined, "conflicts": conflicts})]
 
 
 # ------------------------------------------------------------------------- curated
@@ -433,14 +433,14 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
     recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (recon.rows_in == recon.raw_rows)
     expected_rows = len(EVENT_TABLES) * len(ingests)
     checks.append(Check("reconciliation", recon, [
-        gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True]),
-        gxe.ExpectTableRowCountToEqual(value=expected_rows),
+        named("balanced", gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True])),
+        named("one_row_per_table", gxe.ExpectTableRowCountToEqual(value=expected_rows)),
     ], where="curated dq_ingest_reconciliation", explain={
-        0: lambda f: _listed([f"curated dq_ingest_reconciliation {r.table_name} dt={r.ingest_date:%Y-%m-%d}: "
+        "balanced": lambda f: _listed([f"curated dq_ingest_reconciliation {r.table_name} dt={r.ingest_date:%Y-%m-%d}: "
                               f"{r.rows_in:,} rows in, {r.raw_rows:,} in the raw files, {r.accepted:,} accepted + "
                               f"{r.duplicates:,} duplicates + {r.quarantined:,} quarantined"
                               for r in f[~f.balanced].itertuples()], 2),
-        1: lambda f: f"curated dq_ingest_reconciliation: {len(f)} rows, expected {expected_rows} "
+        "one_row_per_table": lambda f: f"curated dq_ingest_reconciliation: {len(f)} rows, expected {expected_rows} "
                      f"(one per event table and ingest date)"}))
 
     facts = read("fct_product_daily")
@@ -469,16 +469,16 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
                                       for _, r in f[f[a] != f[b]].iterrows()], 2)
 
         checks.append(Check("totals_tie_out", ties, [
-            gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_spend", column_B="accepted_spend"),
-            gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_gmv", column_B="accepted_gmv"),
+            named("spend", gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_spend", column_B="accepted_spend")),
+            named("gmv", gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_gmv", column_B="accepted_gmv")),
         ], where="curated fct_product_daily", explain={
-            0: differs("facts_spend", "accepted_spend", "spend (valid paid clicks' cost)"),
-            1: differs("facts_gmv", "accepted_gmv", "GMV (purchase amounts)")}))
+            "spend": differs("facts_spend", "accepted_spend", "spend (valid paid clicks' cost)"),
+            "gmv": differs("facts_gmv", "accepted_gmv", "GMV (purchase amounts)")}))
         negatives = con.sql(f"""select * from {facts} where least(impressions, paid_impressions, clicks, paid_clicks,
             invalid_clicks, favorites, carts, orders, units, paid_attributed_orders) < 0
             or least(gmv, spend, paid_attributed_gmv) < 0""").df()
-        checks.append(Check("no_negatives", negatives, [gxe.ExpectTableRowCountToEqual(value=0)],
-                            where="curated fct_product_daily", explain={0: lambda f: _listed([
+        checks.append(Check("no_negatives", negatives, [named("none", gxe.ExpectTableRowCountToEqual(value=0))],
+                            where="curated fct_product_daily", explain={"none": lambda f: _listed([
                                 f"curated fct_product_daily product_id={r.product_id} business_date={r.business_date}: "
                                 "a count or amount is negative" for r in f.itertuples()], 2)}))
     return run_gate("curated", run_key, checks, _gx_root(layout))
@@ -489,7 +489,8 @@ def _keys_check(table: str, name: str, dupes: pd.DataFrame, key: list[str]) -> C
     def said(f):
         return _listed([f"{table}: the key {', '.join(f'{k}={r[k]}' for k in key)} appears {r['copies']} times"
                         for _, r in f.iterrows()], 2)
-    return Check(name, dupes, [gxe.ExpectTableRowCountToEqual(value=0)], where=table, explain={0: said})
+    return Check(name, dupes, [named("no_repeated_key", gxe.ExpectTableRowCountToEqual(value=0))], where=table,
+                 explain={"no_repeated_key": said})
 
 
 # --------------------------------------------------------------------------- marts
@@ -536,12 +537,12 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
 
         checks += [
             Check("monthly_spend_ties_out", months, [
-                gxe.ExpectColumnPairValuesToBeEqual(column_A="campaign_spend", column_B="merchant_spend"),
-                warn(gxe.ExpectColumnValuesToBeInSet(column="versions_hold_the_spend", value_set=[True])),
+                named("merchants_hold_the_spend", gxe.ExpectColumnPairValuesToBeEqual(column_A="campaign_spend", column_B="merchant_spend")),
+                named("versions_hold_the_spend", warn(gxe.ExpectColumnValuesToBeInSet(column="versions_hold_the_spend", value_set=[True]))),
             ], where="finance.merchant_rebates_monthly", explain={
-                0: unpaid_gap, 1: outside_versions}),
-            Check("over_quota_merchants", quota, [warn(gxe.ExpectTableRowCountToEqual(value=0))],
-                  where="marts.merchant_plan_usage", explain={0: lambda f: _listed([
+                "merchants_hold_the_spend": unpaid_gap, "versions_hold_the_spend": outside_versions}),
+            Check("over_quota_merchants", quota, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                  where="marts.merchant_plan_usage", explain={"none": lambda f: _listed([
                       f"marts.merchant_plan_usage merchant {r.merchant_id} on {r.business_date:%Y-%m-%d}: "
                       f"{r.live_campaigns} live campaigns, plan quota {r.plan_quota}" for r in f.itertuples()], 2)}),
         ]

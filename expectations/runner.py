@@ -42,13 +42,30 @@ def warn(expectation):
     return expectation
 
 
+def named(name: str, expectation):
+    """Give an expectation a name its check's ``explain`` refers to it by: a sentence stays
+    with its expectation wherever the list puts it."""
+    expectation.meta = {**(expectation.meta or {}), "name": name}
+    return expectation
+
+
+def name_of(expectation) -> str | None:
+    return (expectation.meta or {}).get("name")
+
+
 @dataclass
 class Check:
     name: str
     frame: pd.DataFrame
     expectations: list
     where: str | None = None  # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
-    explain: dict[int, Explain] = field(default_factory=dict)  # expectation position → its sentence
+    explain: dict[str, Explain] = field(default_factory=dict)  # expectation name (``named``) → its sentence
+
+    def __post_init__(self):
+        names = [name_of(e) for e in self.expectations if name_of(e)]
+        if len(names) != len(set(names)) or set(self.explain) - set(names):
+            raise ValueError(f"check {self.name}: explanations {sorted(self.explain)} must name distinct expectations "
+                             f"of the check (named: {names})")
 
 
 @dataclass
@@ -181,7 +198,7 @@ def validate(gate: str, checks: list[Check]) -> tuple[GateResult, list[dict]]:
         frames = _frames()
         for check in checks:
             name = _slug(f"{gate}_{check.name}")
-            for i, expectation in enumerate(check.expectations):  # which sentence belongs to which result
+            for i, expectation in enumerate(check.expectations):  # results in the check's order
                 expectation.meta = {**(expectation.meta or {}), "position": i}
             # The batch validates the suite directly: no checkpoint or validation definition to
             # store (their stores serialise the whole context each time, the bulk of a gate's cost).
@@ -199,13 +216,12 @@ def _entry(check: Check, r, out: GateResult) -> dict:
     """One evaluated expectation for the data docs; a failed one becomes a Finding too."""
     cfg = r.expectation_config
     severity = (cfg.meta or {}).get("severity", ERROR)
-    position = (cfg.meta or {}).get("position")
     where = check.where or check.name
     res = r.result or {}
     found = examples(res.get("partial_unexpected_list"))
     summary = ""
     if not r.success:
-        explain = check.explain.get(position)
+        explain = check.explain.get((cfg.meta or {}).get("name"))
         said = explain(check.frame) if explain else _describe(r, where)
         summary, found = (said, found) if isinstance(said, str) else said
         out.findings.append(Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found))
