@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from fullsite import curated, rules
 from fullsite.contract import MONEY_METRICS, MONEY_SQL, PRODUCT_METRICS, TRAFFIC_METRICS
 from fullsite.layout import Layout
-from spark_jobs.clean import business_date
+from spark_jobs.dates import business_date
 from spark_jobs.dimensions import campaign_changes_up_to, products_as_of
 from spark_jobs.io import contract_schema, read_parquet, recover
 

@@ -56,23 +56,17 @@ def java_options() -> str:
     return f"-XX:SharedArchiveFile={path} {QUIET}" if path and path.exists() else ""
 
 
-def _train(root: Path) -> None:
-    """The workload whose classes go into the archive: two tiny nights of the Spark stage."""
-    from fullsite.generator.run import generate
-    from spark_jobs.nightly import run_range
-
-    start = dt.date(2024, 7, 1)
-    generate(root, start, 2, "tiny", seed=7)
-    run_range(root, start, start + dt.timedelta(days=1))
-
-
 def _dump(tmp: Path) -> tuple[Path | None, str]:
-    """The training run, dumping the archive into ``tmp``."""
-    dump = tmp / "archive.jsa"
+    """The training run — two tiny nights of the Spark stage, started as the nightly job's
+    own process (``python -m spark_jobs.nightly``) — dumping the archive into ``tmp``."""
+    from fullsite.generator.run import generate
+
+    dump, root, start = tmp / "archive.jsa", tmp / "root", dt.date(2024, 7, 1)
+    generate(root, start, 2, "tiny", seed=7)
     env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
-    code = "from pathlib import Path; import sys; from spark_runtime.cds import _train; _train(Path(sys.argv[1]))"
     print("creating the Spark class-data archive (one training run, about a minute)")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp / "root")], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "spark_jobs.nightly", "--data-root", str(root), "--date", str(start),
+                           "--to", str(start + dt.timedelta(days=1))], env=env, capture_output=True, text=True)
     return (dump if done.returncode == 0 else None), last_line(done.stderr)
 
 

@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import types as T
 
 from fullsite.layout import Layout
-from spark_jobs.clean import STORE_FORMAT, check_store_format, content_hash
+from spark_jobs.content_hash import STORE_FORMAT, check_store_format, content_hash
 
 SCHEMA = T.StructType([T.StructField(c, T.StringType()) for c in ("id", "a", "b")])
 

@@ -22,7 +22,7 @@ from fullsite import rules
 from fullsite.contract import EVENT_TABLES
 from fullsite.layout import Layout
 from fullsite.tablediff import differing_rows
-from spark_jobs import clean
+from spark_jobs import dedup
 from spark_jobs.nightly import clean_date, clean_dates
 from tests.conftest import FIRST, TINY_DAYS, copy_root
 from tests.rawdata import SHANGHAI
@@ -88,9 +88,9 @@ def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, mo
 
     for day in DAYS:  # tiny nights: every row takes the exact path
         clean_date(spark, Layout(one_by_one), day)
-    # The other side finds the ids with copies first, as a large pass does (clean.classify):
+    # The other side finds the ids with copies first, as a large pass does (dedup.classify):
     # two nights (the second judged against the store), then the rest in one pass.
-    monkeypatch.setattr(clean, "SPLIT_FROM_ROWS", 0)
+    monkeypatch.setattr(dedup, "SPLIT_FROM_ROWS", 0)
     clean_dates(spark, Layout(one_pass), DAYS[:1])
     clean_dates(spark, Layout(one_pass), DAYS[1:2])
     clean_dates(spark, Layout(one_pass), DAYS[2:])
