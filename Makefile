@@ -57,6 +57,7 @@ lint: setup
 	$(BIN)/ruff check .
 	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null
 	cd dbt_project && ../$(BIN)/mf validate-configs --skip-dw
+	$(BIN)/dbt-score lint --manifest dbt_project/target/manifest.json --show failing-items
 
 # Benchmarks write BENCHMARKS.md; generated data and working roots go to $(BENCH_WORK)
 # (reused between runs). BENCH_ARGS passes options, e.g. BENCH_ARGS="--only history --repeats 1".

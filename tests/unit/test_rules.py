@@ -55,7 +55,7 @@ def test_dbt_sources_are_the_registered_curated_tables():
     from fullsite import curated
     from fullsite.rules import DBT_PROJECT_DIR
 
-    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml").read_text())["sources"]
+    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_staging.yml").read_text())["sources"]
     listed = next(s for s in sources if s["name"] == "curated")["tables"]
     assert tuple(t["name"] for t in listed) == curated.DBT_SOURCES
 

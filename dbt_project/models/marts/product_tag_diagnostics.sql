@@ -1,13 +1,12 @@
 -- Why a product is (not) tagged on a date, and what it would take (issue 23): every product
 -- of the date with each criterion of rules.md §7 in order, its value, the threshold and the
--- gap, and the first criterion it misses. Same macro as product_tags_daily, so `tagged`
--- holds exactly when the product is tagged there (a data test checks it too).
+-- gap, and the first criterion it misses. The criteria are product_tags_daily's
+-- (int_product_tag_criteria), so `tagged` holds exactly when the product is tagged there (a
+-- data test checks it too).
 {{ rebuild_dates_config() }}
-with base as (
-    select * from {{ ref('int_product_windows_daily') }}
-),
-
-{{ tag_criteria() }}
+with criteria as (
+    select * from {{ ref('int_product_tag_criteria') }}
+)
 
 select
     product_id,

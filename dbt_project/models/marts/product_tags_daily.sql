@@ -1,14 +1,12 @@
 -- Potential bestsellers and their recommended ROI tiers (rules.md §7). The tag criteria are
--- the macro tag_criteria (shared with product_tag_diagnostics, which explains every product
--- that is not tagged). ROI tiers are computed on exact fractions (HUGEINT cross-
+-- int_product_tag_criteria (shared with product_tag_diagnostics, which explains every
+-- product that is not tagged). ROI tiers are computed on exact fractions (HUGEINT cross-
 -- multiplication); the DOUBLE columns only report them. A night rebuilds the dates from
--- rebuild_from() on (int_product_windows_daily holds only those).
+-- rebuild_from() on (the criteria hold only those).
 {{ rebuild_dates_config() }}
-with base as (
-    select * from {{ ref('int_product_windows_daily') }}
+with criteria as (
+    select * from {{ ref('int_product_tag_criteria') }}
 ),
-
-{{ tag_criteria() }},
 
 tagged as (
     select * from criteria where platform_recommended or search_bestseller
@@ -18,7 +16,7 @@ own_roi as (
     select business_date, product_id, category,
            case when spend_28d >= {{ param('roi_min_spend', 'decimal(18,2)') }} then {{ cents('gmv_28d') }} end as roi_num,
            case when spend_28d >= {{ param('roi_min_spend', 'decimal(18,2)') }} then {{ cents('spend_28d') }} end as roi_den
-    from base
+    from criteria
 ),
 
 category_rank as (

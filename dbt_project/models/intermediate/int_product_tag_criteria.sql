@@ -1,11 +1,13 @@
-{#- rules.md §7, written once: every criterion of both tags for every product of a date.
-    product_tags_daily keeps the tagged products; product_tag_diagnostics shows every
-    product with each criterion's value, threshold and gap. Expects a CTE `base` with the
-    rows of int_product_windows_daily; defines the CTEs below, the last being `criteria`.
+-- rules.md §7, written once: every criterion of both tags for every product of each date
+-- int_product_windows_daily holds (the dates a night rebuilds), with each rate's value and
+-- threshold. product_tags_daily keeps the tagged products and their ROI tiers;
+-- product_tag_diagnostics shows every product with the first criterion it misses.
+-- Percentile thresholds are decided on exact fractions (HUGEINT cross-multiplication); the
+-- DOUBLE value and threshold columns only report them.
+with base as (
+    select * from {{ ref('int_product_windows_daily') }}
+),
 
-    Percentile thresholds are decided on exact fractions (HUGEINT cross-multiplication);
-    the DOUBLE value and threshold columns only report them. -#}
-{% macro tag_criteria() %}
 all_rates as (
     -- every rate of every product as an exact fraction num / den; in_peers: counted among its category's peers
     select business_date, category, product_id, 'ctr' as metric, clicks_14d as num, impressions_14d as den, 'platform' as peer_set,
@@ -127,4 +129,5 @@ criteria as (
         enough_search_peers and is_search_peer and stage_eligible and search_cvr_ok and not brand_top as search_bestseller
     from criteria_flags
 )
-{% endmacro %}
+
+select * from criteria
