@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test test-slow lint bench bench-cluster java spark-localfs spark-archive
+.PHONY: setup demo test test-slow test-alone lint bench bench-cluster java spark-localfs spark-archive
 
 setup: java $(STAMP) spark-localfs spark-archive
 
@@ -50,11 +50,19 @@ test: setup
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
 
+# Every test file collects alone, and a sample of tests (another at every commit) passes
+# alone, each in a pytest process of its own (tests/alone.py). CI runs it.
+test-alone: setup
+	$(BIN)/python -m tests.alone
+
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]);
-# the semantic layer's definitions (MetricFlow, on the project's parse; the checks against a
-# warehouse run in the tests, on a published one).
+# the layers (import-linter) and the types (mypy) of the packages; the semantic layer's
+# definitions (MetricFlow, on the project's parse; the checks against a warehouse run in the
+# tests, on a published one); dbt's metadata (dbt-score, a floor of 9.0).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null
 	cd dbt_project && ../$(BIN)/mf validate-configs --skip-dw
 	$(BIN)/dbt-score lint --manifest dbt_project/target/manifest.json --show failing-items

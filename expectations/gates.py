@@ -20,6 +20,7 @@ from expectations.screen import all_pass, passed
 from fullsite import curated, rules
 from fullsite.contract import ACTIONS, BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, MONEY_SQL, ROI_CHOICES, SCHEMAS, TIERS
 from fullsite.layout import Layout, data_files, ignored_entries
+from fullsite.quoting import duckdb_glob, sql_literal
 
 
 def _files(folder: Path) -> list[Path]:
@@ -31,17 +32,15 @@ def _gx_root(layout: Layout) -> Path:
     return layout.data_docs
 
 
-def _lit(text) -> str:
-    """A SQL string literal: paths carry names that come from upstream."""
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def _glob(folder: Path) -> str:
-    return _lit(folder / "*.parquet")
+    """The Parquet files of a folder, as a DuckDB path pattern: the folder's own name (a data
+    root, a partition) is literal, whatever characters it holds."""
+    return sql_literal(duckdb_glob(folder) + "/*.parquet")
 
 
 def _file_list(files: list[Path]) -> str:
-    return "[" + ", ".join(_lit(f) for f in files) + "]"
+    """These files, each literal (DuckDB expands a pattern in every path of a list)."""
+    return "[" + ", ".join(sql_literal(duckdb_glob(f)) for f in files) + "]"
 
 
 # ----------------------------------------------------------------------------- raw
@@ -511,7 +510,7 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
         # share of the month (D28: a gap of cents warned every night, so nobody read it).
         months = con.sql(f"""
             with c as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s
-                       from read_parquet({_lit(layout.curated_table("fct_campaign_segment_daily") / "*" / "*.parquet")}, hive_partitioning = true)
+                       from read_parquet({sql_literal(duckdb_glob(layout.curated_table("fct_campaign_segment_daily")) + "/*/*.parquet")}, hive_partitioning = true)
                        where cast(business_date as date) <= DATE '{D}' group by 1),
                  v as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s from marts.fct_campaign_daily group by 1),
                  r as (select month m, sum(spend) s from finance.merchant_rebates_monthly group by 1)

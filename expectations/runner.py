@@ -221,7 +221,8 @@ def _entry(check: Check, r, out: GateResult) -> dict:
     found = examples(res.get("partial_unexpected_list"))
     summary = ""
     if not r.success:
-        explain = check.explain.get((cfg.meta or {}).get("name"))
+        name = (cfg.meta or {}).get("name")
+        explain = check.explain.get(name) if name else None
         said = explain(check.frame) if explain else _describe(r, where)
         summary, found = (said, found) if isinstance(said, str) else said
         out.findings.append(Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found))

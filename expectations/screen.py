@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Hashable
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import great_expectations.expectations as gxe
 import pandas as pd
@@ -36,7 +37,7 @@ def _signature(check: Check) -> tuple:
                               (e.meta or {}).get("severity", ERROR)) for e in check.expectations)
 
 
-def _per_ingest(name: str, checks: dict[Hashable, Check]) -> list[Check] | None:
+def _per_ingest(name: str, checks: Mapping[Any, Check]) -> list[Check] | None:
     """The checks of one name over every ingest, as one frame; None when one of its
     expectations cannot be asked of several ingests at once."""
     first = next(iter(checks.values()))
@@ -44,7 +45,8 @@ def _per_ingest(name: str, checks: dict[Hashable, Check]) -> list[Check] | None:
     with warnings.catch_warnings():  # all-NA columns (a median not known yet) may be typed either way: no check reads them
         warnings.simplefilter("ignore", FutureWarning)
         frame = pd.concat([f for f in tagged if len(f)] or tagged[:1], ignore_index=True)
-    rows, counts = [], []
+    rows: list = []
+    counts: list = []
     for e in first.expectations:
         if getattr(e, "mostly", 1) not in (None, 1):  # a share of rows is not a share of each night's
             return None
@@ -65,7 +67,7 @@ def _per_ingest(name: str, checks: dict[Hashable, Check]) -> list[Check] | None:
     return together
 
 
-def all_pass(gate: str, checks_by_ingest: dict[Hashable, list[Check]]) -> bool:
+def all_pass(gate: str, checks_by_ingest: Mapping[Any, list[Check]]) -> bool:
     """Whether every check of every ingest passes without a finding (error or warning),
     from one validation. False also when the ingests' checks differ (names, expectations,
     arguments or severities): then they are judged one by one."""

@@ -88,11 +88,6 @@ REASONS_BY_TABLE = {
 }
 
 
-def partition_dir(data_root, table: str, dt) -> pathlib.Path:  # noqa: F821
-    from pathlib import Path
-    return Path(data_root) / "raw" / table / f"dt={dt}"
-
-
 # The measures of the two daily fact tables (outputs.md), in their published order: named
 # here once for the Spark job that builds them and the DuckDB yardstick that checks them.
 PRODUCT_METRICS = ["impressions", "paid_impressions", "clicks", "paid_clicks", "invalid_clicks", "favorites",

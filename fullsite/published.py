@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from fullsite.duck import row
+
 # Schemas the analysts get; the staging and intermediate layers stay behind.
 PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
 BUILD_RECORD = "params.warehouse_build"
@@ -23,7 +25,7 @@ class Build:
     project_fingerprint: str          # SHA-256 of the dbt project that built the file
     content_fingerprint: str | None   # SHA-256 over every published table's rows: this build's content
     built_at: dt.datetime
-    data_through: dt.date | None      # the last ingest date published
+    data_through: dt.date             # the last ingest date published
     run_id: str | None                # the run-log record of that night
     dagster_run_id: str | None
 
@@ -34,15 +36,16 @@ class Build:
 
 
 def read_build(con: duckdb.DuckDBPyConnection) -> Build | None:
-    """The build record of the warehouse ``con`` is open on (None for a file without one)."""
+    """The build record of the warehouse ``con`` is open on (None for a file without one, or
+    one an older version wrote, without the data-through date)."""
     schema, table = BUILD_RECORD.split(".")
     columns = {r[0] for r in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
                                          [schema, table]).fetchall()}
     if "fingerprint" not in columns:
         return None
     wanted = ["fingerprint", "content_fingerprint", "built_at", "data_through", "run_id", "dagster_run_id"]
-    row = con.execute(f"select {', '.join(c if c in columns else 'null' for c in wanted)} from {BUILD_RECORD}").fetchone()
-    return Build(*row) if row else None
+    found = con.execute(f"select {', '.join(c if c in columns else 'null' for c in wanted)} from {BUILD_RECORD}").fetchone()
+    return Build(*found) if found and found[3] is not None else None
 
 
 def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -58,6 +61,6 @@ def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
         if f"{schema}.{table}" == BUILD_RECORD:
             continue
         name = f'"{schema}"."{table}"'
-        count, total = con.execute(f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t").fetchone()
+        count, total = row(con, f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t")
         digest.update(f"{schema}.{table}\0{count}\0{total}\n".encode())
     return digest.hexdigest()

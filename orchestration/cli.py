@@ -109,6 +109,7 @@ def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | No
             records = launch(root, first, last, _master(master),
                              on_progress=lambda msg: progress.update(task, advance=1, description=msg))
         except RunRefused as exc:
+            progress.remove_task(task)  # nothing ran: the refusal is the one line shown
             raise UserError(str(exc)) from None
         except StageFailed as exc:
             where = f" (data docs: {exc.docs})" if exc.docs else ""

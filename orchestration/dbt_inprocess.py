@@ -20,9 +20,10 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 _LOCK = threading.Lock()
-_PARSED: dict[str, object] = {}  # project fingerprint → dbt's Manifest of it
+_PARSED: dict[str, Any] = {}  # project fingerprint → dbt's Manifest of it
 
 
 @contextlib.contextmanager
@@ -63,7 +64,7 @@ def invoke(cwd: Path, env: Mapping[str, str | None], common: list[str], command:
     from dbt.cli.main import dbtRunner
 
     with _LOCK, _process_inputs(cwd, env):
-        manifest = _PARSED.get(fingerprint)
+        manifest: Any = _PARSED.get(fingerprint)
         if manifest is None:
             if before_parse:
                 before_parse()

@@ -20,6 +20,7 @@ import datetime as dt
 import graphlib
 import os
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
@@ -57,6 +58,8 @@ class FullsiteResource(dg.ConfigurableResource):
 
     @property
     def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise RuntimeError("the fullsite resource is used outside a run")
         return self._pipeline
 
 
@@ -198,7 +201,7 @@ def build_nightly(partitions: dg.PartitionsDefinition):
             run = records[-1]
             timings = {k: round(v, 2) for k, v in run.timings.items()}
             for spec in specs:
-                meta = {"run_id": run.run_id, "ingest dates": f"{first} … {last}"}
+                meta: dict[str, Any] = {"run_id": run.run_id, "ingest dates": f"{first} … {last}"}
                 if spec.key == PUBLISHED:
                     meta.update(warehouse=dg.MetadataValue.path(str(pipe.layout.warehouse)),
                                 timings=dg.MetadataValue.json(timings))

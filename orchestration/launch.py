@@ -69,7 +69,8 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
         error = failure.error.message.strip().splitlines()[0] if failure and failure.error else "unknown error"
         raise StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
     meta = {k: v.value for k, v in (user.metadata or {}).items()}
+    said = user.description or "the run failed"
     if meta.get("refused"):
-        raise RunRefused(user.description)
-    raise StageFailed(meta.get("gate") if meta.get("gate") != "none" else None, user.description,
-                      meta.get("data docs") or None)
+        raise RunRefused(said)
+    gate, docs = meta.get("gate"), meta.get("data docs")
+    raise StageFailed(str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None)

@@ -255,10 +255,10 @@ class Pipeline:
                 # One Spark pass cleans every ingest (as if one after the other: each
                 # ingest's duplicates are judged against the ones before, decision D31);
                 # the facts of the whole range are then built in one pass too.
-                self.clean_stage(records)
-                self.facts_stage(self.current, last, first)
-                self.dbt_stage(self.current, last, first)
-                self.audit_and_publish(self.current, records, last)
+                rec = self.clean_stage(records)  # the last night's record: the later stages run once, for the range
+                self.facts_stage(rec, last, first)
+                self.dbt_stage(rec, last, first)
+                self.audit_and_publish(rec, records, last)
             except StageFailed as exc:
                 self.fail(records, self.current, exc)
                 raise
@@ -278,7 +278,7 @@ class Pipeline:
             if rec is current:
                 rec.failed_gate, rec.message, rec.data_docs = exc.gate, exc.message, exc.docs or rec.data_docs
             else:
-                rec.message = f"not published: the run for {current.ingest_date} failed"
+                rec.message = f"not published: the run for {current.ingest_date if current else 'the range'} failed"
             try:
                 rec.write(self.layout.root)
             except OSError:

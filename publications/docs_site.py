@@ -37,13 +37,14 @@ def write_docs(layout: Layout) -> Path:
     with tempfile.TemporaryDirectory(dir=layout.root, prefix=".docs-") as work:
         copy = Path(work) / "warehouse.duckdb"  # same file name: the catalog reads as database "warehouse"
         shutil.copyfile(layout.warehouse, copy)
-        env = {**os.environ, "FULLSITE_DATA_ROOT": str(layout.root), "FULLSITE_DBT_DB": str(copy),
+        # The data root as ".." of the work folder: its name never enters dbt's SQL text.
+        env = {**os.environ, "FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": str(copy),
                "FULLSITE_RUN_DATE": through.isoformat(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         target = Path(work) / "target"
         proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
                                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                                "--target-path", str(target), "--log-path", str(Path(work) / "logs"), "--quiet"],
-                              env=env, capture_output=True, text=True)
+                              env=env, cwd=work, capture_output=True, text=True)
         page = target / "static_index.html"
         if proc.returncode != 0 or not page.exists():
             tail = (proc.stdout + proc.stderr).strip().splitlines()

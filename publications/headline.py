@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from fullsite.duck import row
 from fullsite.layout import Layout
 from publications import metrics
 from publications.published import build, connect
@@ -24,7 +25,7 @@ def headline(layout: Layout) -> str:
     con = connect(layout)
     try:
         last = build(con).data_through
-        one = lambda sql, *p: con.execute(sql, list(p)).fetchone()  # noqa: E731
+        one = lambda sql, *p: row(con, sql, list(p))  # noqa: E731
         month = one("select max(month) from finance.merchant_rebates_monthly where status = 'final'")[0]
         reb = one("""select count(*), coalesce(sum(rebate_amount), 0), coalesce(sum(spend), 0)
                      from finance.merchant_rebates_monthly where month = ? and status = 'final'""", month)

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from fullsite import dbt_artifacts
+from fullsite.duck import scalar
 
 
 class MetricQueryError(Exception):
@@ -142,7 +143,7 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
 def ask(con: duckdb.DuckDBPyConnection, names: Sequence[str], group_by: Sequence[str] = (), **options) -> pd.DataFrame:
     """The answer as a frame: one column per group-by item, then one per metric. Values stay
     exact Python values (money a Decimal, a count an int, a ratio a float), not floats."""
-    catalog = con.execute("select current_database()").fetchone()[0]
+    catalog = scalar(con, "select current_database()")
     cursor = con.execute(compile_sql(names, group_by, catalog=catalog, **options))
     columns = [d[0] for d in cursor.description]
     return pd.DataFrame.from_records(cursor.fetchall(), columns=columns).astype(object)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import duckdb
 
+from fullsite.duck import scalar
 from fullsite.layout import Layout
 from fullsite.published import Build, read_build
 
@@ -24,15 +25,14 @@ def connect(layout: Layout) -> duckdb.DuckDBPyConnection:
 
 def build(con: duckdb.DuckDBPyConnection) -> Build:
     found = read_build(con)
-    if found is None or found.data_through is None:
+    if found is None:
         raise NotPublished("the warehouse has no build record (built by an older version): run the pipeline once more")
     return found
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                            [schema, name]).fetchone()[0])
+    return bool(scalar(con, "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]))
 
 
 def param(con: duckdb.DuckDBPyConnection, name: str) -> Decimal:

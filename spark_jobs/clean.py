@@ -16,6 +16,7 @@ import datetime as dt
 import shutil
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -97,7 +98,7 @@ def clean_all(spark: SparkSession, layout: Layout, ingests: list[dt.date]) -> di
     # The tables are cleaned side by side: a small table's pass is mostly fixed cost (planning,
     # footers, small stages) that fills the cores the largest one leaves idle.
     results = dict(zip(CLEAN_ORDER, concurrently(
-        [lambda t=t: clean_partition(spark, layout, t, ingests, products, known_campaigns) for t in CLEAN_ORDER]), strict=True))
+        [partial(clean_partition, spark, layout, t, ingests, products, known_campaigns) for t in CLEAN_ORDER]), strict=True))
     return {D: [results[t][k] for t in EVENT_TABLES] for k, D in enumerate(ingests)}
 
 

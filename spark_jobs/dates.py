@@ -49,7 +49,7 @@ def footer_dates(folder: Path) -> set[dt.date] | None:
                 hi = stats.max if hi is None else max(hi, stats.max)
             except (OverflowError, ValueError):  # an instant Python's datetime cannot hold
                 return None
-    if lo is None:
+    if lo is None or hi is None:
         return set()
     tz = ZoneInfo(BUSINESS_TZ)
     try:

@@ -12,6 +12,7 @@ from pyspark.sql import types as T
 
 from fullsite.contract import ID_COLUMN, SCHEMAS
 from fullsite.layout import Layout
+from fullsite.quoting import hadoop_path
 from spark_jobs.content_hash import HASH, HASH_TYPE, content_hash
 from spark_jobs.dates import business_date, index_dates
 from spark_jobs.io import contract_schema, day_dirs, footer_rows, read_parquet, recover
@@ -25,7 +26,7 @@ def read_ingests(spark: SparkSession, layout: Layout, table: str, ingests: list[
     schema = contract_schema(table)
     if not files:
         return spark.createDataFrame([], schema.add("_ingest", T.DateType()))
-    return (spark.read.schema(schema).option("basePath", str(layout.raw(table))).parquet(*map(str, files))
+    return (spark.read.schema(schema).option("basePath", str(layout.raw(table))).parquet(*map(hadoop_path, files))
             .withColumnRenamed("dt", "_ingest"))
 
 

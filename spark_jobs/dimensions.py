@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import reduce
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -42,10 +43,8 @@ def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
         return product_snapshot(spark, layout, D).withColumn("business_date", F.lit(None).cast("date"))
     chosen = {d: as_of_date(snapshots, d) for d in days}
     needed = [s for s in snapshots if s in chosen.values() or (include_later and s > min(chosen.values()))]
-    snaps = None
-    for s in needed:
-        snap = product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s))
-        snaps = snap if snaps is None else snaps.unionByName(snap)
+    parts = [product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s)) for s in needed]
+    snaps = reduce(DataFrame.unionByName, parts)  # needed holds at least the snapshot of the first date
     dates = spark.createDataFrame([(d, s) for d, s in chosen.items()], "business_date date, as_of date")
     attrs = [c for c in snaps.columns if c not in ("product_id", "snapshot_date")]
     if not include_later:  # one snapshot per date: no choice to make

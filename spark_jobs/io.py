@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from fullsite.contract import SCHEMAS
+from fullsite.quoting import hadoop_path
 
 T_ = TypeVar("T_")
 
@@ -54,7 +55,7 @@ def read_parquet(spark: SparkSession, paths: list[Path], schema: T.StructType, b
     Listing explicit folders, never a whole table, keeps the cost of a night independent
     of how much history the table holds.
     """
-    present = [str(p) for p in paths if p.is_file() or has_parquet(p)]
+    present = [hadoop_path(p) for p in paths if p.is_file() or has_parquet(p)]  # literal: Spark reads globs
     if not present:
         return spark.createDataFrame([], schema)
     reader = spark.read.schema(schema)

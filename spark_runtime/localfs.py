@@ -70,7 +70,9 @@ def main() -> int:
         if built_jar() is None:
             print("no javac (a JDK) found: Spark writes local files with Hadoop's forked chmod (slower)")
         return 0
-    build_once(jar_path(), _compile(hadoop, javac, jar), "the local file system class")
+    path = jar_path()
+    if path is not None:
+        build_once(path, _compile(hadoop, javac, jar), "the local file system class")
     return 0
 
 

@@ -131,6 +131,8 @@ def next_night(tmp_path_factory, published_root, spark) -> NextNight:
     launch one (Dagster's own API), with an analyst holding the warehouse open from before
     the killed run to after the recovery. What each step left is recorded for the tests
     that check it (tests/integration/test_pipeline.py)."""
+    import json
+
     from typer.testing import CliRunner
 
     from orchestration import state
@@ -148,7 +150,7 @@ def next_night(tmp_path_factory, published_root, spark) -> NextNight:
         seen.reader["before"] = reader.look()
         kill_mid_spark(root, NEXT)
         seen.after_kill = {"unchanged": wh.read_bytes() == before, "last_success": state.last_success(root),
-                           "status": CliRunner().invoke(app, ["status", "--data-root", str(root)]).output}
+                           "status": json.loads(CliRunner().invoke(app, ["status", "--data-root", str(root), "--json"]).output)}
         seen.recovery = through_dagster_api(root, NEXT)  # no manual clean-up
         seen.reader["after"] = reader.look()
     finally:

@@ -141,9 +141,9 @@ class CampaignBook:
             m = int(w.product_merchant[p])
             if live_per_merchant[m] >= w.plan_quota[m]:
                 continue
-            target, choice = self._target(rng, p)
+            target, choice = self._target(rng, int(p))
             c = Campaign(number=len(self.campaigns) + 1, product=int(p), merchant=m, status=RUNNING,
-                         budget_cents=self._budget(rng, p, expected_gmv_cents[p], target),
+                         budget_cents=self._budget(rng, int(p), expected_gmv_cents[p], target),
                          target_roi_cents=target, roi_choice=choice,
                          is_tagged=bool(rng.random() < 0.45), created_k=k)
             self.campaigns.append(c)

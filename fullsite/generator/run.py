@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fullsite.contract import EVENT_TABLES, SCHEMAS, partition_dir
+from fullsite.contract import EVENT_TABLES, SCHEMAS
 from fullsite.generator.arrow import decimal_from_cents, ids, roi_from_cents, timestamps
 from fullsite.generator.campaigns import CampaignBook
 from fullsite.generator.events import expected_daily_gmv_cents, generate_day
@@ -19,10 +19,11 @@ from fullsite.generator.landing import LandingZone
 from fullsite.generator.scales import SCALES, DirtRates
 from fullsite.generator.timeutil import day_number, local_midnight_us
 from fullsite.generator.world import CATEGORY_NAMES, TIER_NAMES, World, build_world
+from fullsite.layout import Layout
 
 
 def _write(table: pa.Table, data_root: Path, name: str, day: dt.date, file: str) -> None:
-    folder = partition_dir(data_root, name, day)
+    folder = Layout(data_root).raw(name, day)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{file}.tmp"
     pq.write_table(table.cast(SCHEMAS[name]), tmp, compression="zstd")

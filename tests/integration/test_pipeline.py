@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import duckdb
@@ -124,17 +125,21 @@ def test_killed_run_leaves_the_published_state_and_recovers(next_night):
     uninterrupted run does is test_backfill_equals_nightly_runs."""
     killed, root = next_night.after_kill, next_night.root
     assert killed["unchanged"] and killed["last_success"] == PUBLISHED
-    lines = killed["status"].splitlines()
-    assert f"{NEXT}-" in lines[-2] and " interrupted" in lines[-2]  # seen at once, with no run alive
+    newest = killed["status"]["runs"][-1]
+    assert (newest["ingest_date"], newest["status"]) == (str(NEXT), "interrupted")  # seen at once, with no run alive
     result = next_night.recovery
     assert result.success
     checks = {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()}
     assert checks == {("raw_gate", True), ("curated_gate", True), ("marts_gate", True)}
     statuses = [r["status"] for r in runlog.read_all(root) if r["ingest_date"] == NEXT]
     assert statuses == ["interrupted", "success"]  # the killed run is recorded as interrupted
-    shown = CliRunner().invoke(app, ["status", "--data-root", str(root)])
-    assert shown.exit_code == 0 and f"last success:     {NEXT}" in shown.output
-    assert "interrupted: the process ended" in shown.output.splitlines()[-3] and "success" in shown.output.splitlines()[-2]
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(root), "--json"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.output)
+    assert status["last_success"] == str(NEXT)
+    nights = [r for r in status["runs"] if r["ingest_date"] == str(NEXT)]
+    assert [r["status"] for r in nights] == ["interrupted", "success"]
+    assert nights[0]["message"].startswith("the process ended before the run finished")
 
 
 def test_a_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it_half_published(next_night):
