@@ -33,8 +33,13 @@ class Layout:
         object.__setattr__(self, "root", Path(self.root).resolve())  # absolute: GX, DuckDB views and Spark need it
 
     # --- landing zone (data-contract.md) ---
+    @property
+    def landing(self) -> Path:
+        """``raw/``: what upstream drops; a folder is a data root when it has one."""
+        return self.root / "raw"
+
     def raw(self, table: str, day: dt.date | None = None) -> Path:
-        base = self.root / "raw" / table
+        base = self.landing / table
         return base if day is None else base / f"dt={day.isoformat()}"
 
     def raw_files(self, table: str, day: dt.date) -> list[Path]:

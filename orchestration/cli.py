@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fullsite.layout import Layout
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="fullsite: the nightly warehouse of the full-site promotion product.")
 console = Console(stderr=True, soft_wrap=True)  # soft_wrap: an error stays on one line
@@ -86,7 +88,7 @@ def generate_cmd(
 
 def existing_root(path: str) -> Path:
     root = Path(path)
-    if not (root / "raw").is_dir():
+    if not Layout(root).landing.is_dir():
         raise UserError(f"unknown data root {path!r}: no raw/ landing zone there")
     return root
 
@@ -131,7 +133,7 @@ def run_cmd(
     """The nightly run for ingest date D: gates, Spark, dbt, publication."""
     D = parse_date(date, "--date")
     run_pipeline(data_root, D, D, master)
-    typer.echo(f"published {D}: {Path(data_root) / 'warehouse.duckdb'}")
+    typer.echo(f"published {D}: {Layout(Path(data_root)).warehouse}")
 
 
 @app.command("backfill")
@@ -146,7 +148,7 @@ def backfill_cmd(
     if b < a:
         raise UserError(f"--to {b} is before --from {a}")
     run_pipeline(data_root, a, b, master)
-    typer.echo(f"published {a} … {b}: {Path(data_root) / 'warehouse.duckdb'}")
+    typer.echo(f"published {a} … {b}: {Layout(Path(data_root)).warehouse}")
 
 
 def _shown(root: Path, row: dict) -> dict:
@@ -185,9 +187,9 @@ def status_cmd(
         _print_run(row)
         return
     last = state.last_success(root)
-    wh = root / "warehouse.duckdb"
+    wh = Layout(root).warehouse
     runs = [_shown(root, r) for r in runlog.read_recent(root, 10)]
-    error = root / "dq" / "last_error.txt"
+    error = Layout(root).last_error
     if as_json:
         typer.echo(json.dumps({
             "data_root": str(root.resolve()), "last_success": _jsonable(last),

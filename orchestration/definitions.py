@@ -65,7 +65,7 @@ class FullsiteResource(dg.ConfigurableResource):
 
 def first_date(root: Path) -> str:
     """The first ingest date of the data root: where its partitions start."""
-    dates = [p.name[3:] for t in SCHEMAS for p in (root / "raw" / t).glob("dt=*") if data_files(p)]
+    dates = [p.name[3:] for t in SCHEMAS for p in Layout(root).raw(t).glob("dt=*") if data_files(p)]
     return min(dates) if dates else os.environ.get("FULLSITE_START_DATE", DEFAULT_START)
 
 

@@ -289,7 +289,7 @@ class Pipeline:
         if exc.docs:
             text += f"data docs: {exc.docs}\n"
         try:
-            (self.layout.root / "dq").mkdir(parents=True, exist_ok=True)
-            (self.layout.root / "dq" / "last_error.txt").write_text(text + (f"\n{trace}" if trace else ""))
+            self.layout.last_error.parent.mkdir(parents=True, exist_ok=True)
+            self.layout.last_error.write_text(text + (f"\n{trace}" if trace else ""))
         except OSError:
             pass

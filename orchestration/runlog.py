@@ -15,6 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fullsite.layout import Layout
+
 SCHEMA = pa.schema([
     ("run_id", pa.string()), ("ingest_date", pa.date32()),
     ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
@@ -25,7 +27,7 @@ SCHEMA = pa.schema([
 
 
 def folder(root: Path) -> Path:
-    return Path(root) / "dq" / "run_log"
+    return Layout(root).run_log
 
 
 def _open_runs(root: Path) -> Path:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fullsite.files import write_text_atomic
+from fullsite.layout import Layout
 
 
 class RunRefused(Exception):
@@ -15,7 +16,7 @@ class RunRefused(Exception):
 
 
 def _file(root: Path) -> Path:
-    return Path(root) / "state" / "last_success.json"
+    return Layout(root).last_success_file
 
 
 def last_success(root: Path) -> dt.date | None:
@@ -45,7 +46,7 @@ def check_sequence(root: Path, first: dt.date) -> None:
 @contextmanager
 def run_lock(root: Path):
     """One run per data root at a time; the OS releases the lock if the process dies."""
-    path = Path(root) / "state" / "run.lock"
+    path = Layout(root).run_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         try:

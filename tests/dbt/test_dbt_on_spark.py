@@ -23,6 +23,7 @@ def _published_tables(con) -> list[tuple[str, str]]:
 
 @pytest.mark.slow
 def test_marts_built_on_spark_equal_the_duckdb_build(published_root, tmp_path):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(SCRIPT), str(published_root), str(PUBLISHED), str(out)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=900)

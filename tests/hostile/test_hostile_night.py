@@ -14,6 +14,7 @@ from tests.published import query
 
 
 def test_a_hostile_night_publishes_with_the_bad_rows_in_quarantine(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     root = next_night_root
     held = {t: pq.read_table(root / "quarantine" / t / f"ingest_date={NEXT}") for t in ("impressions", "purchases", "saves", "clicks")}
     never = held["impressions"].filter(pc.equal(held["impressions"]["event_time"], pa.scalar(NEVER, pa.timestamp("us", tz="UTC"))))

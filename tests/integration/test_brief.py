@@ -34,6 +34,7 @@ def _brief(root: Path, day: dt.date | None = None) -> Path:
 
 
 def test_every_publication_draws_a_light_brief_and_latest(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     page = _brief(next_night_root, NEXT)
     assert page.exists() and _brief(next_night_root).read_bytes() == page.read_bytes()
     html = page.read_text()
@@ -47,6 +48,7 @@ def test_every_publication_draws_a_light_brief_and_latest(next_night_root):
 
 def test_a_copied_reports_folder_opens_offline(next_night_root, tmp_path):
     """The pages reference the one plotly.js by relative path: moved or copied whole, the
+    Night: the shared next night, made in tests/conftest.py (next_night).
     folder still finds it (nothing is fetched from a network)."""
     moved = Path(shutil.copytree(Layout(next_night_root).reports, tmp_path / "elsewhere" / "reports"))
     for page in (moved / "brief").glob("*.html"):
@@ -57,6 +59,7 @@ def test_a_copied_reports_folder_opens_offline(next_night_root, tmp_path):
 
 
 def test_the_headline_figures_are_the_metrics(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
     try:
         b = figures(con, NEXT)
@@ -90,6 +93,7 @@ def test_the_headline_figures_are_the_metrics(next_night_root):
 
 
 def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     from publications.claims import scorecard
 
     con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
@@ -105,7 +109,8 @@ def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
 
 
 def test_the_brief_is_a_function_of_the_warehouse(next_night_root, tmp_path):
-    """`fullsite brief` on a copy of the published file draws the very same bytes."""
+    """`fullsite brief` on a copy of the published file draws the very same bytes.
+    Night: the shared next night, made in tests/conftest.py (next_night)."""
     copy = tmp_path / "root"
     (copy / "raw").mkdir(parents=True)  # a data root (nothing of it is read)
     shutil.copy(next_night_root / "warehouse.duckdb", copy / "warehouse.duckdb")
@@ -117,6 +122,7 @@ def test_the_brief_is_a_function_of_the_warehouse(next_night_root, tmp_path):
 
 
 def test_upstream_text_is_escaped_in_the_brief(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     con = duckdb.connect(str(next_night_root / "warehouse.duckdb"), read_only=True)
     try:
         b = figures(con, NEXT)
@@ -137,6 +143,7 @@ def test_each_quarantine_reason_has_its_own_colour_and_ticks_are_round():
 
 
 def test_the_data_docs_index_lists_every_run_and_shows_warnings_as_warnings(next_night_root):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     docs = next_night_root / "data_docs"
     index = (docs / "index.html").read_text()
     runs = runlog.read_all(next_night_root)

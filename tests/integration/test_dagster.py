@@ -50,6 +50,7 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
 
 
 def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instance(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     with instance(published_root) as inst:
         runs = inst.get_run_records(dg.RunsFilter(job_name=d.JOB))
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]  # one run for the range
@@ -70,6 +71,7 @@ def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instan
 
 
 def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_root, spark):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     for f in (scratch_root / "raw" / "merchants" / f"dt={NEXT}").glob("*.parquet"):
         f.unlink()
     result = through_dagster_api(scratch_root, NEXT)
@@ -84,6 +86,7 @@ def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_roo
 
 
 def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_root):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     with state.run_lock(scratch_root):  # a run is in progress
         result = through_dagster_api(scratch_root, NEXT)
         shown = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root),
@@ -98,6 +101,7 @@ def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_r
 
 
 def test_a_full_disk_is_recorded_in_words(scratch_root, spark, monkeypatch):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import expectations.gates as gates
 
     def full(*args, **kwargs):

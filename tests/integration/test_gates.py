@@ -36,6 +36,7 @@ def _night_fails_unpublished(root, spark) -> StageFailed:
 
 
 def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     folder = scratch_root / "raw" / "impressions" / f"dt={NEXT}"
     main = folder / "part-0000.parquet"
     table = pq.read_table(main)
@@ -53,6 +54,7 @@ def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
 
 
 def test_duplicated_key_fails_the_curated_gate(scratch_root):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     part = scratch_root / "curated" / "fct_product_daily" / f"business_date={PUBLISHED}"
     first = sorted(part.glob("*.parquet"))[0]
     shutil.copy(first, part / "part-duplicate.parquet")
@@ -65,6 +67,7 @@ def test_duplicated_key_fails_the_curated_gate(scratch_root):
 
 
 def test_spend_that_does_not_tie_out_fails_the_marts_gate(scratch_root):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     db = scratch_root / "staging" / "bad.duckdb"
     db.parent.mkdir(exist_ok=True)
     shutil.copy(scratch_root / "warehouse.duckdb", db)
@@ -78,6 +81,7 @@ def test_spend_that_does_not_tie_out_fails_the_marts_gate(scratch_root):
 
 
 def test_clean_published_state_passes_the_marts_gate(published_root, tmp_path):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     db = tmp_path / "copy.duckdb"
     shutil.copy(published_root / "warehouse.duckdb", db)
     result = marts_gate(Layout(published_root), db, "test-clean", PUBLISHED)
@@ -86,6 +90,7 @@ def test_clean_published_state_passes_the_marts_gate(published_root, tmp_path):
 
 def test_a_normal_night_carries_no_warning(published_root):
     """The generator's few conflicting redeliveries (0.05 %) stay below their share (D28):
+    Night: the shared published root, made in tests/conftest.py (published_root).
     a warning that fires every night is one nobody reads."""
     rows = runlog.read_all(published_root)
     assert all(r["status"] == "success" for r in rows)
@@ -94,6 +99,7 @@ def test_a_normal_night_carries_no_warning(published_root):
 
 
 def test_conflicting_duplicates_above_their_share_warn_by_name(scratch_root):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     summary = scratch_root / "curated" / "dq_quarantine_summary" / f"ingest_date={PUBLISHED}"
     files = sorted(summary.glob("*.parquet"))
     table = pa.concat_tables([pq.read_table(f) for f in files])
@@ -109,6 +115,7 @@ def test_conflicting_duplicates_above_their_share_warn_by_name(scratch_root):
 
 
 def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root, spark, monkeypatch):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import spark_jobs.nightly as nightly
 
     original = nightly.build_date
@@ -125,6 +132,7 @@ def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root
 
 
 def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_root, spark, monkeypatch):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import orchestration.warehouse as warehouse
 
     original = warehouse.run_dbt
@@ -147,6 +155,7 @@ def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_roo
 def test_a_failing_dbt_test_is_named_and_dbt_leaves_the_process_as_it_found_it(scratch_root):
     """dbt builds in the run's own process (D34): a failing dbt test is named in one line,
     the working directory and the environment are put back, and dbt does not keep the
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root).
     staging file open (the marts gate, finalisation and publication open it next)."""
     import os
 
@@ -183,6 +192,7 @@ def _bad_files(folder):
 def test_each_bad_file_is_named_with_table_file_and_column(scratch_root):
     """A truncated file, an empty one, a CSV named .parquet, a price typed as text and a
     missing column: each says table, partition, file and what is wrong (column and types
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root).
     where there is one), in the reason, the data docs and the index across runs."""
     from expectations.gates import raw_gate
 
@@ -217,6 +227,7 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
     run (D35). When they all pass, each ingest's result and data-docs page are exactly what
     its own gate gives; one ingest's finding, even one only a night on its own shows (an id
     repeated within one night's merchants, a night without products), sends every ingest to
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root).
     its own gate."""
     from expectations.gates import (
         quarantine_gate,

@@ -35,6 +35,7 @@ def _dbt_dates(root) -> dict:
 
 
 def test_nightly_run_is_incremental_and_equals_a_full_build(next_night_root, tmp_path):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     incremental = next_night_root  # NEXT run on the published file
     # The same curated layer (Spark's output of that night), built by dbt from scratch: without
     # the build record the published file no longer vouches for its SQL, so dbt builds it all.
@@ -53,6 +54,7 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(next_night_root, tmp
 
 
 def test_settled_rows_are_carried_over_unchanged(published_root, next_night_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root); the shared next night, made in tests/conftest.py (next_night)."""
     root = next_night_root  # NEXT run on the published file
     settled_somewhere = 0
     for table, (key, settled) in SETTLED.items():

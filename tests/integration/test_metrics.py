@@ -35,6 +35,7 @@ def readme_examples() -> list[list[str]]:
 
 
 def test_the_readmes_metric_examples_answer_from_the_published_warehouse(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     examples = readme_examples()
     assert len(examples) >= 3
     for args in examples:
@@ -48,12 +49,14 @@ def test_the_readmes_metric_examples_answer_from_the_published_warehouse(publish
 
 
 def test_an_unknown_metric_is_one_line_naming_the_known_ones(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     done = cli("metrics", "--data-root", str(published_root), "--metrics", "roi")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "roi" in done.stderr and "did you mean" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_merchant_daily_carries_both_roi_figures_as_their_metrics_define_them(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     con = metrics.connect(wh)
     try:
@@ -76,6 +79,7 @@ def test_merchant_daily_carries_both_roi_figures_as_their_metrics_define_them(pu
 
 def test_the_query_page_computes_merchant_figures_as_the_metrics_do(published_root):
     """docs/queries.md's per-merchant query of the last 7 days, column by column, against the
+    Night: the shared published root, made in tests/conftest.py (published_root).
     metrics over the same dates (rounded as the page rounds them)."""
     page = (REPO / "docs" / "queries.md").read_text()
     sql = re.search(r"## Paid versus natural GMV per merchant.*?```sql\n(.*?)```", page, re.S).group(1)
@@ -97,7 +101,8 @@ def test_the_query_page_computes_merchant_figures_as_the_metrics_do(published_ro
 
 
 def test_every_day_with_a_settlement_adds_up_to_the_statements(next_night_root):
-    """July is final after the shared next night: merchant_daily's days add up to finance."""
+    """July is final after the shared next night: merchant_daily's days add up to finance.
+    Night: the shared next night, made in tests/conftest.py (next_night)."""
     wh = next_night_root / "warehouse.duckdb"
     (comp, reb), = query(wh, "select sum(compensation_amount), sum(rebate_amount) from marts.merchant_daily")
     assert reb and reb == query(wh, "select sum(rebate_amount) from finance.merchant_rebates_monthly where status = 'final'")[0][0]
@@ -111,6 +116,7 @@ def test_every_day_with_a_settlement_adds_up_to_the_statements(next_night_root):
 
 def test_a_question_asked_while_a_night_is_published_is_answered(scratch_root):
     """Publication replaces the file (os.replace) under readers: a metric question asked
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root).
     meanwhile reads one build or the other, never fails and never blocks the publication."""
     from orchestration.warehouse import publish, staging_db
 
@@ -147,6 +153,7 @@ def test_cells_read_as_analysts_read_them(text, shown):
 def test_the_semantic_layer_validates_against_a_published_warehouse(scratch_root):
     """`mf validate-configs` with its data-warehouse checks (every semantic model, dimension,
     entity, measure and metric queried) on a copy of a published warehouse; make lint runs the
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root).
     semantic checks alone."""
     import os
 

@@ -41,6 +41,7 @@ def _columns(warehouse, table):
 
 
 def test_published_tables_carry_the_contracted_columns_and_no_user_ids(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     for table, cols in OUTPUT_COLUMNS.items():
         have = _columns(wh, table)
@@ -55,6 +56,7 @@ def test_published_tables_carry_the_contracted_columns_and_no_user_ids(published
 
 
 def test_reconciliation_and_totals_tie_out(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     assert query(wh, "select count(*) from dq.ingest_reconciliation where rows_in <> accepted + duplicates + quarantined") == [(0,)]
     assert query(wh, "select count(distinct ingest_date) from dq.ingest_reconciliation") == [(5,)]
@@ -66,6 +68,7 @@ def test_reconciliation_and_totals_tie_out(published_root):
 
 
 def test_every_settled_window_has_one_claim_and_months_tie_out(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     assert query(wh, """select count(*) from marts.campaign_roi_7d w left join finance.compensation_claims c using (campaign_version_id)
                         where w.status in ('final', 'void') and c.campaign_version_id is null""") == [(0,)]
@@ -73,6 +76,7 @@ def test_every_settled_window_has_one_claim_and_months_tie_out(published_root):
 
 
 def test_skipped_date_is_refused(scratch_root, spark):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     with pytest.raises(state.RunRefused, match="run 2024-08-02 next"):
         night(scratch_root, NEXT + dt.timedelta(days=1), NEXT + dt.timedelta(days=1))
     with pytest.raises(state.RunRefused, match="before the last successful run"):
@@ -80,7 +84,8 @@ def test_skipped_date_is_refused(scratch_root, spark):
 
 
 def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, spark):
-    """Re-running the last published date, from the command line as an operator does."""
+    """Re-running the last published date, from the command line as an operator does.
+    Night: a copy of the shared published root, made in tests/conftest.py (published_root); the shared published root, made in tests/conftest.py (published_root)."""
     before = figures(published_root / "warehouse.duckdb")
     result = CliRunner().invoke(app, ["run", "--data-root", str(scratch_root), "--date", str(PUBLISHED)])
     assert result.exit_code == 0, result.output
@@ -89,6 +94,7 @@ def test_rerun_of_the_last_date_changes_nothing(scratch_root, published_root, sp
 
 
 def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     wh = scratch_root / "warehouse.duckdb"
     before = wh.read_bytes()
     for f in (scratch_root / "raw" / "products" / f"dt={NEXT}").glob("*.parquet"):
@@ -105,6 +111,7 @@ def test_failing_raw_gate_publishes_nothing(scratch_root, spark):
 
 
 def test_schema_breaking_file_fails_the_raw_gate(scratch_root, spark):
+    """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     folder = scratch_root / "raw" / "clicks" / f"dt={NEXT}"
@@ -144,6 +151,7 @@ def test_killed_run_leaves_the_published_state_and_recovers(next_night):
 
 def test_a_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it_half_published(next_night):
     """An analyst's connection, open from before the killed run of the shared next night to
+    Night: the shared next night, made in tests/conftest.py (next_night).
     after its recovery, kept seeing the state it opened; the file now holds the new night."""
     assert next_night.reader["after"] == next_night.reader["before"]
     assert next_night.reader["before"][0] == str(PUBLISHED)
@@ -157,6 +165,7 @@ def test_a_reader_holding_the_warehouse_open_neither_blocks_a_run_nor_sees_it_ha
 def test_backfill_equals_nightly_runs(backfilled_to_next, next_night_root):
     """One backfill of FIRST … NEXT by `fullsite backfill` equals the shared root, which
     reached NEXT by a backfill and then a nightly run launched through Dagster's API (the
+    Night: the backfill run beside the tests, made in tests/conftest.py (backfilled_to_next); the shared next night, made in tests/conftest.py (next_night).
     hostile rows planted in both): both ways in publish the same."""
     root = backfilled_to_next.finished()
     assert figures(root / "warehouse.duckdb") == figures(next_night_root / "warehouse.duckdb")
@@ -164,6 +173,7 @@ def test_backfill_equals_nightly_runs(backfilled_to_next, next_night_root):
 
 def test_cumulative_orders_equal_a_full_recomputation(published_root):
     """cum_orders is carried as incremental state; after several runs it must equal a count
+    Night: the shared published root, made in tests/conftest.py (published_root).
     of every accepted order up to the date."""
     con = duckdb.connect()
     full = dict(((p, d), n) for p, d, n in con.execute(f"""
@@ -177,6 +187,7 @@ def test_cumulative_orders_equal_a_full_recomputation(published_root):
 
 
 def test_gmv_ties_out_with_accepted_purchases(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     con = duckdb.connect()
     accepted = con.execute(f"""select business_date::date, sum(amount) from read_parquet('{published_root}/curated/accepted/purchases/*/*/*.parquet', hive_partitioning = true)
                                group by 1 order by 1""").fetchall()

@@ -19,6 +19,7 @@ PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
 
 
 def test_every_published_table_and_column_is_described_in_the_file(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     schemas = ", ".join(f"'{s}'" for s in PUBLISHED_SCHEMAS)
     bare_tables = query(wh, f"""select schema_name || '.' || table_name from duckdb_tables()
@@ -34,6 +35,7 @@ def test_every_published_table_and_column_is_described_in_the_file(published_roo
 
 
 def test_the_analyst_tables_tie_out(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     wh = published_root / "warehouse.duckdb"
     assert query(wh, """select count(*) from (
                           select business_date, sum(gmv) g, sum(spend) s from marts.merchant_daily group by 1
@@ -54,10 +56,12 @@ def _queries() -> list[str]:
 
 @pytest.mark.parametrize("sql", _queries(), ids=lambda sql: sql.split("\n")[0][:40])
 def test_every_query_in_the_analysts_page_runs(published_root, sql):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     query(published_root / "warehouse.duckdb", sql)
 
 
 def test_the_sql_shell_of_the_environment_opens_the_warehouse(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     shell = shutil.which("duckdb", path=str(Path(__import__("sys").executable).parent))
     assert shell, "duckdb-cli is not installed next to this Python (make setup)"
     out = subprocess.run([shell, "-readonly", str(published_root / "warehouse.duckdb"), "-csv", "-noheader",
@@ -66,6 +70,7 @@ def test_the_sql_shell_of_the_environment_opens_the_warehouse(published_root):
 
 
 def test_the_docs_site_of_a_published_warehouse_opens_from_disk(published_root, tmp_path):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     root = Path(shutil.copytree(published_root, tmp_path / "root"))
     page = write_docs(Layout(root))
     assert page == root / "docs" / "index.html"

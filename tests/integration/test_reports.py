@@ -33,6 +33,7 @@ def cli(*args):
 
 
 def test_rebate_statement_matches_the_warehouse(july_final, tmp_path):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     out = tmp_path / "stmt"
     result = cli("report", "rebates", "--data-root", str(july_final), "--month", "2024-07", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -51,12 +52,14 @@ def test_rebate_statement_matches_the_warehouse(july_final, tmp_path):
 
 
 def test_a_month_not_final_is_a_clear_error(july_final):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     result = cli("report", "rebates", "--data-root", str(july_final), "--month", "2024-08")
     assert result.returncode == 2 and "not final yet" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_range_without_final_compensation_is_a_clear_error(july_final):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     result = cli("report", "compensation", "--data-root", str(july_final), "--from", "2024-07-01", "--to", "2024-07-02")
     assert result.returncode == 2 and "no final compensation" in result.stderr
 
@@ -134,6 +137,7 @@ def test_cell_text_is_neutralised_and_illegal_characters_kept_visible():
 
 
 def test_a_statement_reissued_from_the_same_warehouse_is_byte_identical(july_final, tmp_path):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     first, second = tmp_path / "one", tmp_path / "two"
     assert cli("report", "rebates", "--data-root", str(july_final), "--month", "2024-07", "--out", str(first)).returncode == 0
     time.sleep(1.1)  # a second later: zip times and document properties must not follow the clock
@@ -148,6 +152,7 @@ def test_a_statement_reissued_from_the_same_warehouse_is_byte_identical(july_fin
 
 
 def test_the_rebate_workbook_reads_like_a_statement(july_final, tmp_path):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     result = cli("report", "rebates", "--data-root", str(july_final), "--month", "2024-07", "--out", str(tmp_path))
     assert "totals (CNY) spend" in result.stdout and "{" not in result.stdout  # no Python dict
     book = load_workbook(tmp_path / "rebates-2024-07.xlsx")
@@ -165,6 +170,7 @@ def test_the_rebate_workbook_reads_like_a_statement(july_final, tmp_path):
 
 
 def test_explain_reproduces_a_rebate_from_its_inputs(july_final):
+    """Night: the shared next night, made in tests/conftest.py (next_night)."""
     (merchant, rebate), = query(july_final / "warehouse.duckdb", """select merchant_id, rebate_amount
         from finance.merchant_rebates_monthly where month = DATE '2024-07-01' order by rebate_amount desc limit 1""")
     shown = cli("explain", "rebate", merchant, "2024-07", "--data-root", str(july_final))

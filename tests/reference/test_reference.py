@@ -11,6 +11,7 @@ from tests.reference.recompute import differences
 
 
 def test_every_published_table_equals_the_reference_recomputation(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     diffs = differences(published_root, PUBLISHED)
 
     assert not diffs, {table: rows[:3] for table, rows in diffs.items()}
@@ -24,6 +25,7 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(harder_backfill
     and 168 h + 1 µs, attribution ties, purchases at local midnight, redeliveries, a missing
     partition, changing snapshots (tests/reference/harder.py), over all 8 tiny days so that a
     week-old click is inside the data. The night whose saves never landed publishes with a
+    Night: the harder days' backfill run beside the tests, made in tests/conftest.py (harder_backfilled).
     warning that names them (issue 19)."""
     root, planted = harder_backfilled.finished(), harder_backfilled.planted
     last = FIRST + dt.timedelta(days=TINY_DAYS - 1)

@@ -12,6 +12,7 @@ from benchmarks.report import CHART_NAME, write_report
 
 
 def test_every_stage_a_run_times_is_one_the_benchmark_sums(published_root):
+    """Night: the shared published root, made in tests/conftest.py (published_root)."""
     timings = duckdb.sql(f"select timings from read_parquet('{published_root}/dq/run_log/*.parquet')").fetchall()
     names = {key for (t,) in timings for key in json.loads(t)}
     assert "spark_clean" in names and "dbt" in names  # the run log holds the stages
