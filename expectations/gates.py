@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from expectations.runner import ERROR, Check, Finding, GateResult, examples, named, run_gate, warn
 from expectations.screen import all_pass, passed
-from fullsite import curated, rules
+from fullsite import curated, landing, rules
 from fullsite.contract import ACTIONS, BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, MONEY_SQL, ROI_CHOICES, SCHEMAS, TIERS
 from fullsite.layout import Layout, data_files, ignored_entries
 from fullsite.quoting import duckdb_glob, sql_literal
@@ -152,6 +152,19 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
                                        f"merchants, products or campaign_changes dt={D} cannot be read: {first}"))
         return result
     return _merge(result, run_gate("raw", run_key, snapshot_checks, _gx_root(layout)))
+
+
+def ingested_unchanged_gate(layout: Layout, before: dt.date, run_key: str) -> tuple[GateResult, list[landing.Change]]:
+    """Part of the raw gate, once a run: the partitions ingested before ``before`` still hold
+    what their nights read (fullsite/landing.py). A file added, rewritten or removed since is
+    a warning that names it and its rows: the night goes on (its own partitions are intact),
+    and the finding stays open in `fullsite status` until an operator acknowledges it."""
+    found = landing.changes(layout, before)
+    frame = pd.DataFrame({"finding": [c.sentence() for c in found]}, dtype=object)
+    check = Check("ingested_partitions", frame, [named("unchanged", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                  where=f"raw partitions ingested before {before}",
+                  explain={"unchanged": lambda f: _listed(list(f.finding), 3)})
+    return run_gate("raw", run_key, [check], _gx_root(layout)), found
 
 
 Screened = dict[dt.date, tuple[list[Check], list[Check]]]

@@ -151,15 +151,23 @@ def backfill_cmd(
     typer.echo(f"published {a} … {b}: {Layout(Path(data_root)).warehouse}")
 
 
-def _shown(root: Path, row: dict) -> dict:
-    """A run-log record as status shows it: 'interrupted' once its process is gone."""
+def _shown(root: Path, row: dict, published_run_id: str | None = None) -> dict:
+    """A run-log record as status shows it: 'interrupted' once its process is gone (or a
+    success, when the published file says that run published)."""
     from orchestration import runlog
 
-    return {**row, "status": runlog.shown_status(root, row)}
+    return {**row, "status": runlog.shown_status(root, row, published_run_id)}
 
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def _took(row: dict) -> str:
+    if not row.get("finished_at") or not row.get("started_at"):
+        return ""
+    seconds = int((row["finished_at"] - row["started_at"]).total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @app.command("status")
@@ -168,17 +176,21 @@ def status_cmd(
     run: str = typer.Option(None, "--run", help="One run in detail: stage timings, gates, data docs"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
-    """Last successful run, recent runs, and the published warehouse (or one run, --run)."""
+    """What is published (read from the file itself), recent nights, open findings, alerts."""
     import json
 
-    from orchestration import runlog, state
+    from fullsite import landing
+    from orchestration import alerts, runlog, state
 
     root = existing_root(data_root)
+    layout = Layout(root)
+    made = state.published_build(root)
+    published_run = made.run_id if made else None
     if run is not None:
         row = runlog.read_one(root, run)
         if row is None:
             raise UserError(f"unknown run {run!r}: no record in {runlog.folder(root)}")
-        row = _shown(root, row)
+        row = _shown(root, row, published_run)
         row["timings"] = json.loads(row["timings"] or "{}")
         row["gates"] = json.loads(row["gates"] or "{}")
         if as_json:
@@ -187,31 +199,80 @@ def status_cmd(
         _print_run(row)
         return
     last = state.last_success(root)
-    wh = Layout(root).warehouse
-    runs = [_shown(root, r) for r in runlog.read_recent(root, 10)]
-    error = Layout(root).last_error
+    runs = [_shown(root, r, published_run) for r in runlog.read_recent(root, 10)]
+    findings = landing.open_findings(layout)
+    try:
+        told = alerts.channels(layout).described()
+    except alerts.ConfigError as exc:
+        told = f"misconfigured: {exc}"
+    owed = _owed_briefs(layout)
     if as_json:
         typer.echo(json.dumps({
-            "data_root": str(root.resolve()), "last_success": _jsonable(last),
+            "data_root": str(layout.root), "last_success": _jsonable(last),
             "next_run": _jsonable(last + dt.timedelta(days=1)) if last else None,
-            "warehouse": str(wh.resolve()) if wh.exists() else None,
-            "last_error": str(error.resolve()) if error.exists() else None,
-            "runs": [{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
-                                                    "started_at", "finished_at", "dagster_run_id")} for r in runs],
+            "warehouse": str(layout.warehouse) if layout.warehouse.exists() else None,
+            "warehouse_build": made.build_id if made else None,
+            "last_error": str(layout.last_error) if layout.last_error.exists() else None,
+            "alerts": told, "raw_findings": findings, "briefs_owed": [str(d) for d in owed],
+            "runs": [{**{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
+                                                       "started_at", "finished_at", "dagster_run_id", "shared_with")},
+                      "timings": json.loads(r["timings"] or "{}")} for r in runs],
         }, indent=2))
         return
-    typer.echo(f"data root:        {root.resolve()}")
-    typer.echo(f"last success:     {last or 'none yet'}")
+    typer.echo(f"data root:        {layout.root}")
+    typer.echo(f"last success:     {last or 'none yet'}" + (f" (warehouse build {made.build_id})" if made else ""))
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
-    typer.echo(f"warehouse:        {wh.resolve() if wh.exists() else 'not published yet'}")
-    if runs and runs[-1]["status"] == "failed" and error.exists():
-        typer.echo(f"last error:       {error.resolve()}")
+    typer.echo(f"warehouse:        {layout.warehouse if layout.warehouse.exists() else 'not published yet'}")
+    typer.echo(f"alerts:           {told}")
+    if runs and runs[-1]["status"] == "failed" and layout.last_error.exists():
+        typer.echo(f"last error:       {layout.last_error}")
+    if owed:
+        typer.echo(f"briefs owed:      {', '.join(map(str, owed))} (the next run draws them; or fullsite brief --date D)")
+    if findings:
+        typer.echo(f"raw findings:     {len(findings)} open — partitions changed after they were ingested:")
+        for f in findings:
+            typer.echo(f"    {f['finding']}   [{f['key']}]")
+        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {data_root} --all   (or one KEY)")
     for row in runs:
         gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
+        took = f" took {_took(row)}" if _took(row) else ""
+        shared = " (a backfill night: shared stages with its last night)" if row.get("shared_with") else ""
         msg = f": {row['message']}" if row["message"] else ""
-        typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{msg}")
+        typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
     if runs:
         typer.echo(f"details: fullsite status --data-root {data_root} --run {runs[-1]['run_id']}")
+
+
+def _owed_briefs(layout: Layout) -> list[dt.date]:
+    """Published nights whose brief is not drawn (a drawing killed or failed)."""
+    from publications.brief import owed_briefs
+    from publications.published import NotPublished
+
+    try:
+        return [d for d in owed_briefs(layout) if not layout.brief(d).exists()]
+    except NotPublished:
+        return []
+
+
+@app.command("acknowledge")
+def acknowledge_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    keys: list[str] = typer.Argument(None, help="Finding keys (fullsite status lists them)"),  # noqa: B008
+    everything: bool = typer.Option(False, "--all", help="Every open finding"),
+) -> None:
+    """Close findings about ingested partitions: their current files become the record."""
+    from fullsite import landing
+
+    layout = Layout(existing_root(data_root))
+    if not keys and not everything:
+        raise UserError("name the findings to acknowledge (fullsite status lists their keys), or --all")
+    known = {f["key"] for f in landing.open_findings(layout)}
+    if unknown := [k for k in keys or [] if k not in known]:
+        raise UserError(f"no open finding {unknown[0]!r} (fullsite status lists the open ones)")
+    closed = landing.acknowledge(layout, None if everything else list(keys))
+    typer.echo(f"acknowledged {len(closed)} finding{'s' if len(closed) != 1 else ''}")
+    for f in closed:
+        typer.echo(f"  {f['finding']}")
 
 
 def _print_run(row: dict) -> None:
@@ -224,6 +285,8 @@ def _print_run(row: dict) -> None:
     typer.echo(f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC" + (f" ({took:.0f} s)" if took is not None else ""))
     if row["dagster_run_id"]:
         typer.echo(f"dagster run:      {row['dagster_run_id']}")
+    if row.get("shared_with"):
+        typer.echo(f"backfill:         one pass with the night of {row['shared_with']}, whose record has the shared stages")
     if row["timings"]:
         typer.echo("stages (s):       " + ", ".join(f"{k} {v:.1f}" for k, v in row["timings"].items()))
     for gate, seen in row["gates"].items():

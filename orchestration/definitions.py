@@ -5,24 +5,32 @@
 
 One partitioned multi-asset, ``nightly_run``, runs ``Pipeline.run_range`` for its partition
 (range): the run lock, the sequence check, interrupted-run detection, the run log and
-write–audit–publish are that one code path. The schedule (02:00 Asia/Shanghai, for the day
-before), a launch from the UI and ``fullsite run`` / ``fullsite backfill`` (orchestration/
-launch.py) all start the job ``nightly``. A backfill is one run over a partition range
-(single-run backfill policy, decision D12): Spark cleans all its ingests in one pass (D31)
-and builds the facts and the warehouse once. The assets are declared one by one (dbt models from the dbt
-manifest, grouped by layer) so that the UI shows what each night wrote; they are
-materialized together because they are written together.
+write–audit–publish are that one code path; the brief is drawn after it, by an asset of
+its own (D40). The landing sensor (a night starts when it is complete, D43), the schedule
+(02:00 Asia/Shanghai, off by default), a launch from the UI and ``fullsite run`` /
+``fullsite backfill`` (orchestration/launch.py) all start the job ``nightly``. A backfill is
+one run over a partition range (single-run backfill policy, D12): Spark cleans all its
+ingests in one pass (D31) and builds the facts and the warehouse once. The assets are
+declared one by one (dbt models from the dbt manifest, grouped by layer) so that the UI
+shows what each night wrote, night by night: the partitions are the nights that exist
+(dynamic, added by the sensor and by each run), each materialization carries its own
+night's run id and timings, and each raw gate is a check of the raw assets, evaluated per
+night.
 
     FULLSITE_DATA_ROOT=data/demo DAGSTER_HOME=$PWD/data/demo/dagster dagster dev -m orchestration.definitions
 """
 
 import datetime as dt
 import graphlib
+import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
 from pydantic import PrivateAttr
 
@@ -37,8 +45,12 @@ from orchestration.state import RunRefused
 
 JOB = "nightly"
 GATES = {"raw": "raw_gate", "curated": "curated_gate", "marts": "marts_gate"}
-DEFAULT_START = "2024-07-01"  # only when the data root has no raw partition yet
 CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.py)
+NIGHTS_NAME = "nights"
+NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # the ingest dates that exist: added by the sensor and by runs
+REFUSED = "fullsite/refused"  # a run tag: the run did nothing, and why (another run held the lock, the sequence)
+# Gate checks per night are partitioned asset checks, which Dagster marks as a preview.
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
 
 class FullsiteResource(dg.ConfigurableResource):
@@ -61,12 +73,6 @@ class FullsiteResource(dg.ConfigurableResource):
         if self._pipeline is None:
             raise RuntimeError("the fullsite resource is used outside a run")
         return self._pipeline
-
-
-def first_date(root: Path) -> str:
-    """The first ingest date of the data root: where its partitions start."""
-    dates = [p.name[3:] for t in SCHEMAS for p in Layout(root).raw(t).glob("dt=*") if data_files(p)]
-    return min(dates) if dates else os.environ.get("FULLSITE_START_DATE", DEFAULT_START)
 
 
 # ------------------------------------------------------------------------------- dbt
@@ -107,59 +113,95 @@ RAW_KEYS = [dg.AssetKey(["raw", t]) for t in SCHEMAS]
 CURATED_KEYS = [dg.AssetKey(["curated", t]) for t in CURATED]
 PUBLISHED = dg.AssetKey("published_warehouse")
 BRIEF = dg.AssetKey("nightly_brief")
+GATE_KEYS = {"raw": RAW_KEYS, "curated": CURATED_KEYS, "marts": [PUBLISHED]}
 
 
 def raw_specs() -> list[dg.AssetSpec]:
     """External assets: they land from upstream; a run observes them, never writes them."""
-    return [dg.AssetSpec(k, group_name="raw", kinds={"parquet"},
+    return [dg.AssetSpec(k, group_name="raw", kinds={"parquet"}, partitions_def=NIGHTS,
                          description=f"Landing zone raw/{k.path[-1]}/dt=D (data-contract.md); files land from upstream.")
             for k in RAW_KEYS]
 
 
-def _asset_specs(partitions: dg.PartitionsDefinition) -> tuple[list[dg.AssetSpec], list[dg.AssetCheckSpec]]:
-    curated = [dg.AssetSpec(k, deps=RAW_KEYS, group_name="curated", kinds={"spark", "parquet"},
-                            partitions_def=partitions, description=f"Spark output curated/{k.path[-1]}/ (read by dbt)")
+def _asset_specs() -> list[dg.AssetSpec]:
+    # skippable: a refused run (another run holds the lock) materializes nothing and fails nothing
+    curated = [dg.AssetSpec(k, deps=RAW_KEYS, group_name="curated", kinds={"spark", "parquet"}, skippable=True,
+                            partitions_def=NIGHTS, description=f"Spark output curated/{k.path[-1]}/ (read by dbt)")
                for k in CURATED_KEYS]
-    dbt = [s.replace_attributes(partitions_def=partitions, kinds={"dbt", "duckdb"})
+    dbt = [s.replace_attributes(partitions_def=NIGHTS, kinds={"dbt", "duckdb"}, skippable=True)
            for s in build_dbt_asset_specs(manifest=dbt_artifacts.parsed(), dagster_dbt_translator=FullsiteTranslator(),
                                           exclude="resource_type:unit_test")]
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     # Descriptions are Markdown in the UI: paths with <placeholders> go in code spans.
-    published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=partitions,
+    published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=NIGHTS,
+                             skippable=True,
                              description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts gate passes.")
-    checks = [dg.AssetCheckSpec(GATES[g], asset=k, blocking=True, description=f"the {g} gate (Great Expectations)")
-              for g in ("raw", "curated") for k in CURATED_KEYS]
-    checks.append(dg.AssetCheckSpec(GATES["marts"], asset=PUBLISHED, blocking=True, description="the marts gate"))
-    return [*curated, *dbt, published], checks
+    return [*curated, *dbt, published]
 
 
-def _gate_metadata(results, failure: StageFailed | None, gate: str) -> tuple[bool, dict]:
-    """One gate's verdict over the run (it runs once per ingest for raw) and what to read."""
-    ran = [r for r in results if r.gate == gate]
-    passed = all(r.passed for r in ran) and not (failure and failure.gate == gate)
-    findings = [f"{f.severity}: {f.line()}" for r in ran for f in r.findings]
-    if failure and failure.gate == gate and not any(not r.passed for r in ran):
-        findings.append(f"error: {failure.message}")  # dbt's own tests fail under the marts gate
-    docs = next((r.docs for r in reversed(ran) if r.docs), None) or (failure.docs if failure else None)
-    meta = {
-        "checks evaluated": sum(r.evaluated for r in ran),
-        "errors": sum(len(r.errors) for r in ran) or int(not passed),
-        "warnings": sum(len(r.warnings) for r in ran),
-        "findings": dg.MetadataValue.md("\n".join(f"* {line}" for line in findings) or "none"),
-    }
-    if docs:
-        meta["data docs"] = dg.MetadataValue.path(docs)
-    return passed, meta
+GATE_DESCRIPTIONS = {
+    "raw": "The raw gate of the night (Great Expectations): the files against the contract, the snapshot tables, "
+           "volumes, the quarantine share, and the partitions ingested before still unchanged.",
+    "curated": "The curated gate (keys, reconciliation, totals tie out); a backfill runs it once, with its last night.",
+    "marts": "The marts gate and dbt's tests; a backfill runs them once, with its last night.",
+}
 
 
-def _observe_raw(context, layout: Layout, first: dt.date, last: dt.date) -> None:
+@dg.multi_asset_check(specs=[dg.AssetCheckSpec(GATES[g], asset=k, partitions_def=NIGHTS, description=GATE_DESCRIPTIONS[g])
+                             for g, keys in GATE_KEYS.items() for k in keys], can_subset=True)
+def gate_results(context: dg.AssetCheckExecutionContext, fullsite: FullsiteResource):
+    """The gates run inside the nightly job (they must stop a night before anything reads
+    it) and report each night there. Executed on its own, this says again what the run
+    log recorded for each gate of the latest night."""
+    from orchestration import runlog
+
+    records = runlog.read_all(Path(fullsite.data_root))
+    for key in context.selected_asset_check_keys:
+        gate = next(g for g, name in GATES.items() if name == key.name)
+        seen = next((json.loads(r["gates"] or "{}").get(gate) for r in reversed(records)
+                     if json.loads(r["gates"] or "{}").get(gate)), None)
+        yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=bool(seen and seen["passed"]),
+                                  metadata={"findings": dg.MetadataValue.md(_findings_md(seen or {}))})
+
+
+def _findings_md(seen: dict) -> str:
+    lines = [f"error: {x}" for x in seen.get("errors", [])] + [f"warning: {x}" for x in seen.get("warnings", [])]
+    return "\n".join(f"* {line}" for line in lines) or "none"
+
+
+def _gate_evaluations(records, failure: StageFailed | None):
+    """Each night's own gate results as check evaluations of that night's partition: the raw
+    gate per night on the raw assets, the curated and marts gates on the night that ran them
+    (a backfill's last), a stage's failure under the gate it stopped (dbt's tests: marts)."""
+    for rec in records:
+        for gate, keys in GATE_KEYS.items():
+            seen = dict(rec.gates.get(gate) or {})
+            failed_here = failure is not None and failure.gate == gate and rec.failed_gate == gate
+            if not seen and not failed_here:
+                continue  # not reached, or ran with another night
+            if failed_here and not seen.get("errors"):
+                seen = {**seen, "passed": False, "errors": [failure.message]}  # type: ignore[union-attr]
+            passed = bool(seen.get("passed", True)) and not failed_here
+            meta: dict[str, Any] = {"ingest date": str(rec.ingest_date), "run_id": rec.run_id,
+                                    "checks evaluated": seen.get("evaluated", 0), "errors": len(seen.get("errors", [])),
+                                    "warnings": len(seen.get("warnings", [])), "findings": dg.MetadataValue.md(_findings_md(seen))}
+            docs = rec.data_docs or (failure.docs if failed_here and failure else None)
+            if docs:
+                meta["data docs"] = dg.MetadataValue.path(docs)
+            if rec.shared_with is None and gate != "raw" and len(records) > 1:
+                meta["nights"] = f"{records[0].ingest_date} … {records[-1].ingest_date} (one run for the backfill)"
+            for key in keys:
+                yield dg.AssetCheckEvaluation(asset_key=key, check_name=GATES[gate], passed=passed, metadata=meta,
+                                              partition=str(rec.ingest_date), severity=dg.AssetCheckSeverity.ERROR)
+
+
+def _observe_raw(layout: Layout, nights: list[dt.date]):
     for key in RAW_KEYS:
         table = key.path[-1]
-        for k in range((last - first).days + 1):
-            day = first + dt.timedelta(days=k)
+        for day in nights:
             files = data_files(layout.raw(table, day))
-            context.log_event(dg.AssetObservation(asset_key=key, partition=str(day), metadata={
-                "files": len(files), "bytes": sum(f.stat().st_size for f in files)}))
+            yield dg.AssetObservation(asset_key=key, partition=str(day), metadata={
+                "files": len(files), "bytes": sum(f.stat().st_size for f in files)})
 
 
 def _mark_stale_runs_failed(context) -> None:
@@ -177,11 +219,46 @@ def _topological(specs: list[dg.AssetSpec]) -> list[dg.AssetSpec]:
     return [by_key[k] for k in graphlib.TopologicalSorter(graph).static_order()]
 
 
-def build_nightly(partitions: dg.PartitionsDefinition):
-    specs, checks = _asset_specs(partitions)
-    specs = _topological(specs)
+def _night_metadata(rec, dagster_run_id: str, timings: bool) -> dict[str, Any]:
+    meta: dict[str, Any] = {"ingest date": str(rec.ingest_date), "run_id": rec.run_id, "dagster run": dagster_run_id,
+                            "started": rec.started_at.isoformat(timespec="seconds"),
+                            "finished": rec.finished_at.isoformat(timespec="seconds") if rec.finished_at else None}
+    if rec.shared_with:
+        meta["stages shared with"] = rec.shared_with
+    if timings:
+        meta["timings (s)"] = dg.MetadataValue.json({k: round(v, 2) for k, v in rec.timings.items()})
+    return meta
 
-    @dg.multi_asset(name="nightly_run", specs=specs, check_specs=checks, partitions_def=partitions, can_subset=False,
+
+def _alerts_after(layout: Layout, dagster_run_id: str, records, failure: StageFailed | None) -> None:
+    """One message per event: the night that failed, or one digest of a night published
+    with warnings. Never raises (orchestration/alerts.py)."""
+    from orchestration.alerts import Alert, tell
+
+    if failure is not None:
+        failed = next((r for r in records if r.status == "failed" and r.failed_gate == failure.gate and r.message == failure.message),
+                      records[-1] if records else None)
+        day = str(failed.ingest_date) if failed else "?"
+        seen = (failed.gates.get(failure.gate) if failed and failure.gate else None) or {}
+        findings = list(seen.get("errors") or []) or [failure.message]
+        tell(layout, Alert(key=f"failed/{dagster_run_id}", ingest_date=day, status="failed",
+                           stage=failure.gate or "run", summary=f"the night {day} failed: nothing was published",
+                           findings=findings, data_docs=failure.docs))
+        return
+    warnings = [w for r in records for seen in r.gates.values() for w in seen.get("warnings", [])]
+    if warnings and records:
+        last = records[-1]
+        tell(layout, Alert(key=f"warnings/{dagster_run_id}", ingest_date=str(last.ingest_date),
+                           status="published_with_warnings", stage="gates",
+                           summary=f"published {records[0].ingest_date}{' … ' + str(last.ingest_date) if len(records) > 1 else ''} "
+                                   f"with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}",
+                           findings=warnings, data_docs=last.data_docs))
+
+
+def build_nightly():
+    specs = _topological(_asset_specs())
+
+    @dg.multi_asset(name="nightly_run", specs=specs, partitions_def=NIGHTS, can_subset=False,
                     backfill_policy=dg.BackfillPolicy.single_run(), op_tags={"kind": "spark+dbt"})
     def nightly_run(context: dg.AssetExecutionContext, fullsite: FullsiteResource):
         """Raw gate, Spark, curated gate, dbt, marts gate, publication: ``Pipeline.run_range``."""
@@ -191,31 +268,30 @@ def build_nightly(partitions: dg.PartitionsDefinition):
         pipe.on_locked, pipe.dagster_run_id = (lambda: _mark_stale_runs_failed(context)), context.run.run_id
         failure = None
         try:
-            records = pipe.run_range(first, last)
-        except RunRefused as exc:
-            raise dg.Failure(description=str(exc), metadata={"refused": True}) from None
+            pipe.run_range(first, last)
+        except RunRefused as exc:  # nothing ran: said in one line, nothing materialized, nothing failed
+            context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
+            context.log.warning(f"refused: {exc}")
+            return
         except StageFailed as exc:
-            failure, records = exc, []
-        _observe_raw(context, pipe.layout, first, last)
-        if failure is None:
-            run = records[-1]
-            timings = {k: round(v, 2) for k, v in run.timings.items()}
-            for spec in specs:
-                meta: dict[str, Any] = {"run_id": run.run_id, "ingest dates": f"{first} … {last}"}
-                if spec.key == PUBLISHED:
-                    meta.update(warehouse=dg.MetadataValue.path(str(pipe.layout.warehouse)),
-                                timings=dg.MetadataValue.json(timings))
-                yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
-        for gate, name in GATES.items():
-            if not any(r.gate == gate for r in pipe.gate_results) and not (failure and failure.gate == gate):
-                continue  # not reached
-            passed, meta = _gate_metadata(pipe.gate_results, failure, gate)
-            for key in (CURATED_KEYS if gate != "marts" else [PUBLISHED]):
-                yield dg.AssetCheckResult(check_name=name, asset_key=key, passed=passed, metadata=meta,
-                                          severity=dg.AssetCheckSeverity.ERROR)
+            failure = exc
+        records = pipe.records
+        for evaluation in _gate_evaluations(records, failure):
+            context.log_event(evaluation)
+        # Yielded, not logged: yielding is what hands the logged evaluations over, also
+        # when the step then fails (a failing step's unflushed events are dropped).
+        yield from _observe_raw(pipe.layout, [r.ingest_date for r in records])
+        _alerts_after(pipe.layout, context.run.run_id, records, failure)
         if failure is not None:
             raise dg.Failure(description=failure.message, metadata={
                 "gate": failure.gate or "none", "data docs": failure.docs or ""})
+        for spec in specs:
+            for rec in records:
+                meta = _night_metadata(rec, context.run.run_id, timings=spec.key == PUBLISHED)
+                if spec.key == PUBLISHED:
+                    meta["warehouse"] = dg.MetadataValue.path(str(pipe.layout.warehouse))
+                context.add_asset_metadata(meta, asset_key=spec.key, partition_key=str(rec.ingest_date))
+            yield dg.MaterializeResult(asset_key=spec.key)
 
     return nightly_run
 
@@ -240,21 +316,81 @@ def nightly_brief(context: dg.AssetExecutionContext, fullsite: FullsiteResource)
         **({"brief": dg.MetadataValue.path(str(drawn[last])), "ingest date": str(last)} if last else {})})
 
 
+# --------------------------------------------------------------------------- automation
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dg.sensor(job_name=JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="Starts the night's run once it is complete (D43): the snapshot and change-log tables have "
+                       "landed in dt=D, and each event table has landed or its landing deadline has passed. One night "
+                       "at a time, in sequence, never twice; a gap is said, not jumped. Off until an operator turns it on.")
+def landing_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
+    from orchestration import watch
+
+    decision = watch.next_night(Layout(Path(fullsite.data_root)), _now())
+    if decision.night is None:
+        return dg.SkipReason(decision.said)
+    key = str(decision.night)
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"night-{key}", partition_key=key)],
+                           dynamic_partitions_requests=[NIGHTS.build_add_request([key])])
+
+
+@dg.sensor(minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Tells someone, once, when the next night is not published by its deadline "
+                       "(publish_deadline_hours after the end of its ingest date, Asia/Shanghai).")
+def deadline_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
+    from orchestration import watch
+    from orchestration.alerts import tell
+
+    layout = Layout(Path(fullsite.data_root))
+    late = watch.overdue(layout, _now())
+    if late is None:
+        return dg.SkipReason("no night is past its publication deadline")
+    outcome = tell(layout, late)
+    return dg.SkipReason(f"{late.ingest_date} is late: " + (", ".join(f"{k} {v}" for k, v in outcome.items()) or "told before"))
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
+                       description="Tells someone when a nightly run fails in a way it could not tell itself (killed, "
+                                   "or failed before its step ran); a failure the run told is not told twice.")
+def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteResource):
+    from orchestration.alerts import Alert, tell
+
+    run = context.dagster_run
+    if run.job_name != JOB:
+        return
+    night = run.tags.get("dagster/partition") or run.tags.get(ASSET_PARTITION_RANGE_END_TAG) or "?"
+    why = (context.failure_event.message or "the run failed").strip().splitlines()[0]
+    tell(Layout(Path(fullsite.data_root)), Alert(key=f"failed/{run.run_id}", ingest_date=night, status="failed", stage="run",
+                                           summary=f"the Dagster run {run.run_id} of {night} failed", findings=[why]))
+
+
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
     root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
-    daily = dg.DailyPartitionsDefinition(start_date=first_date(root), timezone=BUSINESS_TZ)
-    nightly_run = build_nightly(daily)
-    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run, nightly_brief),
+    nightly_run = build_nightly()
+    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run, nightly_brief).without_checks(),
                               description="One night (or a range): gates, Spark, dbt, publication; then the brief.")
+
     # Off until an operator turns it on (README): a data root is often a copy or a demo.
-    schedule = dg.build_schedule_from_partitioned_job(job, hour_of_day=2, minute_of_hour=0,
-                                                      default_status=dg.DefaultScheduleStatus.STOPPED)
+    @dg.schedule(name=f"{JOB}_schedule", cron_schedule="0 2 * * *", execution_timezone=BUSINESS_TZ, job=job,
+                 default_status=dg.DefaultScheduleStatus.STOPPED,
+                 description="02:00 Asia/Shanghai, the day before, whether or not its files have landed (the landing "
+                             "sensor waits for them instead).")
+    def nightly_schedule(context: dg.ScheduleEvaluationContext):
+        night = (context.scheduled_execution_time.astimezone(ZoneInfo(BUSINESS_TZ)).date() - dt.timedelta(days=1)).isoformat()
+        context.instance.add_dynamic_partitions(NIGHTS_NAME, [night])  # the night exists once it is asked for
+        return dg.RunRequest(run_key=f"scheduled-{night}", partition_key=night)
+
+    resource = FullsiteResource(data_root=str(root.resolve()), spark_master=os.environ.get("FULLSITE_SPARK_MASTER"))
     return dg.Definitions(
         assets=[*raw_specs(), nightly_run, nightly_brief],
+        asset_checks=[gate_results],
         jobs=[job],
-        schedules=[schedule],
-        resources={"fullsite": FullsiteResource(data_root=str(root.resolve()),
-                                                spark_master=os.environ.get("FULLSITE_SPARK_MASTER"))},
+        schedules=[nightly_schedule],
+        sensors=[landing_sensor, deadline_sensor, run_failure_alert],
+        resources={"fullsite": resource},
         executor=dg.in_process_executor,  # one process per run: the lock and the Spark session are the run's
     )
 

@@ -44,10 +44,21 @@ def instance(root: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(dagster_home(root)))
 
 
+def add_nights(inst: dg.DagsterInstance, first: dt.date, last: dt.date) -> None:
+    """The nights ``first … last`` exist as partitions (the sensor adds them as they land; a
+    run started by hand adds its own): the UI lists the nights that exist, and no others."""
+    from orchestration.definitions import NIGHTS_NAME
+
+    days = [str(first + dt.timedelta(days=k)) for k in range((last - first).days + 1)]
+    known = set(inst.get_dynamic_partitions(NIGHTS_NAME))
+    if missing := [d for d in days if d not in known]:
+        inst.add_dynamic_partitions(NIGHTS_NAME, missing)
+
+
 def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
            on_progress: Callable[[str], None] | None = None) -> list[dict]:
     """Run ingests ``first … last`` through Dagster; the run-log records of the run."""
-    from orchestration.definitions import JOB, FullsiteResource, build_definitions
+    from orchestration.definitions import JOB, REFUSED, FullsiteResource, build_definitions
 
     if last < first:
         raise RunRefused(f"--to {last} is before --from {first}")
@@ -59,8 +70,12 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
     except OSError as exc:  # the data root cannot hold the instance: say why, in words
         raise StageFailed(None, faults.describe(exc)) from None
     with progress.listening(on_progress or (lambda msg: None)), inst:
+        add_nights(inst, first, last)
         result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
                                         resources={"fullsite": FullsiteResource(data_root=str(root), spark_master=master)})
+        run = inst.get_run_by_id(result.run_id)
+    if run is not None and REFUSED in run.tags:
+        raise RunRefused(run.tags[REFUSED])
     if result.success:
         return [r for r in runlog.read_all(root) if first <= r["ingest_date"] <= last and r["status"] == "success"]
     failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
@@ -70,7 +85,5 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
         raise StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
     meta = {k: v.value for k, v in (user.metadata or {}).items()}
     said = user.description or "the run failed"
-    if meta.get("refused"):
-        raise RunRefused(said)
     gate, docs = meta.get("gate"), meta.get("data docs")
     raise StageFailed(str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None)

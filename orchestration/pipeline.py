@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from fullsite import landing
 from fullsite.layout import Layout
 from orchestration import faults, runlog, state
 from orchestration.runlog import RunRecord
@@ -51,6 +52,8 @@ class Pipeline:
         self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
         self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
         self.current: RunRecord | None = None  # the record of the ingest being worked on
+        self.raw_findings: list[dict] = []  # open findings about ingested partitions (fullsite/landing.py)
+        self.records: list[RunRecord] = []  # the current run's records, one per night (Dagster reports them)
 
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
@@ -143,8 +146,23 @@ class Pipeline:
         for D in days:
             self.current = self.begin(D)
             records.append(self.current)
+            if D == days[0]:
+                self.ingested_stage(self.current, D)
             self.raw_stage(self.current, D, screened)
+            landing.record_ingest(self.layout, D)  # what this night reads: its partitions are checked from now on
         records[0].timings["raw_gate"] += spent
+
+    def ingested_stage(self, rec: RunRecord, first: dt.date) -> None:
+        """The raw zone is append-only: a file added, rewritten or removed in a partition
+        ingested before this run is a warning naming it and its rows (D43), kept open in
+        ``fullsite status`` until acknowledged."""
+        from expectations.gates import ingested_unchanged_gate
+
+        def gate():
+            result, found = ingested_unchanged_gate(self.layout, first, rec.run_id)
+            self.raw_findings = landing.remember(self.layout, found, _now()) if found else landing.open_findings(self.layout)
+            return result
+        self._gate(rec, "raw", gate)
 
     def _screen(self, days: list[dt.date], screen) -> tuple:
         """``screen(layout, days)`` — a gate of several ingests validated together — or None
@@ -177,6 +195,7 @@ class Pipeline:
                                                                        screened))
             else:
                 self._gate(rec, "raw", lambda: quarantine_gate(self.layout, rec.ingest_date, rec.run_id))  # noqa: B023
+            rec.own_end = _now()  # a backfill's earlier night: its own work ends here
         records[0].timings["raw_gate"] += spent
         return records[-1]
 
@@ -218,8 +237,23 @@ class Pipeline:
         state.set_last_success(self.layout.root, D)
         finished = _now()
         for r in records:
-            r.status, r.finished_at = "success", finished
+            r.status = "success"
+            if r is rec:
+                r.finished_at = finished
+            else:  # a backfill's earlier night: its own stages ended after its gates; the rest is rec's
+                r.finished_at, r.shared_with = r.own_end or finished, rec.run_id
+                self._note_shared(r, rec, records)
             r.write(self.layout.root)
+
+    def _note_shared(self, night: RunRecord, last: RunRecord, records: list[RunRecord]) -> None:
+        """A backfill's earlier night shows where the gates it shared ran (its data docs page)."""
+        from expectations.docs_site import record_note, run_folder
+
+        page = run_folder(self.layout.data_docs, last.run_id) / "index.html"
+        record_note(self.layout.data_docs, night.run_id,
+                    f"One of the {len(records)} nights of the backfill {records[0].ingest_date} … {last.ingest_date}: "
+                    f"cleaned in one Spark pass with the others; the curated and marts gates ran once for the "
+                    f"backfill, with the night of {last.ingest_date} ({last.run_id}): {page}")
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()
@@ -232,9 +266,12 @@ class Pipeline:
         """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
-        self.gate_results = []  # this run's, never an earlier run's
+        self.gate_results, self.records = [], []  # this run's, never an earlier run's
         try:
             return self._run_locked(first, last)
+        except state.RunRefused as exc:  # nothing ran: recorded, so the run log says what Dagster says
+            self.refused(first, str(exc))
+            raise
         except OSError as exc:  # before the first stage: the lock, the run log, the state
             failure = StageFailed(None, faults.describe(exc))
             self.fail([], None, failure, traceback.format_exc())
@@ -243,11 +280,12 @@ class Pipeline:
     def _run_locked(self, first: dt.date, last: dt.date) -> list[RunRecord]:
         root = self.layout.root
         with state.run_lock(root):
-            runlog.mark_interrupted(root)
+            made = state.published_build(root)
+            runlog.mark_interrupted(root, made.run_id if made else None)
             if self.on_locked:
                 self.on_locked()
             state.check_sequence(root, first)
-            records: list[RunRecord] = []
+            records: list[RunRecord] = self.records
             self.current = None  # the record a failure belongs to
             try:
                 self.warm_up()
@@ -267,6 +305,16 @@ class Pipeline:
                 self.fail(records, self.current, failure, traceback.format_exc())
                 raise failure from exc
             return records
+
+    def refused(self, first: dt.date, why: str) -> None:
+        """A run the lock or the sequence refused: one record, status refused, nothing else."""
+        now = _now()
+        rec = RunRecord(f"{first}-{now:%Y%m%dT%H%M%S%f}", first, now, status="refused", finished_at=now,
+                        message=f"refused: {why}", dagster_run_id=self.dagster_run_id)
+        try:
+            rec.write(self.layout.root)
+        except OSError:
+            pass
 
     def fail(self, records: list[RunRecord], current: RunRecord | None, exc: StageFailed, trace: str = "") -> None:
         """Record the failure (the published warehouse is untouched): in each record of the

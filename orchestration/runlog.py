@@ -23,6 +23,7 @@ SCHEMA = pa.schema([
     ("status", pa.string()), ("failed_gate", pa.string()), ("message", pa.string()),
     ("timings", pa.string()), ("data_docs", pa.string()),
     ("gates", pa.string()), ("dagster_run_id", pa.string()),  # added later: older records lack them
+    ("shared_with", pa.string()),  # a backfill's earlier nights: the record holding the stages they shared
 ])
 
 
@@ -49,6 +50,8 @@ class RunRecord:
     data_docs: str | None = None
     gates: dict = field(default_factory=dict)  # gate → {passed, evaluated, errors, warnings}
     dagster_run_id: str | None = None
+    shared_with: str | None = None  # a backfill's night: the run id whose record has the one-pass stages
+    own_end: dt.datetime | None = field(default=None, repr=False)  # in memory: when a night's own stages ended
 
     def write(self, root: Path) -> None:
         out = folder(root)
@@ -62,7 +65,7 @@ class RunRecord:
             "finished_at": [self.finished_at], "status": [self.status], "failed_gate": [self.failed_gate],
             "message": [self.message], "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
             "data_docs": [self.data_docs], "gates": [json.dumps(self.gates) if self.gates else None],
-            "dagster_run_id": [self.dagster_run_id],
+            "dagster_run_id": [self.dagster_run_id], "shared_with": [self.shared_with],
         }, schema=SCHEMA)
         tmp = out / f".{self.run_id}.tmp"
         pq.write_table(table, tmp)
@@ -117,17 +120,25 @@ def process_gone(root: Path, run_id: str) -> bool:
     return False
 
 
-def shown_status(root: Path, row: dict) -> str:
-    """The status to show: 'running' only while the run's process lives."""
+def shown_status(root: Path, row: dict, published_run_id: str | None = None) -> str:
+    """The status to show: 'running' only while the run's process lives; a run whose process
+    ended after it published (its night is the published file's) is a success."""
     if row["status"] == "running" and process_gone(root, row["run_id"]):
-        return "interrupted"
+        return "success" if published_run_id and _same_run(row, published_run_id) else "interrupted"
     return row["status"]
 
 
-def mark_interrupted(root: Path) -> None:
+def _same_run(row: dict, published_run_id: str) -> bool:
+    """Whether the record belongs to the run that published: the published night's own
+    record, or a night of the same backfill (which shares the published record's stages)."""
+    return published_run_id in (row["run_id"], row.get("shared_with"))
+
+
+def mark_interrupted(root: Path, published_run_id: str | None = None) -> None:
     """Runs still 'running' when a new run holds the lock were killed: record them as
-    'interrupted'. Only the
-    records of open runs are read (every record once, for a run log kept before markers)."""
+    'interrupted' — or as 'success' when the published file says they published (killed in
+    the instant after the swap). Only the records of open runs are read (every record once,
+    for a run log kept before markers)."""
     markers = _open_runs(root)
     if markers.is_dir():
         run_ids = [m.name for m in sorted(markers.iterdir())]
@@ -137,9 +148,12 @@ def mark_interrupted(root: Path) -> None:
     for run_id in run_ids:
         row = read_one(root, run_id)  # none: killed before its record
         if row is not None and row["status"] == "running":
-            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="interrupted",
-                            finished_at=None, failed_gate=None,
-                            message="the process ended before the run finished (killed, crashed or restarted)",
-                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"])
+            published = bool(published_run_id) and _same_run(row, published_run_id or "")
+            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"],
+                            status="success" if published else "interrupted", finished_at=None, failed_gate=None,
+                            message="published; the process ended right after publishing (killed or crashed)" if published
+                            else "the process ended before the run finished (killed, crashed or restarted)",
+                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
+                            shared_with=row.get("shared_with"))
             rec.write(root)
         (markers / run_id).unlink(missing_ok=True)

@@ -1,4 +1,9 @@
-"""The last successfully published ingest date, and the run lock of a data root."""
+"""The last successfully published ingest date, and the run lock of a data root.
+
+What is published is read from the published file itself (its build record, issue 36): a
+run killed in the instant after the file swap has published its night, whatever any side
+file says. ``state/last_success.json`` is only the answer for a file an older version built.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +12,11 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
+
 from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
+from fullsite.published import Build, read_build
 
 
 class RunRefused(Exception):
@@ -19,7 +27,29 @@ def _file(root: Path) -> Path:
     return Layout(root).last_success_file
 
 
+def published_build(root: Path) -> Build | None:
+    """The build record of the published warehouse (None: nothing published, or a file
+    without one)."""
+    warehouse = Layout(root).warehouse
+    if not warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return read_build(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def last_success(root: Path) -> dt.date | None:
+    """The last published ingest date: the published file's own, else the side file's."""
+    made = published_build(root)
+    if made is not None:
+        return made.data_through
     f = _file(root)
     if not f.exists():
         return None

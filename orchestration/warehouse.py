@@ -169,7 +169,7 @@ def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dags
         logs = duckdb_glob(layout.run_log.resolve()) + "/*.parquet"  # a view's text: quoted, globs escaped
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs,
-                               gates, dagster_run_id
+                               gates, dagster_run_id, shared_with
                         from read_parquet({sql_literal(logs)}, union_by_name = true)""")
         con.execute(f"drop table if exists {BUILD_RECORD}")
         content = content_fingerprint(con)
@@ -192,13 +192,16 @@ RUN_LOG_DOCS = {
     "ingest_date": "The nightly partition the run processed.",
     "started_at": "When the run started (UTC).",
     "finished_at": "When it ended (UTC); null while running or when interrupted.",
-    "status": "running, success, failed (see failed_gate and message) or interrupted (the process ended: killed, crashed).",
+    "status": "running, success, failed (see failed_gate and message), refused (another run held the lock, or the sequence "
+              "does not allow it: nothing ran) or interrupted (the process ended: killed, crashed).",
     "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a stage failed outside a gate.",
     "message": "What went wrong, in words, or the warnings of a successful run.",
     "timings": "Seconds per stage, as JSON.",
     "data_docs": "The run's data-docs page: every gate's findings in words and every check (<data-root>/data_docs/index.html lists all runs).",
     "gates": "Per gate (JSON): passed, checks evaluated, the errors and the warnings in words.",
     "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
+    "shared_with": "A backfill's earlier night: the run id of its last night, whose record holds the stages the "
+                   "nights shared (one Spark pass, the curated and marts gates, dbt, publication); null otherwise.",
 }
 BUILD_INFO_DOCS = {
     "": "This file's own build record: which dbt project built it, what it holds and when. A warehouse built by "

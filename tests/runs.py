@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.launch import QUIET, instance, launch
+from orchestration.launch import QUIET, add_nights, instance, launch
 from spark_runtime.session import GC_OPTIONS
 
 
@@ -26,6 +26,7 @@ def through_dagster_api(root, day: dt.date):
 
     job = d.build_definitions(root).resolve_job_def(d.JOB)
     with instance(root) as inst:
+        add_nights(inst, day, day)  # as the landing sensor adds a night that lands
         return job.execute_in_process(partition_key=str(day), instance=inst, raise_on_error=False, run_config=QUIET,
                                       resources={"fullsite": d.FullsiteResource(data_root=str(root))})
 

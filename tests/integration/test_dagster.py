@@ -30,8 +30,11 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
     schedule = defs.resolve_schedule_def(f"{d.JOB}_schedule")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    sensors = {s.name: s.default_status for s in defs.sensors}
+    assert sensors == {"landing_sensor": dg.DefaultSensorStatus.STOPPED, "deadline_sensor": dg.DefaultSensorStatus.RUNNING,
+                       "run_failure_alert": dg.DefaultSensorStatus.RUNNING}
     job = defs.resolve_job_def(d.JOB)
-    assert job.partitions_def.get_first_partition_key() == str(FIRST)  # the data root's first date
+    assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)  # the nights that exist
     graph = defs.resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["raw/impressions"] == "raw" and groups["curated/fct_product_daily"] == "curated"
@@ -49,21 +52,32 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
     assert bare == set(), bare
 
 
-def test_a_cli_backfill_leaves_its_run_materializations_and_checks_in_the_instance(published_root):
+def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_root):
     """Night: the shared published root, made in tests/conftest.py (published_root)."""
     with instance(published_root) as inst:
         runs = inst.get_run_records(dg.RunsFilter(job_name=d.JOB))
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]  # one run for the range
-        published = {r.partition_key for r in inst.fetch_materializations(d.PUBLISHED, limit=100).records}
-        assert published == {str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)}
+        nights = [str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)]
+        assert inst.get_dynamic_partitions(d.NIGHTS_NAME) == nights  # the partitions are the nights that exist
+        materialized = inst.fetch_materializations(d.PUBLISHED, limit=100).records
+        published = {r.partition_key for r in materialized}
+        assert published == set(nights)
+        own = {r.partition_key: r.asset_materialization.metadata["run_id"].value for r in materialized}
+        assert own == {str(r["ingest_date"]): r["run_id"] for r in runlog.read_all(published_root) if r["status"] == "success"}
+        raw = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(dg.AssetKey(["raw", "clicks"]), "raw_gate"),
+                                                                       limit=100)
+        assert sorted(x.event.asset_check_evaluation.partition for x in raw) == nights  # each night's own raw gate
         brief = inst.fetch_materializations(d.BRIEF, limit=100).records
         assert len(brief) == 1  # its own step after publication: the brief of the range's last date
         assert brief[0].asset_materialization.metadata["brief"].value == str(published_root / "reports" / "brief" / f"{PUBLISHED}.html")
-        for check in ("marts_gate",):
-            history = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, check), limit=1)
-            assert history[0].status.value == "SUCCEEDED"
+        marts = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, "marts_gate"), limit=10)
+        assert [(x.status.value, x.event.asset_check_evaluation.partition) for x in marts] == [("SUCCEEDED", str(PUBLISHED))]
     records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
     assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
+    assert len({r["finished_at"] for r in records}) > 1  # each night its own finish, not the backfill's
+    assert all(r["shared_with"] == records[-1]["run_id"] for r in records[:-1])
+    note = (published_root / "data_docs" / records[0]["run_id"] / "index.html").read_text()
+    assert "the curated and marts gates ran once for the backfill" in note and records[-1]["run_id"] in note
     # the UI an operator opens on this instance: no telemetry, no "join the community" pop-up
     assert yaml.safe_load((published_root / "dagster" / "dagster.yaml").read_text()) == {
         "telemetry": {"enabled": False}, "nux": {"enabled": False}}
@@ -93,8 +107,8 @@ def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_r
                                 "--date", str(NEXT)], capture_output=True, text=True)
         with pytest.raises(RunRefused, match="another run holds"):
             night(scratch_root, NEXT)
-    assert not result.success
-    assert "another run holds" in result.failure_data_for_node("nightly_run").user_failure_data.description
+    with instance(scratch_root) as inst:
+        assert inst.get_run_by_id(result.run_id).tags[d.REFUSED].startswith("another run holds")  # not a FAILURE
     assert shown.returncode == 2 and shown.stderr.strip().startswith("error: another run holds")
     assert len(shown.stderr.strip().splitlines()) == 1
     assert "Traceback" not in shown.stderr

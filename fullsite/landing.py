@@ -1,0 +1,220 @@
+"""What has landed in the raw zone, and what an ingested partition held (issue 36).
+
+* **When a night is complete** (D43): the three snapshot/log tables have landed in
+  ``dt=D``, and every event table has landed or its landing deadline has passed. A table
+  has landed when its partition holds a data file, or an upstream ``_SUCCESS`` marker.
+* **Raw is append-only, and checked.** Every ingest records what its partitions held —
+  per data file its name, size, modification time, row count and SHA-256 — in
+  ``state/ingested/dt=D.json``. Every run compares the partitions ingested before it with
+  those records: a file that appeared, changed or disappeared in an already-ingested
+  partition is a named finding with the rows it means. A file whose size and time are
+  unchanged is taken as unchanged (read again only when they differ), so the check costs a
+  directory listing and a stat per file, not a read of the history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+
+from fullsite.contract import BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, SCHEMAS
+from fullsite.files import write_text_atomic
+from fullsite.layout import Layout, data_files
+
+SUCCESS_MARKER = "_SUCCESS"
+
+
+# ------------------------------------------------------------------ completeness
+
+def landed(layout: Layout, table: str, day: dt.date) -> bool:
+    folder = layout.raw(table, day)
+    return bool(data_files(folder)) or (folder / SUCCESS_MARKER).is_file()
+
+
+def event_deadline(day: dt.date, hours_after_midnight: int) -> dt.datetime:
+    """When an event table of ingest ``day`` may be taken as a day without events: this many
+    hours after the end of ``day`` in Asia/Shanghai (the parameter event_landing_deadline_hours)."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), ZoneInfo(BUSINESS_TZ))
+    return end + dt.timedelta(hours=hours_after_midnight)
+
+
+@dataclass(frozen=True)
+class Night:
+    day: dt.date
+    complete: bool
+    waiting_for: tuple[str, ...]   # tables not landed that the night still waits for
+    given_up: tuple[str, ...]      # event tables past their deadline: the night runs without them
+
+    def why(self) -> str:
+        if self.complete:
+            gone = f" ({', '.join(self.given_up)} never landed: past the landing deadline)" if self.given_up else ""
+            return f"dt={self.day} is complete{gone}"
+        return f"dt={self.day} is waiting for {', '.join(self.waiting_for)}"
+
+
+def night(layout: Layout, day: dt.date, now: dt.datetime, deadline_hours: int) -> Night:
+    """Whether ingest ``day`` is complete at ``now``, and what it waits for."""
+    missing_daily = [t for t in DAILY_TABLES if not landed(layout, t, day)]
+    missing_events = [t for t in EVENT_TABLES if not landed(layout, t, day)]
+    past = now >= event_deadline(day, deadline_hours)
+    waiting = missing_daily + ([] if past else missing_events)
+    return Night(day, not waiting, tuple(waiting), tuple(missing_events if past else ()))
+
+
+def landed_days(layout: Layout) -> list[dt.date]:
+    """Every ingest date with anything landed, in order."""
+    days = set()
+    for table in SCHEMAS:
+        base = layout.raw(table)
+        if base.is_dir():
+            for p in base.glob("dt=*"):
+                try:
+                    day = dt.date.fromisoformat(p.name[3:])
+                except ValueError:
+                    continue
+                if landed(layout, table, day):
+                    days.add(day)
+    return sorted(days)
+
+
+# ------------------------------------------------------------------ the ledger
+
+@dataclass(frozen=True)
+class FileRecord:
+    name: str
+    size: int
+    mtime_ns: int
+    rows: int | None
+    sha256: str
+
+
+def _rows(path: Path) -> int | None:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # noqa: BLE001 - a file that is not Parquet: the raw gate says so; no row count
+        return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _describe(path: Path) -> FileRecord:
+    st = path.stat()
+    return FileRecord(path.name, st.st_size, st.st_mtime_ns, _rows(path), _sha256(path))
+
+
+def _ledger(layout: Layout, day: dt.date) -> Path:
+    return layout.state / "ingested" / f"dt={day.isoformat()}.json"
+
+
+def record_ingest(layout: Layout, day: dt.date) -> None:
+    """What ingest ``day`` read: every data file of its partitions."""
+    held = {t: [asdict(_describe(f)) for f in data_files(layout.raw(t, day))] for t in SCHEMAS}
+    path = _ledger(layout, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps({"ingest_date": day.isoformat(), "tables": held}, indent=1))
+
+
+def _recorded(layout: Layout) -> dict[dt.date, dict[str, list[FileRecord]]]:
+    out = {}
+    for path in sorted((layout.state / "ingested").glob("dt=*.json")):
+        data = json.loads(path.read_text())
+        out[dt.date.fromisoformat(data["ingest_date"])] = {t: [FileRecord(**f) for f in files]
+                                                          for t, files in data["tables"].items()}
+    return out
+
+
+@dataclass(frozen=True)
+class Change:
+    table: str
+    day: dt.date
+    file: str
+    kind: str          # appeared | changed | disappeared
+    rows: int | None   # the rows not counted (appeared, changed: now; disappeared: then)
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}/dt={self.day}/{self.file}/{self.kind}"
+
+    def sentence(self) -> str:
+        rows = "" if self.rows is None else f" ({self.rows:,} rows {'counted but gone' if self.kind == 'disappeared' else 'not counted'})"
+        what = {"appeared": "appeared after the night was ingested",
+                "changed": "was rewritten after the night was ingested",
+                "disappeared": "was removed after the night was ingested"}[self.kind]
+        return f"{self.table} dt={self.day}: {self.file} {what}{rows}"
+
+
+def changes(layout: Layout, before: dt.date) -> list[Change]:
+    """Files added to, changed in or removed from the partitions of ingests before ``before``."""
+    found = []
+    for day, tables in _recorded(layout).items():
+        if day >= before:
+            continue
+        for table, files in tables.items():
+            was = {f.name: f for f in files}
+            now = {p.name: p for p in data_files(layout.raw(table, day))}
+            for name in sorted(now.keys() - was.keys()):
+                found.append(Change(table, day, name, "appeared", _rows(now[name])))
+            for name in sorted(was.keys() - now.keys()):
+                found.append(Change(table, day, name, "disappeared", was[name].rows))
+            for name in sorted(now.keys() & was.keys()):
+                st = now[name].stat()
+                if (st.st_size, st.st_mtime_ns) != (was[name].size, was[name].mtime_ns) and \
+                        _sha256(now[name]) != was[name].sha256:
+                    found.append(Change(table, day, name, "changed", _rows(now[name])))
+    return found
+
+
+# ------------------------------------------------------------------ open findings
+
+def _findings_file(layout: Layout) -> Path:
+    return layout.state / "raw_findings.json"
+
+
+def open_findings(layout: Layout) -> list[dict]:
+    """Findings about ingested partitions that no operator has acknowledged yet."""
+    try:
+        return json.loads(_findings_file(layout).read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def remember(layout: Layout, found: list[Change], seen: dt.datetime) -> list[dict]:
+    """Keep every finding open until acknowledged (the first time it was seen is kept)."""
+    known = {f["key"]: f for f in open_findings(layout)}
+    for c in found:
+        known.setdefault(c.key, {"key": c.key, "table": c.table, "ingest_date": c.day.isoformat(), "file": c.file,
+                                 "kind": c.kind, "rows": c.rows, "finding": c.sentence(),
+                                 "first_seen": seen.isoformat(timespec="seconds")})
+    findings = sorted(known.values(), key=lambda f: f["key"])
+    write_text_atomic(_findings_file(layout), json.dumps(findings, indent=1))
+    return findings
+
+
+def acknowledge(layout: Layout, keys: list[str] | None = None) -> list[dict]:
+    """Close findings (all, or those of ``keys``): each file's current state becomes its
+    record, so the same change is not reported again (its rows stay uncounted: the operator
+    decided). Returns the findings closed."""
+    findings = open_findings(layout)
+    closing = [f for f in findings if keys is None or f["key"] in keys]
+    for f in closing:
+        path = _ledger(layout, dt.date.fromisoformat(f["ingest_date"]))
+        data = json.loads(path.read_text())
+        files = [x for x in data["tables"].get(f["table"], []) if x["name"] != f["file"]]
+        current = layout.raw(f["table"], dt.date.fromisoformat(f["ingest_date"])) / f["file"]
+        if current.is_file():
+            files.append(asdict(_describe(current)))
+        data["tables"][f["table"]] = sorted(files, key=lambda x: x["name"])
+        write_text_atomic(path, json.dumps(data, indent=1))
+    write_text_atomic(_findings_file(layout), json.dumps([f for f in findings if f not in closing], indent=1))
+    return closing
