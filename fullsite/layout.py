@@ -124,6 +124,16 @@ class Layout:
         return self.root / "reports"
 
     @property
+    def statements(self) -> Path:
+        """Finance statements (CSV, XLSX and a manifest per statement), unless ``--out`` says otherwise."""
+        return self.reports / "statements"
+
+    @property
+    def statement_register(self) -> Path:
+        """Every statement issued, one row each (published as finance.statement_register)."""
+        return self.reports / "register.parquet"
+
+    @property
     def briefs(self) -> Path:
         """The nightly brief: <date>.html, latest.html and assets/ (shared scripts)."""
         return self.reports / "brief"

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -387,39 +388,61 @@ report_app = typer.Typer(help="Finance statements (final figures only).", no_arg
 app.add_typer(report_app, name="report")
 
 
-def parse_month(text: str) -> dt.date:
+def parse_month(text: str, argument: str = "--month") -> dt.date:
     try:
         if len(text) != 7:
             raise ValueError
         return dt.date.fromisoformat(text + "-01")
     except ValueError:
-        raise UserError(f"--month must be YYYY-MM, got {text!r}") from None
+        raise UserError(f"{argument} must be a month YYYY-MM, got {text!r}") from None
 
 
-def _statement(fn, *args) -> None:
+def out_folder(path: str | None) -> Path | None:
+    """``--out``: a folder (made if missing), never an existing file."""
+    if path is None:
+        return None
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {path} is a file, not a folder")
+    return folder
+
+
+def _statement(fn, *args, **kwargs) -> None:
+    from publications.published import NotPublished
     from publications.statements import NothingFinal
     try:
-        out, manifest = fn(*args)
-    except NothingFinal as exc:
+        out, manifest = fn(*args, **kwargs)
+    except (NothingFinal, NotPublished) as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # a folder that cannot be written, a full disk: nothing half-written is left behind
+        raise UserError(f"cannot write the statement to {exc.filename or 'its folder'}: {exc.strerror or exc}") from None
     totals = ", ".join(f"{name} {float(value):,.2f}" for name, value in manifest["totals"].items())
-    typer.echo(f"{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals (CNY) {totals}")
+    mark = "PROVISIONAL " if manifest["provisional"] else ""
+    coverage = manifest["coverage"]
+    typer.echo(f"{mark}{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals (CNY) {totals}; "
+               f"data through {coverage['data_through']}" + (f" ({coverage['partial']})" if coverage["partial"] else ""))
     for name in manifest["files"]:
         typer.echo(f"  {out / name}")
-    typer.echo(f"  {out / 'manifest.json'} (sign-off: hashes, totals, as-of)")
+    typer.echo(f"  {out / (manifest['stem'] + '.manifest.json')} (sign-off: hashes, totals, coverage, as-of)")
+
+
+PROVISIONAL = typer.Option(False, "--provisional",
+                           help="Issue figures that are not all final yet, marked PROVISIONAL on every page")
+OUT = typer.Option(None, "--out", help="Folder for the statement (default <data-root>/reports/statements)")
 
 
 @report_app.command("rebates")
 def report_rebates(
     data_root: str = typer.Option(..., "--data-root"),
     month: str = typer.Option(..., "--month", help="YYYY-MM"),
-    out: str = typer.Option(None, "--out", help="Folder for the statement (default <data-root>/reports/…)"),
+    out: str = OUT,
+    provisional: bool = PROVISIONAL,
 ) -> None:
-    """Monthly rebates per merchant, with a total line and control totals."""
+    """Monthly rebates per merchant, with a total line and control totals (final months only)."""
     from fullsite.layout import Layout
     from publications.statements import rebates_statement
     first_day = parse_month(month)
-    _statement(rebates_statement, Layout(existing_root(data_root)), first_day, Path(out) if out else None)
+    _statement(rebates_statement, Layout(existing_root(data_root)), first_day, out_folder(out), provisional=provisional)
 
 
 @report_app.command("compensation")
@@ -427,15 +450,36 @@ def report_compensation(
     data_root: str = typer.Option(..., "--data-root"),
     first: str = typer.Option(..., "--from", help="First close_date"),
     last: str = typer.Option(..., "--to", help="Last close_date"),
-    out: str = typer.Option(None, "--out"),
+    out: str = OUT,
+    provisional: bool = PROVISIONAL,
 ) -> None:
-    """Compensated windows by close_date, with a total line and control totals."""
+    """Compensated windows by close_date, with a total line and control totals (final windows only)."""
     from fullsite.layout import Layout
     from publications.statements import compensation_statement
     a, b = parse_date(first, "--from"), parse_date(last, "--to")
     if b < a:
         raise UserError(f"--to {b} is before --from {a}")
-    _statement(compensation_statement, Layout(existing_root(data_root)), a, b, Path(out) if out else None)
+    _statement(compensation_statement, Layout(existing_root(data_root)), a, b, out_folder(out), provisional=provisional)
+
+
+@report_app.command("verify")
+def report_verify(
+    files: Annotated[list[Path], typer.Argument(help="Statement files (CSV or XLSX) to check")],
+    data_root: str = typer.Option(..., "--data-root"),
+) -> None:
+    """Whether each file is a statement issued from this data root, and from which warehouse build
+    (by its SHA-256 in the register). Exit 1 when any is not."""
+    from fullsite.layout import Layout
+    from publications.register import verify
+    layout = Layout(existing_root(data_root))
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"{f} is not a file")
+    verdicts = verify(layout, files)
+    for verdict in verdicts:
+        typer.echo(verdict.said())
+    if not all(v.issue for v in verdicts):
+        raise typer.Exit(1)
 
 
 explain_app = typer.Typer(help="The trail behind one figure of a statement (published warehouse only).",
@@ -473,7 +517,8 @@ def explain_rebate(
     """Why a merchant's monthly rebate is what it is: spend, compensation netted, bracket, rate."""
     from fullsite.layout import Layout
     from publications.explain import rebate
-    _explain(rebate, Layout(existing_root(data_root)), merchant_id, parse_month(month))
+    first_day = parse_month(month, "MONTH")  # the argument first: a typo is named before the root is looked at
+    _explain(rebate, Layout(existing_root(data_root)), merchant_id, first_day)
 
 
 @app.command("demo")
@@ -506,7 +551,7 @@ def demo_cmd(
 def main() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except UserError as exc:
         console.print(f"error: {exc}", style="red", highlight=False, markup=False)
         sys.exit(2)
@@ -524,6 +569,8 @@ def main() -> None:
             sys.exit(getattr(exc, "exit_code", 2) or 2)
         console.print(f"error: {type(exc).__name__}: {exc}", style="red", highlight=False, markup=False)
         sys.exit(1)
+    if isinstance(code, int) and code:  # typer.Exit(n) outside standalone mode comes back as a return value
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import duckdb
 
 from fullsite import rules
 from fullsite.layout import Layout
-from fullsite.published import BUILD_RECORD, PUBLISHED_SCHEMAS, content_fingerprint
+from fullsite.published import BUILD_RECORD, PUBLISHED_SCHEMAS, REGISTER_COLUMNS, content_fingerprint, ensure_register
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
 
@@ -178,6 +178,16 @@ def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dags
                                ? as run_id, ? as dagster_run_id""",
                     [project_fingerprint(), content, D, run_id, dagster_run_id])
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
+        ensure_register(layout.statement_register)  # a view over what finance was issued: it must read from day one
+        con.execute("create schema if not exists finance")
+        con.execute(f"""create or replace view finance.statement_register as
+                        select {', '.join(REGISTER_COLUMNS)}
+                        from read_parquet({sql_literal(duckdb_glob(layout.statement_register.resolve()))})""")
+        _comment(con, "view", "finance.statement_register",
+                 {"": "Every finance statement issued from this data root, one row each (fullsite report …): what it "
+                      "covers, its files' SHA-256 and the warehouse build it was drawn from. A view over "
+                      "<data-root>/reports/register.parquet, so an issue never rewrites the published file.",
+                  **{name: text for name, (_, text) in REGISTER_COLUMNS.items()}})
         _comment(con, "table", BUILD_RECORD, BUILD_INFO_DOCS)
         con.execute("checkpoint")
     finally:

@@ -1,60 +1,41 @@
-"""Finance statements: CSV + XLSX + manifest.json, final figures only, for sign-off.
+"""Finance statements: CSV + XLSX + a manifest named after the statement, for sign-off.
 
-* **Safe.** Text from upstream (merchant names, ids) never becomes a formula: in the CSV a
-  value starting with ``= + - @``, tab or carriage return is prefixed with ``'`` (OWASP's
-  CSV-injection guidance); in the XLSX every such cell is typed as a string, and characters
-  a worksheet cannot hold are written as ``\\xNN``. The statement contains no formula at all.
-* **Reproducible.** The same published warehouse gives the same bytes: fixed zip entry times
-  and order, document properties from the warehouse's build time, no "now" anywhere in the
-  files (the manifest's ``generated_at`` is the one exception, outside the hashed files).
-* **Signed off against an as-of**: the warehouse build, the last published ingest and run,
-  a hash of the rule parameters and rate table in force, the code version.
+* **Only final figures** (D44). A month's rebates are issued once every row of the month is
+  final; a compensation range only up to the last close date whose windows can be final
+  (data through − late_days). Past that the statement is refused in one line naming the
+  date — or, with ``--provisional``, issued marked PROVISIONAL on every page, in its name
+  and in its manifest.
+* **Coverage said.** Every statement's Notes and manifest carry the data-through date and
+  the dates the data covers; a period that starts before the first ingest says "partial".
+* **One build.** Rows, control totals and the as-of come from one connection to one build:
+  a publication during the statement replaces the file under it and changes nothing it reads.
+* **One manifest per statement**, ``<stem>.manifest.json``, written with its files into
+  ``reports/statements/`` (or ``--out``); a re-issue replaces its own files atomically, never
+  another statement's. Every issue is appended to the register (publications/register.py).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import importlib.metadata
-import io
 import json
-import re
+import os
 import subprocess
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from fullsite.duck import scalar
+from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
 from fullsite.rules import REPO_ROOT
+from publications import register
 from publications.published import NotPublished, build, connect, has_table, param
+from publications.workbook import DATE, MONEY, MONTH, PERCENT, RATE, RATIO, Column, Statement, to_csv, to_xlsx
 
 
 class NothingFinal(Exception):
-    """The period has no final figures (yet): a clear error, never an empty statement."""
-
-
-MONEY, RATE, RATIO, PERCENT, DATE = "#,##0.00", "0.00%", "0.00", "0.0%", "yyyy-mm-dd"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-@dataclass
-class Statement:
-    kind: str                     # rebates | compensation
-    period: str                   # 2024-07 | 2024-07-01..2024-07-31
-    stem: str                     # file names
-    sheet: str                    # ≤ 31 characters, both ends of the period
-    columns: list[str]
-    rows: list[tuple]
-    formats: dict[str, str]       # column → Excel number format
-    money: list[str]              # columns with a control total
-    label: str                    # the column that says TOTAL
-    notes: list[tuple[str, str]]  # (heading, line) for the Notes sheet
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """A period that cannot be issued (not final yet, nothing in it): one line for finance."""
 
 
 def _connect(layout: Layout):
@@ -64,9 +45,8 @@ def _connect(layout: Layout):
         raise NothingFinal(str(exc)) from None
 
 
-def _fetch(con, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
-    cur = con.execute(sql, params or [])
-    return [d[0] for d in cur.description], cur.fetchall()
+def _fetch(con, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
 
 
 # ------------------------------------------------------------------------------ as-of
@@ -86,7 +66,7 @@ def _code_version() -> dict:
 
 def as_of(con) -> dict:
     """What a statement was drawn from, read from the same connection as its rows: the
-    warehouse build (its content's fingerprint), the data through date, the run that
+    warehouse build (its content's fingerprint), the data-through date, the run that
     published it, the rules in force and the code."""
     try:
         made = build(con)
@@ -107,159 +87,146 @@ def as_of(con) -> dict:
     }
 
 
-# ------------------------------------------------------------------------------ cells
+@dataclass(frozen=True)
+class Coverage:
+    asked_from: dt.date
+    asked_to: dt.date
+    data_from: dt.date      # the first ingest the warehouse holds
+    data_through: dt.date   # the last
+    final_through: dt.date  # the last date whose figures of this kind are final
 
-def csv_text(value: str) -> str:
-    """A text cell of the CSV, never read as a formula by a spreadsheet."""
-    return "'" + value if value.startswith(FORMULA_START) else value
+    @property
+    def covered(self) -> tuple[dt.date, dt.date]:
+        return max(self.asked_from, self.data_from), min(self.asked_to, self.data_through)
 
+    @property
+    def partial(self) -> str | None:
+        """What of the period the data does not cover: "partial: data from 2024-07-05" for a
+        month that starts before the first ingest (and "data through …" for one that ends after
+        the last, only ever in a provisional statement)."""
+        gaps = ([f"data from {self.data_from}"] if self.asked_from < self.data_from else []) + \
+               ([f"data through {self.data_through}"] if self.asked_to > self.data_through else [])
+        return "partial: " + ", ".join(gaps) if gaps else None
 
-def _csv(statement: Statement, total: tuple) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(statement.columns)
-    for row in [*statement.rows, total]:
-        writer.writerow(["" if v is None else csv_text(v) if isinstance(v, str) else
-                         v.isoformat() if isinstance(v, dt.date) else str(v) for v in row])
-    return buf.getvalue().encode("utf-8")
+    def said(self) -> str:
+        a, b = self.covered
+        text = f"the data covers {a} … {b} of the period {self.asked_from} … {self.asked_to}"
+        text += f" ({self.partial})" if self.partial else " (all of it)"
+        text += f"; data through {self.data_through}"
+        if self.final_through < self.asked_to:
+            text += f"; figures final through {self.final_through} only"
+        return text + "."
 
-
-def _cell(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False):
-    from openpyxl.styles import Font
-
-    cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
-        cell.value = ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
-        cell.data_type = "s"  # typed as text: openpyxl would make '=…' a formula
-    elif isinstance(value, Decimal):
-        cell.value = float(value)
-    else:
-        cell.value = value
-    if fmt:
-        cell.number_format = fmt
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
-def _xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = statement.sheet
-    for j, name in enumerate(statement.columns, start=1):
-        _cell(ws, 1, j, name, bold=True)
-    for i, row in enumerate([*statement.rows, total], start=2):
-        last = i == len(statement.rows) + 2
-        for j, (name, value) in enumerate(zip(statement.columns, row, strict=True), start=1):
-            fmt = statement.formats.get(name) or (DATE if isinstance(value, dt.date) else None)
-            _cell(ws, i, j, value, fmt, bold=last)
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"  # printed: the header on every page, all columns on one page wide
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(statement.columns))}{len(statement.rows) + 1}"
-    for j, name in enumerate(statement.columns, start=1):
-        longest = max([len(name)] + [len(_shown(r[j - 1])) for r in [*statement.rows, total]])
-        ws.column_dimensions[get_column_letter(j)].width = min(60, longest + 2)
-
-    notes = wb.create_sheet("Notes")
-    notes.column_dimensions["A"].width = 28
-    notes.column_dimensions["B"].width = 110
-    notes.page_setup.orientation = "landscape"
-    notes.sheet_properties.pageSetUpPr.fitToPage = True
-    notes.page_setup.fitToWidth, notes.page_setup.fitToHeight = 1, 0
-    for i, (heading, line) in enumerate(statement.notes, start=1):
-        _cell(notes, i, 1, heading, bold=True)
-        _cell(notes, i, 2, line)
-    stamp = (built_at or dt.datetime(2000, 1, 1)).replace(tzinfo=None, microsecond=0)
-    wb.properties.creator = wb.properties.lastModifiedBy = "fullsite"
-    wb.properties.created = stamp
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _stable_zip(buf.getvalue(), stamp)
+    def manifest(self, provisional: bool) -> dict:
+        a, b = self.covered
+        return {"data_through": str(self.data_through), "data_from": str(self.data_from), "covered_from": str(a),
+                "covered_to": str(b), "final_through": str(self.final_through), "partial": self.partial,
+                "provisional": provisional}
 
 
-def _shown(value) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return "" if value is None else str(value)
+def _coverage(con, asked_from: dt.date, asked_to: dt.date, final_through: dt.date) -> Coverage:
+    made = build(con)
+    first = scalar(con, "select min(ingest_date) from dq.ingest_reconciliation") if has_table(con, "dq.ingest_reconciliation") \
+        else None
+    return Coverage(asked_from, asked_to, first or asked_from, made.data_through, final_through)
 
 
-def _stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
-    """The same workbook as the same bytes: entries in name order at one fixed time, and the
-    document's modified time (openpyxl writes "now") set to the warehouse's build time."""
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):
-            body = src.read(name)
-            if name == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + iso.encode() + rb"\g<2>", body)
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
-            dst.writestr(info, body)
-    return out.getvalue()
+# ------------------------------------------------------------------------------ issue
+
+def _write_atomic(folder: Path, name: str, data: bytes) -> None:
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / name)
 
 
-# ------------------------------------------------------------------------------ write
-
-def _write(layout: Layout, statement: Statement, out: Path, check_sql: str, check_params: list) -> dict:
-    con = _connect(layout)
-    try:
-        asof = as_of(con)
-        warehouse_totals = con.execute(check_sql, check_params).fetchone()
-    finally:
-        con.close()
-    totals = {m: sum((r[statement.columns.index(m)] or Decimal("0.00") for r in statement.rows), Decimal("0.00"))
-              for m in statement.money}
+def _issue(layout: Layout, statement: Statement, out: Path, con, coverage: Coverage, check_sql: str,
+           check_params: list) -> dict:
+    """Check the totals against the warehouse, write the files and the manifest (each
+    replaced whole), and append the issue to the register."""
+    asof = as_of(con)
+    warehouse_totals = con.execute(check_sql, check_params).fetchone() or ()
+    idx = {c: statement.names.index(c) for c in statement.money}
+    totals = {m: sum((r[idx[m]] or Decimal("0.00") for r in statement.rows), Decimal("0.00")) for m in statement.money}
     for m, expected in zip(statement.money, warehouse_totals, strict=True):  # the control: Σ statement = Σ warehouse
         if totals[m] != (expected or Decimal("0.00")):
-            raise RuntimeError(f"statement total of {m} {totals[m]} differs from the warehouse's {expected}")
-    total = tuple("TOTAL" if c == statement.label else totals.get(c) for c in statement.columns)
-    built = dt.datetime.fromisoformat(asof["warehouse_built_at"]) if asof["warehouse_built_at"] else None
+            raise NothingFinal(f"the statement's total of {m} ({totals[m]}) is not the warehouse's ({expected}): "
+                               "nothing was issued")
+    total_label = "TOTAL (PROVISIONAL)" if statement.provisional else "TOTAL"
+    total = tuple(total_label if c == statement.label else totals.get(c) for c in statement.names)
+    statement.notes[1:1] = [("Coverage", coverage.said())]  # right after what the statement is
     statement.notes += [
-        ("As of", f"warehouse built {asof['warehouse_built_at'] or 'unknown'} "
-                  f"(fingerprint {(asof['warehouse_fingerprint'] or 'unknown')[:12]}…), last published ingest "
-                  f"{asof['last_published_ingest_date']}, run {asof['last_run_id']}"),
-        ("Control", "Σ of every money column here equals the same sum in the published warehouse "
-                    "(checked when the statement was written): " + ", ".join(f"{m} {totals[m]:,.2f}" for m in statement.money)),
+        ("As of", f"warehouse build {asof['warehouse_fingerprint'][:12]} built {asof['warehouse_built_at']}, "
+                  f"data through {asof['last_published_ingest_date']}, published by run {asof['last_run_id']}"),
+        ("Control", "Σ of every money column here equals the same sum in that warehouse build "
+                    "(checked when the statement was issued): " + "; ".join(f"{statement.label_of(m)} {totals[m]:,.2f}"
+                                                                    for m in statement.money)),
     ]
-    files = {f"{statement.stem}.csv": _csv(statement, total), f"{statement.stem}.xlsx": _xlsx(statement, total, built)}
+    built = dt.datetime.fromisoformat(asof["warehouse_built_at"])
+    files = {f"{statement.stem}.csv": to_csv(statement, total), f"{statement.stem}.xlsx": to_xlsx(statement, total, built)}
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (out / name).write_bytes(data)
+        _write_atomic(out, name, data)
+    issued_at = register.now()
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     manifest = {
         "statement": statement.kind,
         "period": statement.period,
+        "stem": statement.stem,
+        "provisional": statement.provisional,
+        "coverage": coverage.manifest(statement.provisional),
         "rows": len(statement.rows),
         "totals": {m: f"{totals[m]:.2f}" for m in statement.money},
-        "files": {name: {"sha256": _sha256(data), "bytes": len(data)} for name, data in files.items()},
+        "files": {name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()},
         "as_of": asof,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),  # not in the files
+        "generated_at": issued_at.isoformat(timespec="seconds"),  # not in the files
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(out / f"{statement.stem}.manifest.json", json.dumps(manifest, indent=2) + "\n")
+    a, b = coverage.covered
+    register.append(layout, {
+        "statement": statement.kind, "period": statement.period, "stem": statement.stem,
+        "provisional": statement.provisional,
+        "files": json.dumps(hashes),
+        "warehouse_fingerprint": asof["warehouse_fingerprint"], "data_through": coverage.data_through,
+        "covered_from": a, "covered_to": b, "rows": len(statement.rows), "totals": json.dumps(manifest["totals"]),
+        "issued_at": issued_at})
     return manifest
 
 
-def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -> tuple[Path, dict]:
+# ------------------------------------------------------------------------------ the statements
+
+REBATE_COLUMNS = [
+    Column("merchant_id", "Merchant ID", width=9), Column("merchant_name", "Merchant", width=24, wrap=True),
+    Column("merchant_tier", "Tier", width=12), Column("month", "Month", MONTH, width=8),
+    Column("spend", "Spend (CNY)", MONEY, width=14), Column("compensation", "Compensation netted (CNY)", MONEY, width=14),
+    Column("rebate_base", "Rebate base (CNY)", MONEY, width=14), Column("rebate_rate", "Rebate rate (%)", RATE, width=9),
+    Column("rebate_amount", "Rebate (CNY)", MONEY, width=13),
+]
+
+
+def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None,
+                      provisional: bool = False) -> tuple[Path, dict]:
     con = _connect(layout)
     try:
-        cols, rows = _fetch(con, """
-            select merchant_id, merchant_name, merchant_tier, month, spend, compensation, rebate_base,
-                   rebate_rate, rebate_amount
+        made = build(con)
+        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        statuses = dict(_fetch(con, "select status, count(*) from finance.merchant_rebates_monthly where month = ? group by 1",
+                               [month]))
+        if not statuses:
+            raise NothingFinal(f"no rebates for {month:%Y-%m} in the published warehouse (data through {made.data_through})")
+        if statuses.get("provisional") and not provisional:
+            lag = int(param(con, "rebate_final_lag_days"))
+            raise NothingFinal(f"rebates for {month:%Y-%m} are not final yet: final once the night of "
+                               f"{month_end + dt.timedelta(days=lag)} is published (data through {made.data_through}); "
+                               "--provisional issues them marked PROVISIONAL")
+        rows = _fetch(con, f"""
+            select {', '.join(c.name for c in REBATE_COLUMNS)}
             from finance.merchant_rebates_monthly
-            where month = ? and status = 'final' order by merchant_id""", [month])
-        if not rows:
-            if con.execute("select count(*) from finance.merchant_rebates_monthly where month = ?", [month]).fetchone()[0]:
-                raise NothingFinal(f"rebates for {month:%Y-%m} are not final yet (final once the run of the month's last day + 2 is published)")
-            raise NothingFinal(f"no rebates for {month:%Y-%m} in the published warehouse")
-        notes = [("Statement", f"Monthly tiered rebates for {month:%Y-%m}: final figures only (the month is closed)."),
+            where month = ? {"" if provisional else "and status = 'final'"} order by merchant_id""", [month])
+        provisional = provisional and bool(statuses.get("provisional"))
+        coverage = _coverage(con, month, month_end, made.data_through if provisional else month_end)
+        notes = [("Statement", f"Monthly tiered rebates for {month:%Y-%m}: "
+                               + ("PROVISIONAL figures: the month is not final yet." if provisional
+                                  else "final figures only: every row of the month is final.")),
                  ("Rule", "rebate_base = max(0, spend − compensation settled in the month); the whole base earns the "
                           "rate of the highest bracket it reaches for the merchant's tier; rebate = round2(base × rate).")]
         if has_table(con, "params.rebate_rates"):
@@ -272,58 +239,92 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None) -
                 notes.append((f"Rates in force: {tier}", brackets))
         if has_table(con, "marts.fct_campaign_daily"):
             merchant, version = con.execute("""
-                select (select sum(spend) from finance.merchant_rebates_monthly where month = ? and status = 'final'),
+                select (select sum(spend) from finance.merchant_rebates_monthly where month = ?),
                        (select sum(spend) from marts.fct_campaign_daily where date_trunc('month', business_date) = ?)""",
-                                            [month, month]).fetchone()
+                                            [month, month]).fetchone() or (None, None)
             notes.append(("Spend tie-out", f"merchant spend {merchant or 0:,.2f} vs campaign-version spend {version or 0:,.2f}: "
                                            f"gap {(merchant or 0) - (version or 0):,.2f} CNY = paid clicks outside every "
                                            "campaign version (before create or after end): real spend that earns rebate "
-                                           "but that no 7-day window sees."))
+                                           "but that no assessment window sees."))
+        stem = f"rebates-{month:%Y-%m}" + ("-provisional" if provisional else "")
+        statement = Statement("rebates", "Monthly rebates", f"{month:%Y-%m}", stem, f"rebates {month:%Y-%m}",
+                              REBATE_COLUMNS, rows, ["spend", "compensation", "rebate_base", "rebate_amount"], "merchant_id",
+                              notes, provisional, f"build {made.build_id} · data through {made.data_through}")
+        out = out or layout.statements
+        return out, _issue(layout, statement, out, con, coverage, f"""
+            select sum(spend), sum(compensation), sum(rebate_base), sum(rebate_amount)
+            from finance.merchant_rebates_monthly where month = ? {"" if provisional else "and status = 'final'"}""", [month])
     finally:
         con.close()
-    formats = {"spend": MONEY, "compensation": MONEY, "rebate_base": MONEY, "rebate_amount": MONEY,
-               "rebate_rate": RATE, "month": DATE}
-    statement = Statement("rebates", f"{month:%Y-%m}", f"rebates-{month:%Y-%m}", f"rebates {month:%Y-%m}", cols, rows,
-                          formats, ["spend", "compensation", "rebate_base", "rebate_amount"], "merchant_id", notes)
-    out = out or layout.reports / statement.stem
-    return out, _write(layout, statement, out, """
-        select sum(spend), sum(compensation), sum(rebate_base), sum(rebate_amount)
-        from finance.merchant_rebates_monthly where month = ? and status = 'final'""", [month])
 
 
-def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: Path | None = None) -> tuple[Path, dict]:
+# Printed widths sum to 138 characters: 10 pt Arial on landscape A4 at 100 % (D44).
+COMPENSATION_COLUMNS = [
+    Column("campaign_version_id", "Campaign version", width=12), Column("campaign_id", "Campaign", printed=False),
+    Column("merchant_id", "Merchant ID", width=9), Column("merchant_name", "Merchant", width=18, wrap=True),
+    Column("product_id", "Product", width=8), Column("roi_choice", "ROI choice", width=7),
+    Column("start_date", "Start date", DATE, width=11), Column("close_date", "Close date", DATE, width=11),
+    Column("settlement_month", "Settlement month", MONTH, printed=False),
+    Column("spend", "Window spend (CNY)", MONEY, width=12), Column("gmv", "Window GMV (CNY)", MONEY, width=12),
+    Column("target_roi", "Target ROI", RATIO, width=7), Column("roi", "ROI", RATIO, width=6),
+    Column("achievement", "Achievement (%)", PERCENT, width=12), Column("reason", "Reason", printed=False),
+    Column("compensation_amount", "Compensation (CNY)", MONEY, width=13),
+]
+
+
+def last_final_close(con) -> dt.date:
+    """The last close date whose windows can be final: data through − late_days (rules §3)."""
+    return build(con).data_through - dt.timedelta(days=int(param(con, "late_days")))
+
+
+def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: Path | None = None,
+                           provisional: bool = False) -> tuple[Path, dict]:
     con = _connect(layout)
     try:
+        made = build(con)
+        final_through = last_final_close(con)
+        if last > final_through and not provisional:
+            raise NothingFinal(f"close dates after {final_through} are not final yet (data through {made.data_through}): "
+                               f"--to must be {final_through} or earlier, or add --provisional")
         names = "left join marts.dim_merchant m using (merchant_id)" if has_table(con, "marts.dim_merchant") else \
             "left join (select null::varchar as merchant_id, null::varchar as merchant_name) m using (merchant_id)"
-        cols, rows = _fetch(con, f"""
-            select c.campaign_version_id, c.campaign_id, c.merchant_id, m.merchant_name, c.product_id,
-                   c.roi_choice, c.start_date, c.close_date, c.settlement_month, c.spend, c.gmv, c.target_roi,
-                   c.roi, c.roi / c.target_roi as achievement, c.reason, c.compensation_amount
+        select = ", ".join("c.roi / c.target_roi" if c.name == "achievement" else
+                           f"m.{c.name}" if c.name == "merchant_name" else f"c.{c.name}" for c in COMPENSATION_COLUMNS)
+        rows = _fetch(con, f"""
+            select {select}
             from finance.compensation_claims c {names}
             where c.status = 'final' and c.compensation_amount > 0 and c.close_date between ? and ?
             order by c.close_date, c.campaign_version_id""", [first, last])
         if not rows:
-            raise NothingFinal(f"no final compensation with close_date between {first} and {last}")
-        trigger, minimum = param(con, "protection_trigger"), param(con, "min_protected_spend")
+            raise NothingFinal(f"no final compensation with close_date between {first} and {last} "
+                               f"(data through {made.data_through})")
+        provisional = provisional and last > final_through
+        coverage = _coverage(con, first, last, final_through)
+        p = {k: param(con, k) for k in ("protection_trigger", "min_protected_spend", "window_spend_days", "window_max_days")}
+        trigger = p["protection_trigger"]
+        notes = [
+            ("Statement", f"Cost-protection compensation of final assessment windows closed {first} … {last}; only "
+                          "windows with an amount above 0 are listed, every one settled (reason: compensated)."
+                          + (f" PROVISIONAL: windows closing after {final_through} are not final yet and may still be "
+                             "added or change." if provisional else "")),
+            ("Window", f"from start_date to close_date: spend day number {p['window_spend_days']} of the version, or "
+                       f"calendar day number {p['window_max_days']} if earlier; spend and GMV (full-site: paid and "
+                       "natural) over the window."),
+            ("Eligible", f"a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), window spend ≥ "
+                         f"{p['min_protected_spend']} CNY."),
+            ("Trigger", f"GMV < {trigger} × target ROI × spend (achievement = ROI ÷ target below {trigger:.0%})."),
+            ("Amount", f"round2(spend − GMV ÷ ({trigger} × target ROI)): the cost above what an achievement of "
+                       f"{trigger:.0%} would have cost; zero exactly at the trigger. Settled in the month of the close "
+                       "date."),
+        ]
+        stem = f"compensation-{first}-{last}" + ("-provisional" if provisional else "")
+        statement = Statement("compensation", "Compensation by close date", f"{first}..{last}", stem,
+                              f"comp {first}..{last}"[:31], COMPENSATION_COLUMNS, rows,
+                              ["spend", "gmv", "compensation_amount"], "campaign_version_id", notes, provisional,
+                              f"build {made.build_id} · data through {made.data_through}")
+        out = out or layout.statements
+        return out, _issue(layout, statement, out, con, coverage, """
+            select sum(spend), sum(gmv), sum(compensation_amount) from finance.compensation_claims
+            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""", [first, last])
     finally:
         con.close()
-    notes = [
-        ("Statement", f"Cost-protection compensation of final 7-day windows closed {first} … {last}; only windows "
-                      "with an amount above 0 are listed."),
-        ("Window", "from start_date to close_date: the 7th day with spend, or start_date + 14 if earlier; "
-                   "spend and GMV (full-site: paid and natural) over the window."),
-        ("Eligible", f"a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), window spend ≥ {minimum}."),
-        ("Trigger", f"GMV < {trigger} × target_roi × spend (achievement = ROI / target below {trigger})."),
-        ("Amount", f"round2(spend − GMV / ({trigger} × target_roi)): the cost above what a {trigger} achievement "
-                   "would have cost; zero exactly at the trigger."),
-    ]
-    formats = {"spend": MONEY, "gmv": MONEY, "compensation_amount": MONEY, "target_roi": RATIO, "roi": RATIO,
-               "achievement": PERCENT}
-    statement = Statement("compensation", f"{first}..{last}", f"compensation-{first}-{last}",
-                          f"comp {first}..{last}"[:31], cols, rows, formats, ["spend", "gmv", "compensation_amount"],
-                          "campaign_version_id", notes)
-    out = out or layout.reports / statement.stem
-    return out, _write(layout, statement, out, """
-        select sum(spend), sum(gmv), sum(compensation_amount) from finance.compensation_claims
-        where status = 'final' and compensation_amount > 0 and close_date between ? and ?""", [first, last])

@@ -28,6 +28,7 @@ def test_a_night_in_a_data_root_named_like_a_trap(tmp_path, spark):
     finally:
         con.close()
     assert any(layout.data_docs.glob("*/index.html"))
+    assert query(layout.warehouse, "select count(*) from finance.statement_register") == [(0,)]  # its path quoted
     try:
         rebates_statement(layout, dt.date(2024, 7, 1))
     except Exception as exc:  # nothing final after one night: refused in words, not a parser error
