@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fullsite.generator import calibration as cal
 from fullsite.generator.timeutil import US_PER_DAY, US_PER_SECOND
+from fullsite.generator.traffic import QTY_MEAN
 from fullsite.generator.world import World
 
 RUNNING, PAUSED, ENDED = 0, 1, 2
@@ -51,6 +53,29 @@ class CampaignBook:
     campaigns: list = field(default_factory=list)
     live_by_product: dict = field(default_factory=dict)
     next_change: int = 1
+    events_per_day: int = 0
+
+    def __post_init__(self) -> None:
+        from fullsite.generator import traffic
+
+        w = self.world
+        self._paid_roi = w.paid_roi()
+        self._cost_per_order = w.price_cents / 100 * QTY_MEAN / self._paid_roi  # CNY of clicks per paid order
+        # Natural GMV beside a typical campaign's spend, on a steady day: the factor that
+        # turns a product's paid ROI into its full-site ROI.
+        everyone = np.arange(len(w.product_ids))
+        natural = traffic.natural_gmv(w, self.events_per_day, 0, 10**6, everyone)
+        weight = traffic.budget_weight(w, everyone, w.product_merchant, 0, 10**6)
+        share = np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[w.merchant_tier[w.product_merchant]]
+        live = max(1, int(round(float((share * w.advertiser[w.product_merchant]).sum() * w.campaign_density))))
+        typical = traffic.expected_spend(w, self.events_per_day, weight, np.ones(len(everyone)), everyone, 0, 10**6)
+        typical *= len(everyone) / live  # the slots are shared by the live campaigns only
+        self._natural_factor = 1.0 + natural / np.maximum(typical * self._paid_roi, 1e-9)
+        # Merchants promote what already sells: a product's chance of a campaign follows how
+        # many orders its traffic makes, relative to the typical product.
+        pull = w.popularity * w.ctr * w.cvr
+        appeal = np.clip((pull / np.median(pull)) ** cal.PROMOTE_SELLERS_EXPONENT, 0.2, 4.0)
+        self._appeal = appeal / appeal.mean()  # who is promoted, not how many
 
     def _change_time(self, rng, day_start: int) -> int:
         u = rng.random()
@@ -61,24 +86,47 @@ class CampaignBook:
         return day_start + int(rng.integers(0, US_PER_DAY // US_PER_SECOND)) * US_PER_SECOND \
             + int(rng.integers(0, US_PER_SECOND))
 
+    def expected_roi(self, product: int) -> float:
+        """The full-site ROI a campaign on ``product`` can expect: paid GMV per CNY spent plus
+        the natural GMV the product sells meanwhile (what the platform's baseline measures)."""
+        return float(self._paid_roi[product] * self._natural_factor[product])
+
     def _target(self, rng, product: int) -> tuple[int, int]:
-        """(target_roi in cents, roi_choice index): one of the three recommended tiers, or custom."""
-        base = self.world.natural_roi[product]
-        choice = int(rng.choice(4, p=[0.25, 0.3, 0.2, 0.25]))
-        if choice == 3:
-            return int(round(rng.uniform(1.0, 8.0) * 100)), choice
-        factor = (0.8, 1.0, 1.2)[choice]
-        return max(10, int(round(base * factor * 100))), choice
+        """(target_roi in cents, roi_choice index): one of the platform's three recommended
+        tiers around its estimate of the product's ROI, or the merchant's own figure."""
+        estimate = self.expected_roi(product) * rng.lognormal(0.0, cal.ROI_ESTIMATE_SPREAD)
+        choice = int(rng.choice(4, p=cal.ROI_CHOICE_P))
+        if choice == 3:  # custom: merchants guess wider, mostly on the ambitious side
+            return max(10, int(round(estimate * rng.uniform(0.6, 1.6) * 100))), choice
+        return max(10, int(round(estimate * cal.ROI_TIER_FACTORS[choice] * 100))), choice
 
-    def _budget(self, rng, product: int, expected_gmv_cents: float, target_cents: int) -> int:
-        # Merchants budget roughly the spend at which their target would be met; the
-        # spread (r) decides how many windows miss their target and get compensated.
-        r = rng.lognormal(0.0, 0.35)
-        # Full-site GMV runs ~2.5x the organic estimate once the campaign lifts traffic.
-        budget = 2.5 * expected_gmv_cents / (target_cents / 100 * r)
-        return int(max(30, round(budget / 100))) * 100
+    def budget_new(self, rng, new: list, live: list, k: int, day_no: int) -> None:
+        """Budgets of the day's new campaigns: their share of the paid traffic on offer, at
+        what it costs, with the merchant's own headroom (about 40 % of campaign-days end at their budget)."""
+        if not new:
+            return
+        from fullsite.generator import traffic
 
-    def plan_day(self, rng, k: int, day_start: int, expected_gmv_cents: np.ndarray) -> DayPlan:
+        products = np.array([c.product for c in live])
+        merchants = np.array([c.merchant for c in live])
+        weight = traffic.budget_weight(self.world, products, merchants, k, day_no)
+        spend = traffic.expected_spend(self.world, self.events_per_day, weight, self.bids(live), products, k, day_no)
+        index = {id(c): i for i, c in enumerate(live)}
+        headroom, spread = cal.BUDGET_HEADROOM
+        for c in new:
+            budget = spend[index[id(c)]] * rng.lognormal(np.log(headroom), spread)
+            # … and never less than a few orders a week would cost: nobody promotes a product
+            # on a budget that buys no sale.
+            floor = cal.MIN_WEEKLY_ORDERS / 7 * self._cost_per_order[c.product]
+            c.budget_cents = int(max(cal.MIN_DAILY_BUDGET, round(budget), round(floor))) * 100
+
+    def bids(self, campaigns: list) -> np.ndarray:
+        from fullsite.generator import traffic
+
+        expected = np.array([self.expected_roi(c.product) for c in campaigns])
+        return traffic.bid_factor(expected, np.array([c.target_roi_cents / 100 for c in campaigns]))
+
+    def plan_day(self, rng, k: int, day_no: int, day_start: int) -> DayPlan:
         w = self.world
         changes, running = [], []
         day_end = day_start + US_PER_DAY
@@ -127,28 +175,37 @@ class CampaignBook:
                     log(c, "resume", t)
                     running.append((c, t, day_end))
 
-        # New campaigns: a burst of launches on the first day, then a steady trickle.
+        # New campaigns: the first day finds each tier's share of products promoted; then a
+        # trickle keeps it there (a campaign lives about a month).
         live_per_merchant = np.zeros(len(w.merchant_ids), dtype=np.int64)
         for c in self.campaigns:
             if c.status != ENDED:
                 live_per_merchant[c.merchant] += 1
-        p_create = 0.3 if k == 0 else 0.025
-        candidates = np.flatnonzero(expected_gmv_cents > 0)
+        tiers = w.merchant_tier_on(k)[w.product_merchant]
+        median = np.array([cal.TIERS[t][1] for t in cal.TIERS])[tiers]
+        share = np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[tiers] \
+            * np.clip((w.merchant_size[w.product_merchant] / median) ** cal.LIVE_SIZE_EXPONENT, 0.3, 3.0) \
+            * w.advertiser[w.product_merchant] * self._appeal * w.campaign_density
+        p_create = share if k == 0 else share / 30
+        candidates = np.flatnonzero(w.listed_mask(day_no))
         draws = rng.random(len(candidates))
+        new = []
         for p, u in zip(candidates, draws, strict=False):
-            if u >= p_create or p in self.live_by_product:
+            if u >= p_create[p] or p in self.live_by_product:
                 continue
             m = int(w.product_merchant[p])
             if live_per_merchant[m] >= w.plan_quota[m]:
                 continue
             target, choice = self._target(rng, int(p))
             c = Campaign(number=len(self.campaigns) + 1, product=int(p), merchant=m, status=RUNNING,
-                         budget_cents=self._budget(rng, int(p), expected_gmv_cents[p], target),
-                         target_roi_cents=target, roi_choice=choice,
+                         budget_cents=0, target_roi_cents=target, roi_choice=choice,
                          is_tagged=bool(rng.random() < 0.45), created_k=k)
             self.campaigns.append(c)
             self.live_by_product[c.product] = c
             live_per_merchant[m] += 1
+            new.append(c)
+        self.budget_new(rng, new, [c for c in self.campaigns if c.status == RUNNING], k, day_no)
+        for c in new:
             t = self._change_time(rng, day_start)
             log(c, "create", t)
             running.append((c, t, day_end))

@@ -1,4 +1,9 @@
-"""One day of traffic: impressions → clicks → saves and purchases (vectorised numpy)."""
+"""One day of traffic: impressions → clicks → saves and purchases (vectorised numpy).
+
+Rates by category, scene and lifecycle stage, prices and costs come from the world and
+calibration.py (docs/generator.md). Paid slots are served until a campaign's budget is
+spent; every slot a campaign does not take goes to natural traffic, so a day holds the
+same number of impressions whatever the budgets."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +12,8 @@ import pyarrow.compute as pc
 
 from fullsite.contract import SCENES as CONTRACT_SCENES
 from fullsite.contract import SCHEMAS
+from fullsite.generator import calibration as cal
+from fullsite.generator import traffic
 from fullsite.generator.arrow import decimal_from_cents, ids, timestamps
 from fullsite.generator.campaigns import DayPlan
 from fullsite.generator.timeutil import US_PER_DAY, US_PER_SECOND
@@ -16,8 +23,7 @@ SCENES = np.array(CONTRACT_SCENES)
 # Share of traffic by local hour: quiet at night, peaks late morning and evening.
 HOURLY = np.array([3, 2, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5], dtype=float)
 HOURLY /= HOURLY.sum()
-PAID_SHARE = 0.25  # of impressions
-IMPRESSION_SHARE = 0.93  # of all events
+INVALID_CLICK_SHARE = 0.03  # clicks the anti-fraud filter flags (never billed)
 
 
 def _times_in_day(rng, n: int, day_start: int) -> np.ndarray:
@@ -29,60 +35,77 @@ def _times_in_day(rng, n: int, day_start: int) -> np.ndarray:
     return t
 
 
-def expected_daily_gmv_cents(world: World, k: int, day_no: int, events_per_day: int) -> np.ndarray:
-    """Expected full-site GMV per product on run-day ``k`` (what merchants budget against)."""
-    weight = world.popularity * world.demand_multiplier(k, day_no)
-    total = weight.sum()
-    if total <= 0:
-        return np.zeros_like(weight)
-    imps = events_per_day * IMPRESSION_SHARE * weight / total
-    return imps * world.ctr * world.cvr * 1.3 * 1.25 * world.price_cents
+def _paid_slots(rng, world: World, k: int, day_no: int, plan: DayPlan, bids: np.ndarray, n_slots: int):
+    """The paid impressions each running campaign wins: what its budget would buy over the
+    hours it ran, times the day's auction luck; returned in campaign, then time order."""
+    products = np.array([c.product for c, _, _ in plan.running], dtype=np.int64)
+    budgets = np.array([c.budget_cents / 100 for c, _, _ in plan.running])
+    starts = np.array([a for _, a, _ in plan.running], dtype=np.int64)
+    ends = np.array([b for _, _, b in plan.running], dtype=np.int64)
+    frac = (ends - starts) / US_PER_DAY
+    luck = rng.lognormal(0.0, cal.AUCTION_SPREAD, len(products))
+    weight = budgets * frac / traffic.cost_per_slot(world, products, bids, k, day_no) * luck
+    camp = np.repeat(np.arange(len(products)), rng.multinomial(n_slots, weight / weight.sum()))
+    times = starts[camp] + (rng.random(len(camp)) * (ends - starts)[camp]).astype(np.int64)
+    order = np.lexsort((times, camp))
+    return products[camp[order]], camp[order], times[order]
+
+
+def _serve_paid(rng, world: World, plan: DayPlan, bids: np.ndarray, stage_ctr: np.ndarray, n_slots: int,
+                k: int, day_no: int) -> dict[str, np.ndarray]:
+    """Paid impressions, whether each was clicked, and the click's cost, up to the budget:
+    the ad server stops showing a campaign at the click that would take it past its budget."""
+    prod, camp, times = _paid_slots(rng, world, k, day_no, plan, bids, n_slots)
+    scene = rng.choice(3, size=len(camp), p=cal.SCENE_SHARE_PAID)
+    p_click = world.ctr[prod] * stage_ctr[prod] * np.array(cal.SCENE_CTR)[scene] * cal.PAID_CTR_LIFT
+    clicked = rng.random(len(camp)) < p_click
+    invalid = rng.random(len(camp)) < INVALID_CLICK_SHARE
+    cost = np.maximum(1, np.round(world.cpc[prod] * np.array(cal.SCENE_CPC)[scene] * bids[camp] * 100
+                                  * rng.lognormal(0.0, cal.CPC_CLICK_SPREAD, len(camp)))).astype(np.int64)
+    billed = np.cumsum(np.where(clicked & ~invalid, cost, 0))
+    first = np.searchsorted(camp, camp, side="left")
+    spent = billed - np.concatenate([[0], billed])[first]  # within the campaign, in time order
+    budgets = np.array([c.budget_cents for c, _, _ in plan.running], dtype=np.int64)
+    keep = spent <= budgets[camp]  # spent only grows: once over, the rest of the day is not served
+    return {"prod": prod[keep], "camp": camp[keep], "time": times[keep], "scene": scene[keep],
+            "clicked": clicked[keep], "invalid": invalid[keep], "cost": cost[keep]}
 
 
 def generate_day(rng, world: World, k: int, day_no: int, day_start: int, plan: DayPlan,
-                 events_per_day: int, n_users: int) -> dict[str, pa.Table]:
-    n_imp_total = int(events_per_day * IMPRESSION_SHARE)
-    weight = world.popularity * world.demand_multiplier(k, day_no)
-    live = np.zeros(len(weight), dtype=bool)
-    for c, _, _ in plan.running:
-        live[c.product] = True
-    weight = weight * np.where(live, 1.3, 1.0)  # paid exposure lifts natural traffic too
-
-    # --- impressions ----------------------------------------------------------------
-    n_nat = int(n_imp_total * (1 - PAID_SHARE)) if plan.running else n_imp_total
-    nat_counts = rng.multinomial(n_nat, weight / weight.sum())
-    nat_prod = np.repeat(np.arange(len(weight)), nat_counts)
-    nat_time = _times_in_day(rng, n_nat, day_start)
-    nat_scene = rng.choice(3, size=n_nat, p=[0.4, 0.45, 0.15])
+                 events_per_day: int, n_users: int, bids: np.ndarray | None = None) -> dict[str, pa.Table]:
+    n_imp_total = traffic.impressions(events_per_day)
+    stage = world.stage(k, day_no)
+    stage_ctr, stage_cvr = np.array(cal.STAGE_CTR)[stage], np.array(cal.STAGE_CVR)[stage]
+    bids = bids if bids is not None else np.ones(len(plan.running))
 
     if plan.running:
-        budgets = np.array([c.budget_cents for c, _, _ in plan.running], dtype=float)
-        starts = np.array([a for _, a, _ in plan.running], dtype=np.int64)
-        ends = np.array([b for _, _, b in plan.running], dtype=np.int64)
-        frac = (ends - starts) / US_PER_DAY
-        share = np.sqrt(budgets) * frac
-        paid_counts = rng.multinomial(n_imp_total - n_nat, share / share.sum())
+        paid = _serve_paid(rng, world, plan, bids, stage_ctr, int(n_imp_total * cal.PAID_SHARE), k, day_no)
     else:
-        paid_counts = np.zeros(0, dtype=np.int64)
-        starts = ends = np.zeros(0, dtype=np.int64)
-    n_paid = int(paid_counts.sum())
-    paid_camp = np.repeat(np.arange(len(paid_counts)), paid_counts)
-    campaign_products = np.array([c.product for c, _, _ in plan.running], dtype=np.int64)
-    paid_prod = campaign_products[paid_camp] if n_paid else np.zeros(0, dtype=np.int64)
-    paid_time = starts[paid_camp] + (rng.random(n_paid) * (ends - starts)[paid_camp]).astype(np.int64)
-    paid_scene = rng.choice(3, size=n_paid, p=[0.45, 0.4, 0.15])
+        paid = {"prod": np.zeros(0, np.int64), "camp": np.zeros(0, np.int64), "time": np.zeros(0, np.int64),
+                "scene": np.zeros(0, np.int64), "clicked": np.zeros(0, bool), "invalid": np.zeros(0, bool),
+                "cost": np.zeros(0, np.int64)}
+    n_paid = len(paid["camp"])
 
-    imp_prod = np.concatenate([nat_prod, paid_prod])
-    imp_time = np.concatenate([nat_time, paid_time])
-    imp_scene = np.concatenate([nat_scene, paid_scene])
-    imp_camp = np.concatenate([np.full(n_nat, -1), paid_camp])  # index into plan.running
+    # --- natural impressions fill every other slot, lifted where a campaign runs ---------
+    weight = world.popularity * world.demand_multiplier(k, day_no)
+    for c, _, _ in plan.running:
+        weight[c.product] *= traffic.natural_lift(np.array(c.roi_choice < 3))
+    n_nat = n_imp_total - n_paid
+    nat_prod = np.repeat(np.arange(len(weight)), rng.multinomial(n_nat, weight / weight.sum()))
+    nat_time = _times_in_day(rng, n_nat, day_start)
+    nat_scene = rng.choice(3, size=n_nat, p=cal.SCENE_SHARE_NATURAL)
+    nat_clicked = rng.random(n_nat) < world.ctr[nat_prod] * stage_ctr[nat_prod] * np.array(cal.SCENE_CTR)[nat_scene]
+
+    imp_prod = np.concatenate([nat_prod, paid["prod"]])
+    imp_time = np.concatenate([nat_time, paid["time"]])
+    imp_scene = np.concatenate([nat_scene, paid["scene"]])
+    imp_camp = np.concatenate([np.full(n_nat, -1), paid["camp"]])  # index into plan.running
     n_imp = len(imp_prod)
     imp_user = rng.integers(0, n_users, n_imp)
     imp_no = day_no * 10**9 + np.arange(n_imp)
 
     # --- clicks ---------------------------------------------------------------------
-    ctr = world.ctr[imp_prod] * np.where(imp_camp >= 0, 1.2, 1.0)
-    clicked = np.flatnonzero(rng.random(n_imp) < ctr)
+    clicked = np.flatnonzero(np.concatenate([nat_clicked, paid["clicked"]]))
     n_clk = len(clicked)
     clk_prod, clk_user, clk_scene, clk_camp = imp_prod[clicked], imp_user[clicked], imp_scene[clicked], imp_camp[clicked]
     clk_time = imp_time[clicked] + rng.exponential(20 * US_PER_SECOND, n_clk).astype(np.int64)
@@ -90,42 +113,19 @@ def generate_day(rng, world: World, k: int, day_no: int, day_start: int, plan: D
     edge = np.flatnonzero(rng.random(n_clk) < 0.002)
     clk_time[edge] = day_start + US_PER_DAY - (rng.random(len(edge)) < 0.5)
     clk_imp_known = rng.random(n_clk) < 0.9
-    clk_invalid = rng.random(n_clk) < 0.03
-    clk_cost = np.zeros(n_clk, dtype=np.int64)
-    paid = clk_camp >= 0
-    if paid.any():
-        # Price each campaign's click so that its expected spend is ~90 % of its budget on the
-        # hours it ran; then the ad server stops buying once the budget is used up.
-        exp_clicks = np.bincount(clk_camp[paid], minlength=len(plan.running)).astype(float)
-        cpc = np.clip(0.9 * budgets * frac / np.maximum(exp_clicks, 1), 5, 200_000)
-        noise = rng.lognormal(0, 0.25, n_clk)
-        clk_cost[paid] = np.maximum(1, np.round(cpc[clk_camp[paid]] * noise[paid])).astype(np.int64)
-        # Budget cap: cumulative cost per campaign in time order.
-        order = np.lexsort((clk_time, clk_camp))
-        camp_sorted = clk_camp[order]
-        billed = np.where(clk_invalid[order], 0, clk_cost[order])
-        cum = np.cumsum(billed)
-        first = np.searchsorted(camp_sorted, camp_sorted, side="left")
-        before = np.concatenate([[0], cum])[first]
-        spent = cum - before
-        cap = np.where(camp_sorted >= 0, budgets[np.maximum(camp_sorted, 0)], np.inf)
-        keep_sorted = (camp_sorted < 0) | (spent <= cap)
-        keep = np.empty(n_clk, dtype=bool)
-        keep[order] = keep_sorted
-        sel = np.flatnonzero(keep)
-        clicked, clk_prod, clk_user, clk_scene, clk_camp = (a[sel] for a in (clicked, clk_prod, clk_user, clk_scene, clk_camp))
-        clk_time, clk_imp_known, clk_invalid, clk_cost = (a[sel] for a in (clk_time, clk_imp_known, clk_invalid, clk_cost))
-        n_clk = len(sel)
+    clk_invalid = np.concatenate([rng.random(n_nat) < INVALID_CLICK_SHARE, paid["invalid"]])[clicked]
+    clk_cost = np.concatenate([np.zeros(n_nat, dtype=np.int64), paid["cost"]])[clicked]
     clk_no = day_no * 10**9 + np.arange(n_clk)
 
     # --- saves ----------------------------------------------------------------------
     valid = ~clk_invalid
-    saved = np.flatnonzero(valid & (rng.random(n_clk) < 0.12))
+    saved = np.flatnonzero(valid & (rng.random(n_clk) < world.save_rate[clk_prod]))
     sav_time = clk_time[saved] + rng.exponential(60 * US_PER_SECOND, len(saved)).astype(np.int64)
-    sav_type = np.where(rng.random(len(saved)) < 0.55, "cart", "favorite")
+    sav_type = np.where(rng.random(len(saved)) < cal.CART_SHARE, "cart", "favorite")
 
     # --- purchases: after a click (delays from minutes to beyond 7 days) or direct --
-    bought = np.flatnonzero(valid & (rng.random(n_clk) < world.cvr[clk_prod]))
+    p_buy = world.cvr[clk_prod] * stage_cvr[clk_prod] * np.array(cal.SCENE_CVR)[clk_scene]
+    bought = np.flatnonzero(valid & (rng.random(n_clk) < p_buy))
     nb = len(bought)
     delay_kind = rng.choice(4, size=nb, p=[0.7, 0.2, 0.08, 0.02])
     delay_s = np.select(
@@ -133,12 +133,14 @@ def generate_day(rng, world: World, k: int, day_no: int, day_start: int, plan: D
         [rng.integers(30, 3_600, nb), rng.integers(3_600, 48 * 3_600, nb), rng.integers(2 * 86_400, 7 * 86_400, nb)],
         rng.integers(7 * 86_400 + 3_600, 10 * 86_400, nb),
     )
-    n_direct = int(nb * 0.3)
-    direct_prod = rng.choice(len(weight), size=n_direct, p=weight / weight.sum())
+    # Direct purchases (from the cart, a live room): by demand and how well a product converts.
+    n_direct = int(round(nb * cal.DIRECT_PURCHASE_SHARE))
+    pull = weight * world.ctr * world.cvr * stage_cvr
+    direct_prod = rng.choice(len(weight), size=n_direct, p=pull / pull.sum())
     pur_prod = np.concatenate([clk_prod[bought], direct_prod])
     pur_user = np.concatenate([clk_user[bought], rng.integers(0, n_users, n_direct)])
     pur_time = np.concatenate([clk_time[bought] + delay_s * US_PER_SECOND, _times_in_day(rng, n_direct, day_start)])
-    qty = rng.choice([1, 2, 3], size=len(pur_prod), p=[0.8, 0.15, 0.05]).astype(np.int32)
+    qty = rng.choice(cal.QUANTITIES, size=len(pur_prod), p=cal.QUANTITY_P).astype(np.int32)
     pur_no = day_no * 10**9 + np.arange(len(pur_prod))
 
     # Campaign index -1 (natural traffic) takes the trailing null of this dictionary.

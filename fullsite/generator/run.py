@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from fullsite.contract import EVENT_TABLES, SCHEMAS
 from fullsite.generator.arrow import decimal_from_cents, ids, roi_from_cents, timestamps
 from fullsite.generator.campaigns import CampaignBook
-from fullsite.generator.events import expected_daily_gmv_cents, generate_day
+from fullsite.generator.events import generate_day
 from fullsite.generator.landing import LandingZone
 from fullsite.generator.scales import SCALES, DirtRates
 from fullsite.generator.timeutil import day_number, local_midnight_us
@@ -81,7 +81,7 @@ def generate(data_root: str | Path, start: dt.date, days: int, scale: str = "sma
     sc = SCALES[scale]
     data_root = Path(data_root)
     world = build_world(sc, seed, start, days)
-    book = CampaignBook(world)
+    book = CampaignBook(world, events_per_day=sc.events_per_day)
     landing = LandingZone(rates or DirtRates())
     raw = data_root / "raw"
     for name in SCHEMAS:  # a re-generation replaces the data set, never mixes two
@@ -93,9 +93,9 @@ def generate(data_root: str | Path, start: dt.date, days: int, scale: str = "sma
         day_no = day_number(day)
         rng = np.random.default_rng([seed, 1, k])
         day_start = local_midnight_us(day)
-        expected = expected_daily_gmv_cents(world, k, day_no, sc.events_per_day)
-        plan = book.plan_day(rng, k, day_start, expected)
-        tables = generate_day(rng, world, k, day_no, day_start, plan, sc.events_per_day, sc.users)
+        plan = book.plan_day(rng, k, day_no, day_start)
+        tables = generate_day(rng, world, k, day_no, day_start, plan, sc.events_per_day, sc.users,
+                              book.bids([c for c, _, _ in plan.running]))
         for name in EVENT_TABLES:
             landing.add(name, tables[name], rng)
             on_time, extra = landing.land(name, day_no, rng)

@@ -11,10 +11,16 @@ class Scale:
     events_per_day: int  # all four event tables together, before dirt
     categories: int
     users: int
+    # The calibrated marketplace is money × 1 and campaigns × 1 (docs/generator.md). The
+    # tests' tiny scale is denser on purpose: eight days of 20 k events must reach rebate
+    # brackets, protected spend and every campaign action, which real prices cannot.
+    money: float = 1.0              # prices and click costs × this
+    campaign_density: float = 1.0   # the share of products under a campaign × this
 
 
 SCALES = {
-    "tiny": Scale(merchants=20, products=200, events_per_day=20_000, categories=4, users=3_000),
+    "tiny": Scale(merchants=20, products=200, events_per_day=20_000, categories=4, users=3_000, money=50.0,
+                  campaign_density=6.0),
     "small": Scale(merchants=200, products=3_000, events_per_day=300_000, categories=12, users=40_000),
     "medium": Scale(merchants=1_000, products=20_000, events_per_day=3_000_000, categories=30, users=300_000),
     "large": Scale(merchants=3_000, products=60_000, events_per_day=10_000_000, categories=60, users=1_000_000),

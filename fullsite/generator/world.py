@@ -1,4 +1,5 @@
-"""The static world: merchants, products and how each product's demand evolves."""
+"""The static world: merchants, products, their economics and how each product's demand
+evolves. Every range comes from calibration.py (docs/generator.md)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,18 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fullsite.generator import calibration as cal
 from fullsite.generator.scales import Scale
 
-TIER_NAMES = np.array(["brand", "high_potential", "sme"])
-TIER_SHARES = (0.15, 0.25, 0.60)
-CATEGORY_NAMES = np.array([
-    "apparel", "electronics", "beauty", "home", "food", "toys", "sports", "books", "shoes",
-    "jewelry", "furniture", "pets", "baby", "auto", "garden", "office", "crafts", "music",
-    "outdoor", "kitchen", "health", "luggage", "watches", "phones", "computers", "cameras",
-    "bedding", "lighting", "tools", "snacks",
-])
-# Non-standard goods: apparel, handmade, shoes, ... Standard: branded, comparable goods.
-NON_STANDARD = {"apparel", "shoes", "jewelry", "crafts", "furniture", "bedding", "garden", "luggage"}
+TIER_NAMES = np.array(list(cal.TIERS))
+CATEGORY_NAMES = cal.CATEGORY_NAMES
 TRAJECTORIES = np.array(["steady", "growth", "burst", "decline"])
 
 
@@ -33,6 +27,8 @@ class World:
     tier_after_change: np.ndarray
     registered_day: np.ndarray  # day numbers
     plan_quota: np.ndarray
+    merchant_size: np.ndarray  # relative: catalogue and the traffic its campaigns can buy
+    advertiser: np.ndarray     # runs campaigns at all
     # products
     product_ids: np.ndarray
     product_merchant: np.ndarray
@@ -41,11 +37,14 @@ class World:
     listed_day: np.ndarray  # day numbers
     price_cents: np.ndarray
     popularity: np.ndarray
-    ctr: np.ndarray
-    cvr: np.ndarray
+    ctr: np.ndarray          # steady-state, all scenes averaged
+    cvr: np.ndarray          # purchases per valid click, steady-state, all scenes averaged
+    save_rate: np.ndarray
+    cpc: np.ndarray          # CNY, a search click
     trajectory: np.ndarray
     burst_day: np.ndarray  # run-day index of a burst
-    natural_roi: np.ndarray  # what a campaign on this product typically returns
+    money: float = 1.0             # the scale's money multiplier (scales.Scale)
+    campaign_density: float = 1.0  # the scale's campaign multiplier
 
     def merchant_tier_on(self, k: int) -> np.ndarray:
         changed = (self.tier_change_day >= 0) & (k >= self.tier_change_day)
@@ -58,14 +57,42 @@ class World:
         """How a product's demand on run-day ``k`` compares to its base popularity."""
         m = np.ones(len(self.product_ids))
         traj = self.trajectory
-        m = np.where(traj == 1, 1.07 ** min(k, 24), m)  # growth: a steady ramp
+        m = np.where(traj == 1, 1.05 ** min(k, 24), m)  # growth: a steady ramp
         in_burst = (k >= self.burst_day) & (k < self.burst_day + 9)
-        m = np.where((traj == 2) & in_burst, 7.0, m)
-        m = np.where((traj == 2) & (k >= self.burst_day + 9), 2.0, m)
+        m = np.where((traj == 2) & in_burst, 5.0, m)
+        m = np.where((traj == 2) & (k >= self.burst_day + 9), 1.8, m)
         m = np.where(traj == 3, 0.96 ** k, m)  # decline
         age = day_no - self.listed_day
         ramp = np.clip(0.1 + 0.06 * age, 0.1, 1.0)  # new listings start slowly
         return m * ramp * (self.listed_day <= day_no)
+
+    def stage(self, k: int, day_no: int) -> np.ndarray:
+        """Each product's lifecycle stage on run-day ``k`` (an index into cal.STAGE_NAMES)."""
+        in_burst = (self.trajectory == 2) & (k >= self.burst_day) & (k < self.burst_day + 9)
+        stage = np.select([self.trajectory == 1, in_burst, self.trajectory == 3], [2, 3, 4], 1)
+        return np.where(day_no - self.listed_day < cal.COLD_START_DAYS, 0, stage)
+
+    def paid_roi(self) -> np.ndarray:
+        """What a paid click on each product returns on average: CVR × order value ÷ CPC, over
+        the paid scene mix (the merchant's and the platform's estimate of its ROI)."""
+        share = np.array(cal.SCENE_SHARE_PAID)
+        ctr_w = share * np.array(cal.SCENE_CTR)
+        cvr = (ctr_w * np.array(cal.SCENE_CVR)).sum() / ctr_w.sum()
+        cpc = (ctr_w * np.array(cal.SCENE_CPC)).sum() / ctr_w.sum()
+        qty = float(np.dot(cal.QUANTITIES, cal.QUANTITY_P))
+        return self.cvr * cvr * self.price_cents / 100 * qty / (self.cpc * cpc)
+
+
+def _sizes(rng, tier: np.ndarray) -> np.ndarray:
+    names = list(cal.TIERS)
+    median = np.array([cal.TIERS[n][1] for n in names])[tier]
+    sigma = np.array([cal.TIERS[n][2] for n in names])[tier]
+    size = median * rng.lognormal(0.0, sigma)
+    for t in range(len(names)):  # the key accounts: the first merchants of each tier
+        members = np.flatnonzero(tier == t)
+        for rank, multiple in enumerate(cal.KEY_ACCOUNTS[:max(0, len(members) - 1)]):
+            size[members[rank]] = cal.TIERS[names[t]][1] * multiple
+    return size
 
 
 def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
@@ -74,9 +101,10 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
 
     start_no = day_number(start)
     n_m, n_p = scale.merchants, scale.products
+    names = list(cal.TIERS)
 
     # Tiers in fixed proportions (at least one of each), shuffled.
-    counts = [max(1, round(s * n_m)) for s in TIER_SHARES[:2]]
+    counts = [max(1, round(cal.TIERS[n][0] * n_m)) for n in names[:2]]
     counts.append(n_m - sum(counts))
     tier = rng.permutation(np.repeat(np.arange(3), counts))
     # A few merchants change tier during the run (rebates use the tier at month end).
@@ -84,45 +112,55 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
     tier_after = (tier + rng.integers(1, 3, n_m)) % 3
     registered = start_no - rng.integers(30, 1500, n_m)
     quota = np.where(rng.random(n_m) < 0.1, 500, 200).astype(np.int32)
-    # Merchants differ by orders of magnitude in ticket size: that spread is what makes
-    # monthly spend reach every rebate bracket. Spread log-uniformly, brands a bit higher.
-    price_level = np.exp(rng.uniform(np.log(15), np.log(2500), n_m)) * np.where(tier == 0, 2.0, 1.0)
-    merchant_weight = rng.lognormal(0, 0.8, n_m) * np.where(tier == 0, 3.0, np.where(tier == 1, 1.5, 1.0))
-    # A ladder of key accounts per tier (big tickets, big catalogues) so that the upper
-    # rebate brackets (up to a million a month) are reached by every tier.
-    total_weight = merchant_weight.sum()
-    for t in range(3):
-        members = np.flatnonzero(tier == t)
-        for rank, (level, share) in enumerate(((4000.0, 0.08), (2000.0, 0.03), (1000.0, 0.012), (600.0, 0.006), (300.0, 0.003))):
-            if rank < len(members):
-                price_level[members[rank]], merchant_weight[members[rank]] = level, total_weight * share
+    size = _sizes(rng, tier)
+    advertiser = rng.random(n_m) < np.array([cal.ADVERTISER_SHARE[n] for n in names])[tier]
+    for t in range(len(names)):  # the key accounts advertise
+        advertiser[np.flatnonzero(tier == t)[:len(cal.KEY_ACCOUNTS)]] = True
 
-    product_merchant = rng.choice(n_m, size=n_p, p=merchant_weight / merchant_weight.sum())
-    product_merchant[:n_m] = np.arange(n_m)  # every merchant has a product
+    # Catalogues: every merchant has a product, the rest in proportion to size^0.6; each
+    # merchant sells mostly in one category (80 % of its products).
+    catalogue = size ** cal.CATALOGUE_EXPONENT
+    product_merchant = rng.choice(n_m, size=n_p, p=catalogue / catalogue.sum())
+    product_merchant[:n_m] = np.arange(n_m)
     product_merchant = np.sort(product_merchant)
-    n_cat = min(scale.categories, len(CATEGORY_NAMES))
-    category = rng.integers(0, n_cat, n_p)
-    is_standard = np.array([CATEGORY_NAMES[c] not in NON_STANDARD for c in category])
+    n_cat = min(scale.categories, len(cal.CATEGORIES))
+    cats = cal.CATEGORIES[:n_cat]
+    demand = np.array([c.demand for c in cats])
+    home_category = rng.choice(n_cat, size=n_m, p=demand / demand.sum())
+    category = np.where(rng.random(n_p) < 0.8, home_category[product_merchant],
+                        rng.choice(n_cat, size=n_p, p=demand / demand.sum()))
+    is_standard = np.array([c.standard for c in cats])[category]
     new_listing = rng.random(n_p) < 0.15
     listed = np.where(new_listing, start_no + rng.integers(0, max(1, days - 3), n_p),
                       start_no - rng.integers(1, 240, n_p))
-    price = price_level[product_merchant] * rng.lognormal(0, 0.35, n_p)
-    price_cents = np.maximum(100, np.round(price * 100)).astype(np.int64)
-    popularity = rng.lognormal(0, 1.0, n_p) * np.where(tier[product_merchant] == 0, 2.0, 1.0)
-    ctr = np.clip(rng.normal(0.05, 0.015, n_p), 0.01, 0.12)
-    cvr = np.clip(rng.normal(0.10, 0.03, n_p), 0.02, 0.25)
+
+    level = np.array([cal.TIER_PRICE_LEVEL[n] for n in names])[tier[product_merchant]]
+    relative = level * rng.lognormal(0.0, cal.PRICE_SPREAD, n_p)  # price ÷ the category's median
+    price = np.array([c.price for c in cats])[category] * relative
+    price_cents = np.maximum(100, np.round(price * scale.money * 100)).astype(np.int64)
+
+    def spread(base):
+        return base * rng.lognormal(0.0, cal.PRODUCT_RATE_SPREAD, n_p)
+
+    ctr = np.clip(spread(np.array([c.ctr for c in cats])[category]), 0.003, 0.15)
+    cvr = np.clip(spread(np.array([c.cvr for c in cats])[category]) * relative ** -cal.PRICE_ELASTICITY, 0.001, 0.25)
+    save_rate = np.clip(spread(np.full(n_p, cal.SAVE_RATE)), 0.005, 0.4)
+    cpc = np.array([c.cpc for c in cats])[category] * scale.money * rng.lognormal(0.0, cal.CPC_PRODUCT_SPREAD, n_p)
+    # Demand: the category's share of traffic, the merchant's reach, the product's own pull.
+    popularity = (demand[category] * size[product_merchant] ** 0.3 * rng.lognormal(0.0, cal.POPULARITY_SPREAD, n_p)
+                  * relative ** -0.5)
     trajectory = rng.choice(4, size=n_p, p=[0.45, 0.2, 0.2, 0.15])
     burst_day = rng.integers(0, max(1, days - 5), n_p)
-    natural_roi = np.clip(rng.lognormal(np.log(3.0), 0.4, n_p), 1.0, 12.0)
 
     return World(
         start=start, days=days,
         merchant_ids=np.array([f"M{i + 1:05d}" for i in range(n_m)]),
         merchant_names=np.array([f"Merchant {i + 1:05d}" for i in range(n_m)]),
         merchant_tier=tier, tier_change_day=tier_change_day, tier_after_change=tier_after,
-        registered_day=registered, plan_quota=quota,
+        registered_day=registered, plan_quota=quota, merchant_size=size, advertiser=advertiser,
         product_ids=np.array([f"P{i + 1:06d}" for i in range(n_p)]),
         product_merchant=product_merchant, category=category, is_standard=is_standard,
         listed_day=listed, price_cents=price_cents, popularity=popularity, ctr=ctr, cvr=cvr,
-        trajectory=trajectory, burst_day=burst_day, natural_roi=natural_roi,
+        save_rate=save_rate, cpc=cpc, trajectory=trajectory, burst_day=burst_day,
+        money=scale.money, campaign_density=scale.campaign_density,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 
 import duckdb
@@ -47,7 +48,14 @@ def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
     pq.write_table(table, main)
     failure = _night_fails_unpublished(scratch_root, spark)
     assert failure.gate == "raw", failure.message
-    assert f"impressions dt={NEXT}: 950 of 18,735 rows quarantined (5.07%), above 1.00% and 20 rows" in failure.message
+    rows = sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet"))
+    said = re.search(rf"impressions dt={NEXT}: ([\d,]+) of ([\d,]+) rows quarantined \(([\d.]+)%\), above 1.00% and 20 rows",
+                     failure.message)
+    assert said, failure.message
+    quarantined, of = (int(x.replace(",", "")) for x in said.groups()[:2])
+    planted = sum(bad.to_pylist())
+    assert of == rows and planted <= quarantined <= planted + rows // 100  # the 5 % planted, and the day's own dirt
+    assert said.group(3) == f"{100 * quarantined / rows:.2f}"
     assert state.last_success(scratch_root) == PUBLISHED
     # nothing downstream read the partition: no curated facts were built for NEXT
     assert not (scratch_root / "curated" / "fct_product_daily" / f"business_date={NEXT}").exists()

@@ -401,10 +401,10 @@ def test_a_night_published_while_a_statement_is_drawn_changes_nothing_it_reads(j
     august = dt.date(2024, 8, 1)
     out, manifest = statements.rebates_statement(layout, august, tmp_path / "out", provisional=True)
     assert not newer.exists()  # the newer build was published under the statement
-    sql = """select sum(rebate_amount) from finance.merchant_rebates_monthly where month = DATE '2024-08-01'"""
+    sql = """select sum(spend) from finance.merchant_rebates_monthly where month = DATE '2024-08-01'"""
     (opened,), (published,) = query(july_final / "warehouse.duckdb", sql)[0], query(layout.warehouse, sql)[0]
     assert opened != published  # the two builds differ on August …
-    assert Decimal(manifest["totals"]["rebate_amount"]) == opened  # … and the statement is all the one it opened
+    assert Decimal(manifest["totals"]["spend"]) == opened  # … and the statement is all the one it opened
     (fingerprint,), = query(july_final / "warehouse.duckdb", "select content_fingerprint from params.warehouse_build")
     assert manifest["as_of"]["warehouse_fingerprint"] == fingerprint
     assert manifest["coverage"]["data_through"] == str(NEXT)

@@ -225,7 +225,10 @@ def make_harder(root: str | Path) -> dict[str, int]:
         purchase(f"at-{n}", t, **who)
     # Attribution edges around purchases late in the data (their clicks a week earlier
     # fall inside the generated days).
-    late = sorted(purchase_rows, key=lambda r: (r["event_time"], r["order_id"]))[-20:]
+    # Clean orders only: a broken copy (`<id>-x<reason>-<n>`, an unknown product, …) or a
+    # redelivery would quarantine or duplicate the planted clicks instead of testing them.
+    clean = {r["order_id"]: r for r in purchase_rows if "-x" not in r["order_id"]}
+    late = sorted(clean.values(), key=lambda r: (r["event_time"], r["order_id"]))[-20:]
     for n, p in enumerate(late):
         who = {"user_id": f"HV-{n}", "product_id": p["product_id"]}
         t = p["event_time"]

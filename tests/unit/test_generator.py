@@ -200,3 +200,66 @@ def test_generate_rejects_an_unwritable_data_root(tmp_path):
     result = _cli("generate", "--data-root", str(blocker / "sub"), "--start", "2024-07-01", "--days", "1", "--scale", "tiny")
     assert result.returncode != 0 and "cannot write to data root" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def small_days(tmp_path_factory):
+    """Three days at the demo's scale (small), seed 7: the calibrated economics in raw data."""
+    root = tmp_path_factory.mktemp("small")
+    counts = generate(root, dt.date(2024, 7, 5), 3, "small", seed=7)
+    return root, counts
+
+
+def test_a_scale_lands_its_events_per_day(small_days):
+    """Row counts per scale do not move with the calibration: the four event tables land
+    the scale's events a day, less the late rows still on their way (docs/generator.md)."""
+    from fullsite.generator.scales import SCALES
+
+    _, counts = small_days
+    per_day = sum(counts[t] for t in EVENT_TABLES) / 3
+    assert 0.96 * SCALES["small"].events_per_day <= per_day <= SCALES["small"].events_per_day
+
+
+def test_the_raw_economics_fall_in_their_documented_ranges(small_days):
+    from fullsite.generator.calibration import CHEAP_CATEGORIES, DEAR_CATEGORIES, EXPECTED
+
+    root, _ = small_days
+    con = duckdb.connect()
+
+    def src(t):
+        return f"read_parquet('{root}/raw/{t}/*/*.parquet', hive_partitioning=true)"
+
+    cpc, = con.sql(f"select median(cost) from {src('clicks')} where is_paid and not is_invalid and cost > 0").fetchone()
+    ctr, = con.sql(f"select (select count(*) from {src('clicks')}) / (select count(*) from {src('impressions')})").fetchone()
+    cvr, = con.sql(f"""select (select count(*) from {src('purchases')})
+                             / (select count(*) from {src('clicks')} where not is_invalid)""").fetchone()
+    order, = con.sql(f"select median(amount) from {src('purchases')} where amount > 0").fetchone()
+    for name, value in (("median_cpc", cpc), ("ctr", ctr), ("cvr", cvr), ("median_order_amount", order)):
+        low, high = EXPECTED[name]
+        assert low <= float(value) <= high, (name, value)
+    price = dict(con.sql(f"select category, median(price) from {src('products')} group by 1").fetchall())
+    assert max(price[c] for c in CHEAP_CATEGORIES) < min(price[c] for c in DEAR_CATEGORIES), price
+    # Search clicks cost more than feed clicks; a campaign's budget binds on some days, not all.
+    by_scene = dict(con.sql(f"""select scene, median(cost) from {src('clicks')} where is_paid and not is_invalid
+                                group by 1""").fetchall())
+    assert by_scene["search"] > by_scene["recommend"]
+    bound, = con.sql(f"""
+        with budget as (select campaign_id, max_by(daily_budget, change_time) as budget from {src('campaign_changes')}
+                        group by 1),
+        spent as (select campaign_id, (event_time at time zone 'Asia/Shanghai')::date as day, sum(cost) as spend
+                  from {src('clicks')} where is_paid and not is_invalid group by 1, 2)
+        select avg((spend >= 0.9 * budget)::int) from spent join budget using (campaign_id)""").fetchone()
+    assert 0.2 <= bound <= 0.8, bound
+
+
+def test_brands_outspend_high_potential_merchants_who_outspend_smes(small_days):
+    root, _ = small_days
+    con = duckdb.connect()
+    spend = dict(con.sql(f"""
+        with m as (select merchant_id, merchant_tier from read_parquet('{root}/raw/merchants/dt=2024-07-05/*.parquet')),
+        p as (select product_id, merchant_id from read_parquet('{root}/raw/products/dt=2024-07-05/*.parquet')),
+        c as (select product_id, sum(cost) as spend from read_parquet('{root}/raw/clicks/*/*.parquet')
+              where is_paid and not is_invalid group by 1)
+        select merchant_tier, sum(spend) / count(distinct merchant_id) from m join p using (merchant_id)
+        join c using (product_id) group by 1""").fetchall())
+    assert spend["brand"] > spend["high_potential"] > spend["sme"], spend
