@@ -153,15 +153,19 @@ def _gates_of(frame: pd.DataFrame) -> list[dict]:
 
 # ----------------------------------------------------------------------------- charts
 
-def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
-    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten."""
+def nice_ticks(low: float, high: float, most: int = 6, whole: bool = False) -> list[float]:
+    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten;
+    ``whole``: steps of at least 1 and never 2.5 (a count has no half windows)."""
     import math
 
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return []
     raw = (high - low) / max(most - 1, 1)
+    if whole:
+        raw = max(raw, 1.0)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in steps if m * power >= raw)
     start = math.floor(low / step) * step
     ticks = []
     k = 0
@@ -173,8 +177,20 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
     return ticks
 
 
+def count_axis(fig, values, start: float, size: float) -> None:
+    """Whole-number ticks on a histogram's count axis, from the same bins Plotly draws."""
+    import numpy as np
+
+    bins = np.floor((np.asarray(values, dtype=float) - start) / size)
+    bins = bins[np.isfinite(bins)]
+    most = int(np.unique(bins, return_counts=True)[1].max()) if len(bins) else 0
+    ticks = nice_ticks(0, most, whole=True) or [0, 1]
+    fig.update_yaxes(tickmode="array", tickvals=ticks, range=[0, ticks[-1]], tickformat=",d")
+
+
 def _layout(fig, height: int = 340):
-    fig.update_layout(height=height, margin={"l": 56, "r": 24, "t": 16, "b": 40}, template="plotly_white",
+    # The top margin holds Plotly's toolbar, clear of ticks and annotations.
+    fig.update_layout(height=height, margin={"l": 56, "r": 24, "t": 36, "b": 40}, template="plotly_white",
                       legend={"orientation": "h", "y": -0.18}, hovermode="x unified",
                       font={"family": "-apple-system, Segoe UI, Roboto, Arial, sans-serif"})
     return fig
@@ -206,8 +222,9 @@ def charts(b: Brief) -> dict[str, dict]:
 
     a = b.frames["achievement"]
     fig = go.Figure()
-    fig.add_histogram(x=a.achievement.astype(float).clip(upper=3), xbins={"start": 0, "size": 0.1},
-                      marker_color=COLORS["paid"], name="windows")
+    achieved = a.achievement.astype(float).clip(upper=3)
+    fig.add_histogram(x=achieved, xbins={"start": 0, "size": 0.1}, marker_color=COLORS["paid"], name="windows")
+    count_axis(fig, achieved, 0, 0.1)
     trig = b.params["protection_trigger"]
     fig.add_vline(x=trig, line={"color": COLORS["line"], "dash": "dash", "width": 2},
                   annotation_text=f"protection line {trig:.0%} of target", annotation_position="top right")
@@ -236,8 +253,9 @@ def charts(b: Brief) -> dict[str, dict]:
 
     u = b.frames["uplift"]
     fig = go.Figure()
-    fig.add_histogram(x=u.gmv_uplift.astype(float).clip(-1, 5), xbins={"size": 0.25}, marker_color=COLORS["natural"],
-                      name="final versions")
+    uplift = u.gmv_uplift.astype(float).clip(-1, 5)
+    fig.add_histogram(x=uplift, xbins={"start": -1, "size": 0.25}, marker_color=COLORS["natural"], name="final versions")
+    count_axis(fig, uplift, -1, 0.25)
     if b.headline["median_gmv_uplift"] is not None:
         fig.add_vline(x=b.headline["median_gmv_uplift"], line={"color": "#101828", "dash": "dash"},
                       annotation_text=f"median {b.headline['median_gmv_uplift']:+.0%}")

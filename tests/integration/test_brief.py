@@ -140,6 +140,8 @@ def test_each_quarantine_reason_has_its_own_colour_and_ticks_are_round():
     assert len(set(REASON_COLORS.values())) == len(REASON_COLORS)
     assert nice_ticks(2.19, 3.71) == [2.0, 2.5, 3.0, 3.5, 4.0]
     assert nice_ticks(0.8, 1.05) == [0.8, 0.85, 0.9, 0.95, 1.0, 1.05]
+    assert nice_ticks(0, 3, whole=True) == [0, 1, 2, 3]  # a count axis: no 0.5 windows
+    assert nice_ticks(0, 23, whole=True) == [0, 5, 10, 15, 20, 25]
 
 
 def test_the_data_docs_index_lists_every_run_and_shows_warnings_as_warnings(next_night_root):
