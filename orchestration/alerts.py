@@ -33,6 +33,7 @@ from pathlib import Path
 from fullsite.layout import Layout
 
 TIMEOUT_S = 10
+GATE_STAGES = ("raw", "curated", "marts")
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,28 @@ class Alert:
     summary: str
     findings: list[str] = field(default_factory=list)
     data_docs: str | None = None
+    next_step: str | None = None  # what the reader does now, in words (an operator at 07:00)
 
     def subject(self) -> str:
-        return f"fullsite {self.ingest_date}: {self.summary}"
+        # The summary usually names the night already: say the date once.
+        said = self.ingest_date in self.summary
+        return f"[fullsite] {self.summary}" if said else f"[fullsite] {self.ingest_date}: {self.summary}"
 
     def body(self) -> str:
-        lines = [f"Ingest date: {self.ingest_date}", f"Status: {self.status}", f"Stage: {self.stage}", "",
-                 self.summary, ""]
+        stage = f"{self.stage} gate" if self.stage in GATE_STAGES else self.stage
+        lines = [self.summary[:1].upper() + self.summary[1:] + ".", "",
+                 f"Ingest date: {self.ingest_date}", f"Status: {self.status}", f"Stage: {stage}", "", "Findings:"]
         lines += [f"- {f}" for f in self.findings] or ["(no findings recorded)"]
         if self.data_docs:
             lines += ["", f"Data docs: {self.data_docs}"]
+        if self.next_step:
+            lines += ["", f"What to do: {self.next_step}"]
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict:
         return {"ingest_date": self.ingest_date, "status": self.status, "stage": self.stage,
-                "summary": self.summary, "findings": list(self.findings), "data_docs": self.data_docs}
+                "summary": self.summary, "findings": list(self.findings), "data_docs": self.data_docs,
+                "next_step": self.next_step}
 
 
 @dataclass(frozen=True)

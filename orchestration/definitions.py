@@ -243,7 +243,10 @@ def _alerts_after(layout: Layout, dagster_run_id: str, records, failure: StageFa
         findings = list(seen.get("errors") or []) or [failure.message]
         tell(layout, Alert(key=f"failed/{dagster_run_id}", ingest_date=day, status="failed",
                            stage=failure.gate or "run", summary=f"the night {day} failed: nothing was published",
-                           findings=findings, data_docs=failure.docs))
+                           findings=findings, data_docs=failure.docs,
+                           next_step=f"The warehouse still holds the last published night. Have the files named above "
+                                     f"corrected upstream, then run the night again: fullsite run --data-root "
+                                     f"{layout.root} --date {day}"))
         return
     warnings = [w for r in records for seen in r.gates.values() for w in seen.get("warnings", [])]
     if warnings and records:
@@ -252,7 +255,9 @@ def _alerts_after(layout: Layout, dagster_run_id: str, records, failure: StageFa
                            status="published_with_warnings", stage="gates",
                            summary=f"published {records[0].ingest_date}{' … ' + str(last.ingest_date) if len(records) > 1 else ''} "
                                    f"with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}",
-                           findings=warnings, data_docs=last.data_docs))
+                           findings=warnings, data_docs=last.data_docs,
+                           next_step="Nothing to re-run: the night is published. Read the warnings; they stay "
+                                     "in the run log and the data docs."))
 
 
 def build_nightly():
@@ -364,7 +369,9 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
     night = run.tags.get("dagster/partition") or run.tags.get(ASSET_PARTITION_RANGE_END_TAG) or "?"
     why = (context.failure_event.message or "the run failed").strip().splitlines()[0]
     tell(Layout(Path(fullsite.data_root)), Alert(key=f"failed/{run.run_id}", ingest_date=night, status="failed", stage="run",
-                                           summary=f"the Dagster run {run.run_id} of {night} failed", findings=[why]))
+                                           summary=f"the Dagster run {run.run_id} of {night} failed", findings=[why],
+                                           next_step=f"Read the run's log in Dagster, then run the night again: "
+                                                     f"fullsite run --data-root {fullsite.data_root} --date {night}"))
 
 
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:

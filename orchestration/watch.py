@@ -64,4 +64,7 @@ def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
     why = next_night(layout, now).said
     return Alert(key=f"late/{day}", ingest_date=str(day), status="late", stage="publication",
                  summary=f"not published by its deadline {publish_deadline(day):%Y-%m-%d %H:%M} Asia/Shanghai",
-                 findings=[why])
+                 findings=[why],
+                 next_step=f"See what has landed: fullsite status --data-root {layout.root}; the landing sensor "
+                           f"starts the night once its files are complete (or run it by hand: fullsite run "
+                           f"--data-root {layout.root} --date {day})")

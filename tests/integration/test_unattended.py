@@ -91,6 +91,9 @@ def test_the_sensor_starts_a_night_once_it_is_complete_and_a_failing_night_tells
     assert len(smtp.messages) == 1 and len(hook.bodies) == 1
     mail, body = smtp.messages[0], hook.bodies[0]
     assert str(NEXT) in mail["Subject"] and sentence.removeprefix("raw gate: ") in mail.get_content()
+    assert mail["Subject"].count(str(NEXT)) == 1 and "Stage: raw gate" in mail.get_content()
+    rerun = f"fullsite run --data-root {root} --date {NEXT}"  # what the reader does next, said in the message
+    assert rerun in mail.get_content() and rerun in body["next_step"]
     assert (body["ingest_date"], body["status"], body["stage"]) == (str(NEXT), "failed", "raw")
     assert body["findings"] == [sentence.removeprefix("raw gate: ")] and Path(body["data_docs"]).is_file()
 
