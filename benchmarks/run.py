@@ -5,7 +5,7 @@
 * nightly:  one `small`, `medium`, `large` and `xlarge` night, stage by stage with peak
             memory; after each run, the DuckDB yardstick (benchmarks/duckdb_facts.py) on
             the same raw Parquet, so the two engines alternate in the same process order.
-* history:  the nightly run of day 5 and of day 30 of one `small` data root.
+* history:  the nightly run of night 5, 30 and 181 of one `small` data root.
 * backfill: the 30-day `small` demo backfilled from an empty data root (one Spark pass
             cleans every ingest, decision D31).
 
@@ -118,8 +118,14 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     }
 
 
+HISTORY_NIGHTS = 180  # issue 39: a night after half a year of history against one after five
+
+
 def bench_history(work: Path, repeats: int) -> dict:
-    raw = raw_data(work, "small", 30)
+    """Nights 5, 30 and 181 of one `small` data root: does a night's cost grow with history?
+    The nights between are backfilled in runs of 30 (a month at a time, as an operator
+    would catch up), which is not measured."""
+    raw = raw_data(work, "small", HISTORY_NIGHTS + 1)
     root = fresh_root(work, raw, "history-small")
     day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731
 
@@ -127,19 +133,43 @@ def bench_history(work: Path, repeats: int) -> dict:
         """Night n, ``repeats`` times (re-runs of the last date)."""
         return [run_pipeline(root, day(n)) for _ in range(repeats)]
 
-    log("history: backfilling days 1-4")
-    run_pipeline(root, day(1), day(4))
-    log(f"history: day 5, {repeats} runs")
+    def backfill(first: int, last: int) -> None:
+        for a in range(first, last + 1, 30):
+            b = min(last, a + 29)
+            log(f"history: backfilling nights {a}-{b}")
+            run_pipeline(root, day(a), day(b))
+
+    backfill(1, 4)
+    log(f"history: night 5, {repeats} runs")
     day5 = night(5)
-    log("history: backfilling days 6-29")
-    run_pipeline(root, day(6), day(29))
-    log(f"history: day 30, {repeats} runs")
+    backfill(6, 29)
+    log(f"history: night 30, {repeats} runs")
     day30 = night(30)
-    w5, w30 = median([r["wall"] for r in day5]), median([r["wall"] for r in day30])
-    s5, s30 = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30))
+    backfill(31, HISTORY_NIGHTS)
+    log(f"history: night {HISTORY_NIGHTS + 1}, {repeats} runs")
+    late = night(HISTORY_NIGHTS + 1)
+    w5, w30, wl = (median([r["wall"] for r in rs]) for rs in (day5, day30, late))
+    s5, s30, sl = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30, late))
     return {"repeats": repeats, "day5_wall": w5, "day30_wall": w30, "history_ratio": w30 / w5,
             "day5_spark": s5, "day30_spark": s30, "spark_ratio": s30 / s5,
-            "day5_seconds": stage_medians(day5)["seconds"], "day30_seconds": stage_medians(day30)["seconds"]}
+            "day5_seconds": stage_medians(day5)["seconds"], "day30_seconds": stage_medians(day30)["seconds"],
+            "late_night": HISTORY_NIGHTS + 1, "late_wall": wl, "late_ratio": wl / w5, "late_spark": sl,
+            "late_spark_ratio": sl / s5, "late_seconds": stage_medians(late)["seconds"],
+            "state_bytes": _state_bytes(root)}
+
+
+def _state_bytes(root: Path) -> dict:
+    """What the data root keeps beside the warehouse after the history, by folder (bytes)."""
+    from fullsite.layout import Layout
+
+    layout = Layout(root)
+    out = {}
+    for name, path in (("curated", layout.root / "curated"), ("state", layout.root / "state"),
+                       ("dq", layout.root / "dq"), ("dagster", layout.root / "dagster"),
+                       ("warehouse", layout.warehouse)):
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.exists() else []
+        out[name] = sum(p.stat().st_size for p in files)
+    return out
 
 
 def bench_backfill(work: Path, repeats: int) -> dict:
