@@ -33,7 +33,7 @@ from pathlib import Path
 from fullsite.layout import Layout
 
 TIMEOUT_S = 10
-GATE_STAGES = ("raw", "curated", "marts")
+GATE_STAGES = ("raw", "curated", "marts")  # the pipeline's gates, in order (their Dagster checks: definitions.GATES)
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,12 @@ from fullsite.layout import Layout, data_files
 from fullsite.published import PUBLISHED_SCHEMAS
 from fullsite.rules import DBT_PROJECT_DIR
 from orchestration import progress
+from orchestration.alerts import GATE_STAGES
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.state import RunRefused
 
 JOB = "nightly"
-GATES = {"raw": "raw_gate", "curated": "curated_gate", "marts": "marts_gate"}
+GATES = {g: f"{g}_gate" for g in GATE_STAGES}  # the asset check of each gate
 CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.py)
 NIGHTS_NAME = "nights"
 NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # the ingest dates that exist: added by the sensor and by runs

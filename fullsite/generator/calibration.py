@@ -117,6 +117,24 @@ ROI_TIER_FACTORS = (0.8, 1.0, 1.2)       # the platform's recommendation = basel
 ROI_ESTIMATE_SPREAD = 0.15       # how far the platform's baseline sits from a product's own ROI
 BID_ELASTICITY = 0.5             # a lower target bids higher: CPC and traffic × (expected / target)^0.5, bounded
 
+# Derived from the rows above, not parameters: each traffic kind's averages over its scene
+# mix (a click's CTR; per click its CPC and CVR), and an order's mean quantity. The events,
+# the campaign book and the products' expected ROI all use these, so they agree.
+IMPRESSION_SHARE = 0.943  # of all events, before dirt: a day lands as many rows per scale as before calibration
+QTY_MEAN = float(np.dot(QUANTITIES, QUANTITY_P))
+
+
+def _per_click(share: tuple, factor: tuple) -> float:
+    clicks = np.array(share) * np.array(SCENE_CTR)
+    return float(np.dot(clicks, factor) / clicks.sum())
+
+
+PAID_CTR = float(np.dot(SCENE_SHARE_PAID, SCENE_CTR)) * PAID_CTR_LIFT
+NATURAL_CTR = float(np.dot(SCENE_SHARE_NATURAL, SCENE_CTR))
+PAID_CPC = _per_click(SCENE_SHARE_PAID, SCENE_CPC)
+PAID_CVR = _per_click(SCENE_SHARE_PAID, SCENE_CVR)
+NATURAL_CVR = _per_click(SCENE_SHARE_NATURAL, SCENE_CVR)
+
 # What good looks like: the ranges a large Chinese marketplace's public figures give (issue
 # 39; docs/generator.md), which the demo's published warehouse is tested against
 # (tests/integration/test_demo_calibration.py) and the raw data of a few days too
@@ -128,6 +146,7 @@ EXPECTED = {
     "cvr": (0.01, 0.06),                   # orders per valid click
     "compensated_share_max": 0.5,          # of final windows: a minority
     "zero_gmv_share_max": 0.05,            # of final windows: the exception
+    "budget_bound_share": (0.2, 0.8),      # of paid campaign-days, spending ≥ 90 % of the budget: some, not all
 }
 CHEAP_CATEGORIES = ("food", "books")            # every one of these has a lower median price …
 DEAR_CATEGORIES = ("electronics", "furniture")  # … than every one of these

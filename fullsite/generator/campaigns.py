@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fullsite.generator import calibration as cal
+from fullsite.generator import traffic
 from fullsite.generator.timeutil import US_PER_DAY, US_PER_SECOND
-from fullsite.generator.traffic import QTY_MEAN
 from fullsite.generator.world import World
 
 RUNNING, PAUSED, ENDED = 0, 1, 2
@@ -56,11 +56,9 @@ class CampaignBook:
     events_per_day: int = 0
 
     def __post_init__(self) -> None:
-        from fullsite.generator import traffic
-
         w = self.world
         self._paid_roi = w.paid_roi()
-        self._cost_per_order = w.price_cents / 100 * QTY_MEAN / self._paid_roi  # CNY of clicks per paid order
+        self._cost_per_order = w.price_cents / 100 * cal.QTY_MEAN / self._paid_roi  # CNY of clicks per paid order
         # Natural GMV beside a typical campaign's spend, on a steady day: the factor that
         # turns a product's paid ROI into its full-site ROI.
         everyone = np.arange(len(w.product_ids))
@@ -105,8 +103,6 @@ class CampaignBook:
         what it costs, with the merchant's own headroom (about 40 % of campaign-days end at their budget)."""
         if not new:
             return
-        from fullsite.generator import traffic
-
         products = np.array([c.product for c in live])
         merchants = np.array([c.merchant for c in live])
         weight = traffic.budget_weight(self.world, products, merchants, k, day_no)
@@ -121,8 +117,6 @@ class CampaignBook:
             c.budget_cents = int(max(cal.MIN_DAILY_BUDGET, round(budget), round(floor))) * 100
 
     def bids(self, campaigns: list) -> np.ndarray:
-        from fullsite.generator import traffic
-
         expected = np.array([self.expected_roi(c.product) for c in campaigns])
         return traffic.bid_factor(expected, np.array([c.target_roi_cents / 100 for c in campaigns]))
 

@@ -8,25 +8,9 @@ import numpy as np
 from fullsite.generator import calibration as cal
 from fullsite.generator.world import World
 
-IMPRESSION_SHARE = 0.943  # of all events, before dirt: a day lands as many rows per scale as before (docs/generator.md)
-QTY_MEAN = float(np.dot(cal.QUANTITIES, cal.QUANTITY_P))
-
-
-def _scene_mean(share, factor) -> float:
-    return float(np.dot(share, factor))
-
-
-# Averages over each traffic kind's scene mix: a click's CTR, and per click its CVR and CPC.
-PAID_CTR = _scene_mean(cal.SCENE_SHARE_PAID, cal.SCENE_CTR) * cal.PAID_CTR_LIFT
-NATURAL_CTR = _scene_mean(cal.SCENE_SHARE_NATURAL, cal.SCENE_CTR)
-_paid_clicks = np.array(cal.SCENE_SHARE_PAID) * np.array(cal.SCENE_CTR)
-PAID_CPC = float(np.dot(_paid_clicks, cal.SCENE_CPC) / _paid_clicks.sum())
-_natural_clicks = np.array(cal.SCENE_SHARE_NATURAL) * np.array(cal.SCENE_CTR)
-NATURAL_CVR = float(np.dot(_natural_clicks, cal.SCENE_CVR) / _natural_clicks.sum())
-
 
 def impressions(events_per_day: int) -> int:
-    return int(events_per_day * IMPRESSION_SHARE)
+    return int(events_per_day * cal.IMPRESSION_SHARE)
 
 
 def natural_lift(recommended: np.ndarray) -> np.ndarray:
@@ -54,8 +38,8 @@ def budget_weight(world: World, products: np.ndarray, merchants: np.ndarray, k: 
 def cost_per_slot(world: World, products: np.ndarray, bids: np.ndarray, k: int, day_no: int) -> np.ndarray:
     """What one paid impression of each campaign costs on average (CNY): its CTR × its CPC."""
     stage = world.stage(k, day_no)[products]
-    ctr = world.ctr[products] * np.array(cal.STAGE_CTR)[stage] * PAID_CTR
-    return ctr * world.cpc[products] * PAID_CPC * bids
+    ctr = world.ctr[products] * np.array(cal.STAGE_CTR)[stage] * cal.PAID_CTR
+    return ctr * world.cpc[products] * cal.PAID_CPC * bids
 
 
 def expected_spend(world: World, events_per_day: int, weight: np.ndarray, bids: np.ndarray,
@@ -75,7 +59,7 @@ def natural_gmv(world: World, events_per_day: int, k: int, day_no: int, products
         return np.zeros(len(products))
     stage = world.stage(k, day_no)[products]
     slots = impressions(events_per_day) * (1 - cal.PAID_SHARE) * weight[products] / total
-    per_click = (world.cvr[products] * np.array(cal.STAGE_CVR)[stage] * NATURAL_CVR
-                 * world.price_cents[products] / 100 * QTY_MEAN)
-    clicks = slots * world.ctr[products] * np.array(cal.STAGE_CTR)[stage] * NATURAL_CTR
+    per_click = (world.cvr[products] * np.array(cal.STAGE_CVR)[stage] * cal.NATURAL_CVR
+                 * world.price_cents[products] / 100 * cal.QTY_MEAN)
+    clicks = slots * world.ctr[products] * np.array(cal.STAGE_CTR)[stage] * cal.NATURAL_CTR
     return clicks * per_click * (1 + cal.DIRECT_PURCHASE_SHARE)

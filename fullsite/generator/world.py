@@ -75,12 +75,7 @@ class World:
     def paid_roi(self) -> np.ndarray:
         """What a paid click on each product returns on average: CVR × order value ÷ CPC, over
         the paid scene mix (the merchant's and the platform's estimate of its ROI)."""
-        share = np.array(cal.SCENE_SHARE_PAID)
-        ctr_w = share * np.array(cal.SCENE_CTR)
-        cvr = (ctr_w * np.array(cal.SCENE_CVR)).sum() / ctr_w.sum()
-        cpc = (ctr_w * np.array(cal.SCENE_CPC)).sum() / ctr_w.sum()
-        qty = float(np.dot(cal.QUANTITIES, cal.QUANTITY_P))
-        return self.cvr * cvr * self.price_cents / 100 * qty / (self.cpc * cpc)
+        return self.cvr * cal.PAID_CVR * self.price_cents / 100 * cal.QTY_MEAN / (self.cpc * cal.PAID_CPC)
 
 
 def _sizes(rng, tier: np.ndarray) -> np.ndarray:

@@ -249,7 +249,8 @@ def test_the_raw_economics_fall_in_their_documented_ranges(small_days):
         spent as (select campaign_id, (event_time at time zone 'Asia/Shanghai')::date as day, sum(cost) as spend
                   from {src('clicks')} where is_paid and not is_invalid group by 1, 2)
         select avg((spend >= 0.9 * budget)::int) from spent join budget using (campaign_id)""").fetchone()
-    assert 0.2 <= bound <= 0.8, bound
+    low, high = EXPECTED["budget_bound_share"]
+    assert low <= bound <= high, bound
 
 
 def test_brands_outspend_high_potential_merchants_who_outspend_smes(small_days):
