@@ -117,12 +117,24 @@ def _ledger(layout: Layout, day: dt.date) -> Path:
     return layout.state / "ingested" / f"dt={day.isoformat()}.json"
 
 
-def record_ingest(layout: Layout, day: dt.date) -> None:
-    """What ingest ``day`` read: every data file of its partitions."""
+def describe_ingest(layout: Layout, day: dt.date) -> dict:
+    """What ingest ``day`` reads: every data file of its partitions (name, size, time, rows,
+    SHA-256), as its raw gate saw them."""
     held = {t: [asdict(_describe(f)) for f in data_files(layout.raw(t, day))] for t in SCHEMAS}
-    path = _ledger(layout, day)
+    return {"ingest_date": day.isoformat(), "tables": held}
+
+
+def write_ingest(layout: Layout, described: dict) -> None:
+    """Record what a night processed, once it is published: from then on its partitions are
+    checked against it (a run that fails records nothing)."""
+    path = _ledger(layout, dt.date.fromisoformat(described["ingest_date"]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps({"ingest_date": day.isoformat(), "tables": held}, indent=1))
+    write_text_atomic(path, json.dumps(described, indent=1))
+
+
+def processed_days(layout: Layout) -> list[dt.date]:
+    """The ingests whose processing is recorded, in order."""
+    return sorted(_recorded(layout))
 
 
 def _recorded(layout: Layout) -> dict[dt.date, dict[str, list[FileRecord]]]:
@@ -153,26 +165,44 @@ class Change:
                 "disappeared": "was removed after the night was ingested"}[self.kind]
         return f"{self.table} dt={self.day}: {self.file} {what}{rows}"
 
+    def restated(self) -> str:
+        """The change as a restatement re-processes it: its rows are counted now."""
+        what = {"appeared": "added", "changed": "rewritten", "disappeared": "removed"}[self.kind]
+        rows = "" if self.rows is None else f", {self.rows:,} rows"
+        return f"{self.table} dt={self.day}: {self.file} {what}{rows}"
+
+
+def _partition_changes(layout: Layout, table: str, day: dt.date, files: list[FileRecord]) -> list[Change]:
+    """What a partition holds now against what its night read."""
+    found = []
+    was = {f.name: f for f in files}
+    now = {p.name: p for p in data_files(layout.raw(table, day))}
+    for name in sorted(now.keys() - was.keys()):
+        found.append(Change(table, day, name, "appeared", _rows(now[name])))
+    for name in sorted(was.keys() - now.keys()):
+        found.append(Change(table, day, name, "disappeared", was[name].rows))
+    for name in sorted(now.keys() & was.keys()):
+        st = now[name].stat()
+        if (st.st_size, st.st_mtime_ns) != (was[name].size, was[name].mtime_ns) and \
+                _sha256(now[name]) != was[name].sha256:
+            found.append(Change(table, day, name, "changed", _rows(now[name])))
+    return found
+
+
+def processed_changes(layout: Layout, first: dt.date, last: dt.date) -> list[Change]:
+    """Every difference between the partitions of ingests ``first … last`` and what their
+    nights processed, acknowledged or not: what re-processing them restates."""
+    return [c for day, tables in _recorded(layout).items() if first <= day <= last
+            for table, files in tables.items() for c in _partition_changes(layout, table, day, files)]
+
 
 def changes(layout: Layout, before: dt.date) -> list[Change]:
-    """Files added to, changed in or removed from the partitions of ingests before ``before``."""
-    found = []
-    for day, tables in _recorded(layout).items():
-        if day >= before:
-            continue
-        for table, files in tables.items():
-            was = {f.name: f for f in files}
-            now = {p.name: p for p in data_files(layout.raw(table, day))}
-            for name in sorted(now.keys() - was.keys()):
-                found.append(Change(table, day, name, "appeared", _rows(now[name])))
-            for name in sorted(was.keys() - now.keys()):
-                found.append(Change(table, day, name, "disappeared", was[name].rows))
-            for name in sorted(now.keys() & was.keys()):
-                st = now[name].stat()
-                if (st.st_size, st.st_mtime_ns) != (was[name].size, was[name].mtime_ns) and \
-                        _sha256(now[name]) != was[name].sha256:
-                    found.append(Change(table, day, name, "changed", _rows(now[name])))
-    return found
+    """Files added to, changed in or removed from the partitions of ingests before ``before``
+    and not acknowledged as they are now."""
+    acknowledged = _acknowledged(layout)
+    return [c for day, tables in _recorded(layout).items() if day < before
+            for table, files in tables.items() for c in _partition_changes(layout, table, day, files)
+            if not _still_acknowledged(layout, c, acknowledged)]
 
 
 # ------------------------------------------------------------------ open findings
@@ -201,20 +231,49 @@ def remember(layout: Layout, found: list[Change], seen: dt.datetime) -> list[dic
     return findings
 
 
+def _acknowledged_file(layout: Layout) -> Path:
+    return layout.state / "raw_acknowledged.json"
+
+
+def _acknowledged(layout: Layout) -> dict[str, str | None]:
+    """Acknowledged changes: key → the SHA-256 of the file as acknowledged (None: gone)."""
+    try:
+        return json.loads(_acknowledged_file(layout).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _current_sha(layout: Layout, table: str, day: dt.date, name: str) -> str | None:
+    path = layout.raw(table, day) / name
+    return _sha256(path) if path.is_file() else None
+
+
+def _still_acknowledged(layout: Layout, c: Change, acknowledged: dict[str, str | None]) -> bool:
+    return c.key in acknowledged and acknowledged[c.key] == _current_sha(layout, c.table, c.day, c.file)
+
+
 def acknowledge(layout: Layout, keys: list[str] | None = None) -> list[dict]:
-    """Close findings (all, or those of ``keys``): each file's current state becomes its
-    record, so the same change is not reported again (its rows stay uncounted: the operator
-    decided). Returns the findings closed."""
+    """Close findings (all, or those of ``keys``): the change is known, as the file is now,
+    and is not reported again unless the file changes again. What each night processed is
+    kept as it was: the rows stay uncounted until ``fullsite restate`` re-processes the
+    partition (D46). Returns the findings closed."""
     findings = open_findings(layout)
     closing = [f for f in findings if keys is None or f["key"] in keys]
+    acknowledged = _acknowledged(layout)
     for f in closing:
-        path = _ledger(layout, dt.date.fromisoformat(f["ingest_date"]))
-        data = json.loads(path.read_text())
-        files = [x for x in data["tables"].get(f["table"], []) if x["name"] != f["file"]]
-        current = layout.raw(f["table"], dt.date.fromisoformat(f["ingest_date"])) / f["file"]
-        if current.is_file():
-            files.append(asdict(_describe(current)))
-        data["tables"][f["table"]] = sorted(files, key=lambda x: x["name"])
-        write_text_atomic(path, json.dumps(data, indent=1))
+        acknowledged[f["key"]] = _current_sha(layout, f["table"], dt.date.fromisoformat(f["ingest_date"]),
+                                              f["file"])
+    write_text_atomic(_acknowledged_file(layout), json.dumps(acknowledged, indent=1, sort_keys=True))
     write_text_atomic(_findings_file(layout), json.dumps([f for f in findings if f not in closing], indent=1))
     return closing
+
+
+def settle(layout: Layout, first: dt.date, last: dt.date) -> None:
+    """Ingests ``first … last`` were re-processed (their ledgers re-recorded): their findings
+    and acknowledgements are settled, their rows counted."""
+    inside = lambda f: first <= dt.date.fromisoformat(f["ingest_date"]) <= last  # noqa: E731
+    write_text_atomic(_findings_file(layout),
+                      json.dumps([f for f in open_findings(layout) if not inside(f)], indent=1))
+    kept = {k: v for k, v in _acknowledged(layout).items()
+            if not first <= dt.date.fromisoformat(k.split("/dt=")[1][:10]) <= last}
+    write_text_atomic(_acknowledged_file(layout), json.dumps(kept, indent=1, sort_keys=True))

@@ -130,8 +130,38 @@ class Layout:
 
     @property
     def statement_register(self) -> Path:
-        """Every statement issued, one row each (published as finance.statement_register)."""
+        """Every issue, one chained Parquet file each (finance.statement_register; D46)."""
+        return self.reports / "register"
+
+    @property
+    def legacy_register(self) -> Path:
+        """The register as one file, before D46: its rows open the chain once."""
         return self.reports / "register.parquet"
+
+    @property
+    def issued_lines(self) -> Path:
+        """The lines of every issue, one file per issue (finance.issued_lines)."""
+        return self.reports / "issued_lines"
+
+    @property
+    def issued_files(self) -> Path:
+        """The files of every issue as issued (read-only): ``<seq>-<stem>/``."""
+        return self.reports / "issued"
+
+    @property
+    def adjustments_seen(self) -> Path:
+        """Each difference with a closed line, as the night that first published it saw it."""
+        return self.reports / "adjustments_seen"
+
+    @property
+    def changes(self) -> Path:
+        """What changed under the warehouse, per run: rules (dbt files) and restated raw."""
+        return self.reports / "changes"
+
+    @property
+    def ledger_lock(self) -> Path:
+        """Appends to the finance ledger wait for each other here (flock)."""
+        return self.reports / "ledger.lock"
 
     @property
     def briefs(self) -> Path:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -20,42 +18,7 @@ from fullsite.duck import row
 # Schemas the analysts get; the staging and intermediate layers stay behind.
 PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
 BUILD_RECORD = "params.warehouse_build"
-
-# The register of issued statements (<data-root>/reports/register.parquet; publications/register.py
-# appends to it): its columns and what they say, published as the view finance.statement_register.
-REGISTER_COLUMNS = {
-    "statement": ("string", "The statement: rebates or compensation."),
-    "period": ("string", "The period it covers: a month (2024-07) or a range of close dates."),
-    "stem": ("string", "The name its files share (rebates-2024-07 …)."),
-    "provisional": ("bool", "True when issued with --provisional: it covers days whose figures are not all final."),
-    "files": ("string", "Each file's name and SHA-256, as JSON: `fullsite report verify FILE` looks them up."),
-    "warehouse_fingerprint": ("string", "The published build it was drawn from (SHA-256 of the build's content)."),
-    "data_through": ("date32", "The last ingest date that build held."),
-    "covered_from": ("date32", "The first date of the period the data covers."),
-    "covered_to": ("date32", "The last date of the period the data covers."),
-    "rows": ("int64", "Lines of the statement (the total line aside)."),
-    "totals": ("string", "Its control totals per money column, as JSON."),
-    "issued_at": ("timestamp", "When it was issued (UTC)."),
-}
-
-
-def register_schema():
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "bool": pa.bool_(), "date32": pa.date32(), "int64": pa.int64(),
-             "timestamp": pa.timestamp("us", tz="UTC")}
-    return pa.schema([(name, types[kind]) for name, (kind, _) in REGISTER_COLUMNS.items()])
-
-
-def ensure_register(path: Path) -> None:
-    """The register exists (empty until a statement is issued), so its view always reads."""
-    if not path.exists():
-        import pyarrow.parquet as pq
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(register_schema().empty_table(), tmp)
-        os.replace(tmp, path)
+BUILD_FILES = "params.warehouse_build_files"  # the dbt files the build was made from
 
 
 @dataclass(frozen=True)
@@ -96,9 +59,20 @@ def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
                          list(PUBLISHED_SCHEMAS)).fetchall()
     digest = hashlib.sha256()
     for schema, table in tables:
-        if f"{schema}.{table}" == BUILD_RECORD:
+        if f"{schema}.{table}" in (BUILD_RECORD, BUILD_FILES):
             continue
         name = f'"{schema}"."{table}"'
         count, total = row(con, f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t")
         digest.update(f"{schema}.{table}\0{count}\0{total}\n".encode())
     return digest.hexdigest()
+
+
+def build_files(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
+    """The dbt files (path → SHA-256) the build of ``con`` was made from; None for a build
+    that did not record them (made before D46)."""
+    schema, table = BUILD_FILES.split(".")
+    found = con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                        [schema, table]).fetchone()
+    if not found or not found[0]:
+        return None
+    return dict(con.execute(f"select path, sha256 from {BUILD_FILES}").fetchall())
