@@ -86,3 +86,16 @@
         < {{ cents(spend) }} * cast({{ param('protection_trigger') }} * 10000 as {{ type_exact_int() }}) * {{ cents(target_roi) }}
     end
 {%- endmacro %}
+
+{#- The run that builds this warehouse (its run-log id), or null outside a run: the var
+    run_id, else FULLSITE_RUN_ID (the orchestration's way, as run_date). -#}
+{% macro run_id() -%}
+    nullif('{{ var("run_id", env_var("FULLSITE_RUN_ID", "")) }}', '')
+{%- endmacro %}
+
+{#- When the build this run replaces was built (null: nothing published before): the var
+    previous_build_at, else FULLSITE_PREVIOUS_BUILD_AT. A difference with a closed statement
+    that this build shows first was caused by what changed since (finance.adjustments). -#}
+{% macro previous_build_at() -%}
+    cast(nullif('{{ var("previous_build_at", env_var("FULLSITE_PREVIOUS_BUILD_AT", "")) }}', '') as {{ type_instant() }})
+{%- endmacro %}

@@ -48,3 +48,17 @@
 {% macro sql_error(message) -%}{{ return(adapter.dispatch('sql_error', 'fullsite')(message)) }}{%- endmacro %}
 {% macro default__sql_error(message) -%}error('{{ message }}'){%- endmacro %}
 {% macro spark__sql_error(message) -%}raise_error('{{ message }}'){%- endmacro %}
+
+{#- The distinct non-null values of `expr` in a group, sorted, joined by `sep` ('' when none). -#}
+{% macro join_distinct(expr, sep) -%}{{ return(adapter.dispatch('join_distinct', 'fullsite')(expr, sep)) }}{%- endmacro %}
+{% macro default__join_distinct(expr, sep) -%}
+    coalesce(array_to_string(list_sort(list_distinct(list({{ expr }}))), '{{ sep }}'), '')
+{%- endmacro %}
+{% macro spark__join_distinct(expr, sep) -%}
+    concat_ws('{{ sep }}', array_sort(collect_set({{ expr }})))
+{%- endmacro %}
+
+{#- An instant (a UTC timestamp): DuckDB's TIMESTAMP WITH TIME ZONE, Spark's TIMESTAMP. -#}
+{% macro type_instant() -%}{{ return(adapter.dispatch('type_instant', 'fullsite')()) }}{%- endmacro %}
+{% macro default__type_instant() -%}timestamptz{%- endmacro %}
+{% macro spark__type_instant() -%}timestamp{%- endmacro %}

@@ -72,5 +72,16 @@ select
         when status = 'final' and is_eligible and is_triggered
             then {{ from_cents(int_div('2 * numerator + denominator', '2 * denominator')) }}
         else 0
-    end)::decimal(18,2)                                as compensation_amount
+    end)::decimal(18,2)                                as compensation_amount,
+    -- the trail (`fullsite explain` prints it; nothing is recomputed there)
+    (status = 'final' and is_triggered)::boolean       as triggered,
+    -- the GMV at which achievement is exactly protection_trigger (below it: triggered)
+    (cast({{ param('protection_trigger') }} as decimal(6,4)) * target_roi * spend)::decimal(38,8)
+                                                       as protection_line_gmv,
+    (case
+        when status = 'final' and is_eligible and is_triggered
+            -- spend − gmv / (trigger × target) in CNY, carried to 10 decimal places (truncated)
+            then cast(cast({{ int_div('numerator * 100000000', 'denominator') }} as decimal(38,0))
+                      * cast(0.0000000001 as decimal(11,10)) as decimal(38,10))
+    end)                                               as compensation_unrounded
 from amounts

@@ -74,7 +74,8 @@ rate_tables as (
 
 rates as (
     -- the highest bracket the base reaches; the whole base earns that rate
-    select b.merchant_id, b.month, max_by(r.rebate_rate, r.min_base) as rebate_rate
+    select b.merchant_id, b.month, rt.effective_from,
+           max(r.min_base) as bracket_min_base, max_by(r.rebate_rate, r.min_base) as rebate_rate
     from based b
     join rate_tables rt using (merchant_id, month)
     join {{ ref('rebate_rates') }} r
@@ -94,7 +95,11 @@ select
     coalesce(r.rebate_rate, 0)::decimal(10,4)                as rebate_rate,
     round(b.rebate_base * coalesce(r.rebate_rate, 0), 2)::decimal(18,2) as rebate_amount,
     (case when {{ run_date() }} >= b.month_end + {{ int_param('rebate_final_lag_days') }}
-          then 'final' else 'provisional' end)::string     as status
+          then 'final' else 'provisional' end)::string     as status,
+    -- the trail (statements and `fullsite explain` print it; nothing is recomputed there)
+    r.effective_from::date                                   as rate_effective_from,
+    r.bracket_min_base::decimal(18,2)                        as bracket_min_base,
+    (b.rebate_base * coalesce(r.rebate_rate, 0))::decimal(28,6) as rebate_unrounded
 from based b
 left join tiers t using (merchant_id, month)
 left join rates r using (merchant_id, month)
