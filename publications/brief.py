@@ -27,7 +27,7 @@ from fullsite.contract import QUARANTINE_REASONS, TIERS
 from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
 from fullsite.pages import render as render_page
-from publications import claims, metrics
+from publications import adjustments, claims, metrics
 from publications.published import NotPublished, build, connect, param
 
 TRAILING_DAYS = 30
@@ -54,6 +54,7 @@ class Brief:
     frames: dict = field(default_factory=dict)       # name → DataFrame behind a chart or table
     params: dict = field(default_factory=dict)
     scorecard: list = field(default_factory=list)
+    adjustments: list = field(default_factory=list)  # open adjustments to closed statements (D46)
 
 
 # ----------------------------------------------------------------------------- figures
@@ -114,6 +115,7 @@ def figures(con: duckdb.DuckDBPyConnection, D: dt.date) -> Brief:
     b.frames["gates"] = _gates_of(q("""select gates from dq.run_log where ingest_date = $d and status = 'success'
                                        order by started_at desc limit 1""", d=D))
     b.scorecard = claims.scorecard(con, D)
+    b.adjustments = adjustments.open_adjustments(con) if D == made.data_through else []
     return b
 
 

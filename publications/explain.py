@@ -1,26 +1,20 @@
 """``fullsite explain``: the trail behind one figure of a statement, from the published
 warehouse only — what finance and merchant support answer "why this amount?" with.
 
-The amount is recomputed from its inputs with exact decimals (half away from zero) and
-shown next to the published one: they must agree.
+Every figure of the trail is the warehouse's own (dbt decides: the rate table in force, the
+bracket reached, the protection line, the unrounded amount); nothing is recomputed here.
 """
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from fullsite.layout import Layout
-from publications.published import connect, has_table, param
-
-CENT = Decimal("0.01")
+from publications.published import connect, param
 
 
 class UnknownId(Exception):
     """No such campaign version or merchant-month in the published warehouse."""
-
-
-def _round2(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _money(x) -> str:
@@ -37,7 +31,8 @@ def compensation(layout: Layout, version_id: str) -> list[str]:
             raise UnknownId(f"unknown campaign version {version_id!r} in {layout.warehouse}")
         w = con.execute("""select close_date, spend_days, spend, gmv, roi, achievement, status
                            from marts.campaign_roi_7d where campaign_version_id = ?""", [version_id]).fetchone()
-        c = con.execute("""select settlement_month, eligible, reason, compensation_amount, status
+        c = con.execute("""select settlement_month, eligible, reason, compensation_amount, status,
+                                  triggered, protection_line_gmv, compensation_unrounded
                            from finance.compensation_claims where campaign_version_id = ?""", [version_id]).fetchone()
         end = w[0] if w and w[0] else v[6] + dt.timedelta(days=14)
         days = con.execute("""select business_date, spend, gmv from marts.fct_campaign_daily
@@ -62,17 +57,16 @@ def compensation(layout: Layout, version_id: str) -> list[str]:
                  else f"  totals:    spend {_money(spend)}, gmv {_money(gmv)}, ROI none (no spend)")
     if c is None:
         return lines + [f"  claim:     none: the window is {status} (a claim exists once it is final or void)"]
-    month, eligible, reason, amount, claim_status = c
+    month, eligible, reason, amount, claim_status, triggered, line, unrounded = c
     spend, gmv = Decimal(spend or 0), Decimal(gmv or 0)
     lines.append(f"  eligible:  {eligible} (tagged {tagged}; recommended target {choice != 'custom'}; "
                  f"spend {_money(spend)} ≥ {minimum}: {spend >= minimum})")
-    threshold = trigger * Decimal(target) * spend
-    lines.append(f"  trigger:   gmv {_money(gmv)} < {trigger} × {target} × {_money(spend)} = {threshold:,.4f}: {gmv < threshold}"
-                 + (f" (achievement {achievement:.2%})" if achievement is not None else ""))
-    if reason == "compensated":
-        exact = spend - gmv / (trigger * Decimal(target))
+    if line is not None:  # the warehouse's own figures (dbt decides; nothing is recomputed here)
+        lines.append(f"  trigger:   gmv {_money(gmv)} < {trigger} × {target} × {_money(spend)} = {line:,.4f}: "
+                     f"{bool(triggered)}" + (f" (achievement {achievement:.2%})" if achievement is not None else ""))
+    if reason == "compensated" and unrounded is not None:
         lines.append(f"  formula:   round2({_money(spend)} − {_money(gmv)} / ({trigger} × {target})) "
-                     f"= round2({exact:,.10f}) = {_money(_round2(exact))}")
+                     f"= round2({unrounded:,.10f}) = {_money(amount)}")
     lines.append(f"  result:    {_money(amount)} CNY, reason {reason}, status {claim_status}, settled in {month:%Y-%m}")
     return lines
 
@@ -81,7 +75,7 @@ def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
     con = connect(layout)
     try:
         r = con.execute("""select merchant_name, merchant_tier, spend, compensation, rebate_base, rebate_rate,
-                                  rebate_amount, status
+                                  rebate_amount, status, rate_effective_from, bracket_min_base, rebate_unrounded
                            from finance.merchant_rebates_monthly where merchant_id = ? and month = ?""",
                         [merchant_id, month]).fetchone()
         if r is None:
@@ -89,14 +83,12 @@ def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
         claims = con.execute("""select campaign_version_id, close_date, compensation_amount from finance.compensation_claims
                                 where merchant_id = ? and settlement_month = ? and status = 'final'
                                   and compensation_amount > 0 order by close_date""", [merchant_id, month]).fetchall()
-        brackets = con.execute("""
-            with inforce as (select *, max(effective_from) over (partition by merchant_tier) as newest
-                             from params.rebate_rates where effective_from <= ? and merchant_tier = ?)
-            select min_base, rebate_rate from inforce where effective_from = newest order by min_base desc""",
-                               [month, r[1]]).fetchall() if has_table(con, "params.rebate_rates") else []
+        brackets = con.execute("""select min_base, rebate_rate from params.rebate_rates
+                                  where merchant_tier = ? and effective_from = ? order by min_base desc""",
+                               [r[1], r[8]]).fetchall()
     finally:
         con.close()
-    name, tier, spend, comp, base, rate, amount, status = r
+    name, tier, spend, comp, base, rate, amount, status, effective, reached, unrounded = r
     lines = [f"rebate of merchant {merchant_id} ({name}), {month:%Y-%m}: status {status}",
              f"  tier:      {tier} (snapshot of the month's last day)",
              f"  spend:     {_money(spend)} (all the merchant's campaigns, dates in the month)",
@@ -104,12 +96,10 @@ def rebate(layout: Layout, merchant_id: str, month: dt.date) -> list[str]:
     lines += [f"             {cv} closed {d}: {_money(a)}" for cv, d, a in claims]
     lines.append(f"  base:      max(0, {_money(spend)} − {_money(comp)}) = {_money(base)}")
     if brackets:
-        lines.append("  brackets:  " + "; ".join(f"≥ {b:,.0f}: {Decimal(x):.2%}" for b, x in brackets))
-        reached = next(((b, x) for b, x in brackets if Decimal(base) >= b), None)
-        if reached:
-            lines.append(f"  reached:   ≥ {reached[0]:,.0f} → rate {Decimal(reached[1]):.2%}")
-    exact = Decimal(base) * Decimal(rate)
-    lines.append(f"  amount:    round2({_money(base)} × {rate}) = round2({exact}) = {_money(_round2(exact))}")
+        lines.append(f"  brackets:  (rate table effective {effective}) "
+                     + "; ".join(f"≥ {b:,.0f}: {Decimal(x):.2%}" for b, x in brackets))
+    if reached is not None:
+        lines.append(f"  reached:   ≥ {reached:,.0f} → rate {Decimal(rate):.2%}")
+    lines.append(f"  amount:    round2({_money(base)} × {rate}) = round2({unrounded}) = {_money(amount)}")
     lines.append(f"  result:    {_money(amount)} CNY")
     return lines
-

@@ -19,17 +19,15 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from fullsite.duck import scalar
-from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
 from fullsite.rules import REPO_ROOT
-from publications import register
+from publications import closing, register
 from publications.published import NotPublished, build, connect, has_table, param
 from publications.workbook import DATE, MONEY, MONTH, PERCENT, RATE, RATIO, Column, Statement, to_csv, to_xlsx
 
@@ -133,63 +131,71 @@ def _coverage(con, asked_from: dt.date, asked_to: dt.date, final_through: dt.dat
 
 # ------------------------------------------------------------------------------ issue
 
-def _write_atomic(folder: Path, name: str, data: bytes) -> None:
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, folder / name)
+def _control_totals(statement: Statement, con, check_sql: str, check_params: list) -> dict[str, Decimal]:
+    """Σ of each money column of the statement, checked against the same sums in the warehouse."""
+    warehouse_totals = con.execute(check_sql, check_params).fetchone() or ()
+    idx = {c: statement.names.index(c) for c in statement.money}
+    totals = {m: sum((r[idx[m]] or Decimal("0.00") for r in statement.rows), Decimal("0.00"))
+              for m in statement.money}
+    for m, expected in zip(statement.money, warehouse_totals, strict=True):
+        if totals[m] != (expected or Decimal("0.00")):
+            raise NothingFinal(f"the statement's total of {m} ({totals[m]}) is not the warehouse's "
+                               f"({expected}): nothing was issued")
+    return totals
+
+
+def _closing_notes(statement: Statement, coverage: Coverage, asof: dict, totals: dict) -> None:
+    statement.notes[1:1] = [("Coverage", coverage.said())]  # right after what the statement is
+    sums = "; ".join(f"{statement.label_of(m)} {totals[m]:,.2f}" for m in statement.money)
+    statement.notes += [
+        ("As of", f"warehouse build {asof['warehouse_fingerprint'][:12]} built "
+                  f"{asof['warehouse_built_at']}, data through {asof['last_published_ingest_date']}, "
+                  f"published by run {asof['last_run_id']}"),
+        ("Control", "Σ of every money column here equals the same sum in that warehouse build "
+                    f"(checked when the statement was issued): {sums}"),
+    ]
+    if not statement.provisional:
+        statement.notes.append(("Closed", "Issuing this final statement closed its period: its "
+                                "lines are kept as issued and never change. A later difference "
+                                "is an adjustment line (fullsite report adjustments)."))
 
 
 def _issue(layout: Layout, statement: Statement, out: Path, con, coverage: Coverage, check_sql: str,
-           check_params: list) -> dict:
-    """Check the totals against the warehouse, write the files and the manifest (each
-    replaced whole), and append the issue to the register."""
+           check_params: list, period: tuple[dt.date, dt.date]) -> closing.Issued:
+    """Check the totals against the warehouse, draw the files and the manifest, and issue
+    them into the ledger (a final statement closes its period; publications/closing.py)."""
     asof = as_of(con)
-    warehouse_totals = con.execute(check_sql, check_params).fetchone() or ()
-    idx = {c: statement.names.index(c) for c in statement.money}
-    totals = {m: sum((r[idx[m]] or Decimal("0.00") for r in statement.rows), Decimal("0.00")) for m in statement.money}
-    for m, expected in zip(statement.money, warehouse_totals, strict=True):  # the control: Σ statement = Σ warehouse
-        if totals[m] != (expected or Decimal("0.00")):
-            raise NothingFinal(f"the statement's total of {m} ({totals[m]}) is not the warehouse's ({expected}): "
-                               "nothing was issued")
+    totals = _control_totals(statement, con, check_sql, check_params)
+    lines = [] if statement.provisional else closing.current_lines(con, statement.kind, period)
+    if not statement.provisional:
+        closing.check_lines(lines, totals)
+    _closing_notes(statement, coverage, asof, totals)
     total_label = "TOTAL (PROVISIONAL)" if statement.provisional else "TOTAL"
     total = tuple(total_label if c == statement.label else totals.get(c) for c in statement.names)
-    statement.notes[1:1] = [("Coverage", coverage.said())]  # right after what the statement is
-    statement.notes += [
-        ("As of", f"warehouse build {asof['warehouse_fingerprint'][:12]} built {asof['warehouse_built_at']}, "
-                  f"data through {asof['last_published_ingest_date']}, published by run {asof['last_run_id']}"),
-        ("Control", "Σ of every money column here equals the same sum in that warehouse build "
-                    "(checked when the statement was issued): " + "; ".join(f"{statement.label_of(m)} {totals[m]:,.2f}"
-                                                                    for m in statement.money)),
-    ]
     built = dt.datetime.fromisoformat(asof["warehouse_built_at"])
-    files = {f"{statement.stem}.csv": to_csv(statement, total), f"{statement.stem}.xlsx": to_xlsx(statement, total, built)}
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        _write_atomic(out, name, data)
+    files = {f"{statement.stem}.csv": to_csv(statement, total),
+             f"{statement.stem}.xlsx": to_xlsx(statement, total, built)}
     issued_at = register.now()
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    sums = {m: f"{totals[m]:.2f}" for m in statement.money}
     manifest = {
-        "statement": statement.kind,
-        "period": statement.period,
-        "stem": statement.stem,
-        "provisional": statement.provisional,
-        "coverage": coverage.manifest(statement.provisional),
-        "rows": len(statement.rows),
-        "totals": {m: f"{totals[m]:.2f}" for m in statement.money},
+        "statement": statement.kind, "period": statement.period, "stem": statement.stem,
+        "provisional": statement.provisional, "coverage": coverage.manifest(statement.provisional),
+        "rows": len(statement.rows), "totals": sums,
         "files": {name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()},
         "as_of": asof,
         "generated_at": issued_at.isoformat(timespec="seconds"),  # not in the files
     }
-    write_text_atomic(out / f"{statement.stem}.manifest.json", json.dumps(manifest, indent=2) + "\n")
     a, b = coverage.covered
-    register.append(layout, {
-        "statement": statement.kind, "period": statement.period, "stem": statement.stem,
-        "provisional": statement.provisional,
-        "files": json.dumps(hashes),
-        "warehouse_fingerprint": asof["warehouse_fingerprint"], "data_through": coverage.data_through,
-        "covered_from": a, "covered_to": b, "rows": len(statement.rows), "totals": json.dumps(manifest["totals"]),
-        "issued_at": issued_at})
-    return manifest
+    row = {"statement": statement.kind, "period": statement.period, "stem": statement.stem,
+           "provisional": statement.provisional, "files": json.dumps(hashes),
+           "warehouse_fingerprint": asof["warehouse_fingerprint"], "data_through": coverage.data_through,
+           "covered_from": a, "covered_to": b, "rows": len(statement.rows), "totals": json.dumps(sums),
+           "issued_at": issued_at, "period_from": period[0], "period_to": period[1],
+           "warehouse_built_at": built}
+    draft = closing.Draft(statement.kind, statement.stem, statement.period_said, period,
+                          statement.provisional, files, manifest, row, lines)
+    return closing.issue(layout, draft, out)
 
 
 # ------------------------------------------------------------------------------ the statements
@@ -204,7 +210,7 @@ REBATE_COLUMNS = [
 
 
 def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None,
-                      provisional: bool = False) -> tuple[Path, dict]:
+                      provisional: bool = False) -> tuple[Path, closing.Issued]:
     con = _connect(layout)
     try:
         made = build(con)
@@ -229,14 +235,16 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None,
                                   else "final figures only: every row of the month is final.")),
                  ("Rule", "rebate_base = max(0, spend − compensation settled in the month); the whole base earns the "
                           "rate of the highest bracket it reaches for the merchant's tier; rebate = round2(base × rate).")]
-        if has_table(con, "params.rebate_rates"):
-            for tier, brackets in con.execute("""
-                    with inforce as (select *, max(effective_from) over (partition by merchant_tier) as newest
-                                     from params.rebate_rates where effective_from <= ?)
-                    select merchant_tier, string_agg(format('≥ {:,.0f}: {:.1f} %', min_base, rebate_rate * 100), '; '
-                                                     order by min_base desc)
-                    from inforce where effective_from = newest group by 1 order by 1""", [month]).fetchall():
-                notes.append((f"Rates in force: {tier}", brackets))
+        for tier, brackets in con.execute("""
+                -- the rate tables the month's rows were computed with (dbt picks them)
+                select r.merchant_tier, string_agg(format('≥ {:,.0f}: {:.1f} %', r.min_base, r.rebate_rate * 100),
+                                                   '; ' order by r.min_base desc)
+                from params.rebate_rates r
+                join (select distinct merchant_tier, rate_effective_from from finance.merchant_rebates_monthly
+                      where month = ?) m
+                  on m.merchant_tier = r.merchant_tier and m.rate_effective_from = r.effective_from
+                group by 1 order by 1""", [month]).fetchall():
+            notes.append((f"Rates in force: {tier}", brackets))
         if has_table(con, "marts.fct_campaign_daily"):
             merchant, version = con.execute("""
                 select (select sum(spend) from finance.merchant_rebates_monthly where month = ?),
@@ -253,7 +261,8 @@ def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None,
         out = out or layout.statements
         return out, _issue(layout, statement, out, con, coverage, f"""
             select sum(spend), sum(compensation), sum(rebate_base), sum(rebate_amount)
-            from finance.merchant_rebates_monthly where month = ? {"" if provisional else "and status = 'final'"}""", [month])
+            from finance.merchant_rebates_monthly where month = ? {"" if provisional else "and status = 'final'"}""", [month],
+            (month, month_end))
     finally:
         con.close()
 
@@ -278,7 +287,7 @@ def last_final_close(con) -> dt.date:
 
 
 def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: Path | None = None,
-                           provisional: bool = False) -> tuple[Path, dict]:
+                           provisional: bool = False) -> tuple[Path, closing.Issued]:
     con = _connect(layout)
     try:
         made = build(con)
@@ -325,6 +334,7 @@ def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: P
         out = out or layout.statements
         return out, _issue(layout, statement, out, con, coverage, """
             select sum(spend), sum(gmv), sum(compensation_amount) from finance.compensation_claims
-            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""", [first, last])
+            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""", [first, last],
+            (first, last))
     finally:
         con.close()

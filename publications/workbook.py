@@ -28,6 +28,9 @@ ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # so column widths and the print scale come out the same in Excel and LibreOffice (D44).
 FONT, FONT_PT, HEADER_PT = "Arial", 10, 9
 LINE_PT = 12.75        # the height of one line of 10 pt Arial in a row
+ROW_MAX_PT = 409       # the tallest row Excel and LibreOffice keep
+# A provisional statement's banner, at the top of every printed page (issue 47).
+PROVISIONAL_BANNER, BANNER_PT, BANNER_COLOR = "PROVISIONAL · NOT FOR SETTLEMENT", 16, "C00000"
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,34 @@ def to_csv(statement: Statement, total: tuple) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+CELL_MAX = 32_767  # characters a spreadsheet cell holds (Excel's limit; LibreOffice's too)
+
+
+def cut_mark(length: int) -> str:
+    return f" … [cut: {length:,} characters in all; the CSV holds the whole text]"
+
+
+def fitted(text: str) -> str:
+    """Text a cell can hold: too long, it is cut and says so, in the cell itself (issue 47)."""
+    if len(text) <= CELL_MAX:
+        return text
+    mark = cut_mark(len(text))
+    return text[:CELL_MAX - len(mark)] + mark
+
+
+def _cut_cells(statement: Statement) -> list[str]:
+    """Where the workbook cuts text, for the Notes: row and column, as people read them."""
+    return [f"row {i} ({statement.columns[j].label}, {len(v):,} characters)"
+            for i, row in enumerate(statement.rows, start=2) for j, v in enumerate(row)
+            if isinstance(v, str) and len(v) > CELL_MAX]
+
+
 def _cell(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False, wrap: bool = False):
     from openpyxl.styles import Alignment, Font
 
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+        cell.value = fitted(ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
         cell.data_type = "s"  # typed as text: openpyxl would make '=…' a formula
     elif isinstance(value, Decimal):
         cell.value = float(value)
@@ -119,8 +144,8 @@ def _fit_rows(ws, widths: dict[int, int], first_row: int = 1) -> None:
     for row in ws.iter_rows(min_row=first_row):
         lines = max((_lines(str(c.value), widths[c.column]) for c in row
                      if c.value is not None and c.alignment.wrap_text and c.column in widths), default=1)
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = lines * LINE_PT + 2
+        if lines > 1:  # at most the tallest row a spreadsheet has
+            ws.row_dimensions[row[0].row].height = min(lines * LINE_PT + 2, ROW_MAX_PT)
 
 
 def _print_setup(ws, statement: Statement) -> None:
@@ -133,7 +158,7 @@ def _print_setup(ws, statement: Statement) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.7
     ws.page_margins.header = ws.page_margins.footer = 0.3
     parts = {
-        "header": (_header_text(statement.title), "PROVISIONAL" if statement.provisional else "",
+        "header": (_header_text(statement.title), PROVISIONAL_BANNER if statement.provisional else "",
                    _header_text(statement.period_said)),
         "footer": (_header_text(f"As of {statement.as_of}"), "Page &P of &N", _header_text(statement.stem)),
     }
@@ -144,6 +169,8 @@ def _print_setup(ws, statement: Statement) -> None:
                 part.text, part.size = text, HEADER_PT
                 part.font = f"{FONT},Bold" if part is block.center or (kind == "header" and part is block.left) \
                     else f"{FONT},Regular"
+            if kind == "header" and statement.provisional:  # unmistakable on every printed page
+                block.center.size, block.center.color = BANNER_PT, BANNER_COLOR
 
 
 def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) -> bytes:
@@ -181,6 +208,9 @@ def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) ->
     lines = ([("PROVISIONAL", f"Some figures of this period are not final yet ({statement.as_of}): they can still "
                               "change as later nights are published. Not for settlement: issue it again once final.")]
              if statement.provisional else []) + statement.notes
+    if cut := _cut_cells(statement):
+        lines.append(("Cut", f"Text longer than a spreadsheet cell holds ({CELL_MAX:,} characters) is cut in this "
+                             f"workbook and marked where it is cut: {'; '.join(cut)}. The CSV holds it whole."))
     for i, (heading, line) in enumerate(lines, start=1):
         _cell(notes, i, 1, heading, bold=True, wrap=True)
         _cell(notes, i, 2, line, wrap=True)
