@@ -167,6 +167,18 @@ def ingested_unchanged_gate(layout: Layout, before: dt.date, run_key: str) -> tu
     return run_gate("raw", run_key, [check], _gx_root(layout)), found
 
 
+def restated_gate(layout: Layout, restated: list[landing.Change], run_key: str) -> GateResult:
+    """Part of the raw gate of a restatement (D46): the files of already-processed partitions
+    that the run re-processes — added, rewritten or removed since their night — named, never
+    silent. A warning: re-processing them is what was asked."""
+    frame = pd.DataFrame({"finding": [f"restated: {c.restated()}" for c in restated]}, dtype=object)
+    check = Check("restated_partitions", frame,
+                  [named("restated", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                  where="raw partitions this run processes again",
+                  explain={"restated": lambda f: _listed(list(f.finding), 5)})
+    return run_gate("raw", run_key, [check], _gx_root(layout))
+
+
 Screened = dict[dt.date, tuple[list[Check], list[Check]]]
 
 

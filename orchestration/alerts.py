@@ -11,6 +11,7 @@ and to a webhook, each configured by environment variables or ``<data-root>/full
     email_from = "…"
     email_to = ["a@x"]
     webhook_url = "https://…"
+    docs_url = "https://fullsite.example.com/root"   # optional: data-docs pages shown under it
 
 Each message names the ingest date, the stage or gate, the findings as the gates' own
 sentences and the data-docs page; the webhook receives them as JSON (``ingest_date``,
@@ -25,8 +26,9 @@ import json
 import os
 import smtplib
 import tomllib
+import urllib.parse
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -75,6 +77,7 @@ class Channels:
     email_from: str | None = None
     email_to: tuple[str, ...] = ()
     webhook_url: str | None = None
+    docs_url: str | None = None  # where the data root's pages are served: paths are shown under it
 
     @property
     def email(self) -> bool:
@@ -114,7 +117,29 @@ def channels(layout: Layout) -> Channels:
             raise ConfigError(f"FULLSITE_ALERT_SMTP must be host:port, got {smtp!r}")
         host_port = (host, int(port))
     return Channels(host_port, env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"), tuple(to),
-                    env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"))
+                    env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
+                    env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"))
+
+
+def shown_path(layout: Layout, path: str | None, docs_url: str | None) -> str | None:
+    """A file of the data root as its reader can open it: under ``docs_url`` (FULLSITE_DOCS_URL,
+    or ``[alerts] docs_url``) when an operator serves the data root's pages there — a reader of
+    an email cannot open the server's local path — else the path itself (issue 47)."""
+    if not path or not docs_url:
+        return path
+    try:
+        relative = Path(path).resolve().relative_to(layout.root)
+    except ValueError:
+        return path
+    return docs_url.rstrip("/") + "/" + urllib.parse.quote(relative.as_posix())
+
+
+def docs_url(layout: Layout) -> str | None:
+    """The configured base URL of the data root's pages (None: show local paths)."""
+    try:
+        return channels(layout).docs_url
+    except ConfigError:
+        return None
 
 
 def _log(layout: Layout) -> Path:
@@ -155,6 +180,7 @@ def tell(layout: Layout, alert: Alert) -> dict[str, str]:
     except ConfigError as exc:
         outcome = {"config": f"not sent: {exc}"}
     else:
+        alert = replace(alert, data_docs=shown_path(layout, alert.data_docs, ch.docs_url))
         outcome = {}
         for name, enabled, send in (("email", ch.email, _email), ("webhook", bool(ch.webhook_url), _webhook)):
             if not enabled:

@@ -4,10 +4,13 @@ Every user error ends in one line on stderr and a non-zero exit, never a traceba
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import shlex
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -98,7 +101,8 @@ def _master(master: str | None) -> str | None:
     return master or os.environ.get("FULLSITE_SPARK_MASTER")
 
 
-def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | None) -> list:
+def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | None,
+                 restate: bool = False) -> list:
     """Ingests ``first … last`` as one run of the Dagster job ``nightly`` (orchestration/launch.py)."""
     from orchestration.launch import launch
     from orchestration.pipeline import StageFailed
@@ -106,19 +110,38 @@ def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | No
 
     root = existing_root(data_root)
     days = (last - first).days + 1
-    with _progress() as progress:
-        task = progress.add_task("starting", total=days * 5 + 3)
+    with _stages(days * 5 + 3) as said:
         try:
-            records = launch(root, first, last, _master(master),
-                             on_progress=lambda msg: progress.update(task, advance=1, description=msg))
+            records = launch(root, first, last, _master(master), on_progress=said, restate=restate)
         except RunRefused as exc:
-            progress.remove_task(task)  # nothing ran: the refusal is the one line shown
             raise UserError(str(exc)) from None
         except StageFailed as exc:
             where = f" (data docs: {exc.docs})" if exc.docs else ""
             raise PipelineFailed(f"run failed: {exc.message}{where}") from None
-        progress.update(task, completed=days * 5 + 3, description="published")
     return records
+
+
+@contextlib.contextmanager
+def _stages(total: int):
+    """Where a run's stage messages go: a progress bar on a terminal; otherwise (a log file, a
+    scheduler) one plain line per stage with the time since the start, as pip and dbt do —
+    a backfill is never silent for minutes (issue 47)."""
+    if not console.is_terminal:
+        start = time.monotonic()
+
+        def line(msg: str) -> None:
+            seconds = int(time.monotonic() - start)
+            console.print(f"[{seconds // 60:02d}:{seconds % 60:02d}] {msg}", highlight=False, markup=False)
+        yield line
+        return
+    with _progress() as progress:
+        task = progress.add_task("starting", total=total)
+        try:
+            yield lambda msg: progress.update(task, advance=1, description=msg)
+        except BaseException:
+            progress.remove_task(task)  # the one line said instead
+            raise
+        progress.update(task, completed=total, description="published")
 
 
 class PipelineFailed(Exception):
@@ -150,6 +173,28 @@ def backfill_cmd(
         raise UserError(f"--to {b} is before --from {a}")
     run_pipeline(data_root, a, b, master)
     typer.echo(f"published {a} … {b}: {Layout(Path(data_root)).warehouse}")
+
+
+@app.command("restate")
+def restate_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    first: str = typer.Option(..., "--from", help="First ingest date to process again, YYYY-MM-DD"),
+    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+) -> None:
+    """Process the raw zone again from an ingest date through the last published night, as
+    one run through the same gates and write–audit–publish: files added to, rewritten in or
+    removed from those partitions are counted, and every figure becomes what a fresh
+    backfill gives. Closed statements that change get adjustments (fullsite report adjustments)."""
+    from orchestration.state import last_success
+
+    a = parse_date(first, "--from")
+    last = last_success(existing_root(data_root).resolve())
+    if last is None:
+        raise UserError(f"nothing is published in {data_root} yet: backfill it instead")
+    if a > last:
+        raise UserError(f"--from {a} is after the last published night {last}: nothing to restate")
+    run_pipeline(data_root, a, last, master, restate=True)
+    typer.echo(f"restated {a} … {last}: {Layout(Path(data_root)).warehouse}")
 
 
 def _shown(root: Path, row: dict, published_run_id: str | None = None) -> dict:
@@ -197,7 +242,7 @@ def status_cmd(
         if as_json:
             typer.echo(json.dumps({k: _jsonable(v) for k, v in row.items()}, indent=2))
             return
-        _print_run(row)
+        _print_run({**row, "data_docs": alerts.shown_path(layout, row["data_docs"], alerts.docs_url(layout))})
         return
     last = state.last_success(root)
     runs = [_shown(root, r, published_run) for r in runlog.read_recent(root, 10)]
@@ -207,6 +252,7 @@ def status_cmd(
     except alerts.ConfigError as exc:
         told = f"misconfigured: {exc}"
     owed = _owed_briefs(layout)
+    adjustments = _open_adjustments(layout)
     if as_json:
         typer.echo(json.dumps({
             "data_root": str(layout.root), "last_success": _jsonable(last),
@@ -215,6 +261,8 @@ def status_cmd(
             "warehouse_build": made.build_id if made else None,
             "last_error": str(layout.last_error) if layout.last_error.exists() else None,
             "alerts": told, "raw_findings": findings, "briefs_owed": [str(d) for d in owed],
+            "open_adjustments": [{k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
+                                  for k, v in a.items()} for a in adjustments],
             "runs": [{**{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
                                                        "started_at", "finished_at", "dagster_run_id", "shared_with")},
                       "timings": json.loads(r["timings"] or "{}")} for r in runs],
@@ -229,6 +277,16 @@ def status_cmd(
         typer.echo(f"last error:       {layout.last_error}")
     if owed:
         typer.echo(f"briefs owed:      {', '.join(map(str, owed))} (the next run draws them; or fullsite brief --date D)")
+    if adjustments:
+        payable = sum(a["payable_delta"] for a in adjustments)
+        typer.echo(f"adjustments:      {len(adjustments)} open — figures of closed statements changed "
+                   f"(payable {payable:+,.2f} CNY):")
+        for a in adjustments[:10]:
+            typer.echo(f"    {a['statement']} {a['line_key']} {a['money_column']}: {a['issued_value']:,.2f} → "
+                       f"{a['current_value']:,.2f} ({a['reason']}; first seen {a['first_seen_night']})")
+        if len(adjustments) > 10:
+            typer.echo(f"    … {len(adjustments) - 10} more (finance.adjustments)")
+        typer.echo(f"  issue them:     fullsite report adjustments --data-root {shlex.quote(data_root)}")
     if findings:
         typer.echo(f"raw findings:     {len(findings)} open — partitions changed after they were ingested:")
         for f in findings:
@@ -242,6 +300,21 @@ def status_cmd(
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
     if runs:
         typer.echo(f"details: fullsite status --data-root {data_root} --run {runs[-1]['run_id']}")
+
+
+def _open_adjustments(layout: Layout) -> list[dict]:
+    """Adjustments to closed statements not issued yet (publications/adjustments.py)."""
+    from publications.adjustments import open_adjustments
+    from publications.published import NotPublished, connect
+
+    try:
+        con = connect(layout)
+    except NotPublished:
+        return []
+    try:
+        return open_adjustments(con)
+    finally:
+        con.close()
 
 
 def _owed_briefs(layout: Layout) -> list[dt.date]:
@@ -352,7 +425,7 @@ def metrics_cmd(
     first: str = typer.Option(None, "--from", help="First date of metric_time, YYYY-MM-DD"),
     last: str = typer.Option(None, "--to", help="Last date of metric_time, YYYY-MM-DD"),
     where: list[str] = typer.Option(None, "--where", help="A MetricFlow filter, e.g. \"{{ Dimension('merchant__merchant_tier') }} = 'sme'\""),  # noqa: B008
-    order_by: str = typer.Option(None, "--order-by", help="Comma-separated; '-' first for descending"),
+    order_by: str = typer.Option(None, "--order-by", help="Comma-separated; '-' first for descending (default: the --group-by columns)"),
     limit: int = typer.Option(None, "--limit"),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
@@ -375,8 +448,9 @@ def metrics_cmd(
         raise UserError(f"no published warehouse at {warehouse}: run the pipeline first")
     con = connect(warehouse)
     try:
+        # Rows in the order of what they are grouped by, unless asked otherwise (issue 47).
         frame = ask(con, _listed(names), _listed(group_by), start=a, end=b, where=where or (),
-                    order_by=_listed(order_by), limit=limit)
+                    order_by=_listed(order_by) or _listed(group_by), limit=limit)
     except MetricQueryError as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -408,19 +482,24 @@ def out_folder(path: str | None) -> Path | None:
 
 
 def _statement(fn, *args, **kwargs) -> None:
+    from publications.closing import Closed
     from publications.published import NotPublished
     from publications.statements import NothingFinal
     try:
-        out, manifest = fn(*args, **kwargs)
-    except (NothingFinal, NotPublished) as exc:
+        out, issued = fn(*args, **kwargs)
+    except (NothingFinal, NotPublished, Closed) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:  # a folder that cannot be written, a full disk: nothing half-written is left behind
         raise UserError(f"cannot write the statement to {exc.filename or 'its folder'}: {exc.strerror or exc}") from None
+    manifest = issued.manifest
     totals = ", ".join(f"{name} {float(value):,.2f}" for name, value in manifest["totals"].items())
     mark = "PROVISIONAL " if manifest["provisional"] else ""
     coverage = manifest["coverage"]
     typer.echo(f"{mark}{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals (CNY) {totals}; "
                f"data through {coverage['data_through']}" + (f" ({coverage['partial']})" if coverage["partial"] else ""))
+    if issued.reissued:
+        place = manifest["register"]
+        typer.echo(f"  already issued (register row {place['seq']}) and unchanged: the files as issued, byte for byte")
     for name in manifest["files"]:
         typer.echo(f"  {out / name}")
     typer.echo(f"  {out / (manifest['stem'] + '.manifest.json')} (sign-off: hashes, totals, coverage, as-of)")
@@ -462,20 +541,40 @@ def report_compensation(
     _statement(compensation_statement, Layout(existing_root(data_root)), a, b, out_folder(out), provisional=provisional)
 
 
+@report_app.command("adjustments")
+def report_adjustments(
+    data_root: str = typer.Option(..., "--data-root"),
+    through: str = typer.Option(None, "--through", help="Adjustments first seen on or before this night (default: all)"),
+    out: str = OUT,
+) -> None:
+    """Adjustments to closed statements: each line corrects one issued line (issued + adjusted
+    = as known now, stated in its Notes). Once issued they are not repeated."""
+    from publications.adjustments import adjustments_statement
+    day = parse_date(through, "--through") if through else None
+    _statement(adjustments_statement, Layout(existing_root(data_root)), day, out_folder(out))
+
+
 @report_app.command("verify")
 def report_verify(
-    files: Annotated[list[Path], typer.Argument(help="Statement files (CSV or XLSX) to check")],
+    files: Annotated[list[Path] | None, typer.Argument(help="Statement files (CSV, XLSX or manifest) to check")] = None,
     data_root: str = typer.Option(..., "--data-root"),
 ) -> None:
-    """Whether each file is a statement issued from this data root, and from which warehouse build
-    (by its SHA-256 in the register). Exit 1 when any is not."""
+    """Whether the register is intact (its hash chain, every manifest and file as issued) and
+    whether each file is one issued from this data root, from which build. Exit 1 when the
+    register was altered or a file was not issued."""
     from fullsite.layout import Layout
-    from publications.register import verify
+    from publications.register import issued, verify
     layout = Layout(existing_root(data_root))
-    for f in files:
+    for f in files or []:
         if not f.is_file():
             raise UserError(f"{f} is not a file")
-    verdicts = verify(layout, files)
+    altered, verdicts = verify(layout, files or [])
+    if altered is not None:
+        typer.echo(altered.said())
+        raise typer.Exit(1)
+    if not files:
+        typer.echo(f"register intact: {len(issued(layout))} rows, each chained to the one before; "
+                   "every manifest and file as issued")
     for verdict in verdicts:
         typer.echo(verdict.said())
     if not all(v.issue for v in verdicts):

@@ -50,6 +50,7 @@ CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.
 NIGHTS_NAME = "nights"
 NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # the ingest dates that exist: added by the sensor and by runs
 REFUSED = "fullsite/refused"  # a run tag: the run did nothing, and why (another run held the lock, the sequence)
+RESTATE = "fullsite/restate"  # a run tag: "true" re-processes published nights (fullsite restate, D46)
 # Gate checks per night are partitioned asset checks, which Dagster marks as a preview.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
@@ -274,7 +275,7 @@ def build_nightly():
         pipe.on_locked, pipe.dagster_run_id = (lambda: _mark_stale_runs_failed(context)), context.run.run_id
         failure = None
         try:
-            pipe.run_range(first, last)
+            pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
         except RunRefused as exc:  # nothing ran: said in one line, nothing materialized, nothing failed
             context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
             context.log.warning(f"refused: {exc}")
@@ -288,6 +289,11 @@ def build_nightly():
         # when the step then fails (a failing step's unflushed events are dropped).
         yield from _observe_raw(pipe.layout, [r.ingest_date for r in records])
         _alerts_after(pipe.layout, context.run.run_id, records, failure)
+        if pipe.new_adjustments:
+            from orchestration import adjustments
+            from orchestration.alerts import tell
+
+            tell(pipe.layout, adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments))
         if failure is not None:
             raise dg.Failure(description=failure.message, metadata={
                 "gate": failure.gate or "none", "data docs": failure.docs or ""})

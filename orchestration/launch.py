@@ -56,15 +56,17 @@ def add_nights(inst: dg.DagsterInstance, first: dt.date, last: dt.date) -> None:
 
 
 def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
-           on_progress: Callable[[str], None] | None = None) -> list[dict]:
-    """Run ingests ``first … last`` through Dagster; the run-log records of the run."""
-    from orchestration.definitions import JOB, REFUSED, FullsiteResource, build_definitions
+           on_progress: Callable[[str], None] | None = None, restate: bool = False) -> list[dict]:
+    """Run ingests ``first … last`` through Dagster; the run-log records of the run.
+    ``restate``: process published nights ``first … last`` again (D46)."""
+    from orchestration.definitions import JOB, REFUSED, RESTATE, FullsiteResource, build_definitions
 
     if last < first:
         raise RunRefused(f"--to {last} is before --from {first}")
     root = Path(root).resolve()
     job = build_definitions(root).resolve_job_def(JOB)
-    tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last)}
+    tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last),
+            **({RESTATE: "true"} if restate else {})}
     try:
         inst = instance(root)
     except OSError as exc:  # the data root cannot hold the instance: say why, in words

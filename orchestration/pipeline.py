@@ -54,6 +54,10 @@ class Pipeline:
         self.current: RunRecord | None = None  # the record of the ingest being worked on
         self.raw_findings: list[dict] = []  # open findings about ingested partitions (fullsite/landing.py)
         self.records: list[RunRecord] = []  # the current run's records, one per night (Dagster reports them)
+        self.restated: list[landing.Change] = []  # files of processed partitions this run processes again
+        self.restating = False  # a restatement: dbt builds from scratch (settled rows may change, D46)
+        self.ingests: list[dict] = []  # what each night reads, recorded once it is published
+        self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
 
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
@@ -148,9 +152,18 @@ class Pipeline:
             records.append(self.current)
             if D == days[0]:
                 self.ingested_stage(self.current, D)
+                self.restated_stage(self.current)
             self.raw_stage(self.current, D, screened)
-            landing.record_ingest(self.layout, D)  # what this night reads: its partitions are checked from now on
+            self.ingests.append(landing.describe_ingest(self.layout, D))  # recorded once published
         records[0].timings["raw_gate"] += spent
+
+    def restated_stage(self, rec: RunRecord) -> None:
+        """A night processed before whose files changed since is restated: named in the raw
+        gate (a warning), never silent, and processed again in full (D46)."""
+        from expectations.gates import restated_gate
+
+        if self.restated:
+            self._gate(rec, "raw", lambda: restated_gate(self.layout, self.restated, rec.run_id))
 
     def ingested_stage(self, rec: RunRecord, first: dt.date) -> None:
         """The raw zone is append-only: a file added, rewritten or removed in a partition
@@ -215,10 +228,14 @@ class Pipeline:
     def dbt_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """dbt build (models, seeds, dbt tests) into the staging warehouse, for the ingests
         ``first … D`` (incrementally when the published warehouse allows it)."""
+        from orchestration import adjustments
         from orchestration.warehouse import run_dbt
 
+        adjustments.record_sightings(self.layout)  # a run killed right after publishing left some
+        adjustments.record_changes(self.layout, rec.run_id, D, self.restated)
         self.progress(f"{D}: dbt build")
-        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, first or D, D))
+        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, first or D, D, rec.run_id,
+                                                          fresh=self.restating))
         if not outcome.success:
             from expectations.docs_site import record_failure
             docs = record_failure(self.layout.data_docs, rec.run_id, "marts", "dbt build", outcome.message)
@@ -235,6 +252,7 @@ class Pipeline:
         self.progress(f"{D}: publish")
         self._timed(rec, "publish", lambda: publish(self.layout))
         state.set_last_success(self.layout.root, D)
+        self._after_publish(records)
         finished = _now()
         for r in records:
             r.status = "success"
@@ -244,6 +262,17 @@ class Pipeline:
                 r.finished_at, r.shared_with = r.own_end or finished, rec.run_id
                 self._note_shared(r, rec, records)
             r.write(self.layout.root)
+
+    def _after_publish(self, records: list[RunRecord]) -> None:
+        """What is published is the record now: the nights' raw files as processed (a
+        restatement settles its findings), and the adjustments the build shows first."""
+        from orchestration import adjustments
+
+        for described in self.ingests:
+            landing.write_ingest(self.layout, described)
+        if self.restating:
+            landing.settle(self.layout, records[0].ingest_date, records[-1].ingest_date)
+        self.new_adjustments = adjustments.record_sightings(self.layout)
 
     def _note_shared(self, night: RunRecord, last: RunRecord, records: list[RunRecord]) -> None:
         """A backfill's earlier night shows where the gates it shared ran (its data docs page)."""
@@ -262,13 +291,14 @@ class Pipeline:
         return rec
 
     # -- runs -----------------------------------------------------------------------
-    def run_range(self, first: dt.date, last: dt.date) -> list[RunRecord]:
-        """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed."""
+    def run_range(self, first: dt.date, last: dt.date, restate: bool = False) -> list[RunRecord]:
+        """Nightly runs ``first … last``; publishes once at the end. Raises StageFailed.
+        ``restate``: ingests ``first`` … the last published one, processed again (D46)."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
-        self.gate_results, self.records = [], []  # this run's, never an earlier run's
+        self.gate_results, self.records, self.ingests = [], [], []  # this run's, never an earlier run's
         try:
-            return self._run_locked(first, last)
+            return self._run_locked(first, last, restate)
         except state.RunRefused as exc:  # nothing ran: recorded, so the run log says what Dagster says
             self.refused(first, str(exc))
             raise
@@ -277,14 +307,30 @@ class Pipeline:
             self.fail([], None, failure, traceback.format_exc())
             raise failure from exc
 
-    def _run_locked(self, first: dt.date, last: dt.date) -> list[RunRecord]:
+    def _admit(self, first: dt.date, last: dt.date, restate: bool) -> dt.date:
+        """The sequence rules (or a restatement's), and whether the run restates: a night
+        processed before whose files changed since is restated, whoever asked (D46).
+        Returns the run's last night."""
+        root = self.layout.root
+        if restate:
+            last = state.check_restatement(root, first)
+        else:
+            state.check_sequence(root, first)
+        published = state.last_success(root)
+        self.restated = []
+        if published is not None and first <= published:
+            self.restated = landing.processed_changes(self.layout, first, published)
+        self.restating = restate or bool(self.restated)
+        return last
+
+    def _run_locked(self, first: dt.date, last: dt.date, restate: bool = False) -> list[RunRecord]:
         root = self.layout.root
         with state.run_lock(root):
             made = state.published_build(root)
             runlog.mark_interrupted(root, made.run_id if made else None)
             if self.on_locked:
                 self.on_locked()
-            state.check_sequence(root, first)
+            last = self._admit(first, last, restate)
             records: list[RunRecord] = self.records
             self.current = None  # the record a failure belongs to
             try:

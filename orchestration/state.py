@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from fullsite import landing
 from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
 from fullsite.published import Build, read_build
@@ -71,6 +72,22 @@ def check_sequence(root: Path, first: dt.date) -> None:
     if first > last:
         raise RunRefused(f"cannot run {first}: the last successful run is {last}; run {last + dt.timedelta(days=1)} next")
     raise RunRefused(f"cannot run {first}: it is before the last successful run {last} (only {last} may be re-run)")
+
+
+def check_restatement(root: Path, first: dt.date) -> dt.date:
+    """A restatement re-processes ingests ``first`` … the last published one, all of which
+    were processed before; returns that last ingest."""
+    last = last_success(root)
+    if last is None:
+        raise RunRefused(f"cannot restate from {first}: nothing is published yet (backfill instead)")
+    if first > last:
+        raise RunRefused(f"cannot restate from {first}: the last published night is {last}; "
+                         f"run {last + dt.timedelta(days=1)} next instead")
+    processed = landing.processed_days(Layout(root))
+    if not processed or first < processed[0]:
+        start = processed[0] if processed else last
+        raise RunRefused(f"cannot restate from {first}: this data root's first processed night is {start}")
+    return last
 
 
 @contextmanager

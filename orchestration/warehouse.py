@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from fullsite import rules
+from fullsite import ledger, rules
 from fullsite.layout import Layout
-from fullsite.published import BUILD_RECORD, PUBLISHED_SCHEMAS, REGISTER_COLUMNS, content_fingerprint, ensure_register
+from fullsite.published import BUILD_FILES, BUILD_RECORD, PUBLISHED_SCHEMAS, content_fingerprint, read_build
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
 
@@ -36,15 +36,45 @@ def staging_db(layout: Layout) -> Path:
     return layout.staging_warehouse
 
 
+def _project_sources() -> list[Path]:
+    """The files that decide what the dbt project builds: its SQL, seeds and configuration."""
+    return [DBT_PROJECT_DIR / "dbt_project.yml"] + sorted(
+        f for d in ("models", "macros", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*")
+        if f.is_file())
+
+
+def project_files() -> dict[str, str]:
+    """Each file of the dbt project (relative path) with its SHA-256: what a build records,
+    so that a later build can name the rules that changed (finance.adjustments)."""
+    return {str(f.relative_to(DBT_PROJECT_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in _project_sources()}
+
+
 def project_fingerprint() -> str:
     """SHA-256 of the dbt project's SQL, seeds and configuration. A warehouse built by other
     SQL is never extended incrementally: its settled rows may follow other rules."""
     digest = hashlib.sha256()
-    files = [DBT_PROJECT_DIR / "dbt_project.yml"] + sorted(
-        f for d in ("models", "macros", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file())
-    for f in files:
+    for f in _project_sources():
         digest.update(str(f.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + f.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _built_at(warehouse: Path) -> str:
+    """When the published build was built ("" when none): what a night changes is measured
+    from there (finance.adjustments)."""
+    if not warehouse.exists():
+        return ""
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        made = read_build(con)
+    except duckdb.Error:
+        made = None
+    finally:
+        con.close()
+    return made.built_at.isoformat() if made else ""
 
 
 def _built_by_this_project(warehouse: Path) -> bool:
@@ -61,18 +91,22 @@ def _built_by_this_project(warehouse: Path) -> bool:
     return row is not None and row[0] == project_fingerprint()
 
 
-def prepare_staging(layout: Layout, first: dt.date, D: dt.date) -> dict:
+def prepare_staging(layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None,
+                    fresh: bool = False) -> dict:
     """Start the staging warehouse of a run for ingests ``first … D``; returns dbt's vars.
 
     When this dbt project built the published warehouse, staging starts as a copy of it
     and the incremental models rebuild only the dates from ``first - late_days`` on and the
-    rows not yet final; otherwise it starts empty and everything is built. (The published
-    file is never written in place, so copying it under a reader is safe.)"""
+    rows not yet final; otherwise — or ``fresh``: a restatement, whose settled rows may
+    change — it starts empty and everything is built. (The published file is never written
+    in place, so copying it under a reader is safe.)"""
     layout.staging.mkdir(parents=True, exist_ok=True)
     for suffix in ("", ".wal"):
         Path(str(staging_db(layout)) + suffix).unlink(missing_ok=True)
-    dbt_vars = {"run_date": D.isoformat()}
-    if layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
+    ledger.ensure(layout)  # dbt reads the finance ledger (finance.adjustments)
+    dbt_vars = {"run_date": D.isoformat(), "run_id": run_id or "",
+                "previous_build_at": _built_at(layout.warehouse)}
+    if not fresh and layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
         shutil.copyfile(layout.warehouse, staging_db(layout))
         dbt_vars["rebuild_from"] = (first - dt.timedelta(days=int(rules.param("late_days")))).isoformat()
     return dbt_vars
@@ -116,9 +150,10 @@ def _keep_parse(target: Path) -> None:
             pass
 
 
-def run_dbt(layout: Layout, first: dt.date, D: dt.date) -> DbtOutcome:
+def run_dbt(layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None,
+            fresh: bool = False) -> DbtOutcome:
     """``dbt build`` (models, seeds and every dbt test) into the staging file."""
-    dbt_vars = prepare_staging(layout, first, D)
+    dbt_vars = prepare_staging(layout, first, D, run_id, fresh)
     # Unit tests check the SQL, not the night's data: they run in the test suite.
     result = dbt_in_staging(layout, ["build", "--exclude-resource-type", "unit_test"], dbt_vars)
     if result.success:
@@ -146,7 +181,8 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     layout.staging.mkdir(parents=True, exist_ok=True)
     env: dict[str, str | None] = {"FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": staging_db(layout).name,
                                   "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                                  "FULLSITE_RUN_DATE": None, "FULLSITE_REBUILD_FROM": None}
+                                  "FULLSITE_RUN_DATE": None, "FULLSITE_REBUILD_FROM": None,
+                                  "FULLSITE_RUN_ID": None, "FULLSITE_PREVIOUS_BUILD_AT": None}
     env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
     target = layout.staging / "dbt_target"
     common = [*dbt_args(layout, {})[1:], "--log-level", "none", "--log-level-file", "debug"]  # the log file, not the terminal
@@ -178,23 +214,57 @@ def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dags
                                ? as run_id, ? as dagster_run_id""",
                     [project_fingerprint(), content, D, run_id, dagster_run_id])
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
-        ensure_register(layout.statement_register)  # a view over what finance was issued: it must read from day one
-        con.execute("create schema if not exists finance")
-        con.execute(f"""create or replace view finance.statement_register as
-                        select {', '.join(REGISTER_COLUMNS)}
-                        from read_parquet({sql_literal(duckdb_glob(layout.statement_register.resolve()))})""")
-        _comment(con, "view", "finance.statement_register",
-                 {"": "Every finance statement issued from this data root, one row each (fullsite report …): what it "
-                      "covers, its files' SHA-256 and the warehouse build it was drawn from. A view over "
-                      "<data-root>/reports/register.parquet, so an issue never rewrites the published file.",
-                  **{name: text for name, (_, text) in REGISTER_COLUMNS.items()}})
+        _ledger_views(con, layout)
         _comment(con, "table", BUILD_RECORD, BUILD_INFO_DOCS)
+        _record_project_files(con)
         con.execute("checkpoint")
     finally:
         con.close()
 
 
-# The two objects dbt does not build are described here, like dbt's persist_docs does for the rest.
+LEDGER_VIEWS = {
+    "finance.statement_register": (
+        "statement_register", ledger.REGISTER_COLUMNS,
+        "Every finance statement issued from this data root, one row each (fullsite report …): "
+        "what it covers, its files' SHA-256, the warehouse build it was drawn from, and the "
+        "hash chain `fullsite report verify` checks. A view over <data-root>/reports/register/, "
+        "so an issue never rewrites the published file."),
+    "finance.issued_lines": (
+        "issued_lines", ledger.ISSUED_LINE_COLUMNS,
+        "Every line finance was issued, as issued (one money column a row): the lines of final "
+        "statements close their period and never change; adjustment statements add lines that "
+        "correct them (corrects_statement). Compare with finance.statement_lines (as known now) "
+        "or read finance.adjustments. A read-only view over <data-root>/reports/issued_lines/."),
+}
+
+
+def _ledger_views(con, layout: Layout) -> None:
+    """The finance ledger as analysts read it: views over its files, so an issue is seen at
+    once and never rewrites the published file (they must read from day one)."""
+    ledger.ensure(layout)
+    con.execute("create schema if not exists finance")
+    for view, (attribute, columns, text) in LEDGER_VIEWS.items():
+        files = duckdb_glob(getattr(layout, attribute).resolve()) + "/*.parquet"
+        con.execute(f"""create or replace view {view} as
+                        select {', '.join(columns)}
+                        from read_parquet({sql_literal(files)}, union_by_name = true)""")
+        _comment(con, "view", view, {"": text, **{n: t for n, (_, t) in columns.items()}})
+
+
+def _record_project_files(con) -> None:
+    """Each dbt file this build was made from (beside its build record): a later run names
+    the files that changed since, as the reason of an adjustment."""
+    con.execute(f"drop table if exists {BUILD_FILES}")
+    con.execute(f"create table {BUILD_FILES} (path varchar, sha256 varchar)")
+    con.executemany(f"insert into {BUILD_FILES} values (?, ?)", sorted(project_files().items()))
+    _comment(con, "table", BUILD_FILES, {
+        "": "The dbt project files this build was made from, with their SHA-256 (the rules it "
+            "applies): a later run compares them to name the rules that changed.",
+        "path": "A file of the dbt project (models, macros, seeds, dbt_project.yml).",
+        "sha256": "SHA-256 of its bytes."})
+
+
+# The objects dbt does not build are described here, like dbt's persist_docs does for the rest.
 RUN_LOG_DOCS = {
     "": "One row per nightly run and ingest date (a backfill writes one per date): how each night went. "
         "A view over <data-root>/dq/run_log, so recording a failed run never rewrites the published file.",
