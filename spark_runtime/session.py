@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+from spark_runtime import quiet
 from spark_runtime.localfs import CLASS, FALLBACK, built_jar
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -36,27 +38,38 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     the job was launched by ``spark-submit`` (which sets PYSPARK_GATEWAY_PORT) the master
     it was given wins; otherwise local[2]."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = SparkSession.builder.appName(app_name)
+    conf = SparkConf().setAppName(app_name)
     master = master or os.environ.get("FULLSITE_SPARK_MASTER")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit: its JVM, its master
     if master:
-        builder = builder.master(master)
-    elif "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit: local mode
-        builder = builder.master("local[2]")
-    local = (master or "local").startswith("local") and "PYSPARK_GATEWAY_PORT" not in os.environ
-    builder = (
-        builder
-        .config("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
-        .config("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
+        conf.setMaster(master)
+    elif not submitted:  # local mode
+        conf.setMaster("local[2]")
+    local = (master or "local").startswith("local") and not submitted
+    _configure(conf, local)
+    if not submitted:
+        quiet.launch_jvm(conf)  # the JVM's own start-up noise kept out of our output
+    spark = SparkSession.builder.config(conf=conf).getOrCreate()
+    spark.sparkContext.setLogLevel(log_level())
+    return spark
+
+
+def _configure(conf: SparkConf, local: bool) -> None:
+    """The session's settings (in the JVM's launch: driver options take effect only there)."""
+    (
+        conf
+        .set("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
+        .set("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
+        .set("spark.sql.adaptive.enabled", "true")
+        .set("spark.sql.adaptive.coalescePartitions.enabled", "true")
+        .set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+        .set("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
         # Takes effect when this process starts the JVM (not under spark-submit).
-        .config("spark.driver.extraJavaOptions", driver_java_options())
-        .config("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
+        .set("spark.driver.extraJavaOptions", driver_java_options())
+        .set("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
     )
     # Local paths without Hadoop's checksum layer: it would verify a data file against any
     # ``.<name>.crc`` beside it, so one stray file from upstream (never a data file, decision
@@ -66,11 +79,8 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     # have the jar.
     jar = built_jar() if local else None
     if jar is not None:
-        builder = builder.config("spark.driver.extraClassPath", str(jar)).config("spark.hadoop.fs.file.impl", CLASS)
+        conf.set("spark.driver.extraClassPath", str(jar)).set("spark.hadoop.fs.file.impl", CLASS)
     else:
-        builder = builder.config("spark.hadoop.fs.file.impl", FALLBACK)
+        conf.set("spark.hadoop.fs.file.impl", FALLBACK)
     if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
-        builder = builder.config("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(log_level())
-    return spark
+        conf.set("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
