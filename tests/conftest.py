@@ -103,7 +103,35 @@ def harder_backfilled(tmp_path_factory, tiny_raw):
     run.stop()
 
 
-BESIDE = ("backfilled_to_next", "harder_backfilled")
+LATER = NEXT + dt.timedelta(days=1)         # 2024-08-03: the night the corrected rules first run
+
+
+@pytest.fixture(scope="session")
+def corrected_rules(tmp_path_factory) -> Path:
+    """A copy of the dbt project with a retroactive correction of the SME rebate rates."""
+    from tests.restating import corrected_project
+
+    return corrected_project(tmp_path_factory.mktemp("rules") / "dbt_project")
+
+
+@pytest.fixture(scope="session")
+def restated_fresh(tmp_path_factory, tiny_raw, corrected_rules):
+    """The raw zone the period-close scenario ends with (the next night's hostile rows, the
+    clicks of 2024-07-30 re-sent), backfilled FIRST … LATER with the corrected rules into a
+    fresh root beside the tests: what a restated warehouse must equal."""
+    from tests.hostile.planting import plant_hostile
+    from tests.restating import rewrite_clicks
+    from tests.runs import Backfill
+
+    root = copy_root(tiny_raw, tmp_path_factory.mktemp("restated_fresh") / "root")
+    plant_hostile(root, NEXT)
+    rewrite_clicks(root)
+    run = Backfill(root, FIRST, LATER, env={"FULLSITE_DBT_PROJECT": str(corrected_rules)})
+    yield run
+    run.stop()
+
+
+BESIDE = ("backfilled_to_next", "harder_backfilled", "restated_fresh")
 
 
 def pytest_collection_modifyitems(items):

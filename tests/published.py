@@ -39,3 +39,9 @@ def query(warehouse: Path, sql: str):
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def table_digest(warehouse: Path, table: str) -> str:
+    """One table's full content as a digest (its rows in order, and their count)."""
+    rows = query(warehouse, f"select * from {table} order by all")
+    return hashlib.sha256(repr(rows).encode()).hexdigest() + f":{len(rows)}"

@@ -38,15 +38,23 @@ def through_dagster_api(root, day: dt.date):
 SHORT_RUN_JVM = f"{GC_OPTIONS} -XX:TieredStopAtLevel=1"
 
 
-def start_cli(args: list[str], output=subprocess.DEVNULL, nice: int = 0) -> subprocess.Popen:
+def start_cli(args: list[str], output=subprocess.DEVNULL, nice: int = 0,
+              env: dict | None = None) -> subprocess.Popen:
     """``fullsite <args>`` in a process (and process group) of its own, as an operator runs
     it (with the quick JIT above); ``nice`` lowers its priority (a run beside the tests takes only what they leave).
     The group stays in the tests' session: Linux schedules each session's processes as one
     group (autogroup), and a niceness only orders processes within their group."""
-    env = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd()}
+    env = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd(), **(env or {})}
     priority = ["nice", "-n", str(nice)] if nice else []
     return subprocess.Popen([*priority, sys.executable, "-m", "orchestration.cli", *args], stdout=output,
                             stderr=subprocess.STDOUT, process_group=0, env=env)
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``fullsite <args>`` as an operator runs it, to the end: its exit code and output."""
+    full = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd(), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
+                          env=full)
 
 
 def kill_mid_spark(root: Path, day: dt.date) -> None:
@@ -92,12 +100,13 @@ class Backfill:
     waits on the JVM, on a process it started, on files), and a long backfill fills those
     gaps. ``finished()`` waits for it, checks it published, and returns the root."""
 
-    def __init__(self, root: Path, first: dt.date, last: dt.date, planted: dict | None = None):
+    def __init__(self, root: Path, first: dt.date, last: dt.date, planted: dict | None = None,
+                 env: dict | None = None):
         self.root, self.planted = root, planted or {}  # what was planted in the raw zone, for the checks
         self.log = root.parent / "backfill.log"
         self._out = open(self.log, "w")  # closed by finished() or stop()
         self.proc = start_cli(["backfill", "--data-root", str(root), "--from", str(first), "--to", str(last)], self._out,
-                              nice=10)
+                              nice=10, env=env)
 
     def finished(self, timeout: float = 900) -> Path:
         code = self.proc.wait(timeout=timeout)

@@ -145,8 +145,8 @@ def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_roo
 
     original = warehouse.run_dbt
 
-    def dbt_then_corrupt(layout, first, D):
-        outcome = original(layout, first, D)
+    def dbt_then_corrupt(layout, first, D, *args, **kwargs):
+        outcome = original(layout, first, D, *args, **kwargs)
         con = duckdb.connect(str(warehouse.staging_db(layout)))
         con.execute(BAD_SPEND)
         con.close()

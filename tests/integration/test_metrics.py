@@ -162,3 +162,17 @@ def test_the_semantic_layer_validates_against_a_published_warehouse(scratch_root
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "validated metrics against data warehouse" in done.stdout
+
+
+def test_rows_come_in_the_order_of_their_group_by_unless_asked_otherwise(published_root):
+    """Issue 47: `--group-by metric_time__day` answers day after day, without `--order-by`.
+    Night: the shared published root, made in tests/conftest.py (published_root)."""
+    done = cli("metrics", "--data-root", str(published_root), "--metrics", "gmv", "--group-by",
+               "metric_time__day,merchant__merchant_tier", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    keys = [(r["metric_time__day"], r["merchant__merchant_tier"] or "") for r in json.loads(done.stdout)]
+    assert len(keys) > 3 and keys == sorted(keys)
+    reverse = json.loads(cli("metrics", "--data-root", str(published_root), "--metrics", "gmv", "--group-by",
+                             "metric_time__day", "--order-by", "-metric_time__day", "--format", "json").stdout)
+    days = [r["metric_time__day"] for r in reverse]
+    assert days == sorted(days, reverse=True)

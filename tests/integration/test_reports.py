@@ -34,11 +34,12 @@ def july_final(next_night_root, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def a_night_later(july_final, tmp_path_factory, spark):
-    """july_final plus the night after (2024-08-03): a newer build of the same final July.
+def a_night_later(next_night_root, tmp_path_factory, spark):
+    """The shared next night plus the night after (2024-08-03): a newer build of the same
+    final July, with a ledger of its own (nothing issued yet).
 
     Night: made here, on a copy of the shared next night."""
-    root = copy_root(july_final, tmp_path_factory.mktemp("later") / "root")
+    root = copy_root(next_night_root, tmp_path_factory.mktemp("later") / "root")
     night(root, NEXT + dt.timedelta(days=1))
     return root
 
@@ -140,6 +141,13 @@ def _fake_warehouse(root, names=("M one", "M two"), ids=("A-v1", "B-v1")):
         ('C-v1','C','M2','P3',DATE '2024-07-02',DATE '2024-07-08',DATE '2024-07-01','final',300.00::decimal(18,2),900.00::decimal(18,2),2.00::decimal(10,2),3.0::double,'tier_1','target_met',0.00::decimal(18,2)),
         ('D-v1','D','M2','P4',DATE '2024-07-02',NULL,DATE '2024-07-01','void',300.00::decimal(18,2),0.00::decimal(18,2),2.00::decimal(10,2),0.0::double,'tier_1','void_settings_changed',0.00::decimal(18,2))
         ) t(campaign_version_id, campaign_id, merchant_id, product_id, start_date, close_date, settlement_month, status, spend, gmv, target_roi, roi, roi_choice, reason, compensation_amount)""")
+    con.execute("""create table finance.statement_lines as  -- what dbt's model says a compensation line is
+                   select 'compensation' as statement_kind, close_date as period_date, campaign_version_id as line_key,
+                          merchant_id, m.money_column, m.value
+                   from finance.compensation_claims,
+                        lateral (select unnest(['spend', 'gmv', 'compensation_amount']) as money_column,
+                                        unnest([spend, gmv, compensation_amount]) as value) m
+                   where status = 'final' and compensation_amount > 0""")
     con.execute("create table marts.dim_merchant (merchant_id varchar, merchant_name varchar)")
     con.execute("insert into marts.dim_merchant values ('M1', ?), ('M2', ?)", list(names))
     con.execute("create schema params")  # the file's own build record, as every published warehouse has
@@ -177,9 +185,10 @@ def test_a_provisional_statement_says_so_on_every_page_and_in_its_manifest(tmp_p
     assert manifest["coverage"]["final_through"] == str(FAKE_FINAL)
     assert manifest["coverage"]["partial"] == f"partial: data from {FAKE_FROM}, data through {FAKE_THROUGH}"
     book = load_workbook(layout.statements / f"{stem}.xlsx")
-    for sheet in book.worksheets:  # every page of every sheet
+    for sheet in book.worksheets:  # every page of every sheet: a banner, large and red
         for header in (sheet.oddHeader, sheet.evenHeader, sheet.firstHeader):
-            assert header.center.text == "PROVISIONAL"
+            assert header.center.text == "PROVISIONAL · NOT FOR SETTLEMENT"
+            assert header.center.size == 16 and header.center.color == "C00000"
         assert f"data through {FAKE_THROUGH}" in sheet.oddFooter.left.text
     notes = {r[0].value: r[1].value for r in book["Notes"].iter_rows()}
     assert "not final yet" in notes["PROVISIONAL"] and f"figures final through {FAKE_FINAL} only" in notes["Coverage"]
@@ -205,7 +214,8 @@ def test_two_statements_in_one_folder_keep_their_own_manifests(july_final, tmp_p
 
 
 def test_compensation_statement_totals(tmp_path):
-    out, manifest = compensation_statement(_fake_warehouse(tmp_path), dt.date(2024, 7, 1), dt.date(2024, 7, 31))
+    out, issued = compensation_statement(_fake_warehouse(tmp_path), dt.date(2024, 7, 1), dt.date(2024, 7, 31))
+    manifest = issued.manifest
     assert manifest["rows"] == 2 and manifest["totals"]["compensation_amount"] == "466.66"
     lines = list(csv.reader(open(out / "compensation-2024-07-01-2024-07-31.csv")))
     assert [r[0] for r in lines[1:]] == ["A-v1", "B-v1", "TOTAL"] and lines[-1][-1] == "466.66"
@@ -310,6 +320,11 @@ def test_explain_reproduces_the_specs_compensation_example(tmp_path):
     layout = _fake_warehouse(tmp_path)
     con = duckdb.connect(str(layout.warehouse))
     con.execute("alter table finance.compensation_claims add column eligible boolean default true")
+    con.execute("alter table finance.compensation_claims add column triggered boolean default true")
+    con.execute("alter table finance.compensation_claims add column protection_line_gmv decimal(38,8)")
+    con.execute("alter table finance.compensation_claims add column compensation_unrounded decimal(38,10)")
+    con.execute("update finance.compensation_claims set protection_line_gmv = 0.90 * target_roi * spend, "
+                "compensation_unrounded = 222.2222222222 where campaign_version_id = 'A-v1'")
     con.execute("""create table marts.dim_campaign_versions as select 'A-v1' campaign_version_id, 'A' campaign_id,
                    1 version_no, 'M1' merchant_id, 'P1' product_id, TIMESTAMPTZ '2024-07-01 02:00:00+00' valid_from,
                    null::timestamptz valid_to, DATE '2024-07-01' start_date, 200.00::decimal(18,2) daily_budget,
@@ -399,7 +414,8 @@ def test_a_night_published_while_a_statement_is_drawn_changes_nothing_it_reads(j
 
     monkeypatch.setattr(statements, "build", build_then_publish)
     august = dt.date(2024, 8, 1)
-    out, manifest = statements.rebates_statement(layout, august, tmp_path / "out", provisional=True)
+    out, issued = statements.rebates_statement(layout, august, tmp_path / "out", provisional=True)
+    manifest = issued.manifest
     assert not newer.exists()  # the newer build was published under the statement
     sql = """select sum(spend) from finance.merchant_rebates_monthly where month = DATE '2024-08-01'"""
     (opened,), (published,) = query(july_final / "warehouse.duckdb", sql)[0], query(layout.warehouse, sql)[0]
@@ -430,8 +446,9 @@ def test_the_printed_pages_have_headers_page_numbers_and_readable_notes(tmp_path
     if not (soffice and pdftotext):
         pytest.skip("needs LibreOffice and poppler: apt-get install libreoffice-calc-nogui poppler-utils")
     layout = _fake_warehouse(tmp_path / "root", names=("Merchant with a name long enough to wrap in its column", "M two"))
-    _, manifest = compensation_statement(layout, dt.date(2024, 7, 1), dt.date(2024, 8, 31), tmp_path / "out",
-                                         provisional=True)
+    _, issued = compensation_statement(layout, dt.date(2024, 7, 1), dt.date(2024, 8, 31), tmp_path / "out",
+                                       provisional=True)
+    manifest = issued.manifest
     xlsx = tmp_path / "out" / f"{manifest['stem']}.xlsx"
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(xlsx)], check=True, capture_output=True, timeout=300)
@@ -447,3 +464,20 @@ def test_the_printed_pages_have_headers_page_numbers_and_readable_notes(tmp_path
         # Liberation Sans (Arial's metric twin) sets a word's box 1.3 × its point size high
         assert min((float(b) - float(a)) / 1.3 for a, b, _ in words) >= 9 - 0.05, n
     assert "round2(spend" in pages[1] and "Achievement" in pages[0] and "(%)" in pages[0]
+
+
+def test_a_name_longer_than_a_cell_is_cut_and_said_so_in_the_cell_and_the_notes(tmp_path):
+    """Issue 47: a 100,000-character merchant name. The CSV keeps it whole; the workbook cuts
+    it to what a cell holds and marks the cut there and in the Notes (D46)."""
+    from publications.workbook import CELL_MAX, cut_mark
+
+    long_name = "N" * 100_000
+    out, _ = compensation_statement(_fake_warehouse(tmp_path, names=(long_name, "M two")),
+                                    dt.date(2024, 7, 1), dt.date(2024, 7, 31))
+    stem = "compensation-2024-07-01-2024-07-31"
+    assert long_name in (out / f"{stem}.csv").read_text()
+    book = load_workbook(out / f"{stem}.xlsx")
+    cell = next(c.value for row in book.active.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("NNN"))
+    assert len(cell) == CELL_MAX and cell.endswith(cut_mark(100_000))
+    notes = {r[0].value: r[1].value for r in book["Notes"].iter_rows()}
+    assert "row 2 (Merchant, 100,000 characters)" in notes["Cut"] and "The CSV holds it whole" in notes["Cut"]
