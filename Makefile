@@ -6,9 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
-.PHONY: setup demo test test-slow test-alone lint bench bench-cluster java spark-localfs spark-archive
+.PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster java spark-localfs spark-archive
 
-setup: java $(STAMP) spark-localfs spark-archive
+setup: java $(STAMP) spark-localfs spark-archive hooks
+
+# Commit subjects of at most 72 characters (CONTRIBUTING.md): git runs .githooks/commit-msg.
+hooks:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then git config core.hooksPath .githooks; fi
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
