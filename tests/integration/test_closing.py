@@ -2,7 +2,8 @@
 adjustment with its reason; history restated upstream flows in through write–audit–publish;
 a register no one can quietly rewrite.
 
-One scenario, as a finance team lives it, on a copy of the shared next night (July final):
+One scenario, as a finance team lives it, on a copy of the shared next night (July final),
+with the slow tests (two nights in processes of their own, a fresh backfill beside):
 July's rebates are issued; the SME rates are corrected retroactively (a copy of the dbt
 project) and the next night runs with them; July is asked for again; the adjustments are
 issued; upstream re-sends the clicks of 2024-07-30 and the data root is restated from there.
@@ -88,12 +89,14 @@ def scenario(next_night_root, corrected_rules, tmp_path_factory) -> Scenario:
     return run
 
 
+@pytest.mark.slow
 def test_a_final_statement_issued_again_unchanged_gives_the_same_bytes(scenario):
     assert scenario.files("issued") == scenario.files("again")
     assert "already issued (register row 1) and unchanged" in scenario.steps["again"].stdout
     assert [e["stem"] for e in ledger.entries(Layout(scenario.root))][:2] == ["rebates-2024-07", "adjustments-2024-08-03"]
 
 
+@pytest.mark.slow
 def test_a_corrected_rule_becomes_exact_adjustments_naming_the_rule(scenario):
     issued = {(x["line_key"], x["money_column"]): x["value"] for x in scenario.seen["issued lines"]}
     known = scenario.seen["known after rules"]
@@ -108,6 +111,7 @@ def test_a_corrected_rule_becomes_exact_adjustments_naming_the_rule(scenario):
     assert {c for _, c in found} == {"rebate_amount"}  # a rate: the base stays, the amount moves
 
 
+@pytest.mark.slow
 def test_a_closed_period_is_never_issued_differently(scenario):
     refused = scenario.steps["july refused"]
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
@@ -117,6 +121,7 @@ def test_a_closed_period_is_never_issued_differently(scenario):
     assert {p.name: p.read_bytes() for p in archived.iterdir()} == scenario.files("issued")  # as issued, still
 
 
+@pytest.mark.slow
 def test_the_adjustment_statement_ties_out(scenario):
     out = scenario.root.parent / "adj"
     lines = list(csv.DictReader(open(out / "adjustments-2024-08-03.csv")))
@@ -137,6 +142,7 @@ def test_the_adjustment_statement_ties_out(scenario):
     assert manifest["corrects"] == ["rebates-2024-07"] and manifest["register"]["seq"] == 2
 
 
+@pytest.mark.slow
 def test_restated_history_flows_in_as_exact_adjustments_naming_the_files(scenario):
     path, rows = scenario.seen["clicks"]
     held = {(x["line_key"], x["money_column"]): x["value"] for x in scenario.seen["issued lines"]}
@@ -154,6 +160,7 @@ def test_restated_history_flows_in_as_exact_adjustments_naming_the_files(scenari
     assert {(x["line_key"], x["money_column"]) for x in second} == set(found)
 
 
+@pytest.mark.slow
 def test_a_restated_warehouse_equals_a_fresh_backfill_of_the_same_raw_zone(scenario, restated_fresh):
     fresh = restated_fresh.finished()
     tables = query(scenario.root / "warehouse.duckdb", """select schema_name || '.' || table_name from duckdb_tables()
