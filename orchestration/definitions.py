@@ -24,13 +24,13 @@ import datetime as dt
 import graphlib
 import json
 import os
+import shlex
 import warnings
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
 from pydantic import PrivateAttr
 
@@ -50,6 +50,9 @@ CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.
 NIGHTS_NAME = "nights"
 NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # the ingest dates that exist: added by the sensor and by runs
 REFUSED = "fullsite/refused"  # a run tag: the run did nothing, and why (another run held the lock, the sequence)
+# The run tags of a partition range, as Dagster documents and sets them (their constants are
+# private to Dagster: our code uses public APIs only, held by lint).
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 RESTATE = "fullsite/restate"  # a run tag: "true" re-processes published nights (fullsite restate, D46)
 # Gate checks per night are partitioned asset checks, which Dagster marks as a preview.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
@@ -248,7 +251,7 @@ def _alerts_after(layout: Layout, dagster_run_id: str, records, failure: StageFa
                            findings=findings, data_docs=failure.docs,
                            next_step=f"The warehouse still holds the last published night. Have the files named above "
                                      f"corrected upstream, then run the night again: fullsite run --data-root "
-                                     f"{layout.root} --date {day}"))
+                                     f"{shlex.quote(str(layout.root))} --date {day}"))
         return
     warnings = [w for r in records for seen in r.gates.values() for w in seen.get("warnings", [])]
     if warnings and records:
@@ -276,10 +279,9 @@ def build_nightly():
         failure = None
         try:
             pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
-        except RunRefused as exc:  # nothing ran: said in one line, nothing materialized, nothing failed
+        except RunRefused as exc:  # nothing ran: said in one line; the run fails, so no entry point says success
             context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
-            context.log.warning(f"refused: {exc}")
-            return
+            raise dg.Failure(description=f"refused: {exc}", metadata={"refused": str(exc)}) from None
         except StageFailed as exc:
             failure = exc
         records = pipe.records
@@ -357,11 +359,42 @@ def deadline_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResou
     from orchestration.alerts import tell
 
     layout = Layout(Path(fullsite.data_root))
-    late = watch.overdue(layout, _now())
+    now = _now()
+    if said := watch.stale(layout, now):
+        if context.cursor != said:  # said once in the sensor's log; every tick shows it as its reason
+            context.log.info(said)
+            context.update_cursor(said)
+        return dg.SkipReason(said)
+    late = watch.overdue(layout, now)
     if late is None:
         return dg.SkipReason("no night is past its publication deadline")
-    outcome = tell(layout, late)
-    return dg.SkipReason(f"{late.ingest_date} is late: " + (", ".join(f"{k} {v}" for k, v in outcome.items()) or "told before"))
+    return dg.SkipReason(f"{late.ingest_date} is late: {_told(tell(layout, late))}")
+
+
+def _told(outcome: dict[str, str]) -> str:
+    """What telling did, in words."""
+    if not outcome:
+        return "already told"
+    if outcome.keys() == {"none"}:
+        return "not told: no alert channel is configured (FULLSITE_ALERT_* or fullsite.toml [alerts])"
+    return "; ".join(f"{channel}: {what}" for channel, what in outcome.items())
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Delivers again, backing off (a minute, doubling, at most an hour apart), every alert a "
+                       "channel did not take, until it does or an operator acknowledges it (fullsite acknowledge "
+                       "--alerts). Its last evaluation lists what is still undelivered.")
+def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
+    from orchestration import alerts
+
+    layout = Layout(Path(fullsite.data_root))
+    for pending, outcome in alerts.retry(layout, _now()):
+        context.log.info(f"alert {pending.alert.key}: {_told(outcome)}")
+    left = alerts.undelivered(layout)
+    if not left:
+        return dg.SkipReason("every alert was delivered")
+    return dg.SkipReason(f"{len(left)} alert{'s' if len(left) != 1 else ''} not delivered yet: "
+                         + " | ".join(p.said() for p in left[:5]))
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
@@ -371,14 +404,14 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
     from orchestration.alerts import Alert, tell
 
     run = context.dagster_run
-    if run.job_name != JOB:
+    if run.job_name != JOB or REFUSED in run.tags:  # a refusal ran nothing: nobody is woken
         return
-    night = run.tags.get("dagster/partition") or run.tags.get(ASSET_PARTITION_RANGE_END_TAG) or "?"
+    night = run.tags.get("dagster/partition") or run.tags.get(RANGE_END) or "?"
     why = (context.failure_event.message or "the run failed").strip().splitlines()[0]
     tell(Layout(Path(fullsite.data_root)), Alert(key=f"failed/{run.run_id}", ingest_date=night, status="failed", stage="run",
                                            summary=f"the Dagster run {run.run_id} of {night} failed", findings=[why],
                                            next_step=f"Read the run's log in Dagster, then run the night again: "
-                                                     f"fullsite run --data-root {fullsite.data_root} --date {night}"))
+                                                     f"fullsite run --data-root {shlex.quote(fullsite.data_root)} --date {night}"))
 
 
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
@@ -403,7 +436,7 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
         asset_checks=[gate_results],
         jobs=[job],
         schedules=[nightly_schedule],
-        sensors=[landing_sensor, deadline_sensor, run_failure_alert],
+        sensors=[landing_sensor, deadline_sensor, alert_retry_sensor, run_failure_alert],
         resources={"fullsite": resource},
         executor=dg.in_process_executor,  # one process per run: the lock and the Spark session are the run's
     )

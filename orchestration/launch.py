@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from fullsite.layout import Layout
 from orchestration import faults, progress, runlog
@@ -59,23 +58,29 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
            on_progress: Callable[[str], None] | None = None, restate: bool = False) -> list[dict]:
     """Run ingests ``first … last`` through Dagster; the run-log records of the run.
     ``restate``: process published nights ``first … last`` again (D46)."""
-    from orchestration.definitions import JOB, REFUSED, RESTATE, FullsiteResource, build_definitions
+    from orchestration.definitions import JOB, RANGE_END, RANGE_START, REFUSED, RESTATE, FullsiteResource, build_definitions
 
     if last < first:
         raise RunRefused(f"--to {last} is before --from {first}")
     root = Path(root).resolve()
     job = build_definitions(root).resolve_job_def(JOB)
-    tags = {ASSET_PARTITION_RANGE_START_TAG: str(first), ASSET_PARTITION_RANGE_END_TAG: str(last),
+    tags = {RANGE_START: str(first), RANGE_END: str(last),
             **({RESTATE: "true"} if restate else {})}
     try:
         inst = instance(root)
     except OSError as exc:  # the data root cannot hold the instance: say why, in words
         raise StageFailed(None, faults.describe(exc)) from None
     with progress.listening(on_progress or (lambda msg: None)), inst:
-        add_nights(inst, first, last)
-        result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
-                                        resources={"fullsite": FullsiteResource(data_root=str(root), spark_master=master)})
-        run = inst.get_run_by_id(result.run_id)
+        try:
+            add_nights(inst, first, last)
+            result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
+                                            resources={"fullsite": FullsiteResource(data_root=str(root),
+                                                                                    spark_master=master)})
+            run = inst.get_run_by_id(result.run_id)
+        except Exception as exc:  # Dagster's own storage failed (a full disk): the run says why
+            said = faults.describe(exc)
+            runlog.fail_open(root, said)
+            raise StageFailed(None, said) from None
     if run is not None and REFUSED in run.tags:
         raise RunRefused(run.tags[REFUSED])
     if result.success:

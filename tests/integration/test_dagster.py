@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -15,7 +18,7 @@ from typer.testing import CliRunner
 from orchestration import definitions as d
 from orchestration import runlog, state
 from orchestration.cli import app
-from orchestration.launch import instance
+from orchestration.launch import add_nights, dagster_home, instance
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 from tests.conftest import FIRST, NEXT, PUBLISHED
@@ -32,6 +35,7 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     sensors = {s.name: s.default_status for s in defs.sensors}
     assert sensors == {"landing_sensor": dg.DefaultSensorStatus.STOPPED, "deadline_sensor": dg.DefaultSensorStatus.RUNNING,
+                       "alert_retry_sensor": dg.DefaultSensorStatus.RUNNING,
                        "run_failure_alert": dg.DefaultSensorStatus.RUNNING}
     job = defs.resolve_job_def(d.JOB)
     assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)  # the nights that exist
@@ -101,14 +105,23 @@ def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_roo
 
 def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_root):
     """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
+    with instance(scratch_root) as inst:
+        add_nights(inst, NEXT, NEXT)
     with state.run_lock(scratch_root):  # a run is in progress
         result = through_dagster_api(scratch_root, NEXT)
         shown = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root),
                                 "--date", str(NEXT)], capture_output=True, text=True)
+        executed = subprocess.run([str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m",
+                                   "orchestration.definitions", "-j", d.JOB, "--tags",
+                                   json.dumps({"dagster/partition": str(NEXT)})], capture_output=True, text=True,
+                                  env={**os.environ, "FULLSITE_DATA_ROOT": str(scratch_root),
+                                       "DAGSTER_HOME": str(dagster_home(scratch_root))})
         with pytest.raises(RunRefused, match="another run holds"):
             night(scratch_root, NEXT)
     with instance(scratch_root) as inst:
-        assert inst.get_run_by_id(result.run_id).tags[d.REFUSED].startswith("another run holds")  # not a FAILURE
+        run = inst.get_run_by_id(result.run_id)
+        assert run.tags[d.REFUSED].startswith("another run holds") and run.status == dg.DagsterRunStatus.FAILURE
+    assert executed.returncode != 0, executed.stdout[-2000:]  # a script sees the refusal, whatever starts it
     assert shown.returncode == 2 and shown.stderr.strip().startswith("error: another run holds")
     assert len(shown.stderr.strip().splitlines()) == 1
     assert "Traceback" not in shown.stderr

@@ -189,7 +189,7 @@ def test_a_brief_never_drawn_is_owed_and_drawn_by_the_next_look(scratch_root):
 def test_a_refused_run_is_one_line_and_recorded_as_refused(scratch_root):
     with state.run_lock(scratch_root):  # another run holds the lock
         result = through_dagster_api(scratch_root, NEXT)
-    assert result.success and not result.get_asset_materialization_events()  # nothing ran, nothing failed
+    assert not result.success and not result.get_asset_materialization_events()  # nothing ran: not a success
     with instance(scratch_root) as inst:
         tags = inst.get_run_by_id(result.run_id).tags
     assert tags[d.REFUSED].startswith("another run holds")
@@ -201,3 +201,26 @@ def test_a_refused_run_is_one_line_and_recorded_as_refused(scratch_root):
     finally:
         con.close()
     assert sent(Layout(scratch_root)) == set()  # a refusal is not a failure: nobody is woken
+
+
+def test_a_copy_of_old_data_is_said_to_be_unfed_once_not_late(scratch_root, monkeypatch):
+    """Issue 44: starting the sensors on a copy of old data (the demo's 2024 nights) says once
+    that nobody feeds it, instead of a "late" alert at once; a night just past its deadline
+    says in words that nobody was told when no channel is configured."""
+    layout = Layout(scratch_root)
+    deadline = watch.publish_deadline(NEXT)
+    years_later = deadline + dt.timedelta(days=800)
+    assert watch.overdue(layout, years_later) is None
+    said = watch.stale(layout, years_later)
+    assert said and said.startswith(f"the next night, {NEXT}, was due") and "is not fed" in said
+    for name in ("FULLSITE_ALERT_SMTP", "FULLSITE_ALERT_EMAIL_FROM", "FULLSITE_ALERT_EMAIL_TO", "FULLSITE_ALERT_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with instance(scratch_root) as inst:
+        for now, words in ((years_later, "is not fed"),
+                           (deadline + dt.timedelta(hours=1), "is late: not told: no alert channel is configured")):
+            monkeypatch.setattr(d, "_now", lambda now=now: now)
+            with dg.build_sensor_context(instance=inst, resources={"fullsite": d.FullsiteResource(
+                    data_root=str(scratch_root))}) as context:
+                skipped = d.deadline_sensor(context)
+            assert words in skipped.skip_message, skipped.skip_message
+    assert sent(layout) == {f"late/{NEXT}"}  # only the recent lateness was an alert (written down, undelivered)
