@@ -31,9 +31,28 @@ SUCCESS_MARKER = "_SUCCESS"
 
 # ------------------------------------------------------------------ completeness
 
+def readable_parquet(path: Path) -> bool:
+    """A whole Parquet file: its footer is there and parses (an upload still running, or cut
+    short, has none yet)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-4, 2)
+            if fh.read(4) != b"PAR1":
+                return False
+        pq.read_metadata(path)
+    except Exception:  # noqa: BLE001 - too short, unreadable, not Parquet: not landed
+        return False
+    return True
+
+
 def landed(layout: Layout, table: str, day: dt.date) -> bool:
+    """Upstream's ``_SUCCESS`` marker, or data files that are each a whole Parquet file: a
+    half-written file means the table is still landing (issue 44)."""
     folder = layout.raw(table, day)
-    return bool(data_files(folder)) or (folder / SUCCESS_MARKER).is_file()
+    if (folder / SUCCESS_MARKER).is_file():
+        return True
+    files = data_files(folder)
+    return bool(files) and all(readable_parquet(f) for f in files)
 
 
 def event_deadline(day: dt.date, hours_after_midnight: int) -> dt.datetime:
