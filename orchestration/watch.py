@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from shlex import quote
 from zoneinfo import ZoneInfo
 
 from fullsite import landing, rules
@@ -56,15 +57,29 @@ def publish_deadline(day: dt.date) -> dt.datetime:
     return end + dt.timedelta(hours=int(rules.param("publish_deadline_hours")))
 
 
-def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
-    """The alert for the next night when its publication deadline has passed."""
+def stale(layout: Layout, now: dt.datetime) -> str | None:
+    """When the next night was due so long ago that nobody is feeding this data root (a copy,
+    an archive, the demo): said once, in words, instead of a lateness alert (issue 44)."""
     day = next_expected(layout)
-    if day is None or now < publish_deadline(day):
+    if day is None:
+        return None
+    due = publish_deadline(day)
+    if now - due <= dt.timedelta(hours=int(rules.param("deadline_stale_after_hours"))):
+        return None
+    return (f"the next night, {day}, was due {due:%Y-%m-%d %H:%M} Asia/Shanghai, {(now - due).days} days ago: "
+            "this data root is not fed (a copy or an archive), so no lateness is told")
+
+
+def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
+    """The alert for the next night when its publication deadline has passed (recently: a
+    night due long ago is ``stale``, not late)."""
+    day = next_expected(layout)
+    if day is None or now < publish_deadline(day) or stale(layout, now):
         return None
     why = next_night(layout, now).said
     return Alert(key=f"late/{day}", ingest_date=str(day), status="late", stage="publication",
                  summary=f"not published by its deadline {publish_deadline(day):%Y-%m-%d %H:%M} Asia/Shanghai",
                  findings=[why],
-                 next_step=f"See what has landed: fullsite status --data-root {layout.root}; the landing sensor "
-                           f"starts the night once its files are complete (or run it by hand: fullsite run "
-                           f"--data-root {layout.root} --date {day})")
+                 next_step=f"See what has landed: fullsite status --data-root {quote(str(layout.root))}; the "
+                           "landing sensor starts the night once its files are complete (or run it by hand: "
+                           f"fullsite run --data-root {quote(str(layout.root))} --date {day})")
