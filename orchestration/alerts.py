@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import os
 import smtplib
+import time
 import tomllib
 import urllib.parse
 import urllib.request
@@ -34,7 +35,9 @@ from pathlib import Path
 
 from fullsite.layout import Layout
 
-TIMEOUT_S = 10
+TIMEOUT_S = 3          # per attempt: a hanging receiver never holds a night for long
+TRIES, PAUSE_S = 2, 0.5  # a dropped connection gets one more try at once
+RETRY_FIRST_S, RETRY_MAX_S = 60, 3600  # then the retry sensor: a minute, doubling, at most an hour
 GATE_STAGES = ("raw", "curated", "marts")  # the pipeline's gates, in order (their Dagster checks: definitions.GATES)
 
 
@@ -148,10 +151,21 @@ def _log(layout: Layout) -> Path:
 
 def sent(layout: Layout) -> set[str]:
     """The keys of every alert already told (delivered on at least one channel, or attempted)."""
+    return {line["key"] for line in _lines(layout) if "outcome" in line}
+
+
+def _lines(layout: Layout) -> list[dict]:
     try:
-        return {json.loads(line)["key"] for line in _log(layout).read_text().splitlines() if line.strip()}
-    except (OSError, ValueError, KeyError):
-        return set()
+        text = _log(layout).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:  # a line cut by a full disk: the rest still counts
+            continue
+    return [x for x in found if isinstance(x, dict) and "key" in x]
 
 
 def _email(ch: Channels, alert: Alert) -> None:
@@ -170,9 +184,44 @@ def _webhook(ch: Channels, alert: Alert) -> None:
         response.read()
 
 
+SENDERS = {"email": _email, "webhook": _webhook}
+
+
+def _configured(ch: Channels) -> list[str]:
+    return [name for name, on in (("email", ch.email), ("webhook", bool(ch.webhook_url))) if on]
+
+
+def _deliver(ch: Channels, alert: Alert, names: list[str]) -> dict[str, str]:
+    """Each channel of ``names``: ``TRIES`` attempts, ``PAUSE_S`` apart, each at most
+    ``TIMEOUT_S`` — a dead or hanging receiver holds a night a few seconds, never longer."""
+    outcome = {}
+    for name in names:
+        for attempt in range(TRIES):
+            try:
+                SENDERS[name](ch, alert)
+                outcome[name] = "sent"
+                break
+            except Exception as exc:  # noqa: BLE001 - a lost alert is written down, never raised into the night
+                outcome[name] = f"not delivered: {type(exc).__name__}: {exc}"
+                if attempt + 1 < TRIES:
+                    time.sleep(PAUSE_S)
+    return outcome
+
+
+def _write(layout: Layout, entry: dict) -> None:
+    try:
+        _log(layout).parent.mkdir(parents=True, exist_ok=True)
+        with open(_log(layout), "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry}) + "\n")
+    except OSError:
+        pass
+
+
 def tell(layout: Layout, alert: Alert) -> dict[str, str]:
     """Send ``alert`` on every configured channel, once per key; never raises. Returns what
-    happened per channel ("sent", or why not), as written to ``dq/alerts.jsonl``."""
+    happened per channel ("sent", or why not), as written to ``dq/alerts.jsonl``; a channel
+    that did not take it is retried later (``retry``) until it does or an operator
+    acknowledges it."""
     if alert.key in sent(layout):
         return {}
     try:
@@ -181,22 +230,70 @@ def tell(layout: Layout, alert: Alert) -> dict[str, str]:
         outcome = {"config": f"not sent: {exc}"}
     else:
         alert = replace(alert, data_docs=shown_path(layout, alert.data_docs, ch.docs_url))
-        outcome = {}
-        for name, enabled, send in (("email", ch.email, _email), ("webhook", bool(ch.webhook_url), _webhook)):
-            if not enabled:
-                continue
-            try:
-                send(ch, alert)
-                outcome[name] = "sent"
-            except Exception as exc:  # noqa: BLE001 - a lost alert is written down, never raised into the night
-                outcome[name] = f"not delivered: {type(exc).__name__}: {exc}"
-        if not outcome:
-            outcome["none"] = "no channel configured"
-    try:
-        _log(layout).parent.mkdir(parents=True, exist_ok=True)
-        with open(_log(layout), "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **asdict(alert),
-                                 "outcome": outcome}) + "\n")
-    except OSError:
-        pass
+        outcome = _deliver(ch, alert, _configured(ch)) or {"none": "no channel configured"}
+    _write(layout, {**asdict(alert), "outcome": outcome})
     return outcome
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An alert a channel has not taken yet."""
+    alert: Alert
+    channels: dict[str, str]   # channel → its last outcome (not "sent")
+    attempts: int
+    last_at: dt.datetime
+
+    def next_try(self) -> dt.datetime:
+        """Backing off: a minute after the first attempt, doubling, at most an hour apart."""
+        wait = min(RETRY_FIRST_S * 2 ** (self.attempts - 1), RETRY_MAX_S)
+        return self.last_at + dt.timedelta(seconds=wait)
+
+    def said(self) -> str:
+        why = "; ".join(f"{name}: {what}" for name, what in self.channels.items())
+        return (f"{self.alert.key} ({self.alert.summary}): {why} — {self.attempts} "
+                f"attempt{'s' if self.attempts != 1 else ''}, last {self.last_at:%Y-%m-%d %H:%M} UTC")
+
+
+def undelivered(layout: Layout) -> list[Pending]:
+    """Alerts a configured channel has not taken, and no operator acknowledged: shown in
+    ``fullsite status`` and retried by the ``alert_retry_sensor``."""
+    state: dict[str, dict] = {}
+    for line in _lines(layout):
+        seen = state.setdefault(line["key"], {"channels": {}, "attempts": 0, "acknowledged": False})
+        if line.get("acknowledged"):
+            seen["acknowledged"] = True
+            continue
+        fields: dict = {k: line.get(k) for k in Alert.__dataclass_fields__}
+        seen.update(alert=Alert(**fields), attempts=seen["attempts"] + 1,
+                    last_at=dt.datetime.fromisoformat(line["at"]))
+        seen["channels"].update(line.get("outcome") or {})
+    return [Pending(s["alert"], {c: o for c, o in s["channels"].items() if c in SENDERS and o != "sent"},
+                    s["attempts"], s["last_at"])
+            for s in state.values() if not s["acknowledged"] and "alert" in s
+            and any(c in SENDERS and o != "sent" for c, o in s["channels"].items())]
+
+
+def retry(layout: Layout, now: dt.datetime) -> list[tuple[Pending, dict[str, str]]]:
+    """Deliver again, on the channels that did not take them, the undelivered alerts whose
+    next try is due; returns what each attempt did."""
+    try:
+        ch = channels(layout)
+    except ConfigError:
+        return []
+    done = []
+    for pending in undelivered(layout):
+        if pending.next_try() > now:
+            continue
+        names = [n for n in pending.channels if n in _configured(ch)]
+        outcome = _deliver(ch, pending.alert, names)
+        _write(layout, {**asdict(pending.alert), "outcome": outcome, "retry": True})
+        done.append((pending, outcome))
+    return done
+
+
+def acknowledge(layout: Layout, keys: list[str] | None = None) -> list[Pending]:
+    """An operator has read them elsewhere: no more retries (all, or those of ``keys``)."""
+    closing = [p for p in undelivered(layout) if keys is None or p.alert.key in keys]
+    for pending in closing:
+        _write(layout, {"key": pending.alert.key, "acknowledged": True})
+    return closing

@@ -253,6 +253,7 @@ def status_cmd(
         told = f"misconfigured: {exc}"
     owed = _owed_briefs(layout)
     adjustments = _open_adjustments(layout)
+    pending = alerts.undelivered(layout)
     if as_json:
         typer.echo(json.dumps({
             "data_root": str(layout.root), "last_success": _jsonable(last),
@@ -261,6 +262,9 @@ def status_cmd(
             "warehouse_build": made.build_id if made else None,
             "last_error": str(layout.last_error) if layout.last_error.exists() else None,
             "alerts": told, "raw_findings": findings, "briefs_owed": [str(d) for d in owed],
+            "undelivered_alerts": [{"key": p.alert.key, "summary": p.alert.summary, "channels": p.channels,
+                                    "attempts": p.attempts, "last_attempt": p.last_at.isoformat(),
+                                    "next_try": p.next_try().isoformat()} for p in pending],
             "open_adjustments": [{k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
                                   for k, v in a.items()} for a in adjustments],
             "runs": [{**{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
@@ -273,6 +277,11 @@ def status_cmd(
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
     typer.echo(f"warehouse:        {layout.warehouse if layout.warehouse.exists() else 'not published yet'}")
     typer.echo(f"alerts:           {told}")
+    if pending:
+        typer.echo(f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:")
+        for p in pending:
+            typer.echo(f"    {p.said()}")
+        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --alerts   (or --alert KEY)")
     if runs and runs[-1]["status"] == "failed" and layout.last_error.exists():
         typer.echo(f"last error:       {layout.last_error}")
     if owed:
@@ -291,7 +300,7 @@ def status_cmd(
         typer.echo(f"raw findings:     {len(findings)} open — partitions changed after they were ingested:")
         for f in findings:
             typer.echo(f"    {f['finding']}   [{f['key']}]")
-        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {data_root} --all   (or one KEY)")
+        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --all   (or one KEY)")
     for row in runs:
         gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
         took = f" took {_took(row)}" if _took(row) else ""
@@ -299,7 +308,7 @@ def status_cmd(
         msg = f": {row['message']}" if row["message"] else ""
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
     if runs:
-        typer.echo(f"details: fullsite status --data-root {data_root} --run {runs[-1]['run_id']}")
+        typer.echo(f"details: fullsite status --data-root {shlex.quote(data_root)} --run {runs[-1]['run_id']}")
 
 
 def _open_adjustments(layout: Layout) -> list[dict]:
@@ -333,11 +342,23 @@ def acknowledge_cmd(
     data_root: str = typer.Option(..., "--data-root"),
     keys: list[str] = typer.Argument(None, help="Finding keys (fullsite status lists them)"),  # noqa: B008
     everything: bool = typer.Option(False, "--all", help="Every open finding"),
+    alert_keys: list[str] = typer.Option(None, "--alert", help="An undelivered alert's key: stop retrying it"),  # noqa: B008
+    all_alerts: bool = typer.Option(False, "--alerts", help="Every undelivered alert"),
 ) -> None:
-    """Close findings about ingested partitions: their current files become the record."""
+    """Close findings about ingested partitions (their rows stay uncounted until fullsite
+    restate), or stop retrying undelivered alerts that were read elsewhere."""
     from fullsite import landing
+    from orchestration import alerts
 
     layout = Layout(existing_root(data_root))
+    if alert_keys or all_alerts:
+        known = {p.alert.key for p in alerts.undelivered(layout)}
+        if unknown := [k for k in alert_keys or [] if k not in known]:
+            raise UserError(f"no undelivered alert {unknown[0]!r} (fullsite status lists them)")
+        done = alerts.acknowledge(layout, None if all_alerts else list(alert_keys))
+        typer.echo(f"acknowledged {len(done)} alert{'s' if len(done) != 1 else ''}: no more retries")
+        if not keys and not everything:
+            return
     if not keys and not everything:
         raise UserError("name the findings to acknowledge (fullsite status lists their keys), or --all")
     known = {f["key"] for f in landing.open_findings(layout)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,17 +47,27 @@ class SmtpServer:
 
 
 class WebhookServer:
-    """``with WebhookServer() as hook:`` — ``hook.url``, ``hook.bodies`` (parsed JSON)."""
+    """``with WebhookServer() as hook:`` — ``hook.url``, ``hook.bodies`` (parsed JSON, the
+    requests it answered 2xx). ``statuses``: the answer to each request in turn (the last
+    one repeats); ``hang``: seconds it waits before answering."""
 
-    def __init__(self, status: int = 200):
+    def __init__(self, status: int = 200, statuses: list[int] | None = None, hang: float = 0):
         self.bodies: list[dict] = []
+        self.requests = 0
+        answers = list(statuses or [status])
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
-                outer.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(status)
+                body = json.loads(self.rfile.read(length))
+                answer = answers[min(outer.requests, len(answers) - 1)]
+                outer.requests += 1
+                if hang:
+                    time.sleep(hang)
+                if answer < 300:
+                    outer.bodies.append(body)
+                self.send_response(answer)
                 self.end_headers()
 
             def log_message(self, *args):  # quiet
