@@ -92,6 +92,11 @@ class Layout:
         return self.root / "dq" / "run_log"
 
     @property
+    def reserve(self) -> Path:
+        """Space kept for saying why a run failed: freed first when the disk is full."""
+        return self.root / "dq" / ".reserve"
+
+    @property
     def last_error(self) -> Path:
         """The last failure's cause in words, with its trace."""
         return self.root / "dq" / "last_error.txt"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 _OS = {
     errno.ENOSPC: "the disk is full: no space left to write {path}",
@@ -22,12 +23,25 @@ _JVM = {
 }
 
 
+# The same faults as other engines word them (SQLite under Dagster's instance, DuckDB), and
+# Java missing as pyspark words it.
+_STORAGE = ("disk I/O error", "database or disk is full", "No space left on device")
+_NO_JAVA = ("JAVA_GATEWAY_EXITED", "Java gateway process exited")
+
+
 def describe(exc: BaseException) -> str:
     """One line: what went wrong where, in words, for the run log, last_error.txt and the CLI."""
     if isinstance(exc, OSError) and exc.errno in _OS:
         path = exc.filename or "a file of the data root"
         return _OS[exc.errno].format(path=path)
     text = str(exc).strip()
+    if any(words in text for words in _NO_JAVA):
+        return ("Java could not be started, so Spark cannot run: install Java 17 "
+                "(sudo apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME to it "
+                f"(JAVA_HOME is {os.environ.get('JAVA_HOME') or 'not set'})")
+    if "sqlite3.OperationalError" in text and any(words in text for words in _STORAGE):
+        return ("the disk is full or failing: the Dagster instance of the data root "
+                "(<data-root>/dagster, SQLite) could not be written")
     for words, code in _JVM.items():
         if words in text:
             return _OS[code].format(path="a file Spark writes") + f" ({words})"

@@ -13,6 +13,7 @@ curated layer and the run date. The result equals nightly runs one by one (teste
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -20,9 +21,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from fullsite import landing
+from fullsite.files import write_atomic
 from fullsite.layout import Layout
 from orchestration import faults, runlog, state
 from orchestration.runlog import RunRecord
+
+RESERVE_BYTES = 1 << 20
 
 
 class StageFailed(Exception):
@@ -330,6 +334,7 @@ class Pipeline:
             runlog.mark_interrupted(root, made.run_id if made else None)
             if self.on_locked:
                 self.on_locked()
+            self._keep_reserve()
             last = self._admit(first, last, restate)
             records: list[RunRecord] = self.records
             self.current = None  # the record a failure belongs to
@@ -366,6 +371,7 @@ class Pipeline:
         """Record the failure (the published warehouse is untouched): in each record of the
         run and in ``dq/last_error.txt``. Best effort: on a full disk the records may not be
         writable either, and the failure must still reach the caller."""
+        self._make_room()
         finished = _now()
         for rec in records:
             rec.status, rec.finished_at = "failed", finished
@@ -384,6 +390,22 @@ class Pipeline:
             text += f"data docs: {exc.docs}\n"
         try:
             self.layout.last_error.parent.mkdir(parents=True, exist_ok=True)
-            self.layout.last_error.write_text(text + (f"\n{trace}" if trace else ""))
+            write_atomic(self.layout.last_error, text + (f"\n{trace}" if trace else ""))
         except OSError:
+            pass
+
+    def _make_room(self) -> None:
+        """A failed run leaves nothing half-built behind (the staging warehouse, dbt's
+        files), and frees the reserve: on a full disk, the room to say why (issue 44)."""
+        shutil.rmtree(self.layout.staging, ignore_errors=True)
+        self.layout.reserve.unlink(missing_ok=True)
+
+    def _keep_reserve(self) -> None:
+        """A megabyte kept aside while a run goes (freed by ``_make_room``)."""
+        if self.layout.reserve.exists():
+            return
+        try:
+            self.layout.reserve.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.layout.reserve, bytes(RESERVE_BYTES))
+        except OSError:  # already full: the run says so where it stops
             pass

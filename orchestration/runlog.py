@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fullsite.files import write_atomic
 from fullsite.layout import Layout
 
 SCHEMA = pa.schema([
@@ -157,3 +158,26 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> None:
                             shared_with=row.get("shared_with"))
             rec.write(root)
         (markers / run_id).unlink(missing_ok=True)
+
+
+def fail_open(root: Path, message: str) -> None:
+    """The runs this process left open end failed, saying why (Dagster's own storage failed
+    under them, say): never 'interrupted', which means killed. Best effort."""
+    markers = _open_runs(root)
+    for marker in sorted(markers.iterdir()) if markers.is_dir() else []:
+        try:
+            pid = int(marker.read_text().strip() or 0)
+            row = read_one(root, marker.name) if pid == os.getpid() else None
+            if row is None or row["status"] != "running":
+                continue
+            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
+                            finished_at=dt.datetime.now(dt.UTC), message=message,
+                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
+                            shared_with=row.get("shared_with"))
+            rec.write(root)
+        except (OSError, ValueError):
+            continue
+    try:
+        write_atomic(Layout(root).last_error, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC  {message}\n")
+    except OSError:
+        pass

@@ -20,3 +20,11 @@ def test_the_jvms_wording_of_the_same_faults_is_recognised():
 
 def test_anything_else_keeps_its_first_line():
     assert describe(ValueError("bad thing\nmore")) == "ValueError: bad thing"
+
+
+def test_dagsters_storage_on_a_full_disk_and_a_missing_java_are_said_in_words(monkeypatch):
+    sqlite = RuntimeError('(sqlite3.OperationalError) disk I/O error\n[SQL: PRAGMA main.table_xinfo("runs")]')
+    assert describe(sqlite).startswith("the disk is full or failing: the Dagster instance")
+    monkeypatch.setenv("JAVA_HOME", "/nowhere/java")
+    java = RuntimeError("[JAVA_GATEWAY_EXITED] Java gateway process exited before sending its port number.")
+    assert describe(java).startswith("Java could not be started") and "/nowhere/java" in describe(java)
