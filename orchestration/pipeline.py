@@ -62,6 +62,7 @@ class Pipeline:
         self.restating = False  # a restatement: dbt builds from scratch (settled rows may change, D46)
         self.ingests: list[dict] = []  # what each night reads, recorded once it is published
         self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
+        self.command_started = runlog.process_started()  # the command's wall time is measured from here
 
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
@@ -290,7 +291,8 @@ class Pipeline:
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()
-        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started, dagster_run_id=self.dagster_run_id)
+        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started, dagster_run_id=self.dagster_run_id,
+                        command_started_at=self.command_started)
         rec.write(self.layout.root)
         return rec
 
@@ -361,7 +363,8 @@ class Pipeline:
         """A run the lock or the sequence refused: one record, status refused, nothing else."""
         now = _now()
         rec = RunRecord(f"{first}-{now:%Y%m%dT%H%M%S%f}", first, now, status="refused", finished_at=now,
-                        message=f"refused: {why}", dagster_run_id=self.dagster_run_id)
+                        message=f"refused: {why}", dagster_run_id=self.dagster_run_id,
+                        command_started_at=self.command_started)
         try:
             rec.write(self.layout.root)
         except OSError:

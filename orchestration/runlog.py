@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -25,6 +26,7 @@ SCHEMA = pa.schema([
     ("timings", pa.string()), ("data_docs", pa.string()),
     ("gates", pa.string()), ("dagster_run_id", pa.string()),  # added later: older records lack them
     ("shared_with", pa.string()),  # a backfill's earlier nights: the record holding the stages they shared
+    ("command_started_at", pa.timestamp("us", tz="UTC")),  # when the process that ran it started
 ])
 
 
@@ -52,6 +54,7 @@ class RunRecord:
     gates: dict = field(default_factory=dict)  # gate → {passed, evaluated, errors, warnings}
     dagster_run_id: str | None = None
     shared_with: str | None = None  # a backfill's night: the run id whose record has the one-pass stages
+    command_started_at: dt.datetime | None = None  # the process's start: the command's wall time (issue 47)
     own_end: dt.datetime | None = field(default=None, repr=False)  # in memory: when a night's own stages ended
 
     def write(self, root: Path) -> None:
@@ -67,6 +70,7 @@ class RunRecord:
             "message": [self.message], "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
             "data_docs": [self.data_docs], "gates": [json.dumps(self.gates) if self.gates else None],
             "dagster_run_id": [self.dagster_run_id], "shared_with": [self.shared_with],
+            "command_started_at": [self.command_started_at],
         }, schema=SCHEMA)
         tmp = out / f".{self.run_id}.tmp"
         pq.write_table(table, tmp)
@@ -155,7 +159,7 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> None:
                             message="published; the process ended right after publishing (killed or crashed)" if published
                             else "the process ended before the run finished (killed, crashed or restarted)",
                             timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
-                            shared_with=row.get("shared_with"))
+                            shared_with=row.get("shared_with"), command_started_at=row.get("command_started_at"))
             rec.write(root)
         (markers / run_id).unlink(missing_ok=True)
 
@@ -173,7 +177,7 @@ def fail_open(root: Path, message: str) -> None:
             rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
                             finished_at=dt.datetime.now(dt.UTC), message=message,
                             timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
-                            shared_with=row.get("shared_with"))
+                            shared_with=row.get("shared_with"), command_started_at=row.get("command_started_at"))
             rec.write(root)
         except (OSError, ValueError):
             continue
@@ -181,3 +185,9 @@ def fail_open(root: Path, message: str) -> None:
         write_atomic(Layout(root).last_error, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC  {message}\n")
     except OSError:
         pass
+
+
+def process_started() -> dt.datetime:
+    """When this process started: a run's record measures the command's wall time from here
+    (imports, Dagster and the JVM included), not only its stages."""
+    return dt.datetime.fromtimestamp(psutil.Process(os.getpid()).create_time(), dt.UTC)

@@ -205,7 +205,7 @@ def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dags
         logs = duckdb_glob(layout.run_log.resolve()) + "/*.parquet"  # a view's text: quoted, globs escaped
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs,
-                               gates, dagster_run_id, shared_with
+                               gates, dagster_run_id, shared_with, command_started_at
                         from read_parquet({sql_literal(logs)}, union_by_name = true)""")
         con.execute(f"drop table if exists {BUILD_RECORD}")
         content = content_fingerprint(con)
@@ -282,6 +282,8 @@ RUN_LOG_DOCS = {
     "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
     "shared_with": "A backfill's earlier night: the run id of its last night, whose record holds the stages the "
                    "nights shared (one Spark pass, the curated and marts gates, dbt, publication); null otherwise.",
+    "command_started_at": "When the process that ran the night started (UTC): the command's wall time runs from here "
+                          "to finished_at (imports, Dagster and the JVM included; started_at is when its stages began).",
 }
 BUILD_INFO_DOCS = {
     "": "This file's own build record: which dbt project built it, what it holds and when. A warehouse built by "

@@ -3,6 +3,7 @@ ends failed — not "interrupted" — with its cause in words in the CLI, dq/las
 `fullsite status`; staging is cleaned and the published warehouse is as it was."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -49,4 +50,9 @@ def test_a_full_disk_mid_run_is_said_in_words_and_leaves_nothing_half_built(publ
     assert (root / "warehouse.duckdb").read_bytes() == before
     shutil.rmtree(root / "curated", ignore_errors=True)  # room for status to read (it writes nothing)
     status = json.loads(cli("status", "--data-root", str(root), "--json").stdout)
-    assert status["runs"][-1]["status"] == "failed" and "the disk is full" in status["runs"][-1]["message"]
+    last = status["runs"][-1]
+    assert last["status"] == "failed" and "the disk is full" in last["message"]
+    # issue 47: how long the command took, JVM and all — not only the stages that ran
+    before_stages = dt.datetime.fromisoformat(last["started_at"]) - dt.datetime.fromisoformat(last["command_started_at"])
+    minutes, seconds = last["took"].split(":")
+    assert int(minutes) * 60 + int(seconds) >= int(before_stages.total_seconds()) > 0
