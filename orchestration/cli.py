@@ -78,16 +78,39 @@ def run_generate(data_root: str, start: dt.date, days: int, scale: str, seed: in
 @app.command("generate")
 def generate_cmd(
     data_root: str = typer.Option(..., "--data-root", help="Folder that receives raw/<table>/dt=…"),
-    start: str = typer.Option(..., "--start", help="First ingest date, YYYY-MM-DD"),
+    start: str = typer.Option(None, "--start", help="First ingest date, YYYY-MM-DD"),
     days: int = typer.Option(..., "--days", help="Number of days"),
     scale: str = typer.Option("small", "--scale", help="tiny | small | medium | large | xlarge"),
     seed: int = typer.Option(7, "--seed", help="Random seed: same seed, same bytes"),
+    more: bool = typer.Option(False, "--continue", help="Land the next DAYS nights of the data root's own world"),
 ) -> None:
-    """Write a synthetic raw landing zone that follows the data contract."""
-    counts = run_generate(data_root, parse_date(start, "--start"), days, scale, seed)
+    """Write a synthetic raw landing zone that follows the data contract (or, with --continue,
+    its next nights: what a longer run of the same world lands, from the data root alone)."""
+    if more:
+        counts = run_generate_next(data_root, days)
+    elif start is None:
+        raise UserError("--start is required (or --continue, to land the next nights of a generated root)")
+    else:
+        counts = run_generate(data_root, parse_date(start, "--start"), days, scale, seed)
     total = sum(counts.values())
     typer.echo(f"wrote {total:,} rows under {Path(data_root) / 'raw'}: "
                + ", ".join(f"{name} {n:,}" for name, n in counts.items()))
+
+
+def run_generate_next(data_root: str, days: int) -> dict:
+    from fullsite.generator.run import Run, generate_next
+
+    if days < 1:
+        raise UserError(f"--days must be at least 1, got {days}")
+    root = existing_root(data_root)
+    try:
+        run = Run.load(root)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    first = run.start + dt.timedelta(days=run.days)
+    with _progress() as progress:
+        task = progress.add_task(f"landing {first} … {first + dt.timedelta(days=days - 1)} ({run.scale})", total=days)
+        return generate_next(root, days, progress=lambda done, _: progress.update(task, completed=done))
 
 
 def existing_root(path: str) -> Path:
@@ -210,9 +233,12 @@ def _jsonable(value):
 
 
 def _took(row: dict) -> str:
-    if not row.get("finished_at") or not row.get("started_at"):
+    """The command's wall time (from its process's start), or for a backfill's earlier night
+    (and an older record) the night's own stages."""
+    start = row.get("started_at") if row.get("shared_with") else row.get("command_started_at") or row.get("started_at")
+    if not row.get("finished_at") or not start:
         return ""
-    seconds = int((row["finished_at"] - row["started_at"]).total_seconds())
+    seconds = int((row["finished_at"] - start).total_seconds())
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
@@ -226,7 +252,9 @@ def status_cmd(
     import json
 
     from fullsite import landing
+    from fullsite.quoting import glob_safe_dir
     from orchestration import alerts, runlog, state
+    from orchestration.launch import dagster_home
 
     root = existing_root(data_root)
     layout = Layout(root)
@@ -268,7 +296,8 @@ def status_cmd(
             "open_adjustments": [{k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
                                   for k, v in a.items()} for a in adjustments],
             "runs": [{**{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
-                                                       "started_at", "finished_at", "dagster_run_id", "shared_with")},
+                                                       "started_at", "finished_at", "dagster_run_id", "shared_with",
+                                                       "command_started_at")}, "took": _took(r),
                       "timings": json.loads(r["timings"] or "{}")} for r in runs],
         }, indent=2))
         return
@@ -276,6 +305,8 @@ def status_cmd(
     typer.echo(f"last success:     {last or 'none yet'}" + (f" (warehouse build {made.build_id})" if made else ""))
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
     typer.echo(f"warehouse:        {layout.warehouse if layout.warehouse.exists() else 'not published yet'}")
+    typer.echo(f"Dagster UI:       FULLSITE_DATA_ROOT={shlex.quote(str(layout.root))} DAGSTER_HOME="
+               f"{shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))} dagster dev -m orchestration.definitions")
     typer.echo(f"alerts:           {told}")
     if pending:
         typer.echo(f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:")
@@ -372,12 +403,16 @@ def acknowledge_cmd(
 
 def _print_run(row: dict) -> None:
     took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else None
+    command = row.get("command_started_at")
+    wall = (row["finished_at"] - command).total_seconds() if row["finished_at"] and command else None
     typer.echo(f"run:              {row['run_id']}")
     typer.echo(f"ingest date:      {row['ingest_date']}")
     typer.echo(f"status:           {row['status']}" + (f" at the {row['failed_gate']} gate" if row["failed_gate"] else ""))
     if row["message"]:
         typer.echo(f"message:          {row['message']}")
-    typer.echo(f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC" + (f" ({took:.0f} s)" if took is not None else ""))
+    typer.echo(f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC"
+               + (f" (its stages {took:.0f} s" + (f"; the command {wall:.0f} s)" if wall is not None else ")")
+                  if took is not None else ""))
     if row["dagster_run_id"]:
         typer.echo(f"dagster run:      {row['dagster_run_id']}")
     if row.get("shared_with"):

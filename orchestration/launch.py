@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from fullsite.layout import Layout
+from fullsite.quoting import glob_safe_dir
 from orchestration import faults, progress, runlog
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
@@ -39,8 +40,9 @@ def dagster_home(root: Path) -> Path:
 
 def instance(root: Path) -> dg.DagsterInstance:
     """The data root's Dagster instance (SQLite storage under ``<data-root>/dagster``): the
-    one ``dagster dev`` opens with DAGSTER_HOME pointing there."""
-    return dg.DagsterInstance.from_config(str(dagster_home(root)))
+    one ``dagster dev`` opens with DAGSTER_HOME pointing there (through a plain-named link
+    when the path holds glob characters, so that its settings load)."""
+    return dg.DagsterInstance.from_config(str(glob_safe_dir(dagster_home(root))))
 
 
 def add_nights(inst: dg.DagsterInstance, first: dt.date, last: dt.date) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fullsite.duck import row
 from fullsite.layout import Layout
+from fullsite.quoting import glob_safe_dir
 from publications import metrics
 from publications.published import build, connect
 
@@ -61,7 +62,8 @@ def headline(layout: Layout) -> str:
         f"  tables and columns (docs):  {layout.docs_site / 'index.html'}   (opens from disk; queries: docs/queries.md)",
         f"  data docs (gate findings):  {layout.data_docs / 'index.html'}   (every run, newest first)",
         f"  run status:                 {_bin('fullsite')} status --data-root {q(str(root))}",
-        f"  Dagster UI:                 FULLSITE_DATA_ROOT={q(str(root))} DAGSTER_HOME={q(str(layout.dagster_home))} "
+        f"  Dagster UI:                 FULLSITE_DATA_ROOT={q(str(root))} "
+        f"DAGSTER_HOME={q(str(glob_safe_dir(layout.dagster_home)))} "
         f"{_bin('dagster')} dev -m orchestration.definitions",
     ]
     return "\n".join(line for line in lines if line is not None)

@@ -7,6 +7,7 @@ import datetime as dt
 
 from fullsite.generator.run import generate
 from fullsite.layout import Layout
+from orchestration.launch import instance
 from publications import metrics
 from publications.statements import rebates_statement
 from tests.conftest import TINY_START
@@ -29,6 +30,8 @@ def test_a_night_in_a_data_root_named_like_a_trap(tmp_path, spark):
         con.close()
     assert any(layout.data_docs.glob("*/index.html"))
     assert query(layout.warehouse, "select count(*) from finance.statement_register") == [(0,)]  # its path quoted
+    with instance(root) as inst:  # issue 44: Dagster's settings load for this path too (no telemetry)
+        assert not inst.telemetry_enabled and not inst.nux_enabled
     try:
         rebates_statement(layout, dt.date(2024, 7, 1))
     except Exception as exc:  # nothing final after one night: refused in words, not a parser error
