@@ -186,8 +186,11 @@ def _cli(*args):
     (["--start", "2024-7-1", "--days", "1"], "--start must be a date"),
     (["--start", "2024-07-01", "--days", "1", "--scale", "huge"], "unknown scale"),
     (["--start", "2024-07-01", "--days", "0"], "--days must be at least 1"),
+    (["--days", "1"], "--start is required (or --continue"),
+    (["--continue", "--days", "1"], "no generator state in"),
 ])
 def test_generate_rejects_bad_arguments_in_one_line(tmp_path, args, message):
+    (tmp_path / "raw").mkdir(exist_ok=True)
     result = _cli("generate", "--data-root", str(tmp_path), *args)
     assert result.returncode != 0
     assert message in result.stderr
@@ -264,3 +267,21 @@ def test_brands_outspend_high_potential_merchants_who_outspend_smes(small_days):
         select merchant_tier, sum(spend) / count(distinct merchant_id) from m join p using (merchant_id)
         join c using (product_id) group by 1""").fetchall())
     assert spend["brand"] > spend["high_potential"] > spend["sme"], spend
+
+
+def test_the_next_nights_of_a_world_land_the_same_however_they_are_asked_for(tmp_path):
+    """Issue 44: an operator rehearses a normal night by landing the next one of the data
+    root's own world (`fullsite generate --continue`); the nights before stay as they were."""
+    from fullsite.generator.run import generate_next
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    for root in (one, two):
+        generate(root, TINY_START, 3, "tiny", seed=7)
+    before = _digest(one)
+    generate_next(one, 2)
+    generate_next(two, 1)
+    generate_next(two, 1)
+    after = _digest(one)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after == _digest(two) and len(after) > len(before)
+    assert any(f"dt={TINY_START + dt.timedelta(days=4)}" in k for k in after)
