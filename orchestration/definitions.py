@@ -141,7 +141,15 @@ def _asset_specs() -> list[dg.AssetSpec]:
     published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=NIGHTS,
                              skippable=True,
                              description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts gate passes.")
-    return [*curated, *dbt, published]
+    brief = dg.AssetSpec(BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"}, partitions_def=NIGHTS,
+                         skippable=True, description=BRIEF_DESCRIPTION)
+    return [*curated, *dbt, published, brief]
+
+
+BRIEF_DESCRIPTION = (
+    "`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from the published "
+    "file after each publication (and every published night still missing its page). A brief that cannot be "
+    "drawn never undoes the night: the next run, or `fullsite brief`, draws it.")
 
 
 GATE_DESCRIPTIONS = {
@@ -299,35 +307,41 @@ def build_nightly():
         if failure is not None:
             raise dg.Failure(description=failure.message, metadata={
                 "gate": failure.gate or "none", "data docs": failure.docs or ""})
-        for spec in specs:
-            for rec in records:
-                meta = _night_metadata(rec, context.run.run_id, timings=spec.key == PUBLISHED)
-                if spec.key == PUBLISHED:
-                    meta["warehouse"] = dg.MetadataValue.path(str(pipe.layout.warehouse))
-                context.add_asset_metadata(meta, asset_key=spec.key, partition_key=str(rec.ingest_date))
-            yield dg.MaterializeResult(asset_key=spec.key)
+        _materialize(context, specs, pipe)
+        _draw_brief(context, pipe.layout)
 
     return nightly_run
 
 
-@dg.asset(key=BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"},
-          description="`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from the "
-                      "published file after each publication (and every published night still missing its page). "
-                      "A brief that cannot be drawn never undoes the night: the next run, or `fullsite brief`, draws it.")
-def nightly_brief(context: dg.AssetExecutionContext, fullsite: FullsiteResource):
-    """The brief of the night just published, read from the published warehouse (publications/brief.py)."""
+def _materialize(context: dg.AssetExecutionContext, specs: list[dg.AssetSpec], pipe: Pipeline) -> None:
+    """Each night's materialization of each asset, upstream first and night after night:
+    the latest one Dagster holds is the last night (a range's outputs would be recorded in
+    no particular order, issue 44)."""
+    for spec in specs:
+        if spec.key == BRIEF:
+            continue
+        for rec in sorted(pipe.records, key=lambda r: r.ingest_date):
+            meta = _night_metadata(rec, context.run.run_id, timings=spec.key == PUBLISHED)
+            if spec.key == PUBLISHED:
+                meta["warehouse"] = dg.MetadataValue.path(str(pipe.layout.warehouse))
+            context.log_event(dg.AssetMaterialization(asset_key=spec.key, partition=str(rec.ingest_date),
+                                                      metadata=meta))
+
+
+def _draw_brief(context: dg.AssetExecutionContext, layout: Layout) -> None:
+    """The brief of the night just published (and of every published night still missing
+    its page), read from the published warehouse (publications/brief.py). A brief that
+    cannot be drawn never undoes the night: the next run, or `fullsite brief`, draws it."""
     from publications.brief import BriefFailed, draw_briefs
 
-    layout = fullsite.pipeline.layout
     try:
         drawn = draw_briefs(layout)
     except (BriefFailed, OSError) as exc:  # published is published: say why, and leave it owed
         context.log.warning(f"brief not drawn: {exc} (the next run or `fullsite brief` draws it)")
-        return dg.MaterializeResult(metadata={"drawn": "none", "why": str(exc)})
-    last = max(drawn) if drawn else None
-    return dg.MaterializeResult(metadata={
-        "drawn": ", ".join(str(d) for d in sorted(drawn)) or "none",
-        **({"brief": dg.MetadataValue.path(str(drawn[last])), "ingest date": str(last)} if last else {})})
+        return
+    for day in sorted(drawn):
+        context.log_event(dg.AssetMaterialization(asset_key=BRIEF, partition=str(day), metadata={
+            "brief": dg.MetadataValue.path(str(drawn[day])), "ingest date": str(day)}))
 
 
 # --------------------------------------------------------------------------- automation
@@ -417,7 +431,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
     root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
     nightly_run = build_nightly()
-    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run, nightly_brief).without_checks(),
+    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run).without_checks(),
                               description="One night (or a range): gates, Spark, dbt, publication; then the brief.")
 
     # Off until an operator turns it on (README): a data root is often a copy or a demo.
@@ -432,7 +446,7 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
 
     resource = FullsiteResource(data_root=str(root.resolve()), spark_master=os.environ.get("FULLSITE_SPARK_MASTER"))
     return dg.Definitions(
-        assets=[*raw_specs(), nightly_run, nightly_brief],
+        assets=[*raw_specs(), nightly_run],
         asset_checks=[gate_results],
         jobs=[job],
         schedules=[nightly_schedule],
