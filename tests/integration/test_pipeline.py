@@ -171,6 +171,19 @@ def test_backfill_equals_nightly_runs(backfilled_to_next, next_night_root):
     assert figures(root / "warehouse.duckdb") == figures(next_night_root / "warehouse.duckdb")
 
 
+def test_a_backfill_into_a_log_file_says_each_stage_and_no_jvm_noise(backfilled_to_next):
+    """Issue 47: a backfill whose output goes to a file prints a plain line per stage (it was
+    silent for minutes), and the JVM's "Using incubator modules" notice is not ours to print.
+    Night: the backfill run beside the tests, made in tests/conftest.py (backfilled_to_next)."""
+    backfilled_to_next.finished()
+    log = backfilled_to_next.log.read_text()
+    assert "incubator" not in log
+    stages = [line for line in log.splitlines() if line.startswith("[")]
+    assert any(line.endswith(f"{FIRST}: raw gate") for line in stages), log[-2000:]
+    assert any(line.endswith(f"{NEXT}: dbt build") for line in stages), log[-2000:]
+    assert all(line[:7].count(":") == 1 and line[6] == "]" for line in stages)  # [mm:ss] since the start
+
+
 def test_cumulative_orders_equal_a_full_recomputation(published_root):
     """cum_orders is carried as incremental state; after several runs it must equal a count
     Night: the shared published root, made in tests/conftest.py (published_root).
