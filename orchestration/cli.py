@@ -305,8 +305,9 @@ def status_cmd(
     typer.echo(f"last success:     {last or 'none yet'}" + (f" (warehouse build {made.build_id})" if made else ""))
     typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
     typer.echo(f"warehouse:        {layout.warehouse if layout.warehouse.exists() else 'not published yet'}")
-    typer.echo(f"Dagster UI:       FULLSITE_DATA_ROOT={shlex.quote(str(layout.root))} DAGSTER_HOME="
-               f"{shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))} dagster dev -m orchestration.definitions")
+    typer.echo(f"Dagster UI:       fullsite ui --data-root {shlex.quote(str(layout.root))}   (or FULLSITE_DATA_ROOT="
+               f"{shlex.quote(str(layout.root))} DAGSTER_HOME={shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))}"
+               " dagster dev -m orchestration.definitions)")
     typer.echo(f"alerts:           {told}")
     if pending:
         typer.echo(f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:")
@@ -429,6 +430,20 @@ def _print_run(row: dict) -> None:
             typer.echo(f"    warning: {line}")
     if row["data_docs"]:
         typer.echo(f"data docs:        {row['data_docs']}")
+
+
+@app.command("ui")
+def ui_cmd(
+    data_root: str = typer.Option(..., "--data-root"),
+    port: int = typer.Option(3000, "--port", help="The Dagster UI's port on 127.0.0.1"),
+) -> None:
+    """The Dagster UI and daemon (`dagster dev`) of a data root: its sensors and schedule run
+    while it is up. Ctrl-C (SIGINT) or SIGTERM stops it and everything it started."""
+    from orchestration.ui import serve
+
+    root = existing_root(data_root).resolve()
+    typer.echo(f"Dagster UI of {root}: http://127.0.0.1:{port} (Ctrl-C stops it)")
+    raise typer.Exit(serve(root, port))
 
 
 @app.command("docs")
