@@ -72,9 +72,9 @@ class RunRecord:
             "dagster_run_id": [self.dagster_run_id], "shared_with": [self.shared_with],
             "command_started_at": [self.command_started_at],
         }, schema=SCHEMA)
-        tmp = out / f".{self.run_id}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, out / f"{self.run_id}.parquet")
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        write_atomic(out / f"{self.run_id}.parquet", sink.getvalue().to_pybytes())
         if self.status != "running":
             marker.unlink(missing_ok=True)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from fullsite import ledger, rules
+from fullsite.files import write_atomic
 from fullsite.layout import Layout
 from fullsite.published import BUILD_FILES, BUILD_RECORD, PUBLISHED_SCHEMAS, content_fingerprint, read_build
 from fullsite.quoting import duckdb_glob, sql_literal
@@ -143,9 +144,7 @@ def _keep_parse(target: Path) -> None:
     if parsed.exists():
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f".{os.getpid()}.msgpack")
-            shutil.copyfile(parsed, tmp)
-            os.replace(tmp, cache)
+            write_atomic(cache, parsed.read_bytes())
         except OSError:  # a read-only checkout: every run parses, nothing else changes
             pass
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fullsite.files import write_atomic
 from fullsite.layout import Layout
 from fullsite.rules import DBT_PROJECT_DIR
 from publications.published import NotPublished, build, connect
@@ -50,9 +51,7 @@ def write_docs(layout: Layout) -> Path:
             tail = (proc.stdout + proc.stderr).strip().splitlines()
             raise DocsFailed(f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}")
         layout.docs_site.mkdir(exist_ok=True)
-        tmp = layout.docs_site / ".index.html.tmp"
-        shutil.copyfile(page, tmp)
-        os.replace(tmp, layout.docs_site / "index.html")
+        write_atomic(layout.docs_site / "index.html", page.read_bytes())
     return layout.docs_site / "index.html"
 
 
