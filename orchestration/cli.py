@@ -258,6 +258,7 @@ def status_cmd(
 
     root = existing_root(data_root)
     layout = Layout(root)
+    _reconcile_if_idle(root)
     made = state.published_build(root)
     published_run = made.run_id if made else None
     if run is not None:
@@ -341,6 +342,23 @@ def status_cmd(
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
     if runs:
         typer.echo(f"details: fullsite status --data-root {shlex.quote(data_root)} --run {runs[-1]['run_id']}")
+
+
+def _reconcile_if_idle(root: Path) -> None:
+    """A run whose process ended unrecorded is reconciled (run log, Dagster, alerts) when no
+    run is alive, so that status and Dagster say the same thing (orchestration/reconcile.py)."""
+    from orchestration import runlog, state
+
+    if not runlog.ended_unrecorded(root):
+        return
+    from orchestration.launch import instance
+    from orchestration.reconcile import reconcile
+
+    try:
+        with state.run_lock(root), instance(root) as inst:
+            reconcile(root, inst)
+    except (state.RunRefused, OSError):  # a run is alive (it reconciles), or the root is read-only
+        pass
 
 
 def _open_adjustments(layout: Layout) -> list[dict]:

@@ -39,9 +39,10 @@ from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
 from fullsite.published import PUBLISHED_SCHEMAS
 from fullsite.rules import DBT_PROJECT_DIR
-from orchestration import progress
+from orchestration import faults, progress
 from orchestration.alerts import GATE_STAGES
 from orchestration.pipeline import Pipeline, StageFailed
+from orchestration.reconcile import reconcile
 from orchestration.state import RunRefused
 
 JOB = "nightly"
@@ -217,14 +218,6 @@ def _observe_raw(layout: Layout, nights: list[dt.date]):
                 "files": len(files), "bytes": sum(f.stat().st_size for f in files)})
 
 
-def _mark_stale_runs_failed(context) -> None:
-    """Inside the run lock no other run is alive: a Dagster run still 'started' was killed."""
-    stale = context.instance.get_run_records(dg.RunsFilter(job_name=JOB, statuses=[dg.DagsterRunStatus.STARTED]))
-    for record in stale:
-        if record.dagster_run.run_id != context.run.run_id:
-            context.instance.report_run_failed(record.dagster_run, "interrupted: the process ended before the run finished")
-
-
 def _topological(specs: list[dg.AssetSpec]) -> list[dg.AssetSpec]:
     """Materializations of one multi-asset are reported upstream first."""
     by_key = {s.key: s for s in specs}
@@ -283,7 +276,9 @@ def build_nightly():
         keys = context.partition_key_range
         first, last = dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
         pipe = fullsite.pipeline
-        pipe.on_locked, pipe.dagster_run_id = (lambda: _mark_stale_runs_failed(context)), context.run.run_id
+        # Inside the lock no other run is alive: what an ended run left is reconciled first.
+        pipe.on_locked = lambda: reconcile(pipe.layout.root, context.instance, context.run.run_id)
+        pipe.dagster_run_id, pipe.finish_later = context.run.run_id, True
         failure = None
         try:
             pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
@@ -309,6 +304,7 @@ def build_nightly():
                 "gate": failure.gate or "none", "data docs": failure.docs or ""})
         _materialize(context, specs, pipe)
         _draw_brief(context, pipe.layout)
+        pipe.finish()  # success recorded when all is done: a kill before this is an interruption
 
     return nightly_run
 
@@ -334,6 +330,7 @@ def _draw_brief(context: dg.AssetExecutionContext, layout: Layout) -> None:
     cannot be drawn never undoes the night: the next run, or `fullsite brief`, draws it."""
     from publications.brief import BriefFailed, draw_briefs
 
+    faults.crash_point("during-brief")
     try:
         drawn = draw_briefs(layout)
     except (BriefFailed, OSError) as exc:  # published is published: say why, and leave it owed

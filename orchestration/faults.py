@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 
 _OS = {
     errno.ENOSPC: "the disk is full: no space left to write {path}",
@@ -49,3 +50,11 @@ def describe(exc: BaseException) -> str:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     first = (text.splitlines() or [""])[0][:300]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def crash_point(name: str) -> None:
+    """A place a run can be killed at on purpose: ``FULLSITE_CRASH_AT=<name>`` kills this
+    process there with SIGKILL, as an OOM kill or a pulled plug would, for drills and the
+    tests that hold what a killed run leaves (before-publish, after-publish, during-brief)."""
+    if os.environ.get("FULLSITE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -53,7 +53,7 @@ class Pipeline:
         self._warming: Future | None = None  # the session starting in the background (warm_up)
         self.progress = progress or (lambda msg: None)
         self.gate_results: list = []  # every GateResult of the current run, in order (Dagster's checks)
-        self.on_locked: Callable[[], None] | None = None  # called once a run holds the lock
+        self.on_locked: Callable[[], object] | None = None  # called once a run holds the lock
         self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
         self.current: RunRecord | None = None  # the record of the ingest being worked on
         self.raw_findings: list[dict] = []  # open findings about ingested partitions (fullsite/landing.py)
@@ -63,6 +63,7 @@ class Pipeline:
         self.ingests: list[dict] = []  # what each night reads, recorded once it is published
         self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
         self.command_started = runlog.process_started()  # the command's wall time is measured from here
+        self.finish_later = False  # Dagster's step records success itself, at its very end (finish)
 
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
@@ -255,7 +256,9 @@ class Pipeline:
         self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D))
         self._timed(rec, "finalize", lambda: finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id))
         self.progress(f"{D}: publish")
+        faults.crash_point("before-publish")
         self._timed(rec, "publish", lambda: publish(self.layout))
+        faults.crash_point("after-publish")
         state.set_last_success(self.layout.root, D)
         self._after_publish(records)
         finished = _now()
@@ -266,6 +269,14 @@ class Pipeline:
             else:  # a backfill's earlier night: its own stages ended after its gates; the rest is rec's
                 r.finished_at, r.shared_with = r.own_end or finished, rec.run_id
                 self._note_shared(r, rec, records)
+        if not self.finish_later:
+            self.finish()
+
+    def finish(self) -> None:
+        """The run's nights succeeded: written once all the run does is done (the brief and
+        the alerts too, when Dagster runs it), so that a run killed after publishing is
+        recorded as Dagster records it: interrupted, its night published (issue 44)."""
+        for r in self.records:
             r.write(self.layout.root)
 
     def _after_publish(self, records: list[RunRecord]) -> None:
@@ -332,10 +343,11 @@ class Pipeline:
     def _run_locked(self, first: dt.date, last: dt.date, restate: bool = False) -> list[RunRecord]:
         root = self.layout.root
         with state.run_lock(root):
-            made = state.published_build(root)
-            runlog.mark_interrupted(root, made.run_id if made else None)
-            if self.on_locked:
+            if self.on_locked:  # no other run is alive: what an ended one left is reconciled
                 self.on_locked()
+            else:
+                made = state.published_build(root)
+                runlog.mark_interrupted(root, made.run_id if made else None)
             self._keep_reserve()
             last = self._admit(first, last, restate)
             records: list[RunRecord] = self.records

@@ -126,11 +126,17 @@ def process_gone(root: Path, run_id: str) -> bool:
 
 
 def shown_status(root: Path, row: dict, published_run_id: str | None = None) -> str:
-    """The status to show: 'running' only while the run's process lives; a run whose process
-    ended after it published (its night is the published file's) is a success."""
+    """The status to show: 'running' only while the run's process lives; then 'interrupted',
+    as Dagster records a run whose process ended (FAILURE) — whether or not it had published
+    its night, which the published file says (issue 44)."""
     if row["status"] == "running" and process_gone(root, row["run_id"]):
-        return "success" if published_run_id and _same_run(row, published_run_id) else "interrupted"
+        return "interrupted"
     return row["status"]
+
+
+PUBLISHED_THEN_ENDED = ("the process ended right after publishing its night (killed or crashed): the night is "
+                        "published; what follows publication (the brief, alerts) was left undone")
+ENDED = "the process ended before the run finished (killed, crashed or restarted): nothing was published"
 
 
 def _same_run(row: dict, published_run_id: str) -> bool:
@@ -139,29 +145,44 @@ def _same_run(row: dict, published_run_id: str) -> bool:
     return published_run_id in (row["run_id"], row.get("shared_with"))
 
 
-def mark_interrupted(root: Path, published_run_id: str | None = None) -> None:
-    """Runs still 'running' when a new run holds the lock were killed: record them as
-    'interrupted' — or as 'success' when the published file says they published (killed in
-    the instant after the swap). Only the records of open runs are read (every record once,
-    for a run log kept before markers)."""
+def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[RunRecord]:
+    """Runs still 'running' when no run is alive were killed: record them 'interrupted',
+    saying whether they had published their night (the published file names the run).
+    Only the records of open runs are read (every record once, for a run log kept before
+    markers). Returns the records marked."""
     markers = _open_runs(root)
     if markers.is_dir():
         run_ids = [m.name for m in sorted(markers.iterdir())]
     else:
         run_ids = [f.stem for f in sorted(folder(root).glob("*.parquet"))]
         markers.mkdir(parents=True)
+    marked = []
     for run_id in run_ids:
         row = read_one(root, run_id)  # none: killed before its record
         if row is not None and row["status"] == "running":
             published = bool(published_run_id) and _same_run(row, published_run_id or "")
-            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"],
-                            status="success" if published else "interrupted", finished_at=None, failed_gate=None,
-                            message="published; the process ended right after publishing (killed or crashed)" if published
-                            else "the process ended before the run finished (killed, crashed or restarted)",
-                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
-                            shared_with=row.get("shared_with"), command_started_at=row.get("command_started_at"))
+            rec = record_of({**row, "status": "interrupted",
+                             "message": PUBLISHED_THEN_ENDED if published else ENDED})
             rec.write(root)
+            marked.append(rec)
         (markers / run_id).unlink(missing_ok=True)
+    return marked
+
+
+def record_of(row: dict) -> RunRecord:
+    """A run-log row as the record it was written from."""
+    return RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status=row["status"],
+                     finished_at=row.get("finished_at"), failed_gate=row.get("failed_gate"),
+                     message=row.get("message"), timings=json.loads(row.get("timings") or "{}"),
+                     data_docs=row.get("data_docs"), gates=json.loads(row.get("gates") or "{}"),
+                     dagster_run_id=row.get("dagster_run_id"), shared_with=row.get("shared_with"),
+                     command_started_at=row.get("command_started_at"))
+
+
+def ended_unrecorded(root: Path) -> bool:
+    """Whether a run's process ended while its record says running (reconciliation due)."""
+    markers = _open_runs(root)
+    return markers.is_dir() and any(process_gone(root, m.name) for m in markers.iterdir())
 
 
 def fail_open(root: Path, message: str) -> None:

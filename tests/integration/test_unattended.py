@@ -163,7 +163,8 @@ def test_a_rewritten_history_is_named_with_its_rows_and_an_undeliverable_alert_n
 
 def test_what_is_published_is_read_from_the_file_itself(scratch_root):
     """A run killed in the instant after the file swap: the published file says its night is
-    published, whatever the side file and the run log say; the run is shown as a success."""
+    published, whatever the side file and the run log say; the run is shown interrupted, as
+    Dagster records it (FAILURE), saying its night is published (issue 44)."""
     layout = Layout(scratch_root)
     made = state.published_build(scratch_root)
     assert made is not None and made.data_through == PUBLISHED
@@ -172,9 +173,10 @@ def test_what_is_published_is_read_from_the_file_itself(scratch_root):
     rec = runlog.RunRecord(made.run_id, PUBLISHED, dt.datetime.now(dt.UTC))  # its record still says running
     rec.write(scratch_root)
     (runlog.folder(scratch_root) / ".open" / made.run_id).write_text("999999999\n")  # its process is gone
-    assert runlog.shown_status(scratch_root, runlog.read_one(scratch_root, made.run_id), made.run_id) == "success"
+    assert runlog.shown_status(scratch_root, runlog.read_one(scratch_root, made.run_id), made.run_id) == "interrupted"
     runlog.mark_interrupted(scratch_root, made.run_id)
-    assert runlog.read_one(scratch_root, made.run_id)["status"] == "success"
+    after = runlog.read_one(scratch_root, made.run_id)
+    assert after["status"] == "interrupted" and after["message"] == runlog.PUBLISHED_THEN_ENDED
 
 
 def test_a_brief_never_drawn_is_owed_and_drawn_by_the_next_look(scratch_root):
