@@ -27,6 +27,7 @@ from orchestration import faults, runlog, state
 from orchestration.runlog import RunRecord
 
 RESERVE_BYTES = 1 << 20
+COMPACT_AFTER_DAYS = 7  # a month's run records are merged once it ended this long before a run
 
 
 class StageFailed(Exception):
@@ -350,6 +351,7 @@ class Pipeline:
                 runlog.mark_interrupted(root, made.run_id if made else None)
             self._keep_reserve()
             last = self._admit(first, last, restate)
+            runlog.compact(root, before=first - dt.timedelta(days=COMPACT_AFTER_DAYS))
             records: list[RunRecord] = self.records
             self.current = None  # the record a failure belongs to
             try:

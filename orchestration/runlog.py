@@ -92,18 +92,78 @@ def _complete(row: dict) -> dict:
     return {name: row.get(name) for name in SCHEMA.names}
 
 
+def _singles(root: Path) -> list[Path]:
+    """The records still in a file of their own (a month's are merged once it is old)."""
+    return [f for f in folder(root).glob("*.parquet") if not f.name.startswith(MONTH)]
+
+
+def _month_file(root: Path, month: str) -> Path:
+    return folder(root) / f"{MONTH}{month}.parquet"
+
+
 def read_recent(root: Path, n: int) -> list[dict]:
     """The n records written last (a record is rewritten when its run ends), oldest first:
     what ``fullsite status`` shows, without reading a year of history."""
-    files = sorted(folder(root).glob("*.parquet"), key=lambda f: (f.stat().st_mtime_ns, f.name))[-n:]
+    files = sorted(_singles(root), key=lambda f: (f.stat().st_mtime_ns, f.name))[-n:]
     rows = [_complete(pq.read_table(f).to_pylist()[0]) for f in files]
-    return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
+    for month in sorted(folder(root).glob(f"{MONTH}*.parquet"), reverse=True):
+        if len(rows) >= n:
+            break
+        older = sorted((_complete(r) for r in pq.read_table(month).to_pylist()), key=_order)
+        rows = older[-(n - len(rows)):] + rows
+    return sorted(rows, key=_order)
+
+
+def _order(row: dict) -> tuple:
+    return (row["started_at"], row["run_id"])
 
 
 def read_one(root: Path, run_id: str) -> dict | None:
-    """The record of one run (None before it has one): its own file, not the history."""
+    """The record of one run (None before it has one): its own file, else its month's."""
     path = folder(root) / f"{run_id}.parquet"
-    return _complete(pq.read_table(path).to_pylist()[0]) if path.exists() else None
+    if path.exists():
+        return _complete(pq.read_table(path).to_pylist()[0])
+    month = _month_file(root, run_id[:7])  # a run id begins with its ingest date
+    if not month.exists():
+        return None
+    return next((_complete(r) for r in pq.read_table(month).to_pylist() if r["run_id"] == run_id), None)
+
+
+MONTH = "month-"  # month-2024-07.parquet: the records of a month, merged
+
+
+def compact(root: Path, before: dt.date) -> list[str]:
+    """Merge the records of every month that ended before ``before`` into one file per month
+    (issue 46: a year of runs is twelve files to list and read, not hundreds). Open runs are
+    left alone; a record of a month merged before (a re-run) joins its month's file. Call
+    with the run lock held. Returns the months merged."""
+    open_ids = {m.name for m in _open_runs(root).iterdir()} if _open_runs(root).is_dir() else set()
+    by_month: dict[str, list[Path]] = {}
+    for f in _singles(root):
+        month = f.stem[:7]
+        try:
+            next_month = (dt.date.fromisoformat(f"{month}-01") + dt.timedelta(days=32)).replace(day=1)
+        except ValueError:
+            continue  # not a record of ours
+        if f.stem not in open_ids and next_month - dt.timedelta(days=1) < before:
+            by_month.setdefault(month, []).append(f)
+    for month, files in sorted(by_month.items()):
+        _merge(root, month, files)
+    return sorted(by_month)
+
+
+def _merge(root: Path, month: str, files: list[Path]) -> None:
+    target = _month_file(root, month)
+    kept = {r["run_id"]: _complete(r) for r in pq.read_table(target).to_pylist()} if target.exists() else {}
+    for f in files:
+        row = _complete(pq.read_table(f).to_pylist()[0])
+        kept[row["run_id"]] = row
+    table = pa.Table.from_pylist(sorted(kept.values(), key=_order), schema=SCHEMA)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    write_atomic(target, sink.getvalue().to_pybytes())  # the merged file first: no record is ever missing
+    for f in files:
+        f.unlink()
 
 
 def process_gone(root: Path, run_id: str) -> bool:
@@ -154,7 +214,7 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[Ru
     if markers.is_dir():
         run_ids = [m.name for m in sorted(markers.iterdir())]
     else:
-        run_ids = [f.stem for f in sorted(folder(root).glob("*.parquet"))]
+        run_ids = [f.stem for f in sorted(_singles(root))]
         markers.mkdir(parents=True)
     marked = []
     for run_id in run_ids:

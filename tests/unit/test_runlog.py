@@ -74,3 +74,29 @@ def test_a_running_record_whose_process_is_gone_shows_as_interrupted_at_once(tmp
     rows = {r["run_id"]: r for r in runlog.read_all(tmp_path)}
     assert runlog.shown_status(tmp_path, rows[live.run_id]) == "running"
     assert runlog.shown_status(tmp_path, rows[gone.run_id]) == "interrupted"
+
+
+def test_old_months_are_merged_into_one_file_each_and_still_read(tmp_path):
+    """Issue 46: the run log does not grow a file per run forever. A month that ended before
+    the given date is merged (open runs stay apart); every reader sees the same records."""
+    def record(run_id: str, day: dt.date, status: str = "success") -> RunRecord:
+        rec = RunRecord(run_id, day, dt.datetime.combine(day, dt.time(1), dt.UTC), status=status)
+        rec.write(tmp_path)
+        return rec
+
+    for k in range(3):
+        record(f"2024-06-2{k}-x", dt.date(2024, 6, 20 + k))
+    record("2024-07-01-x", dt.date(2024, 7, 1))
+    open_june = RunRecord("2024-06-30-x", dt.date(2024, 6, 30), STARTED)
+    open_june.write(tmp_path)  # running: never merged
+    before = runlog.read_all(tmp_path)
+    assert runlog.compact(tmp_path, before=dt.date(2024, 7, 8)) == ["2024-06"]
+    names = sorted(p.name for p in runlog.folder(tmp_path).glob("*.parquet"))
+    assert names == ["2024-06-30-x.parquet", "2024-07-01-x.parquet", "month-2024-06.parquet"]
+    assert runlog.read_all(tmp_path) == before
+    assert runlog.read_one(tmp_path, "2024-06-21-x")["status"] == "success"
+    assert [r["run_id"] for r in runlog.read_recent(tmp_path, 3)] == ["2024-06-22-x", "2024-07-01-x", "2024-06-30-x"]
+    record("2024-06-25-y", dt.date(2024, 6, 25))  # a re-run of an old night joins its month
+    runlog.compact(tmp_path, before=dt.date(2024, 7, 8))
+    assert len(runlog.read_all(tmp_path)) == len(before) + 1
+    assert not (runlog.folder(tmp_path) / "2024-06-25-y.parquet").exists()
