@@ -94,7 +94,7 @@ def clean_all(spark: SparkSession, layout: Layout, ingests: list[dt.date]) -> di
 
     check_store_format(layout)
     products = read_ingests(spark, layout, "products", ingests).select("product_id", "_ingest")  # each ingest's snapshot
-    known_campaigns = campaign_first_ingest(spark, layout, ingests[-1])
+    known_campaigns = campaign_first_ingest(spark, layout, ingests[-1], ingests[0])
     # The tables are cleaned side by side: a small table's pass is mostly fixed cost (planning,
     # footers, small stages) that fills the cores the largest one leaves idle.
     results = dict(zip(CLEAN_ORDER, concurrently(

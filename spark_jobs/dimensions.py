@@ -5,9 +5,13 @@ import datetime as dt
 from functools import reduce
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from fullsite.contract import SCHEMAS
+from fullsite.files import write_atomic
 from fullsite.layout import Layout, data_files
 from spark_jobs.io import contract_schema, read_parquet
 
@@ -61,22 +65,77 @@ def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
             .select("product_id", *attrs, "business_date"))
 
 
-def _change_files(layout: Layout, D: dt.date) -> list[Path]:
+def _partition_days(layout: Layout, after: dt.date | None, D: dt.date) -> list[dt.date]:
     base = layout.raw("campaign_changes")
-    parts = sorted(p for p in base.glob("dt=*") if p.name <= f"dt={D.isoformat()}") if base.exists() else []
-    return [f for p in parts for f in data_files(p)]
+    days = []
+    for p in base.glob("dt=*") if base.exists() else []:
+        try:
+            day = dt.date.fromisoformat(p.name[3:])
+        except ValueError:
+            continue
+        if (after is None or day > after) and day <= D:
+            days.append(day)
+    return sorted(days)
 
 
-def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
-    """The whole change log up to ``D`` (a small table: one row per merchant action)."""
-    return read_parquet(spark, _change_files(layout, D), contract_schema("campaign_changes"))
+def _state_folder(layout: Layout) -> Path:
+    return layout.state / "campaign_changes"
 
 
-def campaign_first_ingest(spark: SparkSession, layout: Layout, D: dt.date) -> DataFrame:
+def _states(layout: Layout) -> dict[dt.date, Path]:
+    folder = _state_folder(layout)
+    found = {}
+    for p in folder.glob("through=*.parquet") if folder.exists() else []:
+        try:
+            found[dt.date.fromisoformat(p.stem.split("=", 1)[1])] = p
+        except ValueError:
+            continue
+    return found
+
+
+def change_log(layout: Layout, D: dt.date, first: dt.date | None = None) -> Path:
+    """The campaign change log up to ``D`` as one file (issue 46): the state kept through the
+    night before the run's ``first`` ingest, plus the change-log partitions since — a night
+    reads its own partition, not every partition of history. A run's partitions are always
+    read as they are now (a re-run, a restatement), and the states it supersedes are
+    dropped; the last few are kept."""
+    first = first or D
+    for day, path in _states(layout).items():
+        if first <= day < D:  # made before this run re-read their partitions
+            path.unlink(missing_ok=True)
+    earlier = [d for d in _states(layout) if d < first]
+    base = max(earlier) if earlier else None
+    parts = [pq.read_table(_states(layout)[base])] if base else []
+    schema = SCHEMAS["campaign_changes"].append(pa.field("dt", pa.date32()))
+    for day in _partition_days(layout, base, D):
+        for f in data_files(layout.raw("campaign_changes", day)):
+            table = pq.read_table(f, schema=SCHEMAS["campaign_changes"])
+            parts.append(table.append_column("dt", pa.array([day] * table.num_rows, pa.date32())))
+    table = pa.concat_tables([t.cast(schema) for t in parts]) if parts else schema.empty_table()
+    target = _state_folder(layout) / f"through={D.isoformat()}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    write_atomic(target, sink.getvalue().to_pybytes())
+    for old in sorted(_states(layout))[:-KEPT_STATES]:
+        _states(layout)[old].unlink(missing_ok=True)
+    return target
+
+
+KEPT_STATES = 14  # a re-run or a restatement of the last two weeks starts from a kept state
+
+
+def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date,
+                           first: dt.date | None = None) -> DataFrame:
+    """The whole change log up to ``D`` (a small table: one row per merchant action), with the
+    ingest date of each change (``dt``); ``first``: the run's first ingest."""
+    schema = contract_schema("campaign_changes").add("dt", "date")
+    return read_parquet(spark, [change_log(layout, D, first)], schema)
+
+
+def campaign_first_ingest(spark: SparkSession, layout: Layout, D: dt.date,
+                          first: dt.date | None = None) -> DataFrame:
     """``campaign_id, _first_ingest``: the partition of each campaign's first change, up to
     ``D``. A campaign is known to the cleaning of ingest ``d`` when ``_first_ingest <= d``."""
-    files = _change_files(layout, D)
-    if not files:
-        return spark.createDataFrame([], "campaign_id string, _first_ingest date")
-    changes = read_parquet(spark, files, contract_schema("campaign_changes"), base=layout.raw("campaign_changes"))
+    changes = campaign_changes_up_to(spark, layout, D, first)
     return changes.groupBy("campaign_id").agg(F.min("dt").alias("_first_ingest"))

@@ -181,12 +181,14 @@ def product_segment_daily(purchases: DataFrame, product_segments: DataFrame) -> 
         F.count("*").cast("long").alias("orders"), F.sum("amount").cast(MONEY).alias("gmv"))
 
 
-def build_facts(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> tuple[dict[str, DataFrame], list]:
+def build_facts(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
+                first: dt.date | None = None) -> tuple[dict[str, DataFrame], list]:
     """Every curated fact of ``days`` as the run for ``D`` sees them (DataFrames by table
-    name), and the cached inputs to release once they are written."""
+    name), and the cached inputs to release once they are written. ``first``: the run's
+    first ingest."""
     # Each input feeds several facts: read it once per run (the caller unpersists them).
     # Impressions (most of the rows) are counted once into a small table first.
-    changes = campaign_changes_up_to(spark, layout, D)
+    changes = campaign_changes_up_to(spark, layout, D, first)
     campaign_segments = segments(changes, "campaign_id")
     impressions = accepted_events(spark, layout, "impressions", days, D)
     imp_counts = impression_counts(impressions, campaign_segments).persist()

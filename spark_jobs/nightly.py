@@ -76,7 +76,7 @@ def build_date(spark, layout: Layout, D: dt.date, first: dt.date | None = None) 
     """Step 2: attribution, daily and segment facts, lifecycle of D-2 … D — or, once the
     ingests ``first … D`` are all cleaned, of ``first - 2 … D`` in one pass."""
     days = recomputed_dates(D, first)
-    facts, cached = build_facts(spark, layout, days, D)
+    facts, cached = build_facts(spark, layout, days, D, first)
     try:
         for name, df in facts.items():
             write_partitions(df, layout.curated_table(name), "business_date", days)
