@@ -59,12 +59,14 @@ test-slow: setup
 test-alone: setup
 	$(BIN)/python -m tests.alone
 
-# ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules; pyproject.toml [tool.ruff]);
+# ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules, lines of at most 100
+# characters; pyproject.toml [tool.ruff]) and its formatter;
 # the layers (import-linter) and the types (mypy) of the packages; the semantic layer's
 # definitions (MetricFlow, on the project's parse; the checks against a warehouse run in the
 # tests, on a published one); dbt's metadata (dbt-score, a floor of 9.0).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null

@@ -4,6 +4,7 @@ A plain SVG written by hand (no plotting package, no fonts or scripts to fetch):
 in any browser and renders on the repository's web page. Log scale on the size axis (the
 scales grow ×10, ×3.3, ×3), linear on the time and memory axes.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,13 @@ from html import escape
 W, H = 860, 360
 PANEL = 380  # width of one panel
 LEFT, TOP, BOTTOM = 60, 40, 60
-COLORS = {"whole run": "#1f77b4", "Spark stage": "#d62728", "DuckDB yardstick": "#2ca02c",
-          "run (process tree)": "#1f77b4", "DuckDB": "#2ca02c"}
+COLORS = {
+    "whole run": "#1f77b4",
+    "Spark stage": "#d62728",
+    "DuckDB yardstick": "#2ca02c",
+    "run (process tree)": "#1f77b4",
+    "DuckDB": "#2ca02c",
+}
 
 
 def _nice_max(value: float) -> float:
@@ -24,32 +30,58 @@ def _nice_max(value: float) -> float:
     return 10 * step
 
 
-def _panel(x0: int, title: str, unit: str, sizes: list[tuple[str, int]], series: dict[str, list[float]]) -> list[str]:
+def _panel(
+    x0: int, title: str, unit: str, sizes: list[tuple[str, int]], series: dict[str, list[float]]
+) -> list[str]:
     inner_w, inner_h = PANEL - LEFT - 10, H - TOP - BOTTOM
     top = _nice_max(max(v for vals in series.values() for v in vals))
     lo, hi = math.log10(sizes[0][1]), math.log10(sizes[-1][1])
     px = lambda n: x0 + LEFT + (math.log10(n) - lo) / (hi - lo) * inner_w  # noqa: E731
     py = lambda v: TOP + inner_h - v / top * inner_h  # noqa: E731
-    out = [f'<text x="{x0 + LEFT}" y="{TOP - 16}" font-size="14" font-weight="bold">{escape(title)}</text>']
+    out = [
+        f'<text x="{x0 + LEFT}" y="{TOP - 16}" font-size="14" '
+        f'font-weight="bold">{escape(title)}</text>'
+    ]
     for k in range(5):
         v = top * k / 4
-        out.append(f'<line x1="{x0 + LEFT}" x2="{x0 + LEFT + inner_w}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{x0 + LEFT - 6}" y="{py(v) + 4:.1f}" font-size="11" text-anchor="end">{v:g}</text>')
-    out.append(f'<text x="{x0 + 14}" y="{TOP + inner_h / 2:.0f}" font-size="11" '
-               f'transform="rotate(-90 {x0 + 14} {TOP + inner_h / 2:.0f})" text-anchor="middle">{escape(unit)}</text>')
+        out.append(
+            f'<line x1="{x0 + LEFT}" x2="{x0 + LEFT + inner_w}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
+            f'stroke="#ddd"/>'
+        )
+        out.append(
+            f'<text x="{x0 + LEFT - 6}" y="{py(v) + 4:.1f}" font-size="11" '
+            f'text-anchor="end">{v:g}</text>'
+        )
+    out.append(
+        f'<text x="{x0 + 14}" y="{TOP + inner_h / 2:.0f}" font-size="11" '
+        f'transform="rotate(-90 {x0 + 14} {TOP + inner_h / 2:.0f})" '
+        f'text-anchor="middle">{escape(unit)}</text>'
+    )
     for name, n in sizes:
-        out.append(f'<text x="{px(n):.1f}" y="{TOP + inner_h + 16}" font-size="11" text-anchor="middle">{escape(name)}</text>')
-        out.append(f'<text x="{px(n):.1f}" y="{TOP + inner_h + 30}" font-size="10" fill="#666" '
-                   f'text-anchor="middle">{n / 1e6:g} M events</text>')
+        out.append(
+            f'<text x="{px(n):.1f}" y="{TOP + inner_h + 16}" font-size="11" '
+            f'text-anchor="middle">{escape(name)}</text>'
+        )
+        out.append(
+            f'<text x="{px(n):.1f}" y="{TOP + inner_h + 30}" font-size="10" fill="#666" '
+            f'text-anchor="middle">{n / 1e6:g} M events</text>'
+        )
     for k, (label, values) in enumerate(series.items()):
         color = COLORS.get(label, "#555")
-        points = " ".join(f"{px(n):.1f},{py(v):.1f}" for (_, n), v in zip(sizes, values, strict=True))
+        points = " ".join(
+            f"{px(n):.1f},{py(v):.1f}" for (_, n), v in zip(sizes, values, strict=True)
+        )
         out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
-        out += [f'<circle cx="{px(n):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
-                for (_, n), v in zip(sizes, values, strict=True)]
+        out += [
+            f'<circle cx="{px(n):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
+            for (_, n), v in zip(sizes, values, strict=True)
+        ]
         ly = TOP + inner_h + 46
         lx = x0 + LEFT + k * 125
-        out.append(f'<line x1="{lx}" x2="{lx + 16}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" stroke-width="2"/>')
+        out.append(
+            f'<line x1="{lx}" x2="{lx + 16}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
+            f'stroke-width="2"/>'
+        )
         out.append(f'<text x="{lx + 20}" y="{ly}" font-size="11">{escape(label)}</text>')
     return out
 
@@ -57,12 +89,21 @@ def _panel(x0: int, title: str, unit: str, sizes: list[tuple[str, int]], series:
 def scaling_svg(nightly: list[dict]) -> str:
     """``nightly``: the benchmark's per-scale results, smallest first."""
     sizes = [(n["scale"], n["events"]) for n in nightly]
-    times = {"whole run": [n["wall"] for n in nightly], "Spark stage": [n["seconds"]["spark"] for n in nightly],
-             "DuckDB yardstick": [n["duckdb_seconds"] for n in nightly]}
-    memory = {"run (process tree)": [n["peak_memory_total"] / 2**30 for n in nightly],
-              "DuckDB": [n["duckdb_peak_memory"] / 2**30 for n in nightly]}
-    body = (_panel(0, "Time of one night", "seconds", sizes, times)
-            + _panel(PANEL + 60, "Peak memory of one night", "GiB (PSS)", sizes, memory))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-            'font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n'
-            + "\n".join(body) + "\n</svg>\n")
+    times = {
+        "whole run": [n["wall"] for n in nightly],
+        "Spark stage": [n["seconds"]["spark"] for n in nightly],
+        "DuckDB yardstick": [n["duckdb_seconds"] for n in nightly],
+    }
+    memory = {
+        "run (process tree)": [n["peak_memory_total"] / 2**30 for n in nightly],
+        "DuckDB": [n["duckdb_peak_memory"] / 2**30 for n in nightly],
+    }
+    body = _panel(0, "Time of one night", "seconds", sizes, times) + _panel(
+        PANEL + 60, "Peak memory of one night", "GiB (PSS)", sizes, memory
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+        'font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n'
+        + "\n".join(body)
+        + "\n</svg>\n"
+    )

@@ -8,6 +8,7 @@ Both runs read the same generated raw zone; every published table except the run
 when something fails. Exit status 0 only when the figures are equal. The timings replace
 the cluster section of BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,8 @@ def published_differences(a: Path, b: Path) -> dict[str, int]:
     con.execute(f"ATTACH '{b / 'warehouse.duckdb'}' AS b (READ_ONLY)")
     tables = con.execute("""select table_schema, table_name from information_schema.tables
                             where table_catalog = 'a' and table_type = 'BASE TABLE'
-                            and table_schema in ('marts', 'finance', 'dq') order by all""").fetchall()
+                            and table_schema in ('marts', 'finance', 'dq') order by
+                                all""").fetchall()
     out = {}
     for schema, name in tables:
         x, y = f"a.{schema}.{name}", f"b.{schema}.{name}"
@@ -48,33 +50,59 @@ def main() -> int:
     ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
     args = ap.parse_args()
     raw = raw_data(args.work, args.scale, 1)
-    local, remote = fresh_root(args.work, raw, "cluster-local"), fresh_root(args.work, raw, "cluster-remote")
+    local, remote = (
+        fresh_root(args.work, raw, "cluster-local"),
+        fresh_root(args.work, raw, "cluster-remote"),
+    )
     log(f"{args.scale} night {START} in local mode")
     local_run = _python("benchmarks.probe", "--data-root", str(local), "--from", str(START))
     try:
-        with standalone_cluster(args.work / "cluster", workers=WORKERS, cores=CORES_PER_WORKER,
-                                memory=WORKER_MEMORY) as (url, _env):
+        with standalone_cluster(
+            args.work / "cluster", workers=WORKERS, cores=CORES_PER_WORKER, memory=WORKER_MEMORY
+        ) as (url, _env):
             log(f"cluster up at {url}; the same night against it")
             os.environ["FULLSITE_EXECUTOR_MEMORY"] = EXECUTOR_MEMORY
-            remote_run = _python("benchmarks.probe", "--data-root", str(remote), "--from", str(START), "--master", url)
+            remote_run = _python(
+                "benchmarks.probe",
+                "--data-root",
+                str(remote),
+                "--from",
+                str(START),
+                "--master",
+                url,
+            )
     except ClusterDidNotStart as exc:
         print(f"bench-cluster: {exc}", file=sys.stderr)
         return 1
     log("cluster stopped; comparing the published warehouses")
     diffs = published_differences(local, remote)
     bad = {t: n for t, n in diffs.items() if n}
-    section = "\n".join([
-        f"## The same night on a standalone cluster ({dt.date.today()})", "",
-        f"`make bench-cluster`: a master and {WORKERS} workers ({CORES_PER_WORKER} core, {WORKER_MEMORY} each; "
-        f"executors {EXECUTOR_MEMORY}) on 127.0.0.1, one `{args.scale}` night through the whole pipeline.", "",
-        "| | local[2] | standalone cluster |", "|---|---:|---:|",
-        f"| Spark stage | {local_run['seconds']['spark']:,.1f} s | {remote_run['seconds']['spark']:,.1f} s |",
-        f"| whole run | {local_run['wall']:,.1f} s | {remote_run['wall']:,.1f} s |", "",
-        f"Published tables compared: {len(diffs)}; "
-        + ("all equal, row for row." if not bad else f"**{len(bad)} differ**: " + ", ".join(f"{t} ({n})" for t, n in bad.items())),
-        "On one 2-core machine the cluster adds executor start-up and task shipping; the point is",
-        "that the same code runs unchanged against a cluster and publishes the same figures.",
-    ])
+    section = "\n".join(
+        [
+            f"## The same night on a standalone cluster ({dt.date.today()})",
+            "",
+            f"`make bench-cluster`: a master and {WORKERS} workers ({CORES_PER_WORKER} core, "
+            f"{WORKER_MEMORY} each; "
+            f"executors {EXECUTOR_MEMORY}) on 127.0.0.1, one `{args.scale}` night through the "
+            f"whole pipeline.",
+            "",
+            "| | local[2] | standalone cluster |",
+            "|---|---:|---:|",
+            f"| Spark stage | {local_run['seconds']['spark']:,.1f} s | "
+            f"{remote_run['seconds']['spark']:,.1f} s |",
+            f"| whole run | {local_run['wall']:,.1f} s | {remote_run['wall']:,.1f} s |",
+            "",
+            f"Published tables compared: {len(diffs)}; "
+            + (
+                "all equal, row for row."
+                if not bad
+                else f"**{len(bad)} differ**: " + ", ".join(f"{t} ({n})" for t, n in bad.items())
+            ),
+            "On one 2-core machine the cluster adds executor start-up and task shipping; the "
+            "point is",
+            "that the same code runs unchanged against a cluster and publishes the same figures.",
+        ]
+    )
     write_cluster_section(section, args.output)
     print(section)
     if bad or not diffs:

@@ -1,4 +1,5 @@
 """The machine a benchmark ran on, in a few lines."""
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,15 @@ def describe() -> dict:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "java": _java(),
-        "versions": {p: metadata.version(p) for p in ("pyspark", "duckdb", "dbt-core", "dbt-duckdb",
-                                                       "great_expectations", "dagster")},
+        "versions": {
+            p: metadata.version(p)
+            for p in (
+                "pyspark",
+                "duckdb",
+                "dbt-core",
+                "dbt-duckdb",
+                "great_expectations",
+                "dagster",
+            )
+        },
     }

@@ -9,6 +9,7 @@ workers) count once in the sum, where resident sizes would count them once per p
 A JVM keeps its heap once grown, so a stage's peak includes what an earlier stage left
 resident: read the Spark stage's peak as the run's Spark footprint.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,14 +23,27 @@ import psutil
 
 # The pipeline reports "<date>: <stage>" before each stage; benchmark stages group them.
 STAGE_OF_PROGRESS = {
-    "raw gate": "raw_gate", "Spark clean": "spark", "Spark facts": "spark", "curated gate": "curated_gate",
-    "dbt build": "dbt", "marts gate": "marts_gate", "publish": "publish", "nightly brief": "brief",
+    "raw gate": "raw_gate",
+    "Spark clean": "spark",
+    "Spark facts": "spark",
+    "curated gate": "curated_gate",
+    "dbt build": "dbt",
+    "marts gate": "marts_gate",
+    "publish": "publish",
+    "nightly brief": "brief",
 }
 # Run-log timings (seconds) summed into the same stages. The quarantine-share check runs
 # inside the raw gate's timer, finalize (dropping staging schemas) inside publish.
 STAGE_OF_TIMING = {
-    "raw_gate": "raw_gate", "spark_clean": "spark", "spark_facts": "spark", "curated_gate": "curated_gate",
-    "dbt": "dbt", "marts_gate": "marts_gate", "finalize": "publish", "publish": "publish", "brief": "brief",
+    "raw_gate": "raw_gate",
+    "spark_clean": "spark",
+    "spark_facts": "spark",
+    "curated_gate": "curated_gate",
+    "dbt": "dbt",
+    "marts_gate": "marts_gate",
+    "finalize": "publish",
+    "publish": "publish",
+    "brief": "brief",
 }
 STAGES = ["raw_gate", "spark", "curated_gate", "dbt", "marts_gate", "publish", "brief"]
 
@@ -141,9 +155,17 @@ def main() -> None:
             seconds[STAGE_OF_TIMING[name]] += value
             detail[name] = detail.get(name, 0.0) + value
     seconds["brief"] += brief_s
-    print(json.dumps({"wall": wall, "seconds": seconds, "detail": detail,
-                      "peak_memory": {s: peaks.get(s, 0) for s in STAGES},
-                      "peak_memory_total": max(peaks.values())}))
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "seconds": seconds,
+                "detail": detail,
+                "peak_memory": {s: peaks.get(s, 0) for s in STAGES},
+                "peak_memory_total": max(peaks.values()),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ figure is the median of ``--repeats`` runs: repeats of a night re-run the same (
 date, which the pipeline allows and which does the same work. Targets are goals to read
 next to the figures, never assertions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,17 @@ SCALES = ("small", "medium", "large", "xlarge")
 # Goals to read next to the figures. Issue 3: Spark / DuckDB ≤ 3 on `large` (accepted as
 # missed, 3.2–3.6); issue 22: ≤ 2.5 on `xlarge`, an `xlarge` night ≤ 2.5 × a `large` one
 # (3 × the data), peak memory ≤ 12 GiB, the 30-day `small` backfill ≤ 2.5 min.
-TARGETS = {"duckdb_ratio_large": 3.0, "duckdb_ratio_xlarge": 2.5, "xlarge_over_large": 2.5,
-           "peak_gib": 12.0, "history_ratio": 1.25, "backfill_minutes": 2.5}
-BACKFILL_BEFORE = "5.4 min (Spark clean 241.1 s), ingest by ingest, measured 2026-11-29 by this benchmark"
+TARGETS = {
+    "duckdb_ratio_large": 3.0,
+    "duckdb_ratio_xlarge": 2.5,
+    "xlarge_over_large": 2.5,
+    "peak_gib": 12.0,
+    "history_ratio": 1.25,
+    "backfill_minutes": 2.5,
+}
+BACKFILL_BEFORE = (
+    "5.4 min (Spark clean 241.1 s), ingest by ingest, measured 2026-11-29 by this benchmark"
+)
 
 
 def log(msg: str) -> None:
@@ -48,9 +57,13 @@ def log(msg: str) -> None:
 
 def _python(*args: str) -> dict:
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "false", "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
-    done = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
-        raise SystemExit(f"benchmark step failed: python -m {' '.join(args)}\n{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"benchmark step failed: python -m {' '.join(args)}\n{done.stderr[-3000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -61,6 +74,7 @@ def raw_data(work: Path, scale: str, days: int) -> Path:
         shutil.rmtree(raw, ignore_errors=True)
         log(f"generating {days} day(s) of {scale} data")
         from fullsite.generator.run import generate
+
         generate(raw, START, days, scale, seed=SEED)
         (raw / ".complete").touch()
     return raw
@@ -86,9 +100,11 @@ def median(values: list[float]) -> float:
 
 def stage_medians(runs: list[dict]) -> dict:
     """Median seconds per stage of probe results, and of the Spark stage's two halves."""
-    return {"seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
-            "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
-            "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs])}
+    return {
+        "seconds": {s: median([r["seconds"][s] for r in runs]) for s in STAGES},
+        "spark_clean": median([r["detail"].get("spark_clean", 0.0) for r in runs]),
+        "spark_facts": median([r["detail"].get("spark_facts", 0.0) for r in runs]),
+    }
 
 
 # -- sections ----------------------------------------------------------------------------
@@ -101,19 +117,34 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
         log(f"{scale} night {START}, run {k + 1}/{repeats}: pipeline")
         runs.append(run_pipeline(root, START))
         log(f"{scale} night {START}, run {k + 1}/{repeats}: DuckDB yardstick")
-        duck.append(_python("benchmarks.duckdb_facts", "--data-root", str(root), "--date", str(START), "--out", str(out)))
+        duck.append(
+            _python(
+                "benchmarks.duckdb_facts",
+                "--data-root",
+                str(root),
+                "--date",
+                str(START),
+                "--out",
+                str(out),
+            )
+        )
     differing = compare(root, START, out)
     spark = median([r["seconds"]["spark"] for r in runs])
     duckdb_s = median([d["seconds"] for d in duck])
     from fullsite.generator.scales import SCALES as GENERATED
+
     return {
-        "scale": scale, "repeats": repeats, "events": GENERATED[scale].events_per_day,
+        "scale": scale,
+        "repeats": repeats,
+        "events": GENERATED[scale].events_per_day,
         "wall": median([r["wall"] for r in runs]),
         **stage_medians(runs),
         "peak_memory": {s: max(r["peak_memory"][s] for r in runs) for s in STAGES},
         "peak_memory_total": max(r["peak_memory_total"] for r in runs),
-        "duckdb_seconds": duckdb_s, "duckdb_peak_memory": max(d["peak_memory"] for d in duck),
-        "duckdb_rows": duck[0]["rows"], "duckdb_differing_rows": differing,
+        "duckdb_seconds": duckdb_s,
+        "duckdb_peak_memory": max(d["peak_memory"] for d in duck),
+        "duckdb_rows": duck[0]["rows"],
+        "duckdb_differing_rows": differing,
         "duckdb_ratio": spark / duckdb_s,
     }
 
@@ -150,12 +181,24 @@ def bench_history(work: Path, repeats: int) -> dict:
     late = night(HISTORY_NIGHTS + 1)
     w5, w30, wl = (median([r["wall"] for r in rs]) for rs in (day5, day30, late))
     s5, s30, sl = (median([r["seconds"]["spark"] for r in rs]) for rs in (day5, day30, late))
-    return {"repeats": repeats, "day5_wall": w5, "day30_wall": w30, "history_ratio": w30 / w5,
-            "day5_spark": s5, "day30_spark": s30, "spark_ratio": s30 / s5,
-            "day5_seconds": stage_medians(day5)["seconds"], "day30_seconds": stage_medians(day30)["seconds"],
-            "late_night": HISTORY_NIGHTS + 1, "late_wall": wl, "late_ratio": wl / w5, "late_spark": sl,
-            "late_spark_ratio": sl / s5, "late_seconds": stage_medians(late)["seconds"],
-            "state_bytes": _state_bytes(root)}
+    return {
+        "repeats": repeats,
+        "day5_wall": w5,
+        "day30_wall": w30,
+        "history_ratio": w30 / w5,
+        "day5_spark": s5,
+        "day30_spark": s30,
+        "spark_ratio": s30 / s5,
+        "day5_seconds": stage_medians(day5)["seconds"],
+        "day30_seconds": stage_medians(day30)["seconds"],
+        "late_night": HISTORY_NIGHTS + 1,
+        "late_wall": wl,
+        "late_ratio": wl / w5,
+        "late_spark": sl,
+        "late_spark_ratio": sl / s5,
+        "late_seconds": stage_medians(late)["seconds"],
+        "state_bytes": _state_bytes(root),
+    }
 
 
 def _state_bytes(root: Path) -> dict:
@@ -164,10 +207,20 @@ def _state_bytes(root: Path) -> dict:
 
     layout = Layout(root)
     out = {}
-    for name, path in (("curated", layout.root / "curated"), ("state", layout.root / "state"),
-                       ("dq", layout.root / "dq"), ("dagster", layout.root / "dagster"),
-                       ("warehouse", layout.warehouse)):
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.exists() else []
+    for name, path in (
+        ("curated", layout.root / "curated"),
+        ("state", layout.root / "state"),
+        ("dq", layout.root / "dq"),
+        ("dagster", layout.root / "dagster"),
+        ("warehouse", layout.warehouse),
+    ):
+        files = (
+            [path]
+            if path.is_file()
+            else [p for p in path.rglob("*") if p.is_file()]
+            if path.exists()
+            else []
+        )
         out[name] = sum(p.stat().st_size for p in files)
     return out
 
@@ -179,17 +232,22 @@ def bench_backfill(work: Path, repeats: int) -> dict:
         log(f"backfill: 30 small days, run {k + 1}/{repeats}")
         root = fresh_root(work, raw, "backfill-small")
         runs.append(run_pipeline(root, START, START + dt.timedelta(days=29)))
-    return {"repeats": repeats, "wall": median([r["wall"] for r in runs]),
-            **stage_medians(runs),
-            "peak_memory_total": max(r["peak_memory_total"] for r in runs),
-            "backfill_minutes": median([r["wall"] for r in runs]) / 60}
+    return {
+        "repeats": repeats,
+        "wall": median([r["wall"] for r in runs]),
+        **stage_medians(runs),
+        "peak_memory_total": max(r["peak_memory_total"] for r in runs),
+        "backfill_minutes": median([r["wall"] for r in runs]) / 60,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
     ap.add_argument("--repeats", type=int, default=3, help="runs per nightly figure (median)")
-    ap.add_argument("--xlarge-repeats", type=int, default=1, help="runs of the xlarge night (about 4 min each)")
+    ap.add_argument(
+        "--xlarge-repeats", type=int, default=1, help="runs of the xlarge night (about 4 min each)"
+    )
     ap.add_argument("--backfill-repeats", type=int, default=1, help="30-day backfills (median)")
     ap.add_argument("--only", default="nightly,history,backfill")
     ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
@@ -199,8 +257,12 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     sections = set(args.only.split(","))
     if "nightly" in sections:
-        results["nightly"] = [bench_nightly(args.work, args.xlarge_repeats if scale == "xlarge" else args.repeats, scale)
-                              for scale in SCALES]
+        results["nightly"] = [
+            bench_nightly(
+                args.work, args.xlarge_repeats if scale == "xlarge" else args.repeats, scale
+            )
+            for scale in SCALES
+        ]
     if "history" in sections:
         results["history"] = bench_history(args.work, args.repeats)
     if "backfill" in sections:
@@ -209,6 +271,7 @@ def main() -> None:
     results["date"] = dt.date.today().isoformat()
     results_file.write_text(json.dumps(results, indent=2))
     from benchmarks.report import write_report
+
     write_report(results, args.output)
     log(f"figures written to {args.output}")
 

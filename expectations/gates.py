@@ -3,6 +3,7 @@
 Each builds pandas frames (the data, or computed comparisons) and hands them to the GX
 runner. Thresholds come from the rule parameters (fullsite/rules.py), like every number.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,16 @@ import pyarrow.parquet as pq
 from expectations.runner import ERROR, Check, Finding, GateResult, examples, named, run_gate, warn
 from expectations.screen import all_pass, passed
 from fullsite import curated, landing, rules
-from fullsite.contract import ACTIONS, BUSINESS_TZ, DAILY_TABLES, EVENT_TABLES, MONEY_SQL, ROI_CHOICES, SCHEMAS, TIERS
+from fullsite.contract import (
+    ACTIONS,
+    BUSINESS_TZ,
+    DAILY_TABLES,
+    EVENT_TABLES,
+    MONEY_SQL,
+    ROI_CHOICES,
+    SCHEMAS,
+    TIERS,
+)
 from fullsite.layout import Layout, data_files, ignored_entries
 from fullsite.quoting import duckdb_glob, sql_literal
 
@@ -45,6 +55,7 @@ def _file_list(files: list[Path]) -> str:
 
 # ----------------------------------------------------------------------------- raw
 
+
 def _logical(type_str: str) -> str:
     """Arrow spellings of one Parquet logical type (UTF8 may come back as large_string)."""
     return "string" if type_str in ("large_string", "string_view") else type_str
@@ -59,8 +70,17 @@ def contract_type(arrow_type: str) -> str:
         return "TIMESTAMP"
     if arrow_type.startswith("timestamp"):
         return f"TIMESTAMP ({arrow_type[10:-1]}, not UTC microseconds)"
-    names = {"string": "STRING", "large_string": "STRING", "bool": "BOOLEAN", "int32": "INT", "int64": "BIGINT",
-             "date32[day]": "DATE", "double": "DOUBLE", "float": "FLOAT", "null": "NULL (no values)"}
+    names = {
+        "string": "STRING",
+        "large_string": "STRING",
+        "bool": "BOOLEAN",
+        "int32": "INT",
+        "int64": "BIGINT",
+        "date32[day]": "DATE",
+        "double": "DOUBLE",
+        "float": "FLOAT",
+        "null": "NULL (no values)",
+    }
     return names.get(arrow_type, arrow_type.upper())
 
 
@@ -71,16 +91,27 @@ def _schema_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
             try:
                 actual = pq.read_schema(f)
             except Exception as exc:  # not Parquet at all, or cut short
-                what = "an empty file (0 bytes)" if f.stat().st_size == 0 else \
-                    f"not a readable Parquet file ({(str(exc).splitlines() or [''])[0][:100]})"
+                what = (
+                    "an empty file (0 bytes)"
+                    if f.stat().st_size == 0
+                    else f"not a readable Parquet file ({(str(exc).splitlines() or [''])[0][:100]})"
+                )
                 rows.append((table, f.name, "(file)", "parquet", what))
                 continue
             for fld in schema:
-                got = _logical(str(actual.field(fld.name).type)) if fld.name in actual.names else "missing"
+                got = (
+                    _logical(str(actual.field(fld.name).type))
+                    if fld.name in actual.names
+                    else "missing"
+                )
                 rows.append((table, f.name, fld.name, str(fld.type), got))
             for extra in set(actual.names) - set(schema.names):
-                rows.append((table, f.name, extra, "(not in contract)", str(actual.field(extra).type)))
-    return pd.DataFrame(rows, columns=["table_name", "file", "column_name", "expected_type", "actual_type"])
+                rows.append(
+                    (table, f.name, extra, "(not in contract)", str(actual.field(extra).type))
+                )
+    return pd.DataFrame(
+        rows, columns=["table_name", "file", "column_name", "expected_type", "actual_type"]
+    )
 
 
 def _schema_problem(row, D: dt.date) -> str:
@@ -91,17 +122,22 @@ def _schema_problem(row, D: dt.date) -> str:
         return f"{where}: the whole file: {row.actual_type}, contract says Parquet"
     if row.actual_type == "missing":
         return f"{where}: column {row.column_name} is missing, contract says {expected}"
-    return f"{where}: column {row.column_name} is {contract_type(row.actual_type)}, contract says {expected}"
+    found = contract_type(row.actual_type)
+    return f"{where}: column {row.column_name} is {found}, contract says {expected}"
 
 
 def _ignored_frame(layout: Layout, D: dt.date) -> pd.DataFrame:
-    rows = [(table, entry.name) for table in SCHEMAS for entry in ignored_entries(layout.raw(table, D))]
+    rows = [
+        (table, entry.name) for table in SCHEMAS for entry in ignored_entries(layout.raw(table, D))
+    ]
     return pd.DataFrame(rows, columns=["table_name", "entry"])
 
 
 def _listed(lines: list[str], most: int = 1) -> tuple[str, list[str]]:
     """The first sentences as the summary, every one of them as the page's list."""
-    summary = "; ".join(lines[:most]) + (f" (+{len(lines) - most} more)" if len(lines) > most else "")
+    summary = "; ".join(lines[:most]) + (
+        f" (+{len(lines) - most} more)" if len(lines) > most else ""
+    )
     return summary, lines if len(lines) > most else []
 
 
@@ -112,29 +148,87 @@ def _contract_checks(layout: Layout, D: dt.date) -> list[Check]:
     contract_rows = schema[schema.expected_type != "(not in contract)"]
     extra_rows = schema[schema.expected_type == "(not in contract)"]
     mismatches = contract_rows[contract_rows.expected_type != contract_rows.actual_type]
-    present = pd.DataFrame({"table_name": list(DAILY_TABLES),
-                            "partition_present": [bool(_files(layout.raw(t, D))) for t in DAILY_TABLES]})
+    present = pd.DataFrame(
+        {
+            "table_name": list(DAILY_TABLES),
+            "partition_present": [bool(_files(layout.raw(t, D))) for t in DAILY_TABLES],
+        }
+    )
     missing = present[~present.partition_present]
     ignored = _ignored_frame(layout, D)
     checks = [
-        Check("schema", contract_rows if len(contract_rows) else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
-              [named("types", gxe.ExpectColumnPairValuesToBeEqual(column_A="expected_type", column_B="actual_type"))],
-              where=f"raw files dt={D}",
-              explain={"types": lambda _: _listed([_schema_problem(r, D) for r in mismatches.itertuples()])}),
-        Check("partitions", present, [named("present", gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True]))],
-              where=f"snapshot tables dt={D}",
-              explain={"present": lambda _: f"no data file for dt={D} in {', '.join(missing.table_name)} "
-                                            "(these tables land every day)"}),
+        Check(
+            "schema",
+            contract_rows
+            if len(contract_rows)
+            else pd.DataFrame({"expected_type": ["x"], "actual_type": ["x"]}),
+            [
+                named(
+                    "types",
+                    gxe.ExpectColumnPairValuesToBeEqual(
+                        column_A="expected_type", column_B="actual_type"
+                    ),
+                )
+            ],
+            where=f"raw files dt={D}",
+            explain={
+                "types": lambda _: _listed([_schema_problem(r, D) for r in mismatches.itertuples()])
+            },
+        ),
+        Check(
+            "partitions",
+            present,
+            [
+                named(
+                    "present",
+                    gxe.ExpectColumnValuesToBeInSet(column="partition_present", value_set=[True]),
+                )
+            ],
+            where=f"snapshot tables dt={D}",
+            explain={
+                "present": lambda _: (
+                    f"no data file for dt={D} in {', '.join(missing.table_name)} "
+                    "(these tables land every day)"
+                )
+            },
+        ),
         volume_check(layout, D),
     ]
     if len(extra_rows):
-        checks.append(Check("extra_columns", extra_rows, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
-                            explain={"none": lambda f: _listed([f"{r.table_name} dt={D} {r.file}: column {r.column_name} "
-                                                           "is not in the contract, ignored" for r in f.itertuples()], 3)}))
+        checks.append(
+            Check(
+                "extra_columns",
+                extra_rows,
+                [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                explain={
+                    "none": lambda f: _listed(
+                        [
+                            f"{r.table_name} dt={D} {r.file}: column {r.column_name} "
+                            "is not in the contract, ignored"
+                            for r in f.itertuples()
+                        ],
+                        3,
+                    )
+                },
+            )
+        )
     if len(ignored):
-        checks.append(Check("ignored_files", ignored, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
-                            explain={"none": lambda f: _listed([f"{r.table_name} dt={D} {r.entry}: not a data file "
-                                                           "(*.parquet), ignored" for r in f.itertuples()], 10)}))
+        checks.append(
+            Check(
+                "ignored_files",
+                ignored,
+                [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                explain={
+                    "none": lambda f: _listed(
+                        [
+                            f"{r.table_name} dt={D} {r.entry}: not a data file (*.parquet), ignored"
+                            for r in f.itertuples()
+                        ],
+                        10,
+                    )
+                },
+            )
+        )
     return checks
 
 
@@ -142,7 +236,9 @@ def _small_tables_intact(layout: Layout, D: dt.date) -> bool:
     """The snapshot and change-log partitions of D are there and follow the contract's schema:
     their contents can be checked, whatever the event tables' files are like."""
     frame = _schema_frame(layout, D)
-    small = frame[frame.table_name.isin(DAILY_TABLES) & (frame.expected_type != "(not in contract)")]
+    small = frame[
+        frame.table_name.isin(DAILY_TABLES) & (frame.expected_type != "(not in contract)")
+    ]
     present = all(_files(layout.raw(t, D)) for t in DAILY_TABLES)
     return present and bool((small.expected_type == small.actual_type).all())
 
@@ -158,24 +254,39 @@ def raw_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
         return result  # contents of a partition that breaks the contract are not read
     try:
         snapshot_checks = _snapshot_checks(layout, D)
-    except duckdb.Error as exc:  # e.g. text that is not UTF-8 in a small table: the partition breaks the contract
+    except (
+        duckdb.Error
+    ) as exc:  # e.g. text that is not UTF-8 in a small table: the partition breaks the contract
         first = (str(exc).strip().splitlines() or [""])[0][:200]
-        result.findings.append(Finding("snapshots", "readable", ERROR, None,
-                                       f"merchants, products or campaign_changes dt={D} cannot be read: {first}"))
+        result.findings.append(
+            Finding(
+                "snapshots",
+                "readable",
+                ERROR,
+                None,
+                f"merchants, products or campaign_changes dt={D} cannot be read: {first}",
+            )
+        )
         return result
     return _merge(result, run_gate("raw", run_key, snapshot_checks, _gx_root(layout)))
 
 
-def ingested_unchanged_gate(layout: Layout, before: dt.date, run_key: str) -> tuple[GateResult, list[landing.Change]]:
+def ingested_unchanged_gate(
+    layout: Layout, before: dt.date, run_key: str
+) -> tuple[GateResult, list[landing.Change]]:
     """Part of the raw gate, once a run: the partitions ingested before ``before`` still hold
     what their nights read (fullsite/landing.py). A file added, rewritten or removed since is
     a warning that names it and its rows: the night goes on (its own partitions are intact),
     and the finding stays open in `fullsite status` until an operator acknowledges it."""
     found = landing.changes(layout, before)
     frame = pd.DataFrame({"finding": [c.sentence() for c in found]}, dtype=object)
-    check = Check("ingested_partitions", frame, [named("unchanged", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
-                  where=f"raw partitions ingested before {before}",
-                  explain={"unchanged": lambda f: _listed(list(f.finding), 3)})
+    check = Check(
+        "ingested_partitions",
+        frame,
+        [named("unchanged", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+        where=f"raw partitions ingested before {before}",
+        explain={"unchanged": lambda f: _listed(list(f.finding), 3)},
+    )
     return run_gate("raw", run_key, [check], _gx_root(layout)), found
 
 
@@ -184,10 +295,13 @@ def restated_gate(layout: Layout, restated: list[landing.Change], run_key: str) 
     that the run re-processes — added, rewritten or removed since their night — named, never
     silent. A warning: re-processing them is what was asked."""
     frame = pd.DataFrame({"finding": [f"restated: {c.restated()}" for c in restated]}, dtype=object)
-    check = Check("restated_partitions", frame,
-                  [named("restated", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
-                  where="raw partitions this run processes again",
-                  explain={"restated": lambda f: _listed(list(f.finding), 5)})
+    check = Check(
+        "restated_partitions",
+        frame,
+        [named("restated", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+        where="raw partitions this run processes again",
+        explain={"restated": lambda f: _listed(list(f.finding), 5)},
+    )
     return run_gate("raw", run_key, [check], _gx_root(layout))
 
 
@@ -213,7 +327,10 @@ def screen_raw_gates(layout: Layout, days: list[dt.date]) -> Screened | None:
 def screened_raw_gate(layout: Layout, D: dt.date, run_key: str, screened: Screened) -> GateResult:
     """``raw_gate``'s result and data-docs page for an ingest that ``screen_raw_gates`` passed."""
     contract, snapshots = screened[D]
-    return _merge(passed("raw", run_key, contract, _gx_root(layout)), passed("raw", run_key, snapshots, _gx_root(layout)))
+    return _merge(
+        passed("raw", run_key, contract, _gx_root(layout)),
+        passed("raw", run_key, snapshots, _gx_root(layout)),
+    )
 
 
 def _raw_rows(layout: Layout, table: str, D: dt.date) -> int | None:
@@ -248,7 +365,10 @@ def volume_check(layout: Layout, D: dt.date) -> Check:
     """Freshness and volume (warnings, D28): an event table with no data file or no rows
     for the night, or rows outside [low, high] × the median of the trailing nights."""
     low, high = Decimal(rules.param("volume_band_low")), Decimal(rules.param("volume_band_high"))
-    nights, least = int(rules.param("volume_history_nights")), int(rules.param("volume_min_history_nights"))
+    nights, least = (
+        int(rules.param("volume_history_nights")),
+        int(rules.param("volume_min_history_nights")),
+    )
     history = _history_rows(layout, D, nights)
     rows = []
     for table in EVENT_TABLES:
@@ -260,15 +380,22 @@ def volume_check(layout: Layout, D: dt.date) -> Check:
         elif count == 0:
             problem = f"{table} dt={D}: the partition's files hold no rows"
         elif median is not None and not (float(low) * median <= count <= float(high) * median):
-            problem = (f"{table} dt={D}: {count:,} rows, outside {float(low):.0%}–{float(high):.0%} of the "
-                       f"median of the {len(past)} nights before ({median:,.0f})")
+            problem = (
+                f"{table} dt={D}: {count:,} rows, outside {float(low):.0%}–{float(high):.0%} of "
+                f"the "
+                f"median of the {len(past)} nights before ({median:,.0f})"
+            )
         else:
             problem = ""
         rows.append((table, count, median, problem))
     frame = pd.DataFrame(rows, columns=["table_name", "rows", "trailing_median", "problem"])
-    return Check("volumes", frame, [named("in_band", warn(gxe.ExpectColumnValuesToBeInSet(column="problem", value_set=[""])))],
-                 where=f"event tables dt={D}",
-                 explain={"in_band": lambda f: _listed([p for p in f.problem if p], 4)})
+    return Check(
+        "volumes",
+        frame,
+        [named("in_band", warn(gxe.ExpectColumnValuesToBeInSet(column="problem", value_set=[""])))],
+        where=f"event tables dt={D}",
+        explain={"in_band": lambda f: _listed([p for p in f.problem if p], 4)},
+    )
 
 
 def _merge(a: GateResult, b: GateResult) -> GateResult:
@@ -280,7 +407,10 @@ def _merge(a: GateResult, b: GateResult) -> GateResult:
 
 def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
     con = duckdb.connect()
-    merchants, products = _file_list(layout.raw_files("merchants", D)), _file_list(layout.raw_files("products", D))
+    merchants, products = (
+        _file_list(layout.raw_files("merchants", D)),
+        _file_list(layout.raw_files("products", D)),
+    )
     m = con.sql(f"select * from read_parquet({merchants})").df()
     p = con.sql(f"""select p.*, m.merchant_id is not null as merchant_known
                     from read_parquet({products}) p
@@ -289,9 +419,15 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
     history = layout.raw("campaign_changes")
     earlier = [f for d in sorted(history.glob("dt=*")) if d.name < f"dt={D}" for f in _files(d)]
     today = _file_list(layout.raw_files("campaign_changes", D))
-    hist_sql = (f"select change_id, change_time, campaign_id, action from read_parquet({_file_list(earlier)})"
-                ) if earlier else \
-        "select null::varchar as change_id, null::timestamptz as change_time, null::varchar as campaign_id, null::varchar as action where false"
+    hist_sql = (
+        (
+            f"select change_id, change_time, campaign_id, action from "
+            f"read_parquet({_file_list(earlier)})"
+        )
+        if earlier
+        else "select null::varchar as change_id, null::timestamptz as change_time, null::varchar "
+        "as campaign_id, null::varchar as action where false"
+    )
     c = con.sql(f"""
         with today as (select * from read_parquet({today})),
         seq as (
@@ -301,12 +437,17 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
             where h.campaign_id in (select campaign_id from today)
         ),
         ordered as (
-            select *, lag(action) over (partition by campaign_id order by change_time, change_id) as prev_action,
-                   count(*) filter (where action = 'end') over (partition by campaign_id order by change_time, change_id
+            select *, lag(action) over (partition by campaign_id order by change_time, change_id)
+                as prev_action,
+                   count(*) filter (where action = 'end') over (partition by campaign_id order by
+                       change_time, change_id
                         rows between unbounded preceding and 1 preceding) as ends_before,
-                   -- running state: paused after pause, running after create/resume; updates keep it
-                   last_value(case when action in ('pause') then 'paused' when action in ('create', 'resume') then 'running' end ignore nulls)
-                        over (partition by campaign_id order by change_time, change_id rows between unbounded preceding and 1 preceding) as state_before
+                   -- running state: paused after pause, running after create/resume;
+                   -- updates keep it
+                   last_value(case when action in ('pause') then 'paused' when action in
+                       ('create', 'resume') then 'running' end ignore nulls)
+                        over (partition by campaign_id order by change_time, change_id rows
+                            between unbounded preceding and 1 preceding) as state_before
             from seq
         )
         select t.*,
@@ -330,44 +471,101 @@ def _snapshot_checks(layout: Layout, D: dt.date) -> list[Check]:
 
     def rows_of(frame: pd.DataFrame, mask, column: str, what: str, table: str):
         bad = frame[~mask.astype(bool)]
-        return f"{where(table)}: {what} in {len(bad)} row{'s' if len(bad) != 1 else ''}", examples(bad[column].tolist(), 10)
+        return f"{where(table)}: {what} in {len(bad)} row{'s' if len(bad) != 1 else ''}", examples(
+            bad[column].tolist(), 10
+        )
 
     return [
-        Check("merchants", m, [
-            *[nn(column=col) for col in SCHEMAS["merchants"].names],
-            gxe.ExpectColumnValuesToBeUnique(column="merchant_id"),
-            gxe.ExpectColumnValuesToBeInSet(column="merchant_tier", value_set=list(TIERS)),
-            gxe.ExpectColumnValuesToBeBetween(column="plan_quota", min_value=1),
-            gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        ], where=where("merchants")),
-        Check("products", p, [
-            *[nn(column=col) for col in SCHEMAS["products"].names],
-            gxe.ExpectColumnValuesToBeUnique(column="product_id"),
-            named("merchant_known", gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True])),
-            gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
-            gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        ], where=where("products"), explain={
-            "merchant_known": lambda f: rows_of(f, f.merchant_known, "merchant_id",
-                                                             "column merchant_id names a merchant missing from merchants", "products")}),
-        Check("campaign_changes", c, [
-            *[nn(column=col) for col in SCHEMAS["campaign_changes"].names],
-            gxe.ExpectColumnValuesToBeUnique(column="change_id"),
-            named("change_id_new", gxe.ExpectColumnValuesToBeInSet(column="change_id_new", value_set=[True])),
-            gxe.ExpectColumnValuesToBeInSet(column="action", value_set=list(ACTIONS)),
-            gxe.ExpectColumnValuesToBeInSet(column="roi_choice", value_set=list(ROI_CHOICES)),
-            gxe.ExpectColumnValuesToBeBetween(column="daily_budget", min_value=0, strict_min=True),
-            gxe.ExpectColumnValuesToBeBetween(column="target_roi", min_value=0, strict_min=True),
-            named("action_order_ok", gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True])),
-            named("on_its_date", gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True])),
-        ], where=where("campaign_changes"), explain={
-            "change_id_new": lambda f: rows_of(
-                f, f.change_id_new, "change_id", "column change_id repeats a change of an earlier partition", "campaign_changes"),
-            "action_order_ok": lambda f: rows_of(
-                f, f.action_order_ok, "change_id", "column action is out of order for its campaign "
-                "(create first, pause only when running, resume only when paused, nothing after end)", "campaign_changes"),
-            "on_its_date": lambda f: rows_of(
-                f, f.on_its_date, "change_id", f"column change_time is not on {D} ({BUSINESS_TZ})", "campaign_changes"),
-        }),
+        Check(
+            "merchants",
+            m,
+            [
+                *[nn(column=col) for col in SCHEMAS["merchants"].names],
+                gxe.ExpectColumnValuesToBeUnique(column="merchant_id"),
+                gxe.ExpectColumnValuesToBeInSet(column="merchant_tier", value_set=list(TIERS)),
+                gxe.ExpectColumnValuesToBeBetween(column="plan_quota", min_value=1),
+                gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            ],
+            where=where("merchants"),
+        ),
+        Check(
+            "products",
+            p,
+            [
+                *[nn(column=col) for col in SCHEMAS["products"].names],
+                gxe.ExpectColumnValuesToBeUnique(column="product_id"),
+                named(
+                    "merchant_known",
+                    gxe.ExpectColumnValuesToBeInSet(column="merchant_known", value_set=[True]),
+                ),
+                gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
+                gxe.ExpectTableRowCountToBeBetween(min_value=1),
+            ],
+            where=where("products"),
+            explain={
+                "merchant_known": lambda f: rows_of(
+                    f,
+                    f.merchant_known,
+                    "merchant_id",
+                    "column merchant_id names a merchant missing from merchants",
+                    "products",
+                )
+            },
+        ),
+        Check(
+            "campaign_changes",
+            c,
+            [
+                *[nn(column=col) for col in SCHEMAS["campaign_changes"].names],
+                gxe.ExpectColumnValuesToBeUnique(column="change_id"),
+                named(
+                    "change_id_new",
+                    gxe.ExpectColumnValuesToBeInSet(column="change_id_new", value_set=[True]),
+                ),
+                gxe.ExpectColumnValuesToBeInSet(column="action", value_set=list(ACTIONS)),
+                gxe.ExpectColumnValuesToBeInSet(column="roi_choice", value_set=list(ROI_CHOICES)),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="daily_budget", min_value=0, strict_min=True
+                ),
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="target_roi", min_value=0, strict_min=True
+                ),
+                named(
+                    "action_order_ok",
+                    gxe.ExpectColumnValuesToBeInSet(column="action_order_ok", value_set=[True]),
+                ),
+                named(
+                    "on_its_date",
+                    gxe.ExpectColumnValuesToBeInSet(column="on_its_date", value_set=[True]),
+                ),
+            ],
+            where=where("campaign_changes"),
+            explain={
+                "change_id_new": lambda f: rows_of(
+                    f,
+                    f.change_id_new,
+                    "change_id",
+                    "column change_id repeats a change of an earlier partition",
+                    "campaign_changes",
+                ),
+                "action_order_ok": lambda f: rows_of(
+                    f,
+                    f.action_order_ok,
+                    "change_id",
+                    "column action is out of order for its campaign "
+                    "(create first, pause only when running, resume only when paused, nothing "
+                    "after end)",
+                    "campaign_changes",
+                ),
+                "on_its_date": lambda f: rows_of(
+                    f,
+                    f.on_its_date,
+                    "change_id",
+                    f"column change_time is not on {D} ({BUSINESS_TZ})",
+                    "campaign_changes",
+                ),
+            },
+        ),
     ]
 
 
@@ -379,15 +577,21 @@ def quarantine_gate(layout: Layout, D: dt.date, run_key: str) -> GateResult:
     return run_gate("raw", run_key, _quarantine_checks(layout, D), _gx_root(layout))
 
 
-def screen_quarantine_gates(layout: Layout, days: list[dt.date]) -> dict[dt.date, list[Check]] | None:
+def screen_quarantine_gates(
+    layout: Layout, days: list[dt.date]
+) -> dict[dt.date, list[Check]] | None:
     """The quarantine shares of a backfill's ingests in one GX validation when every one
-    passes (expectations/screen.py): each ingest's checks, for ``screened_quarantine_gate``; else None."""
+    passes (expectations/screen.py): each
+    ingest's checks, for ``screened_quarantine_gate``; else None."""
     checks = {D: _quarantine_checks(layout, D) for D in days}
     return checks if all_pass("raw", checks) else None
 
 
-def screened_quarantine_gate(layout: Layout, D: dt.date, run_key: str, screened: dict[dt.date, list[Check]]) -> GateResult:
-    """``quarantine_gate``'s result and page for an ingest that ``screen_quarantine_gates`` passed."""
+def screened_quarantine_gate(
+    layout: Layout, D: dt.date, run_key: str, screened: dict[dt.date, list[Check]]
+) -> GateResult:
+    """``quarantine_gate``'s result and page for an ingest that ``screen_quarantine_gates``
+    passed."""
     return passed("raw", run_key, screened[D], _gx_root(layout))
 
 
@@ -397,15 +601,20 @@ def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:
     conflict_share = Decimal(rules.param("gate_conflict_max_share"))
     conflict_rows = int(rules.param("gate_conflict_max_rows"))
     con = duckdb.connect()
+    reconciliation = _glob(layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}")
+    summary = _glob(layout.curated_table("dq_quarantine_summary") / f"ingest_date={D}")
     frame = con.sql(f"""
         select r.table_name, r.rows_in, r.quarantined,
                coalesce(s.conflicts, 0)::bigint as conflicting_duplicates,
                (r.quarantined > {max_rows} and r.quarantined > r.rows_in * {share}) as over_limit,
-               coalesce(s.conflicts, 0) > {conflict_rows} and coalesce(s.conflicts, 0) > r.rows_in * {conflict_share}
+               coalesce(s.conflicts, 0) > {conflict_rows} and coalesce(s.conflicts, 0) > r.rows_in
+                   * {conflict_share}
                    as conflicts_over_share
-        from read_parquet({_glob(layout.curated_table('dq_ingest_reconciliation') / f'ingest_date={D}')}) r
+        from
+            read_parquet({reconciliation}) r
         left join (select table_name, sum(rows) as conflicts
-                   from read_parquet({_glob(layout.curated_table('dq_quarantine_summary') / f'ingest_date={D}')})
+                   from
+                       read_parquet({summary})
                    where reason = 'conflicting_duplicate' group by all) s using (table_name)
         order by r.table_name
     """).df()
@@ -414,20 +623,51 @@ def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:
         return f"{part / whole:.2%}" if whole else "all"
 
     def quarantined(f):
-        return _listed([f"{r.table_name} dt={D}: {r.quarantined:,} of {r.rows_in:,} rows quarantined "
-                        f"({pct(r.quarantined, r.rows_in)}), above {share:.2%} and {max_rows} rows "
-                        "(dq.quarantine_summary has the reasons)" for r in f[f.over_limit].itertuples()], 4)
+        return _listed(
+            [
+                f"{r.table_name} dt={D}: {r.quarantined:,} of {r.rows_in:,} rows quarantined "
+                f"({pct(r.quarantined, r.rows_in)}), above {share:.2%} and {max_rows} rows "
+                "(dq.quarantine_summary has the reasons)"
+                for r in f[f.over_limit].itertuples()
+            ],
+            4,
+        )
 
     def conflicts(f):
-        return _listed([f"{r.table_name} dt={D}: {r.conflicting_duplicates:,} of {r.rows_in:,} rows are conflicting "
-                        f"duplicates ({pct(r.conflicting_duplicates, r.rows_in)}), above {conflict_share:.2%} and {conflict_rows} rows: "
-                        "upstream redelivered events with different content"
-                        for r in f[f.conflicts_over_share].itertuples()], 4)
+        return _listed(
+            [
+                f"{r.table_name} dt={D}: {r.conflicting_duplicates:,} of {r.rows_in:,} rows are "
+                f"conflicting "
+                f"duplicates ({pct(r.conflicting_duplicates, r.rows_in)}), above "
+                f"{conflict_share:.2%} and {conflict_rows} rows: "
+                "upstream redelivered events with different content"
+                for r in f[f.conflicts_over_share].itertuples()
+            ],
+            4,
+        )
 
-    return [Check("quarantine_share", frame, [
-        named("quarantined", gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False])),
-        named("conflicts", warn(gxe.ExpectColumnValuesToBeInSet(column="conflicts_over_share", value_set=[False]))),
-    ], where=f"event tables dt={D}", explain={"quarantined": quarantined, "conflicts": conflicts})]
+    return [
+        Check(
+            "quarantine_share",
+            frame,
+            [
+                named(
+                    "quarantined",
+                    gxe.ExpectColumnValuesToBeInSet(column="over_limit", value_set=[False]),
+                ),
+                named(
+                    "conflicts",
+                    warn(
+                        gxe.ExpectColumnValuesToBeInSet(
+                            column="conflicts_over_share", value_set=[False]
+                        )
+                    ),
+                ),
+            ],
+            where=f"event tables dt={D}",
+            explain={"quarantined": quarantined, "conflicts": conflicts},
+        )
+    ]
 
 
 # ------------------------------------------------------------------------- curated
@@ -436,8 +676,13 @@ def _quarantine_checks(layout: Layout, D: dt.date) -> list[Check]:
 KEYS = {name: list(curated.BY_NAME[name].key) for name in curated.BY_BUSINESS_DATE}
 
 
-def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
-                 ingests: list[dt.date] | None = None) -> GateResult:
+def curated_gate(
+    layout: Layout,
+    D: dt.date,
+    days: list[dt.date],
+    run_key: str,
+    ingests: list[dt.date] | None = None,
+) -> GateResult:
     """After Spark, before dbt: unique keys, reconciliation, totals tie out, no negatives."""
     con = duckdb.connect()
     checks = []
@@ -453,7 +698,7 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
         src = read(name)
         if src is None:
             continue
-        dupes = con.sql(f"""select {', '.join(key)}, count(*) as copies from {src}
+        dupes = con.sql(f"""select {", ".join(key)}, count(*) as copies from {src}
                             group by all having count(*) > 1""").df()
         checks.append(_keys_check(f"curated {name}", f"{name}_keys", dupes, key))
 
@@ -461,75 +706,184 @@ def curated_gate(layout: Layout, D: dt.date, days: list[dt.date], run_key: str,
     frames = []
     for day in ingests:
         recon_dir = layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={day}"
-        raw_counts = {t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, day))) for t in EVENT_TABLES}
-        recon = con.sql(f"select *, DATE '{day}' as ingest_date from read_parquet({_glob(recon_dir)})").df()
+        raw_counts = {
+            t: sum(pq.ParquetFile(f).metadata.num_rows for f in _files(layout.raw(t, day)))
+            for t in EVENT_TABLES
+        }
+        recon = con.sql(
+            f"select *, DATE '{day}' as ingest_date from read_parquet({_glob(recon_dir)})"
+        ).df()
         recon["raw_rows"] = recon.table_name.map(raw_counts)
         frames.append(recon)
     recon = pd.concat(frames, ignore_index=True)
-    recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (recon.rows_in == recon.raw_rows)
+    recon["balanced"] = (recon.rows_in == recon.accepted + recon.duplicates + recon.quarantined) & (
+        recon.rows_in == recon.raw_rows
+    )
     expected_rows = len(EVENT_TABLES) * len(ingests)
-    checks.append(Check("reconciliation", recon, [
-        named("balanced", gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True])),
-        named("one_row_per_table", gxe.ExpectTableRowCountToEqual(value=expected_rows)),
-    ], where="curated dq_ingest_reconciliation", explain={
-        "balanced": lambda f: _listed([f"curated dq_ingest_reconciliation {r.table_name} dt={r.ingest_date:%Y-%m-%d}: "
-                              f"{r.rows_in:,} rows in, {r.raw_rows:,} in the raw files, {r.accepted:,} accepted + "
-                              f"{r.duplicates:,} duplicates + {r.quarantined:,} quarantined"
-                              for r in f[~f.balanced].itertuples()], 2),
-        "one_row_per_table": lambda f: f"curated dq_ingest_reconciliation: {len(f)} rows, expected {expected_rows} "
-                     f"(one per event table and ingest date)"}))
+    checks.append(
+        Check(
+            "reconciliation",
+            recon,
+            [
+                named(
+                    "balanced", gxe.ExpectColumnValuesToBeInSet(column="balanced", value_set=[True])
+                ),
+                named("one_row_per_table", gxe.ExpectTableRowCountToEqual(value=expected_rows)),
+            ],
+            where="curated dq_ingest_reconciliation",
+            explain={
+                "balanced": lambda f: _listed(
+                    [
+                        f"curated dq_ingest_reconciliation {r.table_name} "
+                        f"dt={r.ingest_date:%Y-%m-%d}: "
+                        f"{r.rows_in:,} rows in, {r.raw_rows:,} in the raw files, {r.accepted:,} "
+                        f"accepted + "
+                        f"{r.duplicates:,} duplicates + {r.quarantined:,} quarantined"
+                        for r in f[~f.balanced].itertuples()
+                    ],
+                    2,
+                ),
+                "one_row_per_table": lambda f: (
+                    f"curated dq_ingest_reconciliation: {len(f)} rows, expected {expected_rows} "
+                    f"(one per event table and ingest date)"
+                ),
+            },
+        )
+    )
 
     facts = read("fct_product_daily")
-    accepted_leaves = {t: [p for p in layout.accepted_leaves(t, days, D) if _files(p)] for t in ("clicks", "purchases")}
+    accepted_leaves = {
+        t: [p for p in layout.accepted_leaves(t, days, D) if _files(p)]
+        for t in ("clicks", "purchases")
+    }
     if facts is not None:
+
         def leaves(t):
-            return "[" + ", ".join(_glob(p) for p in accepted_leaves[t]) + "]" if accepted_leaves[t] else None
+            return (
+                "[" + ", ".join(_glob(p) for p in accepted_leaves[t]) + "]"
+                if accepted_leaves[t]
+                else None
+            )
+
         clicks_src, purchases_src = leaves("clicks"), leaves("purchases")
-        spend_sql = (f"select business_date::date d, sum(cost) filter (where is_paid and not is_invalid) s "
-                     f"from read_parquet({clicks_src}, hive_partitioning = true) group by 1") if clicks_src else \
-            f"select null::date d, null::{MONEY_SQL} s where false"
-        gmv_sql = (f"select business_date::date d, sum(amount) g from read_parquet({purchases_src}, hive_partitioning = true) group by 1"
-                   ) if purchases_src else f"select null::date d, null::{MONEY_SQL} g where false"
+        spend_sql = (
+            (
+                f"select business_date::date d, sum(cost) filter (where is_paid and not "
+                f"is_invalid) s "
+                f"from read_parquet({clicks_src}, hive_partitioning = true) group by 1"
+            )
+            if clicks_src
+            else f"select null::date d, null::{MONEY_SQL} s where false"
+        )
+        gmv_sql = (
+            (
+                f"select business_date::date d, sum(amount) g from read_parquet({purchases_src}, "
+                f"hive_partitioning = true) group by 1"
+            )
+            if purchases_src
+            else f"select null::date d, null::{MONEY_SQL} g where false"
+        )
         ties = con.sql(f"""
-            with f as (select business_date::date d, sum(spend) s, sum(gmv) g from {facts} group by 1)
+            with f as (select business_date::date d, sum(spend) s, sum(gmv) g from {facts} group
+                by 1)
             select coalesce(f.d, a.d, b.d) as business_date,
-                   coalesce(f.s, 0)::varchar as facts_spend, coalesce(a.s, 0)::decimal(38,2)::varchar as accepted_spend,
-                   coalesce(f.g, 0)::varchar as facts_gmv, coalesce(b.g, 0)::decimal(38,2)::varchar as accepted_gmv
-            from f full join ({spend_sql}) a on a.d = f.d full join ({gmv_sql}) b on b.d = coalesce(f.d, a.d)
+                   coalesce(f.s, 0)::varchar as facts_spend, coalesce(a.s,
+                       0)::decimal(38,2)::varchar as accepted_spend,
+                   coalesce(f.g, 0)::varchar as facts_gmv, coalesce(b.g,
+                       0)::decimal(38,2)::varchar as accepted_gmv
+            from f full join ({spend_sql}) a on a.d = f.d full join ({gmv_sql}) b on b.d =
+                coalesce(f.d, a.d)
         """).df()
         for col in ("facts_spend", "accepted_spend", "facts_gmv", "accepted_gmv"):
             ties[col] = ties[col].map(lambda v: str(Decimal(v).quantize(Decimal("0.01"))))
-        def differs(a: str, b: str, what: str):
-            return lambda f: _listed([f"curated fct_product_daily business_date={r['business_date']:%Y-%m-%d}: "
-                                      f"{what} is {r[a]} in the facts but {r[b]} in the accepted rows"
-                                      for _, r in f[f[a] != f[b]].iterrows()], 2)
 
-        checks.append(Check("totals_tie_out", ties, [
-            named("spend", gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_spend", column_B="accepted_spend")),
-            named("gmv", gxe.ExpectColumnPairValuesToBeEqual(column_A="facts_gmv", column_B="accepted_gmv")),
-        ], where="curated fct_product_daily", explain={
-            "spend": differs("facts_spend", "accepted_spend", "spend (valid paid clicks' cost)"),
-            "gmv": differs("facts_gmv", "accepted_gmv", "GMV (purchase amounts)")}))
-        negatives = con.sql(f"""select * from {facts} where least(impressions, paid_impressions, clicks, paid_clicks,
+        def differs(a: str, b: str, what: str):
+            return lambda f: _listed(
+                [
+                    f"curated fct_product_daily business_date={r['business_date']:%Y-%m-%d}: "
+                    f"{what} is {r[a]} in the facts but {r[b]} in the accepted rows"
+                    for _, r in f[f[a] != f[b]].iterrows()
+                ],
+                2,
+            )
+
+        checks.append(
+            Check(
+                "totals_tie_out",
+                ties,
+                [
+                    named(
+                        "spend",
+                        gxe.ExpectColumnPairValuesToBeEqual(
+                            column_A="facts_spend", column_B="accepted_spend"
+                        ),
+                    ),
+                    named(
+                        "gmv",
+                        gxe.ExpectColumnPairValuesToBeEqual(
+                            column_A="facts_gmv", column_B="accepted_gmv"
+                        ),
+                    ),
+                ],
+                where="curated fct_product_daily",
+                explain={
+                    "spend": differs(
+                        "facts_spend", "accepted_spend", "spend (valid paid clicks' cost)"
+                    ),
+                    "gmv": differs("facts_gmv", "accepted_gmv", "GMV (purchase amounts)"),
+                },
+            )
+        )
+        negatives = con.sql(f"""select * from {facts} where least(impressions, paid_impressions,
+                                clicks, paid_clicks,
             invalid_clicks, favorites, carts, orders, units, paid_attributed_orders) < 0
             or least(gmv, spend, paid_attributed_gmv) < 0""").df()
-        checks.append(Check("no_negatives", negatives, [named("none", gxe.ExpectTableRowCountToEqual(value=0))],
-                            where="curated fct_product_daily", explain={"none": lambda f: _listed([
-                                f"curated fct_product_daily product_id={r.product_id} business_date={r.business_date}: "
-                                "a count or amount is negative" for r in f.itertuples()], 2)}))
+        checks.append(
+            Check(
+                "no_negatives",
+                negatives,
+                [named("none", gxe.ExpectTableRowCountToEqual(value=0))],
+                where="curated fct_product_daily",
+                explain={
+                    "none": lambda f: _listed(
+                        [
+                            f"curated fct_product_daily product_id={r.product_id} "
+                            f"business_date={r.business_date}: "
+                            "a count or amount is negative"
+                            for r in f.itertuples()
+                        ],
+                        2,
+                    )
+                },
+            )
+        )
     return run_gate("curated", run_key, checks, _gx_root(layout))
 
 
 def _keys_check(table: str, name: str, dupes: pd.DataFrame, key: list[str]) -> Check:
     """A table's key is unique: the duplicated key values, said as key=value."""
+
     def said(f):
-        return _listed([f"{table}: the key {', '.join(f'{k}={r[k]}' for k in key)} appears {r['copies']} times"
-                        for _, r in f.iterrows()], 2)
-    return Check(name, dupes, [named("no_repeated_key", gxe.ExpectTableRowCountToEqual(value=0))], where=table,
-                 explain={"no_repeated_key": said})
+        return _listed(
+            [
+                f"{table}: the key {', '.join(f'{k}={r[k]}' for k in key)} appears {r['copies']} "
+                f"times"
+                for _, r in f.iterrows()
+            ],
+            2,
+        )
+
+    return Check(
+        name,
+        dupes,
+        [named("no_repeated_key", gxe.ExpectTableRowCountToEqual(value=0))],
+        where=table,
+        explain={"no_repeated_key": said},
+    )
 
 
 # --------------------------------------------------------------------------- marts
+
 
 def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateResult:
     """After dbt, before publication. dbt's own tests (run in the build) own everything dbt
@@ -545,42 +899,101 @@ def marts_gate(layout: Layout, db_path: Path, run_key: str, D: dt.date) -> GateR
         # merchants' spend_M; spend outside every version (a click before `create` or after
         # `end`) is real spend that no window sees: a warning once it is more than a small
         # share of the month (D28: a gap of cents warned every night, so nobody read it).
+        segments = sql_literal(
+            duckdb_glob(layout.curated_table("fct_campaign_segment_daily")) + "/*/*.parquet"
+        )
         months = con.sql(f"""
             with c as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s
-                       from read_parquet({sql_literal(duckdb_glob(layout.curated_table("fct_campaign_segment_daily")) + "/*/*.parquet")}, hive_partitioning = true)
+                       from
+                           read_parquet({segments}, hive_partitioning = true)
                        where cast(business_date as date) <= DATE '{D}' group by 1),
-                 v as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s from marts.fct_campaign_daily group by 1),
-                 r as (select month m, sum(spend) s from finance.merchant_rebates_monthly group by 1)
-            select coalesce(c.m, r.m) as month, coalesce(c.s, 0)::decimal(38,2)::varchar as campaign_spend,
+                 v as (select cast(date_trunc('month', business_date) as date) m, sum(spend) s
+                     from marts.fct_campaign_daily group by 1),
+                 r as (select month m, sum(spend) s from finance.merchant_rebates_monthly group by
+                     1)
+            select coalesce(c.m, r.m) as month, coalesce(c.s, 0)::decimal(38,2)::varchar as
+                campaign_spend,
                    coalesce(r.s, 0)::decimal(38,2)::varchar as merchant_spend,
                    coalesce(v.s, 0)::decimal(38,2)::varchar as version_spend,
-                   abs(coalesce(r.s, 0) - coalesce(v.s, 0)) <= coalesce(r.s, 0) * {gap_share} as versions_hold_the_spend
+                   abs(coalesce(r.s, 0) - coalesce(v.s, 0)) <= coalesce(r.s, 0) * {gap_share} as
+                       versions_hold_the_spend
             from c full join r on c.m = r.m left join v on v.m = coalesce(c.m, r.m)""").df()
-        quota = con.sql("select merchant_id, business_date, live_campaigns, plan_quota, over_quota from marts.merchant_plan_usage where over_quota").df()
+        quota = con.sql(
+            "select merchant_id, business_date, live_campaigns, plan_quota, over_quota from "
+            "marts.merchant_plan_usage where over_quota"
+        ).df()
+
         def money(text: str) -> str:
             return f"{Decimal(text):,.2f}"
 
         def unpaid_gap(f):
-            return _listed([f"month {r['month']:%Y-%m}: campaigns' valid paid clicks cost {money(r['campaign_spend'])}, "
-                            f"but finance.merchant_rebates_monthly spend sums to {money(r['merchant_spend'])}"
-                            for _, r in f[f.campaign_spend != f.merchant_spend].iterrows()], 2)
+            return _listed(
+                [
+                    f"month {r['month']:%Y-%m}: campaigns' valid paid clicks cost "
+                    f"{money(r['campaign_spend'])}, "
+                    f"but finance.merchant_rebates_monthly spend sums to "
+                    f"{money(r['merchant_spend'])}"
+                    for _, r in f[f.campaign_spend != f.merchant_spend].iterrows()
+                ],
+                2,
+            )
 
         def outside_versions(f):
-            return _listed([f"month {r['month']:%Y-%m}: {money(Decimal(r['merchant_spend']) - Decimal(r['version_spend']))} "
-                            f"of {money(r['merchant_spend'])} spend is outside every campaign version (above {gap_share:.2%}): "
-                            "real spend that no 7-day window sees"
-                            for _, r in f[~f.versions_hold_the_spend.astype(bool)].iterrows()], 2)
+            return _listed(
+                [
+                    f"month {r['month']:%Y-%m}: "
+                    f"{money(Decimal(r['merchant_spend']) - Decimal(r['version_spend']))} "
+                    f"of {money(r['merchant_spend'])} spend is outside every campaign version "
+                    f"(above {gap_share:.2%}): "
+                    "real spend that no 7-day window sees"
+                    for _, r in f[~f.versions_hold_the_spend.astype(bool)].iterrows()
+                ],
+                2,
+            )
 
         checks += [
-            Check("monthly_spend_ties_out", months, [
-                named("merchants_hold_the_spend", gxe.ExpectColumnPairValuesToBeEqual(column_A="campaign_spend", column_B="merchant_spend")),
-                named("versions_hold_the_spend", warn(gxe.ExpectColumnValuesToBeInSet(column="versions_hold_the_spend", value_set=[True]))),
-            ], where="finance.merchant_rebates_monthly", explain={
-                "merchants_hold_the_spend": unpaid_gap, "versions_hold_the_spend": outside_versions}),
-            Check("over_quota_merchants", quota, [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
-                  where="marts.merchant_plan_usage", explain={"none": lambda f: _listed([
-                      f"marts.merchant_plan_usage merchant {r.merchant_id} on {r.business_date:%Y-%m-%d}: "
-                      f"{r.live_campaigns} live campaigns, plan quota {r.plan_quota}" for r in f.itertuples()], 2)}),
+            Check(
+                "monthly_spend_ties_out",
+                months,
+                [
+                    named(
+                        "merchants_hold_the_spend",
+                        gxe.ExpectColumnPairValuesToBeEqual(
+                            column_A="campaign_spend", column_B="merchant_spend"
+                        ),
+                    ),
+                    named(
+                        "versions_hold_the_spend",
+                        warn(
+                            gxe.ExpectColumnValuesToBeInSet(
+                                column="versions_hold_the_spend", value_set=[True]
+                            )
+                        ),
+                    ),
+                ],
+                where="finance.merchant_rebates_monthly",
+                explain={
+                    "merchants_hold_the_spend": unpaid_gap,
+                    "versions_hold_the_spend": outside_versions,
+                },
+            ),
+            Check(
+                "over_quota_merchants",
+                quota,
+                [named("none", warn(gxe.ExpectTableRowCountToEqual(value=0)))],
+                where="marts.merchant_plan_usage",
+                explain={
+                    "none": lambda f: _listed(
+                        [
+                            f"marts.merchant_plan_usage merchant {r.merchant_id} on "
+                            f"{r.business_date:%Y-%m-%d}: "
+                            f"{r.live_campaigns} live campaigns, plan quota {r.plan_quota}"
+                            for r in f.itertuples()
+                        ],
+                        2,
+                    )
+                },
+            ),
         ]
     finally:
         con.close()

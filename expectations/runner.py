@@ -13,6 +13,7 @@ Why pandas: GX 1.24 cannot read DuckDB through SQLAlchemy (it reads results afte
 pooled connection closed and sees nothing), so DuckDB tables are validated as pandas
 frames fetched through DuckDB's own client (see docs/decisions.md).
 """
+
 from __future__ import annotations
 
 import os
@@ -58,14 +59,21 @@ class Check:
     name: str
     frame: pd.DataFrame
     expectations: list
-    where: str | None = None  # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
-    explain: dict[str, Explain] = field(default_factory=dict)  # expectation name (``named``) → its sentence
+    where: str | None = (
+        None  # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
+    )
+    explain: dict[str, Explain] = field(
+        default_factory=dict
+    )  # expectation name (``named``) → its sentence
 
     def __post_init__(self):
         names = [name_of(e) for e in self.expectations if name_of(e)]
         if len(names) != len(set(names)) or set(self.explain) - set(names):
-            raise ValueError(f"check {self.name}: explanations {sorted(self.explain)} must name distinct expectations "
-                             f"of the check (named: {names})")
+            raise ValueError(
+                f"check {self.name}: explanations {sorted(self.explain)} must name distinct "
+                f"expectations "
+                f"of the check (named: {names})"
+            )
 
 
 @dataclass
@@ -103,7 +111,9 @@ class GateResult:
     def reason(self) -> str:
         """One line for the operator."""
         if self.passed:
-            return f"{self.gate} gate passed ({self.evaluated} checks, {len(self.warnings)} warnings)"
+            return (
+                f"{self.gate} gate passed ({self.evaluated} checks, {len(self.warnings)} warnings)"
+            )
         first = self.errors[0].line()
         more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         return f"{self.gate} gate: {first}{more}"
@@ -113,6 +123,7 @@ def _context():
     """An in-memory context: no GX files on disk, no GX site (ours renders offline)."""
     ctx = gx.get_context(mode="ephemeral")
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return ctx
 
@@ -130,7 +141,9 @@ def readable(value, width: int = 60) -> str:
 
 def examples(values, most: int = 5) -> list[str]:
     values = list(values or [])
-    return [readable(v) for v in values[:most]] + ([f"+{len(values) - most} more"] if len(values) > most else [])
+    return [readable(v) for v in values[:most]] + (
+        [f"+{len(values) - most} more"] if len(values) > most else []
+    )
 
 
 def _set_text(values) -> str:
@@ -150,12 +163,18 @@ def _describe(result, where: str) -> str:
     if kind == "expect_column_values_to_be_unique":
         return f"{where}: column {col} repeats a value in {rows}{found}"
     if kind == "expect_column_values_to_be_in_set":
-        return f"{where}: column {col} is not one of {_set_text(kw.get('value_set', []))} in {rows}{found}"
+        allowed = _set_text(kw.get("value_set", []))
+        return f"{where}: column {col} is not one of {allowed} in {rows}{found}"
     if kind == "expect_column_values_to_be_between":
         low, high = kw.get("min_value"), kw.get("max_value")
-        bound = " and ".join(b for b in (
-            f"{'>' if kw.get('strict_min') else '≥'} {low}" if low is not None else "",
-            f"{'<' if kw.get('strict_max') else '≤'} {high}" if high is not None else "") if b)
+        bound = " and ".join(
+            b
+            for b in (
+                f"{'>' if kw.get('strict_min') else '≥'} {low}" if low is not None else "",
+                f"{'<' if kw.get('strict_max') else '≤'} {high}" if high is not None else "",
+            )
+            if b
+        )
         return f"{where}: column {col} is not {bound} in {rows}{found}"
     if kind == "expect_table_row_count_to_be_between":
         return f"{where}: {res.get('observed_value')} rows, expected at least {kw.get('min_value')}"
@@ -178,7 +197,9 @@ def _frames():
     global _FRAMES
     if _FRAMES is None:
         source = _context().data_sources.add_pandas(name="gates")
-        _FRAMES = source.add_dataframe_asset(name="frame").add_batch_definition_whole_dataframe(name="frame")
+        _FRAMES = source.add_dataframe_asset(name="frame").add_batch_definition_whole_dataframe(
+            name="frame"
+        )
     return _FRAMES
 
 
@@ -203,10 +224,14 @@ def validate(gate: str, checks: list[Check]) -> tuple[GateResult, list[dict]]:
             # The batch validates the suite directly: no checkpoint or validation definition to
             # store (their stores serialise the whole context each time, the bulk of a gate's cost).
             batch = frames.get_batch(batch_parameters={"dataframe": check.frame})
-            result = batch.validate(gx.ExpectationSuite(name=name, expectations=check.expectations),
-                                    result_format="SUMMARY")
+            result = batch.validate(
+                gx.ExpectationSuite(name=name, expectations=check.expectations),
+                result_format="SUMMARY",
+            )
             # In the order the check lists its expectations (GX groups its results by column).
-            for r in sorted(result.results, key=lambda r: (r.expectation_config.meta or {}).get("position", 0)):
+            for r in sorted(
+                result.results, key=lambda r: (r.expectation_config.meta or {}).get("position", 0)
+            ):
                 out.evaluated += 1
                 entries.append(_entry(check, r, out))
     return out, entries
@@ -225,17 +250,46 @@ def _entry(check: Check, r, out: GateResult) -> dict:
         explain = check.explain.get(name) if name else None
         said = explain(check.frame) if explain else _describe(r, where)
         summary, found = (said, found) if isinstance(said, str) else said
-        out.findings.append(Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found))
-    return docs_entry(check, cfg, severity, success=bool(r.success), summary=summary,
-                      unexpected_count=res.get("unexpected_count"), observed=res.get("observed_value"), examples=found)
+        out.findings.append(
+            Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found)
+        )
+    return docs_entry(
+        check,
+        cfg,
+        severity,
+        success=bool(r.success),
+        summary=summary,
+        unexpected_count=res.get("unexpected_count"),
+        observed=res.get("observed_value"),
+        examples=found,
+    )
 
 
-def docs_entry(check: Check, cfg, severity: str, *, success: bool, summary: str, unexpected_count, observed,
-               examples: list[str]) -> dict:
+def docs_entry(
+    check: Check,
+    cfg,
+    severity: str,
+    *,
+    success: bool,
+    summary: str,
+    unexpected_count,
+    observed,
+    examples: list[str],
+) -> dict:
     """The data-docs record of one evaluated expectation (``cfg``: its configuration)."""
-    return {"check": check.name, "where": check.where or check.name,
-            "expectation": cfg.type.replace("expect_", "").replace("_", " "),
-            "arguments": {k: readable(v, 120) for k, v in cfg.kwargs.items() if k not in ("batch_id", "result_format")},
-            "severity": severity, "success": success, "summary": summary, "unexpected_count": unexpected_count,
-            "observed": readable(observed, 120) if observed is not None else None, "examples": examples}
-
+    return {
+        "check": check.name,
+        "where": check.where or check.name,
+        "expectation": cfg.type.replace("expect_", "").replace("_", " "),
+        "arguments": {
+            k: readable(v, 120)
+            for k, v in cfg.kwargs.items()
+            if k not in ("batch_id", "result_format")
+        },
+        "severity": severity,
+        "success": success,
+        "summary": summary,
+        "unexpected_count": unexpected_count,
+        "observed": readable(observed, 120) if observed is not None else None,
+        "examples": examples,
+    }

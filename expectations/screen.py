@@ -12,6 +12,7 @@ a single night is judged, so findings, their sentences and their pages are exact
 night's. When all pass, each night's result and data-docs page say what its own
 validation would have said (tested: ``tests/integration/test_gates.py``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,14 +28,24 @@ from expectations import docs_site
 from expectations.runner import ERROR, Check, GateResult, docs_entry, validate
 
 INGEST = "_ingest"
-_ROW_WISE = (gxe.ExpectColumnValuesToNotBeNull, gxe.ExpectColumnValuesToBeInSet, gxe.ExpectColumnValuesToBeBetween,
-             gxe.ExpectColumnPairValuesToBeEqual)
+_ROW_WISE = (
+    gxe.ExpectColumnValuesToNotBeNull,
+    gxe.ExpectColumnValuesToBeInSet,
+    gxe.ExpectColumnValuesToBeBetween,
+    gxe.ExpectColumnPairValuesToBeEqual,
+)
 _ROW_COUNTS = (gxe.ExpectTableRowCountToBeBetween, gxe.ExpectTableRowCountToEqual)
 
 
 def _signature(check: Check) -> tuple:
-    return check.name, tuple((type(e), tuple(sorted(e.configuration.kwargs.items(), key=str)),
-                              (e.meta or {}).get("severity", ERROR)) for e in check.expectations)
+    return check.name, tuple(
+        (
+            type(e),
+            tuple(sorted(e.configuration.kwargs.items(), key=str)),
+            (e.meta or {}).get("severity", ERROR),
+        )
+        for e in check.expectations
+    )
 
 
 def _per_ingest(name: str, checks: Mapping[Any, Check]) -> list[Check] | None:
@@ -42,18 +53,27 @@ def _per_ingest(name: str, checks: Mapping[Any, Check]) -> list[Check] | None:
     expectations cannot be asked of several ingests at once."""
     first = next(iter(checks.values()))
     tagged = [c.frame.assign(**{INGEST: str(k)}) for k, c in checks.items()]
-    with warnings.catch_warnings():  # all-NA columns (a median not known yet) may be typed either way: no check reads them
+    with (
+        warnings.catch_warnings()
+    ):  # all-NA columns (a median not known yet) may be typed either way: no check reads them
         warnings.simplefilter("ignore", FutureWarning)
         frame = pd.concat([f for f in tagged if len(f)] or tagged[:1], ignore_index=True)
     rows: list = []
     counts: list = []
     for e in first.expectations:
-        if getattr(e, "mostly", 1) not in (None, 1):  # a share of rows is not a share of each night's
+        if getattr(e, "mostly", 1) not in (
+            None,
+            1,
+        ):  # a share of rows is not a share of each night's
             return None
         if isinstance(e, gxe.ExpectColumnValuesToBeUnique):  # unique within each night
             rows.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=[INGEST, e.column]))
         elif isinstance(e, gxe.ExpectTableRowCountToBeBetween):
-            counts.append(gxe.ExpectColumnValuesToBeBetween(column="rows", min_value=e.min_value, max_value=e.max_value))
+            counts.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="rows", min_value=e.min_value, max_value=e.max_value
+                )
+            )
         elif isinstance(e, gxe.ExpectTableRowCountToEqual):
             counts.append(gxe.ExpectColumnValuesToBeInSet(column="rows", value_set=[e.value]))
         elif isinstance(e, _ROW_WISE):
@@ -62,7 +82,9 @@ def _per_ingest(name: str, checks: Mapping[Any, Check]) -> list[Check] | None:
             return None
     together = [Check(name, frame, rows)]
     if counts:
-        sizes = pd.DataFrame({INGEST: [str(k) for k in checks], "rows": [len(c.frame) for c in checks.values()]})
+        sizes = pd.DataFrame(
+            {INGEST: [str(k) for k in checks], "rows": [len(c.frame) for c in checks.values()]}
+        )
         together.append(Check(f"{name}_rows", sizes, counts))
     return together
 
@@ -72,7 +94,9 @@ def all_pass(gate: str, checks_by_ingest: Mapping[Any, list[Check]]) -> bool:
     from one validation. False also when the ingests' checks differ (names, expectations,
     arguments or severities): then they are judged one by one."""
     lists = list(checks_by_ingest.values())
-    if not lists or any([_signature(c) for c in checks] != [_signature(c) for c in lists[0]] for checks in lists[1:]):
+    if not lists or any(
+        [_signature(c) for c in checks] != [_signature(c) for c in lists[0]] for checks in lists[1:]
+    ):
         return False
     together: list[Check] = []
     for i, check in enumerate(lists[0]):
@@ -90,10 +114,21 @@ def passed(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> Gat
     entries = []
     for check in checks:
         for e in check.expectations:
-            table_level = isinstance(e, _ROW_COUNTS)  # GX observes a row count, and counts no unexpected rows
-            entries.append(docs_entry(check, e.configuration, (e.meta or {}).get("severity", ERROR), success=True,
-                                      summary="", unexpected_count=None if table_level else 0,
-                                      observed=len(check.frame) if table_level else None, examples=[]))
+            table_level = isinstance(
+                e, _ROW_COUNTS
+            )  # GX observes a row count, and counts no unexpected rows
+            entries.append(
+                docs_entry(
+                    check,
+                    e.configuration,
+                    (e.meta or {}).get("severity", ERROR),
+                    success=True,
+                    summary="",
+                    unexpected_count=None if table_level else 0,
+                    observed=len(check.frame) if table_level else None,
+                    examples=[],
+                )
+            )
     out = GateResult(gate=gate, evaluated=len(entries))
     out.docs = str(docs_site.record(Path(docs_root), run_key, gate, entries))
     return out

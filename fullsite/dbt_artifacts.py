@@ -5,6 +5,7 @@ the project, and read by every layer that describes or queries what dbt builds.
 The parse renders no data: the profile points at a database named ``warehouse`` (the name
 of the published file), so the semantic manifest's relations read ``"warehouse"."marts"…``.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -28,12 +29,22 @@ def target_dir() -> Path:
 
 
 def _newest_source() -> float:
-    sources = [f for d in ("models", "macros", "tests", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*") if f.is_file()]
-    return max([f.stat().st_mtime for f in sources] + [(DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime])
+    sources = [
+        f
+        for d in ("models", "macros", "tests", "seeds")
+        for f in (DBT_PROJECT_DIR / d).rglob("*")
+        if f.is_file()
+    ]
+    return max(
+        [f.stat().st_mtime for f in sources]
+        + [(DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime]
+    )
 
 
 def _fresh(folder: Path, newest: float) -> bool:
-    return all((folder / name).exists() and (folder / name).stat().st_mtime >= newest for name in ARTIFACTS)
+    return all(
+        (folder / name).exists() and (folder / name).stat().st_mtime >= newest for name in ARTIFACTS
+    )
 
 
 def parsed(name: str = "manifest.json") -> Path:
@@ -48,20 +59,47 @@ def parsed(name: str = "manifest.json") -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _fresh(folder, newest):  # another process parsed meanwhile
             return folder / name
-        # Parsed aside and moved in whole: a process that finds the artifacts fresh reads them unlocked.
+        # Parsed aside and moved in whole: a process that finds the artifacts fresh reads them
+        # unlocked.
         with tempfile.TemporaryDirectory(dir=folder, prefix=".parse-") as work:
-            env = {**os.environ, "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo"),
-                   "FULLSITE_DBT_DB": str(Path(work) / "warehouse.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-            done = subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-                                   "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", work, "--quiet"],
-                                  env=env, capture_output=True, text=True)
+            env = {
+                **os.environ,
+                "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo"),
+                "FULLSITE_DBT_DB": str(Path(work) / "warehouse.duckdb"),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
+            done = subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "dbt"),
+                    "parse",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target-path",
+                    work,
+                    "--quiet",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
-                lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-                raise ParseFailed(f"dbt parse of {DBT_PROJECT_DIR} failed: {' '.join(lines[-2:]) or done.returncode}")
+                lines = [
+                    line.strip()
+                    for line in (done.stdout + done.stderr).splitlines()
+                    if line.strip()
+                ]
+                raise ParseFailed(
+                    f"dbt parse of {DBT_PROJECT_DIR} failed: "
+                    f"{' '.join(lines[-2:]) or done.returncode}"
+                )
             for artifact in ARTIFACTS:
                 os.replace(Path(work) / artifact, folder / artifact)
     return folder / name
 
 
-if __name__ == "__main__":  # make lint: parse (when stale) before `mf validate-configs` reads the semantic manifest
+if (
+    __name__ == "__main__"
+):  # make lint: parse (when stale) before `mf validate-configs` reads the semantic manifest
     print(parsed("semantic_manifest.json"))

@@ -1,4 +1,5 @@
 """Files people and runs read while we write them: written whole or not at all."""
+
 from __future__ import annotations
 
 import os

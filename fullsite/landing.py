@@ -11,6 +11,7 @@
   unchanged is taken as unchanged (read again only when they differ), so the check costs a
   directory listing and a stat per file, not a read of the history.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,6 +31,7 @@ SUCCESS_MARKER = "_SUCCESS"
 
 
 # ------------------------------------------------------------------ completeness
+
 
 def readable_parquet(path: Path) -> bool:
     """A whole Parquet file: its footer is there and parses (an upload still running, or cut
@@ -66,12 +68,16 @@ def event_deadline(day: dt.date, hours_after_midnight: int) -> dt.datetime:
 class Night:
     day: dt.date
     complete: bool
-    waiting_for: tuple[str, ...]   # tables not landed that the night still waits for
-    given_up: tuple[str, ...]      # event tables past their deadline: the night runs without them
+    waiting_for: tuple[str, ...]  # tables not landed that the night still waits for
+    given_up: tuple[str, ...]  # event tables past their deadline: the night runs without them
 
     def why(self) -> str:
         if self.complete:
-            gone = f" ({', '.join(self.given_up)} never landed: past the landing deadline)" if self.given_up else ""
+            gone = (
+                f" ({', '.join(self.given_up)} never landed: past the landing deadline)"
+                if self.given_up
+                else ""
+            )
             return f"dt={self.day} is complete{gone}"
         return f"dt={self.day} is waiting for {', '.join(self.waiting_for)}"
 
@@ -102,6 +108,7 @@ def landed_days(layout: Layout) -> list[dt.date]:
 
 
 # ------------------------------------------------------------------ the ledger
+
 
 @dataclass(frozen=True)
 class FileRecord:
@@ -160,8 +167,9 @@ def _recorded(layout: Layout) -> dict[dt.date, dict[str, list[FileRecord]]]:
     out = {}
     for path in sorted((layout.state / "ingested").glob("dt=*.json")):
         data = json.loads(path.read_text())
-        out[dt.date.fromisoformat(data["ingest_date"])] = {t: [FileRecord(**f) for f in files]
-                                                          for t, files in data["tables"].items()}
+        out[dt.date.fromisoformat(data["ingest_date"])] = {
+            t: [FileRecord(**f) for f in files] for t, files in data["tables"].items()
+        }
     return out
 
 
@@ -170,18 +178,25 @@ class Change:
     table: str
     day: dt.date
     file: str
-    kind: str          # appeared | changed | disappeared
-    rows: int | None   # the rows not counted (appeared, changed: now; disappeared: then)
+    kind: str  # appeared | changed | disappeared
+    rows: int | None  # the rows not counted (appeared, changed: now; disappeared: then)
 
     @property
     def key(self) -> str:
         return f"{self.table}/dt={self.day}/{self.file}/{self.kind}"
 
     def sentence(self) -> str:
-        rows = "" if self.rows is None else f" ({self.rows:,} rows {'counted but gone' if self.kind == 'disappeared' else 'not counted'})"
-        what = {"appeared": "appeared after the night was ingested",
-                "changed": "was rewritten after the night was ingested",
-                "disappeared": "was removed after the night was ingested"}[self.kind]
+        rows = (
+            ""
+            if self.rows is None
+            else f" ({self.rows:,} rows "
+            f"{'counted but gone' if self.kind == 'disappeared' else 'not counted'})"
+        )
+        what = {
+            "appeared": "appeared after the night was ingested",
+            "changed": "was rewritten after the night was ingested",
+            "disappeared": "was removed after the night was ingested",
+        }[self.kind]
         return f"{self.table} dt={self.day}: {self.file} {what}{rows}"
 
     def restated(self) -> str:
@@ -191,7 +206,9 @@ class Change:
         return f"{self.table} dt={self.day}: {self.file} {what}{rows}"
 
 
-def _partition_changes(layout: Layout, table: str, day: dt.date, files: list[FileRecord]) -> list[Change]:
+def _partition_changes(
+    layout: Layout, table: str, day: dt.date, files: list[FileRecord]
+) -> list[Change]:
     """What a partition holds now against what its night read."""
     found = []
     was = {f.name: f for f in files}
@@ -202,8 +219,9 @@ def _partition_changes(layout: Layout, table: str, day: dt.date, files: list[Fil
         found.append(Change(table, day, name, "disappeared", was[name].rows))
     for name in sorted(now.keys() & was.keys()):
         st = now[name].stat()
-        if (st.st_size, st.st_mtime_ns) != (was[name].size, was[name].mtime_ns) and \
-                _sha256(now[name]) != was[name].sha256:
+        if (st.st_size, st.st_mtime_ns) != (was[name].size, was[name].mtime_ns) and _sha256(
+            now[name]
+        ) != was[name].sha256:
             found.append(Change(table, day, name, "changed", _rows(now[name])))
     return found
 
@@ -211,20 +229,31 @@ def _partition_changes(layout: Layout, table: str, day: dt.date, files: list[Fil
 def processed_changes(layout: Layout, first: dt.date, last: dt.date) -> list[Change]:
     """Every difference between the partitions of ingests ``first … last`` and what their
     nights processed, acknowledged or not: what re-processing them restates."""
-    return [c for day, tables in _recorded(layout).items() if first <= day <= last
-            for table, files in tables.items() for c in _partition_changes(layout, table, day, files)]
+    return [
+        c
+        for day, tables in _recorded(layout).items()
+        if first <= day <= last
+        for table, files in tables.items()
+        for c in _partition_changes(layout, table, day, files)
+    ]
 
 
 def changes(layout: Layout, before: dt.date) -> list[Change]:
     """Files added to, changed in or removed from the partitions of ingests before ``before``
     and not acknowledged as they are now."""
     acknowledged = _acknowledged(layout)
-    return [c for day, tables in _recorded(layout).items() if day < before
-            for table, files in tables.items() for c in _partition_changes(layout, table, day, files)
-            if not _still_acknowledged(layout, c, acknowledged)]
+    return [
+        c
+        for day, tables in _recorded(layout).items()
+        if day < before
+        for table, files in tables.items()
+        for c in _partition_changes(layout, table, day, files)
+        if not _still_acknowledged(layout, c, acknowledged)
+    ]
 
 
 # ------------------------------------------------------------------ open findings
+
 
 def _findings_file(layout: Layout) -> Path:
     return layout.state / "raw_findings.json"
@@ -242,9 +271,19 @@ def remember(layout: Layout, found: list[Change], seen: dt.datetime) -> list[dic
     """Keep every finding open until acknowledged (the first time it was seen is kept)."""
     known = {f["key"]: f for f in open_findings(layout)}
     for c in found:
-        known.setdefault(c.key, {"key": c.key, "table": c.table, "ingest_date": c.day.isoformat(), "file": c.file,
-                                 "kind": c.kind, "rows": c.rows, "finding": c.sentence(),
-                                 "first_seen": seen.isoformat(timespec="seconds")})
+        known.setdefault(
+            c.key,
+            {
+                "key": c.key,
+                "table": c.table,
+                "ingest_date": c.day.isoformat(),
+                "file": c.file,
+                "kind": c.kind,
+                "rows": c.rows,
+                "finding": c.sentence(),
+                "first_seen": seen.isoformat(timespec="seconds"),
+            },
+        )
     findings = sorted(known.values(), key=lambda f: f["key"])
     write_text_atomic(_findings_file(layout), json.dumps(findings, indent=1))
     return findings
@@ -268,7 +307,9 @@ def _current_sha(layout: Layout, table: str, day: dt.date, name: str) -> str | N
 
 
 def _still_acknowledged(layout: Layout, c: Change, acknowledged: dict[str, str | None]) -> bool:
-    return c.key in acknowledged and acknowledged[c.key] == _current_sha(layout, c.table, c.day, c.file)
+    return c.key in acknowledged and acknowledged[c.key] == _current_sha(
+        layout, c.table, c.day, c.file
+    )
 
 
 def acknowledge(layout: Layout, keys: list[str] | None = None) -> list[dict]:
@@ -280,10 +321,15 @@ def acknowledge(layout: Layout, keys: list[str] | None = None) -> list[dict]:
     closing = [f for f in findings if keys is None or f["key"] in keys]
     acknowledged = _acknowledged(layout)
     for f in closing:
-        acknowledged[f["key"]] = _current_sha(layout, f["table"], dt.date.fromisoformat(f["ingest_date"]),
-                                              f["file"])
-    write_text_atomic(_acknowledged_file(layout), json.dumps(acknowledged, indent=1, sort_keys=True))
-    write_text_atomic(_findings_file(layout), json.dumps([f for f in findings if f not in closing], indent=1))
+        acknowledged[f["key"]] = _current_sha(
+            layout, f["table"], dt.date.fromisoformat(f["ingest_date"]), f["file"]
+        )
+    write_text_atomic(
+        _acknowledged_file(layout), json.dumps(acknowledged, indent=1, sort_keys=True)
+    )
+    write_text_atomic(
+        _findings_file(layout), json.dumps([f for f in findings if f not in closing], indent=1)
+    )
     return closing
 
 
@@ -291,8 +337,13 @@ def settle(layout: Layout, first: dt.date, last: dt.date) -> None:
     """Ingests ``first … last`` were re-processed (their ledgers re-recorded): their findings
     and acknowledgements are settled, their rows counted."""
     inside = lambda f: first <= dt.date.fromisoformat(f["ingest_date"]) <= last  # noqa: E731
-    write_text_atomic(_findings_file(layout),
-                      json.dumps([f for f in open_findings(layout) if not inside(f)], indent=1))
-    kept = {k: v for k, v in _acknowledged(layout).items()
-            if not first <= dt.date.fromisoformat(k.split("/dt=")[1][:10]) <= last}
+    write_text_atomic(
+        _findings_file(layout),
+        json.dumps([f for f in open_findings(layout) if not inside(f)], indent=1),
+    )
+    kept = {
+        k: v
+        for k, v in _acknowledged(layout).items()
+        if not first <= dt.date.fromisoformat(k.split("/dt=")[1][:10]) <= last
+    }
     write_text_atomic(_acknowledged_file(layout), json.dumps(kept, indent=1, sort_keys=True))

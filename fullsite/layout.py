@@ -1,4 +1,5 @@
 """Where everything lives under a data root. One place, so no stage guesses a path."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +31,9 @@ class Layout:
     root: Path
 
     def __post_init__(self):
-        object.__setattr__(self, "root", Path(self.root).resolve())  # absolute: GX, DuckDB views and Spark need it
+        object.__setattr__(
+            self, "root", Path(self.root).resolve()
+        )  # absolute: GX, DuckDB views and Spark need it
 
     # --- landing zone (data-contract.md) ---
     @property
@@ -62,7 +65,11 @@ class Layout:
         for d in days:
             folder = self.accepted(table) / f"business_date={d.isoformat()}"
             if folder.is_dir():
-                out += [p for p in sorted(folder.glob("ingest_date=*")) if p.name <= limit and not p.name.endswith(".old")]
+                out += [
+                    p
+                    for p in sorted(folder.glob("ingest_date=*"))
+                    if p.name <= limit and not p.name.endswith(".old")
+                ]
         return out
 
     def curated_table(self, name: str) -> Path:
@@ -130,7 +137,8 @@ class Layout:
 
     @property
     def statements(self) -> Path:
-        """Finance statements (CSV, XLSX and a manifest per statement), unless ``--out`` says otherwise."""
+        """Finance statements (CSV, XLSX and a manifest per statement), unless ``--out`` says
+        otherwise."""
         return self.reports / "statements"
 
     @property
@@ -183,4 +191,11 @@ class Layout:
 
     # Everything a pipeline run writes (raw/ is upstream's and stays): what a fresh demo clears.
     def run_outputs(self) -> list[Path]:
-        return [self.curated, self.state, self.root / "quarantine", self.staging, self.root / "dq", self.warehouse]
+        return [
+            self.curated,
+            self.state,
+            self.root / "quarantine",
+            self.staging,
+            self.root / "dq",
+            self.warehouse,
+        ]

@@ -14,6 +14,7 @@ its register row, which is the commit — under one lock, so concurrent issues q
 none is lost. Every store holds ``empty.parquet`` (its schema alone) so that a reader's
 glob always matches, in DuckDB and in Spark.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,15 +42,25 @@ UTC_TIME = pa.timestamp("us", tz="UTC")
 # name → (type, what it says): the published views' columns and their descriptions.
 REGISTER_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
     "statement": (pa.string(), "The statement: rebates, compensation or adjustments."),
-    "period": (pa.string(), "The period it covers: a month (2024-07), a range of close dates, "
-                            "or the nights whose adjustments it issues."),
+    "period": (
+        pa.string(),
+        "The period it covers: a month (2024-07), a range of close dates, "
+        "or the nights whose adjustments it issues.",
+    ),
     "stem": (pa.string(), "The name its files share (rebates-2024-07 …)."),
-    "provisional": (pa.bool_(), "True when issued with --provisional: its figures are not all "
-                                "final, and it closes nothing."),
-    "files": (pa.string(), "Each file's name and SHA-256, as JSON: `fullsite report verify FILE` "
-                           "looks them up."),
-    "warehouse_fingerprint": (pa.string(), "The published build it was drawn from (SHA-256 of "
-                                           "the build's content)."),
+    "provisional": (
+        pa.bool_(),
+        "True when issued with --provisional: its figures are not all "
+        "final, and it closes nothing.",
+    ),
+    "files": (
+        pa.string(),
+        "Each file's name and SHA-256, as JSON: `fullsite report verify FILE` looks them up.",
+    ),
+    "warehouse_fingerprint": (
+        pa.string(),
+        "The published build it was drawn from (SHA-256 of the build's content).",
+    ),
     "data_through": (pa.date32(), "The last ingest date that build held."),
     "covered_from": (pa.date32(), "The first date of the period the data covers."),
     "covered_to": (pa.date32(), "The last date of the period the data covers."),
@@ -57,34 +68,59 @@ REGISTER_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
     "totals": (pa.string(), "Its control totals per money column, as JSON."),
     "issued_at": (UTC_TIME, "When it was issued (UTC)."),
     "seq": (pa.int64(), "Its row number in the register: 1, 2, … with no gap."),
-    "period_from": (pa.date32(), "First date of the period it closes (rebates: the month's "
-                                 "first day; compensation: the first close date)."),
+    "period_from": (
+        pa.date32(),
+        "First date of the period it closes (rebates: the month's "
+        "first day; compensation: the first close date).",
+    ),
     "period_to": (pa.date32(), "Last date of the period it closes."),
-    "warehouse_built_at": (UTC_TIME, "When the build it was drawn from was built: later changes "
-                                     "(finance.adjustments) are measured from here."),
+    "warehouse_built_at": (
+        UTC_TIME,
+        "When the build it was drawn from was built: later changes "
+        "(finance.adjustments) are measured from here.",
+    ),
     "manifest_sha256": (pa.string(), "SHA-256 of its manifest, as issued."),
     "lines_sha256": (pa.string(), "SHA-256 of the file of its lines (finance.issued_lines)."),
-    "prev_sha256": (pa.string(), "row_sha256 of the row before (the first row: 64 zeros): the "
-                                 "chain that `fullsite report verify` checks."),
-    "row_sha256": (pa.string(), "SHA-256 of this row's other columns: a row changed after the "
-                                "fact no longer matches it, nor the next row's prev_sha256."),
+    "prev_sha256": (
+        pa.string(),
+        "row_sha256 of the row before (the first row: 64 zeros): the "
+        "chain that `fullsite report verify` checks.",
+    ),
+    "row_sha256": (
+        pa.string(),
+        "SHA-256 of this row's other columns: a row changed after the "
+        "fact no longer matches it, nor the next row's prev_sha256.",
+    ),
 }
 
 ISSUED_LINE_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
-    "register_seq": (pa.int64(), "The issue this line belongs to (finance.statement_register.seq)."),
-    "statement": (pa.string(), "The stem of that issue (rebates-2024-07, adjustments-2024-08-05 …)."),
+    "register_seq": (
+        pa.int64(),
+        "The issue this line belongs to (finance.statement_register.seq).",
+    ),
+    "statement": (
+        pa.string(),
+        "The stem of that issue (rebates-2024-07, adjustments-2024-08-05 …).",
+    ),
     "statement_kind": (pa.string(), "rebates, compensation or adjustments."),
     "period": (pa.string(), "The period of that issue."),
-    "line_key": (pa.string(), "The line: merchant_id (rebates) or campaign_version_id "
-                              "(compensation)."),
+    "line_key": (
+        pa.string(),
+        "The line: merchant_id (rebates) or campaign_version_id (compensation).",
+    ),
     "merchant_id": (pa.string(), "The merchant the line is paid to."),
-    "money_column": (pa.string(), "Which figure of the line: spend, compensation, rebate_base, "
-                                  "rebate_amount (rebates); spend, gmv, compensation_amount."),
+    "money_column": (
+        pa.string(),
+        "Which figure of the line: spend, compensation, rebate_base, "
+        "rebate_amount (rebates); spend, gmv, compensation_amount.",
+    ),
     "value": (MONEY, "The figure as issued, CNY (an adjustment line: the adjustment, signed)."),
     "corrects_seq": (pa.int64(), "Adjustment lines: the register row of the statement corrected."),
     "corrects_statement": (pa.string(), "Adjustment lines: the stem of the statement corrected."),
-    "was_value": (MONEY, "Adjustment lines: the figure finance held before (issued plus "
-                         "earlier adjustments)."),
+    "was_value": (
+        MONEY,
+        "Adjustment lines: the figure finance held before (issued plus earlier adjustments).",
+    ),
     "now_value": (MONEY, "Adjustment lines: the figure as now known (was_value + value)."),
     "reason": (pa.string(), "Adjustment lines: why the figure changed, in words."),
     "first_seen_night": (pa.date32(), "Adjustment lines: the night whose build first showed it."),
@@ -109,9 +145,12 @@ CHANGE_COLUMNS: dict[str, tuple[pa.DataType, str]] = {
     "run_id": (pa.string(), "The run that met the change."),
     "night": (pa.date32(), "That run's (last) ingest date."),
     "recorded_at": (UTC_TIME, "When the run met it (UTC): builds after this include it."),
-    "kind": (pa.string(), "rules (a dbt model, macro or seed file changed) or raw (a partition "
-                          "ingested before was re-processed with files added, rewritten or "
-                          "removed)."),
+    "kind": (
+        pa.string(),
+        "rules (a dbt model, macro or seed file changed) or raw (a partition "
+        "ingested before was re-processed with files added, rewritten or "
+        "removed).",
+    ),
     "item": (pa.string(), "What changed, in words: a file of the dbt project, or a raw file."),
 }
 
@@ -128,8 +167,12 @@ def parquet_bytes(rows: list[dict], columns: dict[str, tuple[pa.DataType, str]])
 
 
 def _stores(layout: Layout) -> dict[Path, dict]:
-    return {layout.statement_register: REGISTER_COLUMNS, layout.issued_lines: ISSUED_LINE_COLUMNS,
-            layout.adjustments_seen: SEEN_COLUMNS, layout.changes: CHANGE_COLUMNS}
+    return {
+        layout.statement_register: REGISTER_COLUMNS,
+        layout.issued_lines: ISSUED_LINE_COLUMNS,
+        layout.adjustments_seen: SEEN_COLUMNS,
+        layout.changes: CHANGE_COLUMNS,
+    }
 
 
 def ensure(layout: Layout) -> None:
@@ -157,7 +200,9 @@ def locked(layout: Layout) -> Iterator[None]:
 
 
 def _read(folder: Path, columns: dict) -> list[dict]:
-    files = sorted(p for p in folder.glob("*.parquet") if p.name != EMPTY) if folder.is_dir() else []
+    files = (
+        sorted(p for p in folder.glob("*.parquet") if p.name != EMPTY) if folder.is_dir() else []
+    )
     cols = list(columns)
     return [{c: r.get(c) for c in cols} for f in files for r in pq.read_table(f).to_pylist()]
 
@@ -194,6 +239,7 @@ def archive(layout: Layout, seq: int, stem: str) -> Path:
 
 # ------------------------------------------------------------------------ the chain
 
+
 def _canonical(value) -> object:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -216,6 +262,7 @@ def sha256(data: bytes) -> str:
 class Issue:
     """What one issue adds: its register row (without the chain's columns), its lines and
     its files (name → bytes); the manifest is made once the row's place is known."""
+
     row: dict
     lines: list[dict]
     files: dict[str, bytes]
@@ -241,14 +288,21 @@ def append(layout: Layout, issue: Issue) -> dict:
     folder.mkdir(parents=True)
     for name, data in {**issue.files, f"{stem}.manifest.json": manifest_bytes}.items():
         create_once(folder / name, data)
-    lines_bytes = parquet_bytes([{**line, "register_seq": seq} for line in issue.lines],
-                                ISSUED_LINE_COLUMNS)
+    lines_bytes = parquet_bytes(
+        [{**line, "register_seq": seq} for line in issue.lines], ISSUED_LINE_COLUMNS
+    )
     create_once(layout.issued_lines / f"{seq:06d}.parquet", lines_bytes)
-    row = {**issue.row, "seq": seq, "manifest_sha256": sha256(manifest_bytes),
-           "lines_sha256": sha256(lines_bytes), "prev_sha256": prev}
+    row = {
+        **issue.row,
+        "seq": seq,
+        "manifest_sha256": sha256(manifest_bytes),
+        "lines_sha256": sha256(lines_bytes),
+        "prev_sha256": prev,
+    }
     row["row_sha256"] = row_hash(row)
-    create_once(layout.statement_register / f"{seq:06d}.parquet",
-                parquet_bytes([row], REGISTER_COLUMNS))
+    create_once(
+        layout.statement_register / f"{seq:06d}.parquet", parquet_bytes([row], REGISTER_COLUMNS)
+    )
     return {"row": row, "manifest": manifest, "manifest_bytes": manifest_bytes}
 
 
@@ -272,8 +326,10 @@ def _migrate_legacy(layout: Layout) -> None:
         seq, prev = next_place(layout)
         full = {**{k: row.get(k) for k in REGISTER_COLUMNS}, "seq": seq, "prev_sha256": prev}
         full["row_sha256"] = row_hash(full)
-        create_once(layout.statement_register / f"{seq:06d}.parquet",
-                    parquet_bytes([full], REGISTER_COLUMNS))
+        create_once(
+            layout.statement_register / f"{seq:06d}.parquet",
+            parquet_bytes([full], REGISTER_COLUMNS),
+        )
     old.rename(old.with_name("register.before-chain.parquet"))
 
 
@@ -286,6 +342,7 @@ def append_rows(folder: Path, name: str, rows: list[dict], columns: dict) -> Non
 
 
 # ------------------------------------------------------------------------ checking it
+
 
 @dataclass(frozen=True)
 class Altered:

@@ -2,6 +2,7 @@
 where it lands, so a name from upstream (``<img onerror=…>``) is text, never markup. Each
 package keeps its templates in its own ``templates/`` folder; the filters that format
 figures for people are shared here."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,13 +47,23 @@ def count(value) -> str:
 def day(value) -> str:
     if _missing(value):
         return ""
-    return (value.date() if isinstance(value, dt.datetime) else value).isoformat() if hasattr(value, "isoformat") else str(value)
+    return (
+        (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+        if hasattr(value, "isoformat")
+        else str(value)
+    )
 
 
 @cache
 def environment(package: str) -> Environment:
-    env = Environment(loader=PackageLoader(package, "templates"), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(money=money, ratio=ratio, share=share, count=count, day=day)
     return env
 

@@ -3,6 +3,7 @@ syntax (issue 38). A data root may be named ``data/o'brien`` or ``data/run[1]``,
 partition holds files named upstream: bind a value where the engine allows it, and where it
 must be text (a view's definition, a glob), write it through these.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,11 @@ def glob_safe_dir(folder: Path) -> Path:
     if not _GLOB.search(str(folder)):
         return folder
     name = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
-    links = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fullsite" / "dagster-homes"
+    links = (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        / "fullsite"
+        / "dagster-homes"
+    )
     try:
         links.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -5,6 +5,7 @@ Spark jobs, the gates and the generator read the very same files through this mo
 Values are returned as ``Decimal`` (exact) or ``int``: never as float, because several of
 them decide money comparisons.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The dbt project every stage reads its rules from: the repository's, unless an operator
 # points FULLSITE_DBT_PROJECT at another copy (a corrected rule tried on a copy of a root).
-DBT_PROJECT_DIR = Path(os.environ.get("FULLSITE_DBT_PROJECT") or REPO_ROOT / "dbt_project").resolve()
+DBT_PROJECT_DIR = Path(
+    os.environ.get("FULLSITE_DBT_PROJECT") or REPO_ROOT / "dbt_project"
+).resolve()
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 
@@ -36,7 +39,9 @@ def param(name: str) -> int | Decimal:
     try:
         return parameters()[name]
     except KeyError:
-        raise KeyError(f"unknown rule parameter {name!r} (see {SEEDS_DIR / 'rule_parameters.csv'})") from None
+        raise KeyError(
+            f"unknown rule parameter {name!r} (see {SEEDS_DIR / 'rule_parameters.csv'})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ class RebateBracket:
 def rebate_brackets() -> tuple[RebateBracket, ...]:
     with open(SEEDS_DIR / "rebate_rates.csv", newline="") as fh:
         return tuple(
-            RebateBracket(r["merchant_tier"], r["effective_from"], Decimal(r["min_base"]), Decimal(r["rebate_rate"]))
+            RebateBracket(
+                r["merchant_tier"],
+                r["effective_from"],
+                Decimal(r["min_base"]),
+                Decimal(r["rebate_rate"]),
+            )
             for r in csv.DictReader(fh)
         )

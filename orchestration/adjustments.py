@@ -8,6 +8,7 @@
   time is recorded in ``reports/adjustments_seen/<run>.parquet`` (its night, run, build and
   reason never change after), and told once (orchestration/alerts.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,18 @@ from fullsite.published import build_files, read_build
 from orchestration.alerts import Alert
 from orchestration.warehouse import project_files, project_fingerprint
 
-OPEN_COLUMNS = ("statement_seq", "statement", "line_key", "money_column", "issued_value",
-                "current_value", "delta", "reason", "first_seen_night", "first_seen_run_id")
+OPEN_COLUMNS = (
+    "statement_seq",
+    "statement",
+    "line_key",
+    "money_column",
+    "issued_value",
+    "current_value",
+    "delta",
+    "reason",
+    "first_seen_night",
+    "first_seen_run_id",
+)
 
 
 def _published(layout: Layout) -> duckdb.DuckDBPyConnection | None:
@@ -50,8 +61,11 @@ def rule_changes(layout: Layout) -> list[str]:
     if before is None:
         changed = made is not None and made.project_fingerprint != project_fingerprint()
         return ["the dbt project (the build before did not record its files)"] if changed else []
-    return [_file_said(path, before, now) for path in sorted(before.keys() | now.keys())
-            if before.get(path) != now.get(path)]
+    return [
+        _file_said(path, before, now)
+        for path in sorted(before.keys() | now.keys())
+        if before.get(path) != now.get(path)
+    ]
 
 
 def _file_said(path: str, before: dict, now: dict) -> str:
@@ -63,17 +77,26 @@ def _file_said(path: str, before: dict, now: dict) -> str:
 def record_changes(layout: Layout, run_id: str, night: dt.date, restated: list[Change]) -> None:
     """What this run changes under the warehouse, before it builds (nothing: no file)."""
     at = dt.datetime.now(dt.UTC)
-    rows = [{"run_id": run_id, "night": night, "recorded_at": at, "kind": "rules", "item": item}
-            for item in rule_changes(layout)]
-    rows += [{"run_id": run_id, "night": night, "recorded_at": at, "kind": "raw", "item": c.restated()}
-             for c in restated]
+    rows = [
+        {"run_id": run_id, "night": night, "recorded_at": at, "kind": "rules", "item": item}
+        for item in rule_changes(layout)
+    ]
+    rows += [
+        {"run_id": run_id, "night": night, "recorded_at": at, "kind": "raw", "item": c.restated()}
+        for c in restated
+    ]
     ledger.ensure(layout)
     ledger.append_rows(layout.changes, run_id, rows, ledger.CHANGE_COLUMNS)
 
 
 def _key(row: dict) -> tuple:
-    return (row["statement_seq"], row["line_key"], row["money_column"], row["issued_value"],
-            row["current_value"])
+    return (
+        row["statement_seq"],
+        row["line_key"],
+        row["money_column"],
+        row["issued_value"],
+        row["current_value"],
+    )
 
 
 def open_in_published(layout: Layout) -> tuple[list[dict], str | None, str | None]:
@@ -83,8 +106,9 @@ def open_in_published(layout: Layout) -> tuple[list[dict], str | None, str | Non
         return [], None, None
     try:
         made = read_build(con)
-        rows = con.execute(f"""select {', '.join(OPEN_COLUMNS)} from finance.adjustments
-                               where status = 'open' order by statement_seq, line_key, money_column""")
+        rows = con.execute(f"""select {", ".join(OPEN_COLUMNS)} from finance.adjustments
+                               where status = 'open' order by statement_seq, line_key,
+                                   money_column""")
         found = [dict(zip(OPEN_COLUMNS, r, strict=True)) for r in rows.fetchall()]
     except duckdb.Error:  # a build from before D46: no adjustments
         return [], None, None
@@ -101,20 +125,31 @@ def record_sightings(layout: Layout) -> list[dict]:
     new = [r for r in rows if _key(r) not in known]
     at = dt.datetime.now(dt.UTC)
     ledger.ensure(layout)
-    ledger.append_rows(layout.adjustments_seen, run_id or f"unknown-{at:%Y%m%dT%H%M%S%f}",
-                       [{**r, "first_seen_build": fingerprint, "recorded_at": at} for r in new],
-                       ledger.SEEN_COLUMNS)
+    ledger.append_rows(
+        layout.adjustments_seen,
+        run_id or f"unknown-{at:%Y%m%dT%H%M%S%f}",
+        [{**r, "first_seen_build": fingerprint, "recorded_at": at} for r in new],
+        ledger.SEEN_COLUMNS,
+    )
     return new
 
 
 def alert(layout: Layout, dagster_run_id: str, night: dt.date, new: list[dict]) -> Alert:
     """One message for the adjustments a night showed first."""
-    findings = [f"{r['statement']} line {r['line_key']}, {r['money_column']}: issued "
-                f"{r['issued_value']:,.2f}, now {r['current_value']:,.2f} "
-                f"(adjustment {r['delta']:+,.2f}): {r['reason']}" for r in new]
+    findings = [
+        f"{r['statement']} line {r['line_key']}, {r['money_column']}: issued "
+        f"{r['issued_value']:,.2f}, now {r['current_value']:,.2f} "
+        f"(adjustment {r['delta']:+,.2f}): {r['reason']}"
+        for r in new
+    ]
     count = f"{len(new)} figure{'s' if len(new) != 1 else ''}"
-    return Alert(key=f"adjustments/{dagster_run_id}", ingest_date=str(night), status="adjustments",
-                 stage="finance", summary=f"{count} of closed statements changed: adjustments are open",
-                 findings=findings,
-                 next_step="Issued statements never change: issue the differences as an adjustment "
-                           f"statement: fullsite report adjustments --data-root {shlex.quote(str(layout.root))}")
+    return Alert(
+        key=f"adjustments/{dagster_run_id}",
+        ingest_date=str(night),
+        status="adjustments",
+        stage="finance",
+        summary=f"{count} of closed statements changed: adjustments are open",
+        findings=findings,
+        next_step="Issued statements never change: issue the differences as an adjustment "
+        f"statement: fullsite report adjustments --data-root {shlex.quote(str(layout.root))}",
+    )

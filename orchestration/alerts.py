@@ -19,6 +19,7 @@ sentences and the data-docs page; the webhook receives them as JSON (``ingest_da
 written in words to ``dq/alerts.jsonl`` and never fails or undoes a night; every alert
 sent is there too, which is how each event is told once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,18 +36,22 @@ from pathlib import Path
 
 from fullsite.layout import Layout
 
-TIMEOUT_S = 3          # per attempt: a hanging receiver never holds a night for long
+TIMEOUT_S = 3  # per attempt: a hanging receiver never holds a night for long
 TRIES, PAUSE_S = 2, 0.5  # a dropped connection gets one more try at once
 RETRY_FIRST_S, RETRY_MAX_S = 60, 3600  # then the retry sensor: a minute, doubling, at most an hour
-GATE_STAGES = ("raw", "curated", "marts")  # the pipeline's gates, in order (their Dagster checks: definitions.GATES)
+GATE_STAGES = (
+    "raw",
+    "curated",
+    "marts",
+)  # the pipeline's gates, in order (their Dagster checks: definitions.GATES)
 
 
 @dataclass(frozen=True)
 class Alert:
-    key: str                     # one event, one message: e.g. "failed/<run id>", "late/2024-08-03"
+    key: str  # one event, one message: e.g. "failed/<run id>", "late/2024-08-03"
     ingest_date: str
-    status: str                  # failed | published_with_warnings | late
-    stage: str                   # the gate or stage (raw, curated, marts, spark, …) or "publication"
+    status: str  # failed | published_with_warnings | late
+    stage: str  # the gate or stage (raw, curated, marts, spark, …) or "publication"
     summary: str
     findings: list[str] = field(default_factory=list)
     data_docs: str | None = None
@@ -55,12 +60,23 @@ class Alert:
     def subject(self) -> str:
         # The summary usually names the night already: say the date once.
         said = self.ingest_date in self.summary
-        return f"[fullsite] {self.summary}" if said else f"[fullsite] {self.ingest_date}: {self.summary}"
+        return (
+            f"[fullsite] {self.summary}"
+            if said
+            else f"[fullsite] {self.ingest_date}: {self.summary}"
+        )
 
     def body(self) -> str:
         stage = f"{self.stage} gate" if self.stage in GATE_STAGES else self.stage
-        lines = [self.summary[:1].upper() + self.summary[1:] + ".", "",
-                 f"Ingest date: {self.ingest_date}", f"Status: {self.status}", f"Stage: {stage}", "", "Findings:"]
+        lines = [
+            self.summary[:1].upper() + self.summary[1:] + ".",
+            "",
+            f"Ingest date: {self.ingest_date}",
+            f"Status: {self.status}",
+            f"Stage: {stage}",
+            "",
+            "Findings:",
+        ]
         lines += [f"- {f}" for f in self.findings] or ["(no findings recorded)"]
         if self.data_docs:
             lines += ["", f"Data docs: {self.data_docs}"]
@@ -69,9 +85,15 @@ class Alert:
         return "\n".join(lines) + "\n"
 
     def payload(self) -> dict:
-        return {"ingest_date": self.ingest_date, "status": self.status, "stage": self.stage,
-                "summary": self.summary, "findings": list(self.findings), "data_docs": self.data_docs,
-                "next_step": self.next_step}
+        return {
+            "ingest_date": self.ingest_date,
+            "status": self.status,
+            "stage": self.stage,
+            "summary": self.summary,
+            "findings": list(self.findings),
+            "data_docs": self.data_docs,
+            "next_step": self.next_step,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,9 +141,13 @@ def channels(layout: Layout) -> Channels:
         if not host or not port.isdigit():
             raise ConfigError(f"FULLSITE_ALERT_SMTP must be host:port, got {smtp!r}")
         host_port = (host, int(port))
-    return Channels(host_port, env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"), tuple(to),
-                    env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
-                    env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"))
+    return Channels(
+        host_port,
+        env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"),
+        tuple(to),
+        env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
+        env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"),
+    )
 
 
 def shown_path(layout: Layout, path: str | None, docs_url: str | None) -> str | None:
@@ -178,8 +204,12 @@ def _email(ch: Channels, alert: Alert) -> None:
 
 
 def _webhook(ch: Channels, alert: Alert) -> None:
-    request = urllib.request.Request(ch.webhook_url or "", data=json.dumps(alert.payload()).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        ch.webhook_url or "",
+        data=json.dumps(alert.payload()).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - an operator's URL
         response.read()
 
@@ -212,7 +242,10 @@ def _write(layout: Layout, entry: dict) -> None:
     try:
         _log(layout).parent.mkdir(parents=True, exist_ok=True)
         with open(_log(layout), "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry}) + "\n")
+            fh.write(
+                json.dumps({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **entry})
+                + "\n"
+            )
     except OSError:
         pass
 
@@ -238,8 +271,9 @@ def tell(layout: Layout, alert: Alert) -> dict[str, str]:
 @dataclass(frozen=True)
 class Pending:
     """An alert a channel has not taken yet."""
+
     alert: Alert
-    channels: dict[str, str]   # channel → its last outcome (not "sent")
+    channels: dict[str, str]  # channel → its last outcome (not "sent")
     attempts: int
     last_at: dt.datetime
 
@@ -250,8 +284,10 @@ class Pending:
 
     def said(self) -> str:
         why = "; ".join(f"{name}: {what}" for name, what in self.channels.items())
-        return (f"{self.alert.key} ({self.alert.summary}): {why} — {self.attempts} "
-                f"attempt{'s' if self.attempts != 1 else ''}, last {self.last_at:%Y-%m-%d %H:%M} UTC")
+        return (
+            f"{self.alert.key} ({self.alert.summary}): {why} — {self.attempts} "
+            f"attempt{'s' if self.attempts != 1 else ''}, last {self.last_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def undelivered(layout: Layout) -> list[Pending]:
@@ -264,13 +300,24 @@ def undelivered(layout: Layout) -> list[Pending]:
             seen["acknowledged"] = True
             continue
         fields: dict = {k: line.get(k) for k in Alert.__dataclass_fields__}
-        seen.update(alert=Alert(**fields), attempts=seen["attempts"] + 1,
-                    last_at=dt.datetime.fromisoformat(line["at"]))
+        seen.update(
+            alert=Alert(**fields),
+            attempts=seen["attempts"] + 1,
+            last_at=dt.datetime.fromisoformat(line["at"]),
+        )
         seen["channels"].update(line.get("outcome") or {})
-    return [Pending(s["alert"], {c: o for c, o in s["channels"].items() if c in SENDERS and o != "sent"},
-                    s["attempts"], s["last_at"])
-            for s in state.values() if not s["acknowledged"] and "alert" in s
-            and any(c in SENDERS and o != "sent" for c, o in s["channels"].items())]
+    return [
+        Pending(
+            s["alert"],
+            {c: o for c, o in s["channels"].items() if c in SENDERS and o != "sent"},
+            s["attempts"],
+            s["last_at"],
+        )
+        for s in state.values()
+        if not s["acknowledged"]
+        and "alert" in s
+        and any(c in SENDERS and o != "sent" for c, o in s["channels"].items())
+    ]
 
 
 def retry(layout: Layout, now: dt.datetime) -> list[tuple[Pending, dict[str, str]]]:

@@ -2,6 +2,7 @@
 
 Every user error ends in one line on stderr and a non-zero exit, never a traceback.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fullsite.layout import Layout
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="fullsite: the nightly warehouse of the full-site promotion product.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="fullsite: the nightly warehouse of the full-site promotion product.",
+)
 console = Console(stderr=True, soft_wrap=True)  # soft_wrap: an error stays on one line
 
 DEMO_START = dt.date(2024, 7, 5)  # 30 days from here cross July's end and make July final
@@ -54,8 +59,14 @@ def writable_dir(path: str) -> Path:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def run_generate(data_root: str, start: dt.date, days: int, scale: str, seed: int) -> dict:
@@ -71,7 +82,14 @@ def run_generate(data_root: str, start: dt.date, days: int, scale: str, seed: in
     root = writable_dir(data_root)
     with _progress() as progress:
         task = progress.add_task(f"generating {scale} data", total=days)
-        counts = generate(root, start, days, scale, seed, progress=lambda done, _: progress.update(task, completed=done))
+        counts = generate(
+            root,
+            start,
+            days,
+            scale,
+            seed,
+            progress=lambda done, _: progress.update(task, completed=done),
+        )
     return counts
 
 
@@ -82,19 +100,25 @@ def generate_cmd(
     days: int = typer.Option(..., "--days", help="Number of days"),
     scale: str = typer.Option("small", "--scale", help="tiny | small | medium | large | xlarge"),
     seed: int = typer.Option(7, "--seed", help="Random seed: same seed, same bytes"),
-    more: bool = typer.Option(False, "--continue", help="Land the next DAYS nights of the data root's own world"),
+    more: bool = typer.Option(
+        False, "--continue", help="Land the next DAYS nights of the data root's own world"
+    ),
 ) -> None:
     """Write a synthetic raw landing zone that follows the data contract (or, with --continue,
     its next nights: what a longer run of the same world lands, from the data root alone)."""
     if more:
         counts = run_generate_next(data_root, days)
     elif start is None:
-        raise UserError("--start is required (or --continue, to land the next nights of a generated root)")
+        raise UserError(
+            "--start is required (or --continue, to land the next nights of a generated root)"
+        )
     else:
         counts = run_generate(data_root, parse_date(start, "--start"), days, scale, seed)
     total = sum(counts.values())
-    typer.echo(f"wrote {total:,} rows under {Path(data_root) / 'raw'}: "
-               + ", ".join(f"{name} {n:,}" for name, n in counts.items()))
+    typer.echo(
+        f"wrote {total:,} rows under {Path(data_root) / 'raw'}: "
+        + ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    )
 
 
 def run_generate_next(data_root: str, days: int) -> dict:
@@ -109,8 +133,12 @@ def run_generate_next(data_root: str, days: int) -> dict:
         raise UserError(str(exc)) from None
     first = run.start + dt.timedelta(days=run.days)
     with _progress() as progress:
-        task = progress.add_task(f"landing {first} … {first + dt.timedelta(days=days - 1)} ({run.scale})", total=days)
-        return generate_next(root, days, progress=lambda done, _: progress.update(task, completed=done))
+        task = progress.add_task(
+            f"landing {first} … {first + dt.timedelta(days=days - 1)} ({run.scale})", total=days
+        )
+        return generate_next(
+            root, days, progress=lambda done, _: progress.update(task, completed=done)
+        )
 
 
 def existing_root(path: str) -> Path:
@@ -124,9 +152,11 @@ def _master(master: str | None) -> str | None:
     return master or os.environ.get("FULLSITE_SPARK_MASTER")
 
 
-def run_pipeline(data_root: str, first: dt.date, last: dt.date, master: str | None,
-                 restate: bool = False) -> list:
-    """Ingests ``first … last`` as one run of the Dagster job ``nightly`` (orchestration/launch.py)."""
+def run_pipeline(
+    data_root: str, first: dt.date, last: dt.date, master: str | None, restate: bool = False
+) -> list:
+    """Ingests ``first … last`` as one run of the Dagster job ``nightly``
+    (orchestration/launch.py)."""
     from orchestration.launch import launch
     from orchestration.pipeline import StageFailed
     from orchestration.state import RunRefused
@@ -154,7 +184,10 @@ def _stages(total: int):
 
         def line(msg: str) -> None:
             seconds = int(time.monotonic() - start)
-            console.print(f"[{seconds // 60:02d}:{seconds % 60:02d}] {msg}", highlight=False, markup=False)
+            console.print(
+                f"[{seconds // 60:02d}:{seconds % 60:02d}] {msg}", highlight=False, markup=False
+            )
+
         yield line
         return
     with _progress() as progress:
@@ -175,7 +208,9 @@ class PipelineFailed(Exception):
 def run_cmd(
     data_root: str = typer.Option(..., "--data-root"),
     date: str = typer.Option(..., "--date", help="Ingest date D, YYYY-MM-DD"),
-    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+    master: str = typer.Option(
+        None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"
+    ),
 ) -> None:
     """The nightly run for ingest date D: gates, Spark, dbt, publication."""
     D = parse_date(date, "--date")
@@ -188,7 +223,9 @@ def backfill_cmd(
     data_root: str = typer.Option(..., "--data-root"),
     first: str = typer.Option(..., "--from", help="First ingest date"),
     last: str = typer.Option(..., "--to", help="Last ingest date"),
-    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+    master: str = typer.Option(
+        None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"
+    ),
 ) -> None:
     """Nightly runs FROM … TO in one pass; the same published figures as one by one."""
     a, b = parse_date(first, "--from"), parse_date(last, "--to")
@@ -202,7 +239,9 @@ def backfill_cmd(
 def restate_cmd(
     data_root: str = typer.Option(..., "--data-root"),
     first: str = typer.Option(..., "--from", help="First ingest date to process again, YYYY-MM-DD"),
-    master: str = typer.Option(None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"),
+    master: str = typer.Option(
+        None, "--master", help="Spark master URL (default local[2]; env FULLSITE_SPARK_MASTER)"
+    ),
 ) -> None:
     """Process the raw zone again from an ingest date through the last published night, as
     one run through the same gates and write–audit–publish: files added to, rewritten in or
@@ -235,7 +274,11 @@ def _jsonable(value):
 def _took(row: dict) -> str:
     """The command's wall time (from its process's start), or for a backfill's earlier night
     (and an older record) the night's own stages."""
-    start = row.get("started_at") if row.get("shared_with") else row.get("command_started_at") or row.get("started_at")
+    start = (
+        row.get("started_at")
+        if row.get("shared_with")
+        else row.get("command_started_at") or row.get("started_at")
+    )
     if not row.get("finished_at") or not start:
         return ""
     seconds = int((row["finished_at"] - start).total_seconds())
@@ -245,7 +288,9 @@ def _took(row: dict) -> str:
 @app.command("status")
 def status_cmd(
     data_root: str = typer.Option(..., "--data-root"),
-    run: str = typer.Option(None, "--run", help="One run in detail: stage timings, gates, data docs"),
+    run: str = typer.Option(
+        None, "--run", help="One run in detail: stage timings, gates, data docs"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """What is published (read from the file itself), recent nights, open findings, alerts."""
@@ -271,7 +316,12 @@ def status_cmd(
         if as_json:
             typer.echo(json.dumps({k: _jsonable(v) for k, v in row.items()}, indent=2))
             return
-        _print_run({**row, "data_docs": alerts.shown_path(layout, row["data_docs"], alerts.docs_url(layout))})
+        _print_run(
+            {
+                **row,
+                "data_docs": alerts.shown_path(layout, row["data_docs"], alerts.docs_url(layout)),
+            }
+        )
         return
     last = state.last_success(root)
     runs = [_shown(root, r, published_run) for r in runlog.read_recent(root, 10)]
@@ -284,64 +334,142 @@ def status_cmd(
     adjustments = _open_adjustments(layout)
     pending = alerts.undelivered(layout)
     if as_json:
-        typer.echo(json.dumps({
-            "data_root": str(layout.root), "last_success": _jsonable(last),
-            "next_run": _jsonable(last + dt.timedelta(days=1)) if last else None,
-            "warehouse": str(layout.warehouse) if layout.warehouse.exists() else None,
-            "warehouse_build": made.build_id if made else None,
-            "last_error": str(layout.last_error) if layout.last_error.exists() else None,
-            "alerts": told, "raw_findings": findings, "briefs_owed": [str(d) for d in owed],
-            "undelivered_alerts": [{"key": p.alert.key, "summary": p.alert.summary, "channels": p.channels,
-                                    "attempts": p.attempts, "last_attempt": p.last_at.isoformat(),
-                                    "next_try": p.next_try().isoformat()} for p in pending],
-            "open_adjustments": [{k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
-                                  for k, v in a.items()} for a in adjustments],
-            "runs": [{**{k: _jsonable(r[k]) for k in ("run_id", "ingest_date", "status", "failed_gate", "message",
-                                                       "started_at", "finished_at", "dagster_run_id", "shared_with",
-                                                       "command_started_at")}, "took": _took(r),
-                      "timings": json.loads(r["timings"] or "{}")} for r in runs],
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "data_root": str(layout.root),
+                    "last_success": _jsonable(last),
+                    "next_run": _jsonable(last + dt.timedelta(days=1)) if last else None,
+                    "warehouse": str(layout.warehouse) if layout.warehouse.exists() else None,
+                    "warehouse_build": made.build_id if made else None,
+                    "last_error": str(layout.last_error) if layout.last_error.exists() else None,
+                    "alerts": told,
+                    "raw_findings": findings,
+                    "briefs_owed": [str(d) for d in owed],
+                    "undelivered_alerts": [
+                        {
+                            "key": p.alert.key,
+                            "summary": p.alert.summary,
+                            "channels": p.channels,
+                            "attempts": p.attempts,
+                            "last_attempt": p.last_at.isoformat(),
+                            "next_try": p.next_try().isoformat(),
+                        }
+                        for p in pending
+                    ],
+                    "open_adjustments": [
+                        {
+                            k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
+                            for k, v in a.items()
+                        }
+                        for a in adjustments
+                    ],
+                    "runs": [
+                        {
+                            **{
+                                k: _jsonable(r[k])
+                                for k in (
+                                    "run_id",
+                                    "ingest_date",
+                                    "status",
+                                    "failed_gate",
+                                    "message",
+                                    "started_at",
+                                    "finished_at",
+                                    "dagster_run_id",
+                                    "shared_with",
+                                    "command_started_at",
+                                )
+                            },
+                            "took": _took(r),
+                            "timings": json.loads(r["timings"] or "{}"),
+                        }
+                        for r in runs
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     typer.echo(f"data root:        {layout.root}")
-    typer.echo(f"last success:     {last or 'none yet'}" + (f" (warehouse build {made.build_id})" if made else ""))
-    typer.echo(f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}")
-    typer.echo(f"warehouse:        {layout.warehouse if layout.warehouse.exists() else 'not published yet'}")
-    typer.echo(f"Dagster UI:       fullsite ui --data-root {shlex.quote(str(layout.root))}   (or FULLSITE_DATA_ROOT="
-               f"{shlex.quote(str(layout.root))} DAGSTER_HOME={shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))}"
-               " dagster dev -m orchestration.definitions)")
+    typer.echo(
+        f"last success:     {last or 'none yet'}"
+        + (f" (warehouse build {made.build_id})" if made else "")
+    )
+    typer.echo(
+        f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}"
+    )
+    typer.echo(
+        f"warehouse:        "
+        f"{layout.warehouse if layout.warehouse.exists() else 'not published yet'}"
+    )
+    typer.echo(
+        f"Dagster UI:       fullsite ui --data-root {shlex.quote(str(layout.root))}   (or "
+        f"FULLSITE_DATA_ROOT="
+        f"{shlex.quote(str(layout.root))} "
+        f"DAGSTER_HOME={shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))}"
+        " dagster dev -m orchestration.definitions)"
+    )
     typer.echo(f"alerts:           {told}")
     if pending:
-        typer.echo(f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:")
+        typer.echo(
+            f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:"
+        )
         for p in pending:
             typer.echo(f"    {p.said()}")
-        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --alerts   (or --alert KEY)")
+        typer.echo(
+            f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} "
+            f"--alerts   (or --alert KEY)"
+        )
     if runs and runs[-1]["status"] == "failed" and layout.last_error.exists():
         typer.echo(f"last error:       {layout.last_error}")
     if owed:
-        typer.echo(f"briefs owed:      {', '.join(map(str, owed))} (the next run draws them; or fullsite brief --date D)")
+        typer.echo(
+            f"briefs owed:      {', '.join(map(str, owed))} (the next run draws them; or fullsite "
+            f"brief --date D)"
+        )
     if adjustments:
         payable = sum(a["payable_delta"] for a in adjustments)
-        typer.echo(f"adjustments:      {len(adjustments)} open — figures of closed statements changed "
-                   f"(payable {payable:+,.2f} CNY):")
+        typer.echo(
+            f"adjustments:      {len(adjustments)} open — figures of closed statements changed "
+            f"(payable {payable:+,.2f} CNY):"
+        )
         for a in adjustments[:10]:
-            typer.echo(f"    {a['statement']} {a['line_key']} {a['money_column']}: {a['issued_value']:,.2f} → "
-                       f"{a['current_value']:,.2f} ({a['reason']}; first seen {a['first_seen_night']})")
+            typer.echo(
+                f"    {a['statement']} {a['line_key']} {a['money_column']}: "
+                f"{a['issued_value']:,.2f} → "
+                f"{a['current_value']:,.2f} ({a['reason']}; first seen {a['first_seen_night']})"
+            )
         if len(adjustments) > 10:
             typer.echo(f"    … {len(adjustments) - 10} more (finance.adjustments)")
-        typer.echo(f"  issue them:     fullsite report adjustments --data-root {shlex.quote(data_root)}")
+        typer.echo(
+            f"  issue them:     fullsite report adjustments --data-root {shlex.quote(data_root)}"
+        )
     if findings:
-        typer.echo(f"raw findings:     {len(findings)} open — partitions changed after they were ingested:")
+        typer.echo(
+            f"raw findings:     {len(findings)} open — partitions changed after they were ingested:"
+        )
         for f in findings:
             typer.echo(f"    {f['finding']}   [{f['key']}]")
-        typer.echo(f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --all   (or one KEY)")
+        typer.echo(
+            f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --all   "
+            f"(or one KEY)"
+        )
     for row in runs:
         gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
         took = f" took {_took(row)}" if _took(row) else ""
-        shared = " (a backfill night: shared stages with its last night)" if row.get("shared_with") else ""
+        shared = (
+            " (a backfill night: shared stages with its last night)"
+            if row.get("shared_with")
+            else ""
+        )
         msg = f": {row['message']}" if row["message"] else ""
         typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
     if runs:
-        typer.echo(f"details: fullsite status --data-root {shlex.quote(data_root)} --run {runs[-1]['run_id']}")
+        typer.echo(
+            f"details: fullsite status --data-root {shlex.quote(data_root)} --run "
+            f"{runs[-1]['run_id']}"
+        )
 
 
 def _reconcile_if_idle(root: Path) -> None:
@@ -392,7 +520,9 @@ def acknowledge_cmd(
     data_root: str = typer.Option(..., "--data-root"),
     keys: list[str] = typer.Argument(None, help="Finding keys (fullsite status lists them)"),  # noqa: B008
     everything: bool = typer.Option(False, "--all", help="Every open finding"),
-    alert_keys: list[str] = typer.Option(None, "--alert", help="An undelivered alert's key: stop retrying it"),  # noqa: B008
+    alert_keys: list[str] = typer.Option(  # noqa: B008
+        None, "--alert", help="An undelivered alert's key: stop retrying it"
+    ),
     all_alerts: bool = typer.Option(False, "--alerts", help="Every undelivered alert"),
 ) -> None:
     """Close findings about ingested partitions (their rows stay uncounted until fullsite
@@ -406,11 +536,15 @@ def acknowledge_cmd(
         if unknown := [k for k in alert_keys or [] if k not in known]:
             raise UserError(f"no undelivered alert {unknown[0]!r} (fullsite status lists them)")
         done = alerts.acknowledge(layout, None if all_alerts else list(alert_keys))
-        typer.echo(f"acknowledged {len(done)} alert{'s' if len(done) != 1 else ''}: no more retries")
+        typer.echo(
+            f"acknowledged {len(done)} alert{'s' if len(done) != 1 else ''}: no more retries"
+        )
         if not keys and not everything:
             return
     if not keys and not everything:
-        raise UserError("name the findings to acknowledge (fullsite status lists their keys), or --all")
+        raise UserError(
+            "name the findings to acknowledge (fullsite status lists their keys), or --all"
+        )
     known = {f["key"] for f in landing.open_findings(layout)}
     if unknown := [k for k in keys or [] if k not in known]:
         raise UserError(f"no open finding {unknown[0]!r} (fullsite status lists the open ones)")
@@ -423,25 +557,44 @@ def acknowledge_cmd(
 def _print_run(row: dict) -> None:
     took = (row["finished_at"] - row["started_at"]).total_seconds() if row["finished_at"] else None
     command = row.get("command_started_at")
-    wall = (row["finished_at"] - command).total_seconds() if row["finished_at"] and command else None
+    wall = (
+        (row["finished_at"] - command).total_seconds() if row["finished_at"] and command else None
+    )
     typer.echo(f"run:              {row['run_id']}")
     typer.echo(f"ingest date:      {row['ingest_date']}")
-    typer.echo(f"status:           {row['status']}" + (f" at the {row['failed_gate']} gate" if row["failed_gate"] else ""))
+    typer.echo(
+        f"status:           {row['status']}"
+        + (f" at the {row['failed_gate']} gate" if row["failed_gate"] else "")
+    )
     if row["message"]:
         typer.echo(f"message:          {row['message']}")
-    typer.echo(f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC"
-               + (f" (its stages {took:.0f} s" + (f"; the command {wall:.0f} s)" if wall is not None else ")")
-                  if took is not None else ""))
+    typer.echo(
+        f"started:          {row['started_at']:%Y-%m-%d %H:%M:%S} UTC"
+        + (
+            f" (its stages {took:.0f} s"
+            + (f"; the command {wall:.0f} s)" if wall is not None else ")")
+            if took is not None
+            else ""
+        )
+    )
     if row["dagster_run_id"]:
         typer.echo(f"dagster run:      {row['dagster_run_id']}")
     if row.get("shared_with"):
-        typer.echo(f"backfill:         one pass with the night of {row['shared_with']}, whose record has the shared stages")
+        typer.echo(
+            f"backfill:         one pass with the night of {row['shared_with']}, whose record has "
+            f"the shared stages"
+        )
     if row["timings"]:
-        typer.echo("stages (s):       " + ", ".join(f"{k} {v:.1f}" for k, v in row["timings"].items()))
+        typer.echo(
+            "stages (s):       " + ", ".join(f"{k} {v:.1f}" for k, v in row["timings"].items())
+        )
     for gate, seen in row["gates"].items():
         verdict = "passed" if seen["passed"] else "FAILED"
-        typer.echo(f"{gate + ' gate:':<18}{verdict} ({seen['evaluated']} checks, {len(seen['errors'])} errors, "
-                   f"{len(seen['warnings'])} warnings)")
+        typer.echo(
+            f"{gate + ' gate:':<18}{verdict} ({seen['evaluated']} checks, {len(seen['errors'])} "
+            f"errors, "
+            f"{len(seen['warnings'])} warnings)"
+        )
         for line in seen["errors"]:
             typer.echo(f"    error:   {line}")
         for line in seen["warnings"]:
@@ -488,9 +641,12 @@ def docs_cmd(
 @app.command("brief")
 def brief_cmd(
     data_root: str = typer.Option(..., "--data-root"),
-    date: str = typer.Option(None, "--date", help="YYYY-MM-DD ingest date (default: the last published)"),
+    date: str = typer.Option(
+        None, "--date", help="YYYY-MM-DD ingest date (default: the last published)"
+    ),
 ) -> None:
-    """Re-render the nightly brief (<data-root>/reports/brief/<date>.html) from the published warehouse."""
+    """Re-render the nightly brief (<data-root>/reports/brief/<date>.html) from the published
+    warehouse."""
     from fullsite.layout import Layout
     from publications.brief import BriefFailed, write_brief
 
@@ -509,12 +665,24 @@ def _listed(text: str | None) -> list[str]:
 @app.command("metrics")
 def metrics_cmd(
     data_root: str = typer.Option(..., "--data-root"),
-    names: str = typer.Option(None, "--metrics", help="Comma-separated metric names (none: list every metric)"),
-    group_by: str = typer.Option(None, "--group-by", help="e.g. metric_time__week,merchant__merchant_tier"),
+    names: str = typer.Option(
+        None, "--metrics", help="Comma-separated metric names (none: list every metric)"
+    ),
+    group_by: str = typer.Option(
+        None, "--group-by", help="e.g. metric_time__week,merchant__merchant_tier"
+    ),
     first: str = typer.Option(None, "--from", help="First date of metric_time, YYYY-MM-DD"),
     last: str = typer.Option(None, "--to", help="Last date of metric_time, YYYY-MM-DD"),
-    where: list[str] = typer.Option(None, "--where", help="A MetricFlow filter, e.g. \"{{ Dimension('merchant__merchant_tier') }} = 'sme'\""),  # noqa: B008
-    order_by: str = typer.Option(None, "--order-by", help="Comma-separated; '-' first for descending (default: the --group-by columns)"),
+    where: list[str] = typer.Option(  # noqa: B008
+        None,
+        "--where",
+        help="A MetricFlow filter, e.g. \"{{ Dimension('merchant__merchant_tier') }} = 'sme'\"",
+    ),
+    order_by: str = typer.Option(
+        None,
+        "--order-by",
+        help="Comma-separated; '-' first for descending (default: the --group-by columns)",
+    ),
     limit: int = typer.Option(None, "--limit"),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
@@ -538,8 +706,16 @@ def metrics_cmd(
     con = connect(warehouse)
     try:
         # Rows in the order of what they are grouped by, unless asked otherwise (issue 47).
-        frame = ask(con, _listed(names), _listed(group_by), start=a, end=b, where=where or (),
-                    order_by=_listed(order_by) or _listed(group_by), limit=limit)
+        frame = ask(
+            con,
+            _listed(names),
+            _listed(group_by),
+            start=a,
+            end=b,
+            where=where or (),
+            order_by=_listed(order_by) or _listed(group_by),
+            limit=limit,
+        )
     except MetricQueryError as exc:
         raise UserError(str(exc)) from None
     finally:
@@ -574,29 +750,49 @@ def _statement(fn, *args, **kwargs) -> None:
     from publications.closing import Closed
     from publications.published import NotPublished
     from publications.statements import NothingFinal
+
     try:
         out, issued = fn(*args, **kwargs)
     except (NothingFinal, NotPublished, Closed) as exc:
         raise UserError(str(exc)) from None
-    except OSError as exc:  # a folder that cannot be written, a full disk: nothing half-written is left behind
-        raise UserError(f"cannot write the statement to {exc.filename or 'its folder'}: {exc.strerror or exc}") from None
+    except (
+        OSError
+    ) as exc:  # a folder that cannot be written, a full disk: nothing half-written is left behind
+        raise UserError(
+            f"cannot write the statement to {exc.filename or 'its folder'}: {exc.strerror or exc}"
+        ) from None
     manifest = issued.manifest
     totals = ", ".join(f"{name} {float(value):,.2f}" for name, value in manifest["totals"].items())
     mark = "PROVISIONAL " if manifest["provisional"] else ""
     coverage = manifest["coverage"]
-    typer.echo(f"{mark}{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals (CNY) {totals}; "
-               f"data through {coverage['data_through']}" + (f" ({coverage['partial']})" if coverage["partial"] else ""))
+    typer.echo(
+        f"{mark}{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals "
+        f"(CNY) {totals}; "
+        f"data through {coverage['data_through']}"
+        + (f" ({coverage['partial']})" if coverage["partial"] else "")
+    )
     if issued.reissued:
         place = manifest["register"]
-        typer.echo(f"  already issued (register row {place['seq']}) and unchanged: the files as issued, byte for byte")
+        typer.echo(
+            f"  already issued (register row {place['seq']}) and unchanged: the files as issued, "
+            f"byte for byte"
+        )
     for name in manifest["files"]:
         typer.echo(f"  {out / name}")
-    typer.echo(f"  {out / (manifest['stem'] + '.manifest.json')} (sign-off: hashes, totals, coverage, as-of)")
+    typer.echo(
+        f"  {out / (manifest['stem'] + '.manifest.json')} (sign-off: hashes, totals, coverage, "
+        f"as-of)"
+    )
 
 
-PROVISIONAL = typer.Option(False, "--provisional",
-                           help="Issue figures that are not all final yet, marked PROVISIONAL on every page")
-OUT = typer.Option(None, "--out", help="Folder for the statement (default <data-root>/reports/statements)")
+PROVISIONAL = typer.Option(
+    False,
+    "--provisional",
+    help="Issue figures that are not all final yet, marked PROVISIONAL on every page",
+)
+OUT = typer.Option(
+    None, "--out", help="Folder for the statement (default <data-root>/reports/statements)"
+)
 
 
 @report_app.command("rebates")
@@ -609,8 +805,15 @@ def report_rebates(
     """Monthly rebates per merchant, with a total line and control totals (final months only)."""
     from fullsite.layout import Layout
     from publications.statements import rebates_statement
+
     first_day = parse_month(month)
-    _statement(rebates_statement, Layout(existing_root(data_root)), first_day, out_folder(out), provisional=provisional)
+    _statement(
+        rebates_statement,
+        Layout(existing_root(data_root)),
+        first_day,
+        out_folder(out),
+        provisional=provisional,
+    )
 
 
 @report_app.command("compensation")
@@ -621,31 +824,45 @@ def report_compensation(
     out: str = OUT,
     provisional: bool = PROVISIONAL,
 ) -> None:
-    """Compensated windows by close_date, with a total line and control totals (final windows only)."""
+    """Compensated windows by close_date, with a total line and control totals (final windows
+    only)."""
     from fullsite.layout import Layout
     from publications.statements import compensation_statement
+
     a, b = parse_date(first, "--from"), parse_date(last, "--to")
     if b < a:
         raise UserError(f"--to {b} is before --from {a}")
-    _statement(compensation_statement, Layout(existing_root(data_root)), a, b, out_folder(out), provisional=provisional)
+    _statement(
+        compensation_statement,
+        Layout(existing_root(data_root)),
+        a,
+        b,
+        out_folder(out),
+        provisional=provisional,
+    )
 
 
 @report_app.command("adjustments")
 def report_adjustments(
     data_root: str = typer.Option(..., "--data-root"),
-    through: str = typer.Option(None, "--through", help="Adjustments first seen on or before this night (default: all)"),
+    through: str = typer.Option(
+        None, "--through", help="Adjustments first seen on or before this night (default: all)"
+    ),
     out: str = OUT,
 ) -> None:
     """Adjustments to closed statements: each line corrects one issued line (issued + adjusted
     = as known now, stated in its Notes). Once issued they are not repeated."""
     from publications.adjustments import adjustments_statement
+
     day = parse_date(through, "--through") if through else None
     _statement(adjustments_statement, Layout(existing_root(data_root)), day, out_folder(out))
 
 
 @report_app.command("verify")
 def report_verify(
-    files: Annotated[list[Path] | None, typer.Argument(help="Statement files (CSV, XLSX or manifest) to check")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Statement files (CSV, XLSX or manifest) to check")
+    ] = None,
     data_root: str = typer.Option(..., "--data-root"),
 ) -> None:
     """Whether the register is intact (its hash chain, every manifest and file as issued) and
@@ -653,6 +870,7 @@ def report_verify(
     register was altered or a file was not issued."""
     from fullsite.layout import Layout
     from publications.register import issued, verify
+
     layout = Layout(existing_root(data_root))
     for f in files or []:
         if not f.is_file():
@@ -662,22 +880,27 @@ def report_verify(
         typer.echo(altered.said())
         raise typer.Exit(1)
     if not files:
-        typer.echo(f"register intact: {len(issued(layout))} rows, each chained to the one before; "
-                   "every manifest and file as issued")
+        typer.echo(
+            f"register intact: {len(issued(layout))} rows, each chained to the one before; "
+            "every manifest and file as issued"
+        )
     for verdict in verdicts:
         typer.echo(verdict.said())
     if not all(v.issue for v in verdicts):
         raise typer.Exit(1)
 
 
-explain_app = typer.Typer(help="The trail behind one figure of a statement (published warehouse only).",
-                          no_args_is_help=True)
+explain_app = typer.Typer(
+    help="The trail behind one figure of a statement (published warehouse only).",
+    no_args_is_help=True,
+)
 app.add_typer(explain_app, name="explain")
 
 
 def _explain(fn, *args) -> None:
     from publications.explain import UnknownId
     from publications.published import NotPublished
+
     try:
         lines = fn(*args)
     except (UnknownId, NotPublished) as exc:
@@ -693,6 +916,7 @@ def explain_compensation(
     """Why a window's compensation is what it is: settings, window, daily figures, formula."""
     from fullsite.layout import Layout
     from publications.explain import compensation
+
     _explain(compensation, Layout(existing_root(data_root)), campaign_version_id)
 
 
@@ -705,7 +929,10 @@ def explain_rebate(
     """Why a merchant's monthly rebate is what it is: spend, compensation netted, bracket, rate."""
     from fullsite.layout import Layout
     from publications.explain import rebate
-    first_day = parse_month(month, "MONTH")  # the argument first: a typo is named before the root is looked at
+
+    first_day = parse_month(
+        month, "MONTH"
+    )  # the argument first: a typo is named before the root is looked at
     _explain(rebate, Layout(existing_root(data_root)), merchant_id, first_day)
 
 
@@ -724,9 +951,14 @@ def demo_cmd(
     last = DEMO_START + dt.timedelta(days=DEMO_DAYS - 1)
     if last_success(layout.root) != last:
         for path in layout.run_outputs():
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(
+                missing_ok=True
+            )
         counts = run_generate(data_root, DEMO_START, DEMO_DAYS, "small", 7)
-        typer.echo(f"demo data set: {sum(counts.values()):,} raw rows under {layout.raw('impressions').parent}")
+        typer.echo(
+            f"demo data set: {sum(counts.values()):,} raw rows under "
+            f"{layout.raw('impressions').parent}"
+        )
         run_pipeline(data_root, DEMO_START, last, None)
     dagster_home(layout.root)  # DAGSTER_HOME for `dagster dev`: SQLite storage under the data root
     try:
@@ -753,11 +985,17 @@ def main() -> None:
         if type(exc).__name__ == "NoArgsIsHelpError":
             sys.exit(0)  # the help text was printed already
         if hasattr(exc, "format_message"):  # click/typer usage errors (bad option value, …)
-            console.print(f"error: {exc.format_message()}", style="red", highlight=False, markup=False)
+            console.print(
+                f"error: {exc.format_message()}", style="red", highlight=False, markup=False
+            )
             sys.exit(getattr(exc, "exit_code", 2) or 2)
-        console.print(f"error: {type(exc).__name__}: {exc}", style="red", highlight=False, markup=False)
+        console.print(
+            f"error: {type(exc).__name__}: {exc}", style="red", highlight=False, markup=False
+        )
         sys.exit(1)
-    if isinstance(code, int) and code:  # typer.Exit(n) outside standalone mode comes back as a return value
+    if (
+        isinstance(code, int) and code
+    ):  # typer.Exit(n) outside standalone mode comes back as a return value
         sys.exit(code)
 
 

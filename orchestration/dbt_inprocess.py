@@ -13,6 +13,7 @@ dbt-duckdb keeps its database open for the life of the process: the connections 
 closed after every build, so that the gates, finalisation and publication can open the
 staging file (duckdb/dbt-duckdb#616).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,6 +30,7 @@ _PARSED: dict[str, Any] = {}  # project fingerprint → dbt's Manifest of it
 @contextlib.contextmanager
 def _process_inputs(cwd: Path, env: Mapping[str, str | None]) -> Iterator[None]:
     """Set (or, for None, remove) environment variables and the working directory; restore both."""
+
     def apply(values: Mapping[str, str | None]) -> None:
         for k, v in values.items():
             if v is None:
@@ -53,8 +55,15 @@ def _close_connections() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def invoke(cwd: Path, env: Mapping[str, str | None], common: list[str], command: list[str],
-           fingerprint: str, before_parse=None, after_parse=None):
+def invoke(
+    cwd: Path,
+    env: Mapping[str, str | None],
+    common: list[str],
+    command: list[str],
+    fingerprint: str,
+    before_parse=None,
+    after_parse=None,
+):
     """``dbt <command> <common>`` in this process; returns dbt's ``dbtRunnerResult``.
 
     ``common`` are the arguments a parse shares with the command (project, profile,

@@ -1,7 +1,7 @@
 """Dagster definitions: the one way a night runs, whoever starts it.
 
-    raw/<table> (external, observed) ──▶ curated/<table> (Spark) ──▶ dbt models ──▶ published_warehouse
-                                          [raw_gate, curated_gate]                    [marts_gate]
+    raw/<table> (external) ──▶ curated/<table> (Spark) ──▶ dbt models ──▶ published_warehouse
+                                [raw_gate, curated_gate]                   [marts_gate]
 
 One partitioned multi-asset, ``nightly_run``, runs ``Pipeline.run_range`` for its partition
 (range): the run lock, the sequence check, interrupted-run detection, the run log and
@@ -17,7 +17,8 @@ shows what each night wrote, night by night: the partitions are the nights that 
 night's run id and timings, and each raw gate is a check of the raw assets, evaluated per
 night.
 
-    FULLSITE_DATA_ROOT=data/demo DAGSTER_HOME=$PWD/data/demo/dagster dagster dev -m orchestration.definitions
+    FULLSITE_DATA_ROOT=data/demo DAGSTER_HOME=$PWD/data/demo/dagster dagster dev -m
+    orchestration.definitions
 """
 
 import datetime as dt
@@ -49,12 +50,17 @@ JOB = "nightly"
 GATES = {g: f"{g}_gate" for g in GATE_STAGES}  # the asset check of each gate
 CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.py)
 NIGHTS_NAME = "nights"
-NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # the ingest dates that exist: added by the sensor and by runs
-REFUSED = "fullsite/refused"  # a run tag: the run did nothing, and why (another run held the lock, the sequence)
+NIGHTS = dg.DynamicPartitionsDefinition(
+    name=NIGHTS_NAME
+)  # the ingest dates that exist: added by the sensor and by runs
+# A run tag: the run did nothing, and why (another run held the lock, the sequence).
+REFUSED = "fullsite/refused"
 # The run tags of a partition range, as Dagster documents and sets them (their constants are
 # private to Dagster: our code uses public APIs only, held by lint).
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-RESTATE = "fullsite/restate"  # a run tag: "true" re-processes published nights (fullsite restate, D46)
+RESTATE = (
+    "fullsite/restate"  # a run tag: "true" re-processes published nights (fullsite restate, D46)
+)
 # Gate checks per night are partitioned asset checks, which Dagster marks as a preview.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
@@ -68,7 +74,9 @@ class FullsiteResource(dg.ConfigurableResource):
     _pipeline: Pipeline | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._pipeline = Pipeline(Path(self.data_root).resolve(), master=self.spark_master, progress=progress.report)
+        self._pipeline = Pipeline(
+            Path(self.data_root).resolve(), master=self.spark_master, progress=progress.report
+        )
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._pipeline is not None:
@@ -124,45 +132,94 @@ GATE_KEYS = {"raw": RAW_KEYS, "curated": CURATED_KEYS, "marts": [PUBLISHED]}
 
 def raw_specs() -> list[dg.AssetSpec]:
     """External assets: they land from upstream; a run observes them, never writes them."""
-    return [dg.AssetSpec(k, group_name="raw", kinds={"parquet"}, partitions_def=NIGHTS,
-                         description=f"Landing zone raw/{k.path[-1]}/dt=D (data-contract.md); files land from upstream.")
-            for k in RAW_KEYS]
+    return [
+        dg.AssetSpec(
+            k,
+            group_name="raw",
+            kinds={"parquet"},
+            partitions_def=NIGHTS,
+            description=f"Landing zone raw/{k.path[-1]}/dt=D (data-contract.md); files land from "
+            f"upstream.",
+        )
+        for k in RAW_KEYS
+    ]
 
 
 def _asset_specs() -> list[dg.AssetSpec]:
     # skippable: a refused run (another run holds the lock) materializes nothing and fails nothing
-    curated = [dg.AssetSpec(k, deps=RAW_KEYS, group_name="curated", kinds={"spark", "parquet"}, skippable=True,
-                            partitions_def=NIGHTS, description=f"Spark output curated/{k.path[-1]}/ (read by dbt)")
-               for k in CURATED_KEYS]
-    dbt = [s.replace_attributes(partitions_def=NIGHTS, kinds={"dbt", "duckdb"}, skippable=True)
-           for s in build_dbt_asset_specs(manifest=dbt_artifacts.parsed(), dagster_dbt_translator=FullsiteTranslator(),
-                                          exclude="resource_type:unit_test")]
+    curated = [
+        dg.AssetSpec(
+            k,
+            deps=RAW_KEYS,
+            group_name="curated",
+            kinds={"spark", "parquet"},
+            skippable=True,
+            partitions_def=NIGHTS,
+            description=f"Spark output curated/{k.path[-1]}/ (read by dbt)",
+        )
+        for k in CURATED_KEYS
+    ]
+    dbt = [
+        s.replace_attributes(partitions_def=NIGHTS, kinds={"dbt", "duckdb"}, skippable=True)
+        for s in build_dbt_asset_specs(
+            manifest=dbt_artifacts.parsed(),
+            dagster_dbt_translator=FullsiteTranslator(),
+            exclude="resource_type:unit_test",
+        )
+    ]
     published_deps = [s.key for s in dbt if s.group_name in PUBLISHED_SCHEMAS]
     # Descriptions are Markdown in the UI: paths with <placeholders> go in code spans.
-    published = dg.AssetSpec(PUBLISHED, deps=published_deps, group_name="publish", kinds={"duckdb"}, partitions_def=NIGHTS,
-                             skippable=True,
-                             description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts gate passes.")
-    brief = dg.AssetSpec(BRIEF, deps=[PUBLISHED], group_name="publish", kinds={"html"}, partitions_def=NIGHTS,
-                         skippable=True, description=BRIEF_DESCRIPTION)
+    published = dg.AssetSpec(
+        PUBLISHED,
+        deps=published_deps,
+        group_name="publish",
+        kinds={"duckdb"},
+        partitions_def=NIGHTS,
+        skippable=True,
+        description="`<data-root>/warehouse.duckdb`: replaced in one os.replace once the marts "
+        "gate passes.",
+    )
+    brief = dg.AssetSpec(
+        BRIEF,
+        deps=[PUBLISHED],
+        group_name="publish",
+        kinds={"html"},
+        partitions_def=NIGHTS,
+        skippable=True,
+        description=BRIEF_DESCRIPTION,
+    )
     return [*curated, *dbt, published, brief]
 
 
 BRIEF_DESCRIPTION = (
-    "`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from the published "
-    "file after each publication (and every published night still missing its page). A brief that cannot be "
-    "drawn never undoes the night: the next run, or `fullsite brief`, draws it.")
+    "`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from "
+    "the published "
+    "file after each publication (and every published night still missing its page). A brief that "
+    "cannot be "
+    "drawn never undoes the night: the next run, or `fullsite brief`, draws it."
+)
 
 
 GATE_DESCRIPTIONS = {
-    "raw": "The raw gate of the night (Great Expectations): the files against the contract, the snapshot tables, "
-           "volumes, the quarantine share, and the partitions ingested before still unchanged.",
-    "curated": "The curated gate (keys, reconciliation, totals tie out); a backfill runs it once, with its last night.",
+    "raw": "The raw gate of the night (Great Expectations): the files against the contract, the "
+    "snapshot tables, "
+    "volumes, the quarantine share, and the partitions ingested before still unchanged.",
+    "curated": "The curated gate (keys, reconciliation, totals tie out); a backfill runs it once, "
+    "with its last night.",
     "marts": "The marts gate and dbt's tests; a backfill runs them once, with its last night.",
 }
 
 
-@dg.multi_asset_check(specs=[dg.AssetCheckSpec(GATES[g], asset=k, partitions_def=NIGHTS, description=GATE_DESCRIPTIONS[g])
-                             for g, keys in GATE_KEYS.items() for k in keys], can_subset=True)
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            GATES[g], asset=k, partitions_def=NIGHTS, description=GATE_DESCRIPTIONS[g]
+        )
+        for g, keys in GATE_KEYS.items()
+        for k in keys
+    ],
+    can_subset=True,
+)
 def gate_results(context: dg.AssetCheckExecutionContext, fullsite: FullsiteResource):
     """The gates run inside the nightly job (they must stop a night before anything reads
     it) and report each night there. Executed on its own, this says again what the run
@@ -172,14 +229,26 @@ def gate_results(context: dg.AssetCheckExecutionContext, fullsite: FullsiteResou
     records = runlog.read_all(Path(fullsite.data_root))
     for key in context.selected_asset_check_keys:
         gate = next(g for g, name in GATES.items() if name == key.name)
-        seen = next((json.loads(r["gates"] or "{}").get(gate) for r in reversed(records)
-                     if json.loads(r["gates"] or "{}").get(gate)), None)
-        yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=bool(seen and seen["passed"]),
-                                  metadata={"findings": dg.MetadataValue.md(_findings_md(seen or {}))})
+        seen = next(
+            (
+                json.loads(r["gates"] or "{}").get(gate)
+                for r in reversed(records)
+                if json.loads(r["gates"] or "{}").get(gate)
+            ),
+            None,
+        )
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=bool(seen and seen["passed"]),
+            metadata={"findings": dg.MetadataValue.md(_findings_md(seen or {}))},
+        )
 
 
 def _findings_md(seen: dict) -> str:
-    lines = [f"error: {x}" for x in seen.get("errors", [])] + [f"warning: {x}" for x in seen.get("warnings", [])]
+    lines = [f"error: {x}" for x in seen.get("errors", [])] + [
+        f"warning: {x}" for x in seen.get("warnings", [])
+    ]
     return "\n".join(f"* {line}" for line in lines) or "none"
 
 
@@ -196,17 +265,31 @@ def _gate_evaluations(records, failure: StageFailed | None):
             if failed_here and not seen.get("errors"):
                 seen = {**seen, "passed": False, "errors": [failure.message]}  # type: ignore[union-attr]
             passed = bool(seen.get("passed", True)) and not failed_here
-            meta: dict[str, Any] = {"ingest date": str(rec.ingest_date), "run_id": rec.run_id,
-                                    "checks evaluated": seen.get("evaluated", 0), "errors": len(seen.get("errors", [])),
-                                    "warnings": len(seen.get("warnings", [])), "findings": dg.MetadataValue.md(_findings_md(seen))}
+            meta: dict[str, Any] = {
+                "ingest date": str(rec.ingest_date),
+                "run_id": rec.run_id,
+                "checks evaluated": seen.get("evaluated", 0),
+                "errors": len(seen.get("errors", [])),
+                "warnings": len(seen.get("warnings", [])),
+                "findings": dg.MetadataValue.md(_findings_md(seen)),
+            }
             docs = rec.data_docs or (failure.docs if failed_here and failure else None)
             if docs:
                 meta["data docs"] = dg.MetadataValue.path(docs)
             if rec.shared_with is None and gate != "raw" and len(records) > 1:
-                meta["nights"] = f"{records[0].ingest_date} … {records[-1].ingest_date} (one run for the backfill)"
+                meta["nights"] = (
+                    f"{records[0].ingest_date} … {records[-1].ingest_date} (one run for the "
+                    f"backfill)"
+                )
             for key in keys:
-                yield dg.AssetCheckEvaluation(asset_key=key, check_name=GATES[gate], passed=passed, metadata=meta,
-                                              partition=str(rec.ingest_date), severity=dg.AssetCheckSeverity.ERROR)
+                yield dg.AssetCheckEvaluation(
+                    asset_key=key,
+                    check_name=GATES[gate],
+                    passed=passed,
+                    metadata=meta,
+                    partition=str(rec.ingest_date),
+                    severity=dg.AssetCheckSeverity.ERROR,
+                )
 
 
 def _observe_raw(layout: Layout, nights: list[dt.date]):
@@ -214,8 +297,11 @@ def _observe_raw(layout: Layout, nights: list[dt.date]):
         table = key.path[-1]
         for day in nights:
             files = data_files(layout.raw(table, day))
-            yield dg.AssetObservation(asset_key=key, partition=str(day), metadata={
-                "files": len(files), "bytes": sum(f.stat().st_size for f in files)})
+            yield dg.AssetObservation(
+                asset_key=key,
+                partition=str(day),
+                metadata={"files": len(files), "bytes": sum(f.stat().st_size for f in files)},
+            )
 
 
 def _topological(specs: list[dg.AssetSpec]) -> list[dg.AssetSpec]:
@@ -226,51 +312,96 @@ def _topological(specs: list[dg.AssetSpec]) -> list[dg.AssetSpec]:
 
 
 def _night_metadata(rec, dagster_run_id: str, timings: bool) -> dict[str, Any]:
-    meta: dict[str, Any] = {"ingest date": str(rec.ingest_date), "run_id": rec.run_id, "dagster run": dagster_run_id,
-                            "started": rec.started_at.isoformat(timespec="seconds"),
-                            "finished": rec.finished_at.isoformat(timespec="seconds") if rec.finished_at else None}
+    meta: dict[str, Any] = {
+        "ingest date": str(rec.ingest_date),
+        "run_id": rec.run_id,
+        "dagster run": dagster_run_id,
+        "started": rec.started_at.isoformat(timespec="seconds"),
+        "finished": rec.finished_at.isoformat(timespec="seconds") if rec.finished_at else None,
+    }
     if rec.shared_with:
         meta["stages shared with"] = rec.shared_with
     if timings:
-        meta["timings (s)"] = dg.MetadataValue.json({k: round(v, 2) for k, v in rec.timings.items()})
+        meta["timings (s)"] = dg.MetadataValue.json(
+            {k: round(v, 2) for k, v in rec.timings.items()}
+        )
     return meta
 
 
-def _alerts_after(layout: Layout, dagster_run_id: str, records, failure: StageFailed | None) -> None:
+def _nights_said(records) -> str:
+    first, last = records[0].ingest_date, records[-1].ingest_date
+    return f"{first} … {last}" if len(records) > 1 else str(first)
+
+
+def _alerts_after(
+    layout: Layout, dagster_run_id: str, records, failure: StageFailed | None
+) -> None:
     """One message per event: the night that failed, or one digest of a night published
     with warnings. Never raises (orchestration/alerts.py)."""
     from orchestration.alerts import Alert, tell
 
     if failure is not None:
-        failed = next((r for r in records if r.status == "failed" and r.failed_gate == failure.gate and r.message == failure.message),
-                      records[-1] if records else None)
+        failed = next(
+            (
+                r
+                for r in records
+                if r.status == "failed"
+                and r.failed_gate == failure.gate
+                and r.message == failure.message
+            ),
+            records[-1] if records else None,
+        )
         day = str(failed.ingest_date) if failed else "?"
         seen = (failed.gates.get(failure.gate) if failed and failure.gate else None) or {}
         findings = list(seen.get("errors") or []) or [failure.message]
-        tell(layout, Alert(key=f"failed/{dagster_run_id}", ingest_date=day, status="failed",
-                           stage=failure.gate or "run", summary=f"the night {day} failed: nothing was published",
-                           findings=findings, data_docs=failure.docs,
-                           next_step=f"The warehouse still holds the last published night. Have the files named above "
-                                     f"corrected upstream, then run the night again: fullsite run --data-root "
-                                     f"{shlex.quote(str(layout.root))} --date {day}"))
+        tell(
+            layout,
+            Alert(
+                key=f"failed/{dagster_run_id}",
+                ingest_date=day,
+                status="failed",
+                stage=failure.gate or "run",
+                summary=f"the night {day} failed: nothing was published",
+                findings=findings,
+                data_docs=failure.docs,
+                next_step=f"The warehouse still holds the last published night. Have the files "
+                f"named above "
+                f"corrected upstream, then run the night again: fullsite run --data-root "
+                f"{shlex.quote(str(layout.root))} --date {day}",
+            ),
+        )
         return
     warnings = [w for r in records for seen in r.gates.values() for w in seen.get("warnings", [])]
     if warnings and records:
         last = records[-1]
-        tell(layout, Alert(key=f"warnings/{dagster_run_id}", ingest_date=str(last.ingest_date),
-                           status="published_with_warnings", stage="gates",
-                           summary=f"published {records[0].ingest_date}{' … ' + str(last.ingest_date) if len(records) > 1 else ''} "
-                                   f"with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}",
-                           findings=warnings, data_docs=last.data_docs,
-                           next_step="Nothing to re-run: the night is published. Read the warnings; they stay "
-                                     "in the run log and the data docs."))
+        tell(
+            layout,
+            Alert(
+                key=f"warnings/{dagster_run_id}",
+                ingest_date=str(last.ingest_date),
+                status="published_with_warnings",
+                stage="gates",
+                summary=f"published {_nights_said(records)} "
+                f"with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}",
+                findings=warnings,
+                data_docs=last.data_docs,
+                next_step="Nothing to re-run: the night is published. Read the warnings; they stay "
+                "in the run log and the data docs.",
+            ),
+        )
 
 
 def build_nightly():
     specs = _topological(_asset_specs())
 
-    @dg.multi_asset(name="nightly_run", specs=specs, partitions_def=NIGHTS, can_subset=False,
-                    backfill_policy=dg.BackfillPolicy.single_run(), op_tags={"kind": "spark+dbt"})
+    @dg.multi_asset(
+        name="nightly_run",
+        specs=specs,
+        partitions_def=NIGHTS,
+        can_subset=False,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        op_tags={"kind": "spark+dbt"},
+    )
     def nightly_run(context: dg.AssetExecutionContext, fullsite: FullsiteResource):
         """Raw gate, Spark, curated gate, dbt, marts gate, publication: ``Pipeline.run_range``."""
         keys = context.partition_key_range
@@ -282,9 +413,13 @@ def build_nightly():
         failure = None
         try:
             pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
-        except RunRefused as exc:  # nothing ran: said in one line; the run fails, so no entry point says success
+        except (
+            RunRefused
+        ) as exc:  # nothing ran: said in one line; the run fails, so no entry point says success
             context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
-            raise dg.Failure(description=f"refused: {exc}", metadata={"refused": str(exc)}) from None
+            raise dg.Failure(
+                description=f"refused: {exc}", metadata={"refused": str(exc)}
+            ) from None
         except StageFailed as exc:
             failure = exc
         records = pipe.records
@@ -298,10 +433,15 @@ def build_nightly():
             from orchestration import adjustments
             from orchestration.alerts import tell
 
-            tell(pipe.layout, adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments))
+            tell(
+                pipe.layout,
+                adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments),
+            )
         if failure is not None:
-            raise dg.Failure(description=failure.message, metadata={
-                "gate": failure.gate or "none", "data docs": failure.docs or ""})
+            raise dg.Failure(
+                description=failure.message,
+                metadata={"gate": failure.gate or "none", "data docs": failure.docs or ""},
+            )
         _materialize(context, specs, pipe)
         _draw_brief(context, pipe.layout)
         pipe.finish()  # success recorded when all is done: a kill before this is an interruption
@@ -309,7 +449,9 @@ def build_nightly():
     return nightly_run
 
 
-def _materialize(context: dg.AssetExecutionContext, specs: list[dg.AssetSpec], pipe: Pipeline) -> None:
+def _materialize(
+    context: dg.AssetExecutionContext, specs: list[dg.AssetSpec], pipe: Pipeline
+) -> None:
     """What the run made, upstream first and night after night, so that the latest
     materialization Dagster holds is the last night (a range's outputs would be recorded in
     no particular order, issue 44): the curated tables and the published warehouse per
@@ -325,9 +467,14 @@ def _materialize(context: dg.AssetExecutionContext, specs: list[dg.AssetSpec], p
             if spec.key == PUBLISHED:
                 meta["warehouse"] = dg.MetadataValue.path(str(pipe.layout.warehouse))
             elif not per_night and len(nights) > 1:
-                meta["nights"] = f"{nights[0].ingest_date} … {rec.ingest_date} (built once for the range)"
-            context.log_event(dg.AssetMaterialization(asset_key=spec.key, partition=str(rec.ingest_date),
-                                                      metadata=meta))
+                meta["nights"] = (
+                    f"{nights[0].ingest_date} … {rec.ingest_date} (built once for the range)"
+                )
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=spec.key, partition=str(rec.ingest_date), metadata=meta
+                )
+            )
 
 
 def _draw_brief(context: dg.AssetExecutionContext, layout: Layout) -> None:
@@ -343,20 +490,32 @@ def _draw_brief(context: dg.AssetExecutionContext, layout: Layout) -> None:
         context.log.warning(f"brief not drawn: {exc} (the next run or `fullsite brief` draws it)")
         return
     for day in sorted(drawn):
-        context.log_event(dg.AssetMaterialization(asset_key=BRIEF, partition=str(day), metadata={
-            "brief": dg.MetadataValue.path(str(drawn[day])), "ingest date": str(day)}))
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=BRIEF,
+                partition=str(day),
+                metadata={"brief": dg.MetadataValue.path(str(drawn[day])), "ingest date": str(day)},
+            )
+        )
 
 
 # --------------------------------------------------------------------------- automation
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dg.sensor(job_name=JOB, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Starts the night's run once it is complete (D43): the snapshot and change-log tables have "
-                       "landed in dt=D, and each event table has landed or its landing deadline has passed. One night "
-                       "at a time, in sequence, never twice; a gap is said, not jumped. Off until an operator turns it on.")
+@dg.sensor(
+    job_name=JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Starts the night's run once it is complete (D43): the snapshot and change-log "
+    "tables have "
+    "landed in dt=D, and each event table has landed or its landing deadline has passed. One night "
+    "at a time, in sequence, never twice; a gap is said, not jumped. Off until an operator turns "
+    "it on.",
+)
 def landing_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
     from orchestration import watch
 
@@ -364,13 +523,18 @@ def landing_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResour
     if decision.night is None:
         return dg.SkipReason(decision.said)
     key = str(decision.night)
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"night-{key}", partition_key=key)],
-                           dynamic_partitions_requests=[NIGHTS.build_add_request([key])])
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"night-{key}", partition_key=key)],
+        dynamic_partitions_requests=[NIGHTS.build_add_request([key])],
+    )
 
 
-@dg.sensor(minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Tells someone, once, when the next night is not published by its deadline "
-                       "(publish_deadline_hours after the end of its ingest date, Asia/Shanghai).")
+@dg.sensor(
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Tells someone, once, when the next night is not published by its deadline "
+    "(publish_deadline_hours after the end of its ingest date, Asia/Shanghai).",
+)
 def deadline_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
     from orchestration import watch
     from orchestration.alerts import tell
@@ -378,7 +542,9 @@ def deadline_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResou
     layout = Layout(Path(fullsite.data_root))
     now = _now()
     if said := watch.stale(layout, now):
-        if context.cursor != said:  # said once in the sensor's log; every tick shows it as its reason
+        if (
+            context.cursor != said
+        ):  # said once in the sensor's log; every tick shows it as its reason
             context.log.info(said)
             context.update_cursor(said)
         return dg.SkipReason(said)
@@ -393,14 +559,20 @@ def _told(outcome: dict[str, str]) -> str:
     if not outcome:
         return "already told"
     if outcome.keys() == {"none"}:
-        return "not told: no alert channel is configured (FULLSITE_ALERT_* or fullsite.toml [alerts])"
+        return (
+            "not told: no alert channel is configured (FULLSITE_ALERT_* or fullsite.toml [alerts])"
+        )
     return "; ".join(f"{channel}: {what}" for channel, what in outcome.items())
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Delivers again, backing off (a minute, doubling, at most an hour apart), every alert a "
-                       "channel did not take, until it does or an operator acknowledges it (fullsite acknowledge "
-                       "--alerts). Its last evaluation lists what is still undelivered.")
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Delivers again, backing off (a minute, doubling, at most an hour apart), every "
+    "alert a "
+    "channel did not take, until it does or an operator acknowledges it (fullsite acknowledge "
+    "--alerts). Its last evaluation lists what is still undelivered.",
+)
 def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
     from orchestration import alerts
 
@@ -410,13 +582,18 @@ def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteRe
     left = alerts.undelivered(layout)
     if not left:
         return dg.SkipReason("every alert was delivered")
-    return dg.SkipReason(f"{len(left)} alert{'s' if len(left) != 1 else ''} not delivered yet: "
-                         + " | ".join(p.said() for p in left[:5]))
+    return dg.SkipReason(
+        f"{len(left)} alert{'s' if len(left) != 1 else ''} not delivered yet: "
+        + " | ".join(p.said() for p in left[:5])
+    )
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False,
-                       description="Tells someone when a nightly run fails in a way it could not tell itself (killed, "
-                                   "or failed before its step ran); a failure the run told is not told twice.")
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="Tells someone when a nightly run fails in a way it could not tell itself (killed, "
+    "or failed before its step ran); a failure the run told is not told twice.",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteResource):
     from orchestration.alerts import Alert, tell
 
@@ -425,29 +602,54 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
         return
     night = run.tags.get("dagster/partition") or run.tags.get(RANGE_END) or "?"
     why = (context.failure_event.message or "the run failed").strip().splitlines()[0]
-    tell(Layout(Path(fullsite.data_root)), Alert(key=f"failed/{run.run_id}", ingest_date=night, status="failed", stage="run",
-                                           summary=f"the Dagster run {run.run_id} of {night} failed", findings=[why],
-                                           next_step=f"Read the run's log in Dagster, then run the night again: "
-                                                     f"fullsite run --data-root {shlex.quote(fullsite.data_root)} --date {night}"))
+    tell(
+        Layout(Path(fullsite.data_root)),
+        Alert(
+            key=f"failed/{run.run_id}",
+            ingest_date=night,
+            status="failed",
+            stage="run",
+            summary=f"the Dagster run {run.run_id} of {night} failed",
+            findings=[why],
+            next_step=f"Read the run's log in Dagster, then run the night again: "
+            f"fullsite run --data-root {shlex.quote(fullsite.data_root)} --date {night}",
+        ),
+    )
 
 
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
     root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
     nightly_run = build_nightly()
-    job = dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(nightly_run).without_checks(),
-                              description="One night (or a range): gates, Spark, dbt, publication; then the brief.")
+    job = dg.define_asset_job(
+        JOB,
+        selection=dg.AssetSelection.assets(nightly_run).without_checks(),
+        description="One night (or a range): gates, Spark, dbt, publication; then the brief.",
+    )
 
     # Off until an operator turns it on (README): a data root is often a copy or a demo.
-    @dg.schedule(name=f"{JOB}_schedule", cron_schedule="0 2 * * *", execution_timezone=BUSINESS_TZ, job=job,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description="02:00 Asia/Shanghai, the day before, whether or not its files have landed (the landing "
-                             "sensor waits for them instead).")
+    @dg.schedule(
+        name=f"{JOB}_schedule",
+        cron_schedule="0 2 * * *",
+        execution_timezone=BUSINESS_TZ,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="02:00 Asia/Shanghai, the day before, whether or not its files have landed "
+        "(the landing "
+        "sensor waits for them instead).",
+    )
     def nightly_schedule(context: dg.ScheduleEvaluationContext):
-        night = (context.scheduled_execution_time.astimezone(ZoneInfo(BUSINESS_TZ)).date() - dt.timedelta(days=1)).isoformat()
-        context.instance.add_dynamic_partitions(NIGHTS_NAME, [night])  # the night exists once it is asked for
+        night = (
+            context.scheduled_execution_time.astimezone(ZoneInfo(BUSINESS_TZ)).date()
+            - dt.timedelta(days=1)
+        ).isoformat()
+        context.instance.add_dynamic_partitions(
+            NIGHTS_NAME, [night]
+        )  # the night exists once it is asked for
         return dg.RunRequest(run_key=f"scheduled-{night}", partition_key=night)
 
-    resource = FullsiteResource(data_root=str(root.resolve()), spark_master=os.environ.get("FULLSITE_SPARK_MASTER"))
+    resource = FullsiteResource(
+        data_root=str(root.resolve()), spark_master=os.environ.get("FULLSITE_SPARK_MASTER")
+    )
     return dg.Definitions(
         assets=[*raw_specs(), nightly_run],
         asset_checks=[gate_results],
@@ -455,7 +657,8 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
         schedules=[nightly_schedule],
         sensors=[landing_sensor, deadline_sensor, alert_retry_sensor, run_failure_alert],
         resources={"fullsite": resource},
-        executor=dg.in_process_executor,  # one process per run: the lock and the Spark session are the run's
+        # one process per run: the lock and the Spark session are the run's
+        executor=dg.in_process_executor,
     )
 
 

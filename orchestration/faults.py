@@ -1,4 +1,5 @@
 """Sentences a person understands for the faults of a machine, not exception names."""
+
 from __future__ import annotations
 
 import errno
@@ -19,8 +20,11 @@ _OS = {
 }
 # The same faults as the JVM (Spark) words them.
 _JVM = {
-    "No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
-    "Permission denied": errno.EACCES, "Read-only file system": errno.EROFS, "Not a directory": errno.ENOTDIR,
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Permission denied": errno.EACCES,
+    "Read-only file system": errno.EROFS,
+    "Not a directory": errno.ENOTDIR,
 }
 
 
@@ -37,12 +41,16 @@ def describe(exc: BaseException) -> str:
         return _OS[exc.errno].format(path=path)
     text = str(exc).strip()
     if any(words in text for words in _NO_JAVA):
-        return ("Java could not be started, so Spark cannot run: install Java 17 "
-                "(sudo apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME to it "
-                f"(JAVA_HOME is {os.environ.get('JAVA_HOME') or 'not set'})")
+        return (
+            "Java could not be started, so Spark cannot run: install Java 17 "
+            "(sudo apt-get install -y openjdk-17-jre-headless) or set JAVA_HOME to it "
+            f"(JAVA_HOME is {os.environ.get('JAVA_HOME') or 'not set'})"
+        )
     if "sqlite3.OperationalError" in text and any(words in text for words in _STORAGE):
-        return ("the disk is full or failing: the Dagster instance of the data root "
-                "(<data-root>/dagster, SQLite) could not be written")
+        return (
+            "the disk is full or failing: the Dagster instance of the data root "
+            "(<data-root>/dagster, SQLite) could not be written"
+        )
     for words, code in _JVM.items():
         if words in text:
             return _OS[code].format(path="a file Spark writes") + f" ({words})"

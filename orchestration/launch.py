@@ -5,6 +5,7 @@ A backfill is one run over the partition range (the job's single-run backfill po
 What the run recorded comes back as the run-log records, or as the exception the pipeline
 raised: ``RunRefused`` (another run, the wrong date) or ``StageFailed``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,18 +57,31 @@ def add_nights(inst: dg.DagsterInstance, first: dt.date, last: dt.date) -> None:
         inst.add_dynamic_partitions(NIGHTS_NAME, missing)
 
 
-def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
-           on_progress: Callable[[str], None] | None = None, restate: bool = False) -> list[dict]:
+def launch(
+    root: Path,
+    first: dt.date,
+    last: dt.date,
+    master: str | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    restate: bool = False,
+) -> list[dict]:
     """Run ingests ``first … last`` through Dagster; the run-log records of the run.
     ``restate``: process published nights ``first … last`` again (D46)."""
-    from orchestration.definitions import JOB, RANGE_END, RANGE_START, REFUSED, RESTATE, FullsiteResource, build_definitions
+    from orchestration.definitions import (
+        JOB,
+        RANGE_END,
+        RANGE_START,
+        REFUSED,
+        RESTATE,
+        FullsiteResource,
+        build_definitions,
+    )
 
     if last < first:
         raise RunRefused(f"--to {last} is before --from {first}")
     root = Path(root).resolve()
     job = build_definitions(root).resolve_job_def(JOB)
-    tags = {RANGE_START: str(first), RANGE_END: str(last),
-            **({RESTATE: "true"} if restate else {})}
+    tags = {RANGE_START: str(first), RANGE_END: str(last), **({RESTATE: "true"} if restate else {})}
     try:
         inst = instance(root)
     except OSError as exc:  # the data root cannot hold the instance: say why, in words
@@ -75,9 +89,13 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
     with progress.listening(on_progress or (lambda msg: None)), inst:
         try:
             add_nights(inst, first, last)
-            result = job.execute_in_process(instance=inst, tags=tags, raise_on_error=False, run_config=QUIET,
-                                            resources={"fullsite": FullsiteResource(data_root=str(root),
-                                                                                    spark_master=master)})
+            result = job.execute_in_process(
+                instance=inst,
+                tags=tags,
+                raise_on_error=False,
+                run_config=QUIET,
+                resources={"fullsite": FullsiteResource(data_root=str(root), spark_master=master)},
+            )
             run = inst.get_run_by_id(result.run_id)
         except Exception as exc:  # Dagster's own storage failed (a full disk): the run says why
             said = faults.describe(exc)
@@ -86,13 +104,23 @@ def launch(root: Path, first: dt.date, last: dt.date, master: str | None = None,
     if run is not None and REFUSED in run.tags:
         raise RunRefused(run.tags[REFUSED])
     if result.success:
-        return [r for r in runlog.read_all(root) if first <= r["ingest_date"] <= last and r["status"] == "success"]
+        return [
+            r
+            for r in runlog.read_all(root)
+            if first <= r["ingest_date"] <= last and r["status"] == "success"
+        ]
     failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
     user = failure.user_failure_data if failure else None
     if user is None:  # not the pipeline's own failure: Dagster could not run the step at all
-        error = failure.error.message.strip().splitlines()[0] if failure and failure.error else "unknown error"
+        error = (
+            failure.error.message.strip().splitlines()[0]
+            if failure and failure.error
+            else "unknown error"
+        )
         raise StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
     meta = {k: v.value for k, v in (user.metadata or {}).items()}
     said = user.description or "the run failed"
     gate, docs = meta.get("gate"), meta.get("data docs")
-    raise StageFailed(str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None)
+    raise StageFailed(
+        str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None
+    )

@@ -10,6 +10,7 @@ a business date only come from its own ingest and the two after it, so each date
 read exactly what the nightly run that settled it read; dbt models are functions of the
 curated layer and the run date. The result equals nightly runs one by one (tested).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from fullsite import landing
@@ -45,25 +47,43 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 class Pipeline:
-    def __init__(self, data_root: str | Path, master: str | None = None, spark=None,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        data_root: str | Path,
+        master: str | None = None,
+        spark=None,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.layout = Layout(Path(data_root))
         self.master = master
         self._spark = spark
         self._own_spark = spark is None
         self._warming: Future | None = None  # the session starting in the background (warm_up)
         self.progress = progress or (lambda msg: None)
-        self.gate_results: list = []  # every GateResult of the current run, in order (Dagster's checks)
+        # every GateResult of the current run, in order (Dagster's checks)
+        self.gate_results: list = []
         self.on_locked: Callable[[], object] | None = None  # called once a run holds the lock
-        self.dagster_run_id: str | None = None  # the Dagster run this is (orchestration/definitions.py)
+        self.dagster_run_id: str | None = (
+            None  # the Dagster run this is (orchestration/definitions.py)
+        )
         self.current: RunRecord | None = None  # the record of the ingest being worked on
-        self.raw_findings: list[dict] = []  # open findings about ingested partitions (fullsite/landing.py)
-        self.records: list[RunRecord] = []  # the current run's records, one per night (Dagster reports them)
-        self.restated: list[landing.Change] = []  # files of processed partitions this run processes again
-        self.restating = False  # a restatement: dbt builds from scratch (settled rows may change, D46)
+        self.raw_findings: list[
+            dict
+        ] = []  # open findings about ingested partitions (fullsite/landing.py)
+        self.records: list[
+            RunRecord
+        ] = []  # the current run's records, one per night (Dagster reports them)
+        self.restated: list[
+            landing.Change
+        ] = []  # files of processed partitions this run processes again
+        self.restating = (
+            False  # a restatement: dbt builds from scratch (settled rows may change, D46)
+        )
         self.ingests: list[dict] = []  # what each night reads, recorded once it is published
         self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
-        self.command_started = runlog.process_started()  # the command's wall time is measured from here
+        self.command_started = (
+            runlog.process_started()
+        )  # the command's wall time is measured from here
         self.finish_later = False  # Dagster's step records success itself, at its very end (finish)
 
     def warm_up(self) -> None:
@@ -77,6 +97,7 @@ class Pipeline:
             spark = get_spark(self.master)
             spark.range(1).count()
             return spark
+
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
         self._warming = pool.submit(start)
         pool.shutdown(wait=False)
@@ -88,6 +109,7 @@ class Pipeline:
             self._spark, self._own_spark = warming.result(), True  # its failure is the stage's
         if self._spark is None and not self._adopt_active():
             from spark_runtime.session import get_spark
+
             self._spark, self._own_spark = get_spark(self.master), True
         return self._spark
 
@@ -118,7 +140,9 @@ class Pipeline:
         rec.timings[f"{name}_gate"] = rec.timings.get(f"{name}_gate", 0.0) + time.monotonic() - t0
         if result.docs:  # the page that explains the latest finding
             rec.data_docs = result.docs
-        seen = rec.gates.setdefault(result.gate, {"passed": True, "evaluated": 0, "errors": [], "warnings": []})
+        seen = rec.gates.setdefault(
+            result.gate, {"passed": True, "evaluated": 0, "errors": [], "warnings": []}
+        )
         seen["passed"] = seen["passed"] and result.passed
         seen["evaluated"] += result.evaluated
         seen["errors"] += [f.line() for f in result.errors]
@@ -180,8 +204,13 @@ class Pipeline:
 
         def gate():
             result, found = ingested_unchanged_gate(self.layout, first, rec.run_id)
-            self.raw_findings = landing.remember(self.layout, found, _now()) if found else landing.open_findings(self.layout)
+            self.raw_findings = (
+                landing.remember(self.layout, found, _now())
+                if found
+                else landing.open_findings(self.layout)
+            )
             return result
+
         self._gate(rec, "raw", gate)
 
     def _screen(self, days: list[dt.date], screen) -> tuple:
@@ -200,7 +229,11 @@ class Pipeline:
         """Spark cleaning of the run's ingests in one pass, then the raw gate's quarantine
         share of each, in order (screened together first, as the raw gates are); returns
         the record of the last one judged."""
-        from expectations.gates import quarantine_gate, screen_quarantine_gates, screened_quarantine_gate
+        from expectations.gates import (
+            quarantine_gate,
+            screen_quarantine_gates,
+            screened_quarantine_gate,
+        )
         from spark_jobs.nightly import clean_dates
 
         first, last = records[0].ingest_date, records[-1].ingest_date
@@ -211,10 +244,12 @@ class Pipeline:
         for rec in records:
             self.current = rec
             if screened:
-                self._gate(rec, "raw", lambda: screened_quarantine_gate(self.layout, rec.ingest_date, rec.run_id,  # noqa: B023
-                                                                       screened))
+                gate = partial(
+                    screened_quarantine_gate, self.layout, rec.ingest_date, rec.run_id, screened
+                )
             else:
-                self._gate(rec, "raw", lambda: quarantine_gate(self.layout, rec.ingest_date, rec.run_id))  # noqa: B023
+                gate = partial(quarantine_gate, self.layout, rec.ingest_date, rec.run_id)
+            self._gate(rec, "raw", gate)
             rec.own_end = _now()  # a backfill's earlier night: its own work ends here
         records[0].timings["raw_gate"] += spent
         return records[-1]
@@ -230,7 +265,11 @@ class Pipeline:
         self._timed(rec, "spark_facts", lambda: build_date(self.spark, self.layout, D, first))
         self.progress(f"{D}: curated gate")
         ingests = _days(first or D, D)
-        self._gate(rec, "curated", lambda: curated_gate(self.layout, D, recomputed_dates(D, first), rec.run_id, ingests))
+        self._gate(
+            rec,
+            "curated",
+            lambda: curated_gate(self.layout, D, recomputed_dates(D, first), rec.run_id, ingests),
+        )
 
     def dbt_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """dbt build (models, seeds, dbt tests) into the staging warehouse, for the ingests
@@ -241,11 +280,17 @@ class Pipeline:
         adjustments.record_sightings(self.layout)  # a run killed right after publishing left some
         adjustments.record_changes(self.layout, rec.run_id, D, self.restated)
         self.progress(f"{D}: dbt build")
-        outcome = self._timed(rec, "dbt", lambda: run_dbt(self.layout, first or D, D, rec.run_id,
-                                                          fresh=self.restating))
+        outcome = self._timed(
+            rec,
+            "dbt",
+            lambda: run_dbt(self.layout, first or D, D, rec.run_id, fresh=self.restating),
+        )
         if not outcome.success:
             from expectations.docs_site import record_failure
-            docs = record_failure(self.layout.data_docs, rec.run_id, "marts", "dbt build", outcome.message)
+
+            docs = record_failure(
+                self.layout.data_docs, rec.run_id, "marts", "dbt build", outcome.message
+            )
             raise StageFailed("marts", f"marts gate: {outcome.message}", str(docs))
 
     def audit_and_publish(self, rec: RunRecord, records: list[RunRecord], D: dt.date) -> None:
@@ -254,8 +299,14 @@ class Pipeline:
         from orchestration.warehouse import finalize_staging, publish, staging_db
 
         self.progress(f"{D}: marts gate")
-        self._gate(rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D))
-        self._timed(rec, "finalize", lambda: finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id))
+        self._gate(
+            rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D)
+        )
+        self._timed(
+            rec,
+            "finalize",
+            lambda: finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id),
+        )
         self.progress(f"{D}: publish")
         faults.crash_point("before-publish")
         self._timed(rec, "publish", lambda: publish(self.layout))
@@ -267,18 +318,18 @@ class Pipeline:
             r.status = "success"
             if r is rec:
                 r.finished_at = finished
-            else:  # a backfill's earlier night: its own stages ended after its gates; the rest is rec's
+            else:  # a backfill's earlier night: its own stages ended after its gates; the rest
+                # is rec's
                 r.finished_at, r.shared_with = r.own_end or finished, rec.run_id
                 self._note_shared(r, rec, records)
-        if not self.finish_later:
-            self.finish()
+        for r in records:
+            r.write(self.layout.root, keep_open=self.finish_later)
 
     def finish(self) -> None:
-        """The run's nights succeeded: written once all the run does is done (the brief and
-        the alerts too, when Dagster runs it), so that a run killed after publishing is
-        recorded as Dagster records it: interrupted, its night published (issue 44)."""
-        for r in self.records:
-            r.write(self.layout.root)
+        """All the run does is done (the brief and the alerts too, when Dagster runs it): its
+        records close. Until then a kill is seen as Dagster sees it — an interruption, its
+        night published (issue 44)."""
+        runlog.close(self.layout.root, [r.run_id for r in self.records])
 
     def _after_publish(self, records: list[RunRecord]) -> None:
         """What is published is the record now: the nights' raw files as processed (a
@@ -296,15 +347,25 @@ class Pipeline:
         from expectations.docs_site import record_note, run_folder
 
         page = run_folder(self.layout.data_docs, last.run_id) / "index.html"
-        record_note(self.layout.data_docs, night.run_id,
-                    f"One of the {len(records)} nights of the backfill {records[0].ingest_date} … {last.ingest_date}: "
-                    f"cleaned in one Spark pass with the others; the curated and marts gates ran once for the "
-                    f"backfill, with the night of {last.ingest_date} ({last.run_id}): {page}")
+        record_note(
+            self.layout.data_docs,
+            night.run_id,
+            f"One of the {len(records)} nights of the backfill {records[0].ingest_date} … "
+            f"{last.ingest_date}: "
+            f"cleaned in one Spark pass with the others; the curated and marts gates ran once for "
+            f"the "
+            f"backfill, with the night of {last.ingest_date} ({last.run_id}): {page}",
+        )
 
     def begin(self, D: dt.date) -> RunRecord:
         started = _now()
-        rec = RunRecord(f"{D}-{started:%Y%m%dT%H%M%S%f}", D, started, dagster_run_id=self.dagster_run_id,
-                        command_started_at=self.command_started)
+        rec = RunRecord(
+            f"{D}-{started:%Y%m%dT%H%M%S%f}",
+            D,
+            started,
+            dagster_run_id=self.dagster_run_id,
+            command_started_at=self.command_started,
+        )
         rec.write(self.layout.root)
         return rec
 
@@ -314,10 +375,16 @@ class Pipeline:
         ``restate``: ingests ``first`` … the last published one, processed again (D46)."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
-        self.gate_results, self.records, self.ingests = [], [], []  # this run's, never an earlier run's
+        self.gate_results, self.records, self.ingests = (
+            [],
+            [],
+            [],
+        )  # this run's, never an earlier run's
         try:
             return self._run_locked(first, last, restate)
-        except state.RunRefused as exc:  # nothing ran: recorded, so the run log says what Dagster says
+        except (
+            state.RunRefused
+        ) as exc:  # nothing ran: recorded, so the run log says what Dagster says
             self.refused(first, str(exc))
             raise
         except OSError as exc:  # before the first stage: the lock, the run log, the state
@@ -356,11 +423,15 @@ class Pipeline:
             self.current = None  # the record a failure belongs to
             try:
                 self.warm_up()
-                self.raw_stages(_days(first, last), records)  # every file checked before Spark reads any
+                self.raw_stages(
+                    _days(first, last), records
+                )  # every file checked before Spark reads any
                 # One Spark pass cleans every ingest (as if one after the other: each
                 # ingest's duplicates are judged against the ones before, decision D31);
                 # the facts of the whole range are then built in one pass too.
-                rec = self.clean_stage(records)  # the last night's record: the later stages run once, for the range
+                rec = self.clean_stage(
+                    records
+                )  # the last night's record: the later stages run once, for the range
                 self.facts_stage(rec, last, first)
                 self.dbt_stage(rec, last, first)
                 self.audit_and_publish(rec, records, last)
@@ -376,15 +447,24 @@ class Pipeline:
     def refused(self, first: dt.date, why: str) -> None:
         """A run the lock or the sequence refused: one record, status refused, nothing else."""
         now = _now()
-        rec = RunRecord(f"{first}-{now:%Y%m%dT%H%M%S%f}", first, now, status="refused", finished_at=now,
-                        message=f"refused: {why}", dagster_run_id=self.dagster_run_id,
-                        command_started_at=self.command_started)
+        rec = RunRecord(
+            f"{first}-{now:%Y%m%dT%H%M%S%f}",
+            first,
+            now,
+            status="refused",
+            finished_at=now,
+            message=f"refused: {why}",
+            dagster_run_id=self.dagster_run_id,
+            command_started_at=self.command_started,
+        )
         try:
             rec.write(self.layout.root)
         except OSError:
             pass
 
-    def fail(self, records: list[RunRecord], current: RunRecord | None, exc: StageFailed, trace: str = "") -> None:
+    def fail(
+        self, records: list[RunRecord], current: RunRecord | None, exc: StageFailed, trace: str = ""
+    ) -> None:
         """Record the failure (the published warehouse is untouched): in each record of the
         run and in ``dq/last_error.txt``. Best effort: on a full disk the records may not be
         writable either, and the failure must still reach the caller."""
@@ -393,16 +473,27 @@ class Pipeline:
         for rec in records:
             rec.status, rec.finished_at = "failed", finished
             if rec is current:
-                rec.failed_gate, rec.message, rec.data_docs = exc.gate, exc.message, exc.docs or rec.data_docs
+                rec.failed_gate, rec.message, rec.data_docs = (
+                    exc.gate,
+                    exc.message,
+                    exc.docs or rec.data_docs,
+                )
             else:
-                rec.message = f"not published: the run for {current.ingest_date if current else 'the range'} failed"
+                night = current.ingest_date if current else "the range"
+                rec.message = f"not published: the run for {night} failed"
             try:
                 rec.write(self.layout.root)
             except OSError:
                 pass
-        where = f"{current.run_id} (ingest {current.ingest_date})" if current else "before the first stage"
-        text = (f"{finished:%Y-%m-%d %H:%M:%S} UTC  run {where} failed"
-                f"{f' at the {exc.gate} gate' if exc.gate else ''}\n{exc.message}\n")
+        where = (
+            f"{current.run_id} (ingest {current.ingest_date})"
+            if current
+            else "before the first stage"
+        )
+        text = (
+            f"{finished:%Y-%m-%d %H:%M:%S} UTC  run {where} failed"
+            f"{f' at the {exc.gate} gate' if exc.gate else ''}\n{exc.message}\n"
+        )
         if exc.docs:
             text += f"data docs: {exc.docs}\n"
         try:

@@ -1,5 +1,6 @@
 """Where a run's stage messages go: the CLI's progress bar when it launched the run
 (in this process), nowhere otherwise (Dagster logs the run's own events)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -10,6 +10,7 @@ or `fullsite status` finding the lock free — the three are brought to say the 
   with the run that made them;
 * the alerts: the digest of its warnings, told once.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,7 +37,9 @@ def reconcile(root: Path, inst: dg.DagsterInstance, current: str | None = None) 
 def _fail_stale_runs(inst: dg.DagsterInstance, current: str | None) -> None:
     from orchestration.definitions import JOB  # the definitions import this module
 
-    stale = inst.get_run_records(dg.RunsFilter(job_name=JOB, statuses=[dg.DagsterRunStatus.STARTED]))
+    stale = inst.get_run_records(
+        dg.RunsFilter(job_name=JOB, statuses=[dg.DagsterRunStatus.STARTED])
+    )
     for record in stale:
         if record.dagster_run.run_id != current:
             inst.report_run_failed(record.dagster_run, f"interrupted: {runlog.ENDED}")
@@ -45,13 +48,23 @@ def _fail_stale_runs(inst: dg.DagsterInstance, current: str | None) -> None:
 def _record_publication(root: Path, inst: dg.DagsterInstance, nights: list[RunRecord]) -> None:
     """The nights a killed run published: materialized in Dagster, night after night, and
     its warnings told (what the run would have done had it lived a second longer)."""
-    from orchestration.definitions import PUBLISHED, _alerts_after  # the definitions import this module
+    from orchestration.definitions import (
+        PUBLISHED,
+        _alerts_after,
+    )  # the definitions import this module
 
     for rec in sorted(nights, key=lambda r: r.ingest_date):
-        inst.report_runless_asset_event(dg.AssetMaterialization(
-            asset_key=PUBLISHED, partition=str(rec.ingest_date),
-            metadata={"ingest date": str(rec.ingest_date), "run_id": rec.run_id,
-                      "dagster run": rec.dagster_run_id or "",
-                      "recorded": "after its run ended right after publishing (killed or crashed)"}))
+        inst.report_runless_asset_event(
+            dg.AssetMaterialization(
+                asset_key=PUBLISHED,
+                partition=str(rec.ingest_date),
+                metadata={
+                    "ingest date": str(rec.ingest_date),
+                    "run_id": rec.run_id,
+                    "dagster run": rec.dagster_run_id or "",
+                    "recorded": "after its run ended right after publishing (killed or crashed)",
+                },
+            )
+        )
     dagster_run = nights[-1].dagster_run_id or nights[-1].run_id
     _alerts_after(Layout(root), dagster_run, nights, None)

@@ -4,6 +4,7 @@ The published warehouse shows them through a view, so recording a run (even a fa
 one) never rewrites the published file: a failed night leaves it byte-identical. An empty
 marker in ``run_log/.open`` stands for each run between its start and its outcome.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,15 +20,29 @@ import pyarrow.parquet as pq
 from fullsite.files import write_atomic
 from fullsite.layout import Layout
 
-SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("ingest_date", pa.date32()),
-    ("started_at", pa.timestamp("us", tz="UTC")), ("finished_at", pa.timestamp("us", tz="UTC")),
-    ("status", pa.string()), ("failed_gate", pa.string()), ("message", pa.string()),
-    ("timings", pa.string()), ("data_docs", pa.string()),
-    ("gates", pa.string()), ("dagster_run_id", pa.string()),  # added later: older records lack them
-    ("shared_with", pa.string()),  # a backfill's earlier nights: the record holding the stages they shared
-    ("command_started_at", pa.timestamp("us", tz="UTC")),  # when the process that ran it started
-])
+SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("ingest_date", pa.date32()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("status", pa.string()),
+        ("failed_gate", pa.string()),
+        ("message", pa.string()),
+        ("timings", pa.string()),
+        ("data_docs", pa.string()),
+        ("gates", pa.string()),
+        ("dagster_run_id", pa.string()),  # added later: older records lack them
+        (
+            "shared_with",
+            pa.string(),
+        ),  # a backfill's earlier nights: the record holding the stages they shared
+        (
+            "command_started_at",
+            pa.timestamp("us", tz="UTC"),
+        ),  # when the process that ran it started
+    ]
+)
 
 
 def folder(root: Path) -> Path:
@@ -53,30 +68,55 @@ class RunRecord:
     data_docs: str | None = None
     gates: dict = field(default_factory=dict)  # gate → {passed, evaluated, errors, warnings}
     dagster_run_id: str | None = None
-    shared_with: str | None = None  # a backfill's night: the run id whose record has the one-pass stages
-    command_started_at: dt.datetime | None = None  # the process's start: the command's wall time (issue 47)
-    own_end: dt.datetime | None = field(default=None, repr=False)  # in memory: when a night's own stages ended
+    shared_with: str | None = (
+        None  # a backfill's night: the run id whose record has the one-pass stages
+    )
+    command_started_at: dt.datetime | None = (
+        None  # the process's start: the command's wall time (issue 47)
+    )
+    own_end: dt.datetime | None = field(
+        default=None, repr=False
+    )  # in memory: when a night's own stages ended
 
-    def write(self, root: Path) -> None:
+    def write(self, root: Path, keep_open: bool = False) -> None:
+        """The record, swapped in whole; its open-run marker goes once the run is over
+        (``keep_open``: a success whose step is still finishing keeps it, so a kill now is
+        still seen as an interruption)."""
         out = folder(root)
         out.mkdir(parents=True, exist_ok=True)
         marker = _open_runs(root) / self.run_id
         if self.status == "running":  # marked before the record, so a kill leaves the marker
             marker.parent.mkdir(exist_ok=True)
             marker.write_text(f"{os.getpid()}\n")
-        table = pa.table({
-            "run_id": [self.run_id], "ingest_date": [self.ingest_date], "started_at": [self.started_at],
-            "finished_at": [self.finished_at], "status": [self.status], "failed_gate": [self.failed_gate],
-            "message": [self.message], "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
-            "data_docs": [self.data_docs], "gates": [json.dumps(self.gates) if self.gates else None],
-            "dagster_run_id": [self.dagster_run_id], "shared_with": [self.shared_with],
-            "command_started_at": [self.command_started_at],
-        }, schema=SCHEMA)
+        table = pa.table(
+            {
+                "run_id": [self.run_id],
+                "ingest_date": [self.ingest_date],
+                "started_at": [self.started_at],
+                "finished_at": [self.finished_at],
+                "status": [self.status],
+                "failed_gate": [self.failed_gate],
+                "message": [self.message],
+                "timings": [json.dumps({k: round(v, 3) for k, v in self.timings.items()})],
+                "data_docs": [self.data_docs],
+                "gates": [json.dumps(self.gates) if self.gates else None],
+                "dagster_run_id": [self.dagster_run_id],
+                "shared_with": [self.shared_with],
+                "command_started_at": [self.command_started_at],
+            },
+            schema=SCHEMA,
+        )
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
         write_atomic(out / f"{self.run_id}.parquet", sink.getvalue().to_pybytes())
-        if self.status != "running":
+        if self.status != "running" and not keep_open:
             marker.unlink(missing_ok=True)
+
+
+def close(root: Path, run_ids: list[str]) -> None:
+    """These runs are over: their open-run markers go."""
+    for run_id in run_ids:
+        (_open_runs(root) / run_id).unlink(missing_ok=True)
 
 
 def read_all(root: Path) -> list[dict]:
@@ -110,7 +150,7 @@ def read_recent(root: Path, n: int) -> list[dict]:
         if len(rows) >= n:
             break
         older = sorted((_complete(r) for r in pq.read_table(month).to_pylist()), key=_order)
-        rows = older[-(n - len(rows)):] + rows
+        rows = older[-(n - len(rows)) :] + rows
     return sorted(rows, key=_order)
 
 
@@ -126,7 +166,9 @@ def read_one(root: Path, run_id: str) -> dict | None:
     month = _month_file(root, run_id[:7])  # a run id begins with its ingest date
     if not month.exists():
         return None
-    return next((_complete(r) for r in pq.read_table(month).to_pylist() if r["run_id"] == run_id), None)
+    return next(
+        (_complete(r) for r in pq.read_table(month).to_pylist() if r["run_id"] == run_id), None
+    )
 
 
 MONTH = "month-"  # month-2024-07.parquet: the records of a month, merged
@@ -142,7 +184,9 @@ def compact(root: Path, before: dt.date) -> list[str]:
     for f in _singles(root):
         month = f.stem[:7]
         try:
-            next_month = (dt.date.fromisoformat(f"{month}-01") + dt.timedelta(days=32)).replace(day=1)
+            next_month = (dt.date.fromisoformat(f"{month}-01") + dt.timedelta(days=32)).replace(
+                day=1
+            )
         except ValueError:
             continue  # not a record of ours
         if f.stem not in open_ids and next_month - dt.timedelta(days=1) < before:
@@ -154,14 +198,20 @@ def compact(root: Path, before: dt.date) -> list[str]:
 
 def _merge(root: Path, month: str, files: list[Path]) -> None:
     target = _month_file(root, month)
-    kept = {r["run_id"]: _complete(r) for r in pq.read_table(target).to_pylist()} if target.exists() else {}
+    kept = (
+        {r["run_id"]: _complete(r) for r in pq.read_table(target).to_pylist()}
+        if target.exists()
+        else {}
+    )
     for f in files:
         row = _complete(pq.read_table(f).to_pylist()[0])
         kept[row["run_id"]] = row
     table = pa.Table.from_pylist(sorted(kept.values(), key=_order), schema=SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    write_atomic(target, sink.getvalue().to_pybytes())  # the merged file first: no record is ever missing
+    write_atomic(
+        target, sink.getvalue().to_pybytes()
+    )  # the merged file first: no record is ever missing
     for f in files:
         f.unlink()
 
@@ -191,12 +241,27 @@ def shown_status(root: Path, row: dict, published_run_id: str | None = None) -> 
     its night, which the published file says (issue 44)."""
     if row["status"] == "running" and process_gone(root, row["run_id"]):
         return "interrupted"
+    if (
+        row["status"] == "success"
+        and still_open(root, row["run_id"])
+        and process_gone(root, row["run_id"])
+    ):
+        return "interrupted"  # published, then killed before its step ended
     return row["status"]
 
 
-PUBLISHED_THEN_ENDED = ("the process ended right after publishing its night (killed or crashed): the night is "
-                        "published; what follows publication (the brief, alerts) was left undone")
-ENDED = "the process ended before the run finished (killed, crashed or restarted): nothing was published"
+def still_open(root: Path, run_id: str) -> bool:
+    return (_open_runs(root) / run_id).exists()
+
+
+PUBLISHED_THEN_ENDED = (
+    "the process ended right after publishing its night (killed or crashed): the night is "
+    "published; what follows publication (the brief, alerts) was left undone"
+)
+ENDED = (
+    "the process ended before the run finished (killed, crashed or restarted): nothing was "
+    "published"
+)
 
 
 def _same_run(row: dict, published_run_id: str) -> bool:
@@ -219,10 +284,18 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[Ru
     marked = []
     for run_id in run_ids:
         row = read_one(root, run_id)  # none: killed before its record
-        if row is not None and row["status"] == "running":
-            published = bool(published_run_id) and _same_run(row, published_run_id or "")
-            rec = record_of({**row, "status": "interrupted",
-                             "message": PUBLISHED_THEN_ENDED if published else ENDED})
+        if row is not None and row["status"] in ("running", "success"):
+            # success with its marker still there: published, then killed before its step ended
+            published = row["status"] == "success" or (
+                bool(published_run_id) and _same_run(row, published_run_id or "")
+            )
+            rec = record_of(
+                {
+                    **row,
+                    "status": "interrupted",
+                    "message": PUBLISHED_THEN_ENDED if published else ENDED,
+                }
+            )
             rec.write(root)
             marked.append(rec)
         (markers / run_id).unlink(missing_ok=True)
@@ -231,12 +304,21 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[Ru
 
 def record_of(row: dict) -> RunRecord:
     """A run-log row as the record it was written from."""
-    return RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status=row["status"],
-                     finished_at=row.get("finished_at"), failed_gate=row.get("failed_gate"),
-                     message=row.get("message"), timings=json.loads(row.get("timings") or "{}"),
-                     data_docs=row.get("data_docs"), gates=json.loads(row.get("gates") or "{}"),
-                     dagster_run_id=row.get("dagster_run_id"), shared_with=row.get("shared_with"),
-                     command_started_at=row.get("command_started_at"))
+    return RunRecord(
+        row["run_id"],
+        row["ingest_date"],
+        row["started_at"],
+        status=row["status"],
+        finished_at=row.get("finished_at"),
+        failed_gate=row.get("failed_gate"),
+        message=row.get("message"),
+        timings=json.loads(row.get("timings") or "{}"),
+        data_docs=row.get("data_docs"),
+        gates=json.loads(row.get("gates") or "{}"),
+        dagster_run_id=row.get("dagster_run_id"),
+        shared_with=row.get("shared_with"),
+        command_started_at=row.get("command_started_at"),
+    )
 
 
 def ended_unrecorded(root: Path) -> bool:
@@ -255,15 +337,25 @@ def fail_open(root: Path, message: str) -> None:
             row = read_one(root, marker.name) if pid == os.getpid() else None
             if row is None or row["status"] != "running":
                 continue
-            rec = RunRecord(row["run_id"], row["ingest_date"], row["started_at"], status="failed",
-                            finished_at=dt.datetime.now(dt.UTC), message=message,
-                            timings=json.loads(row["timings"] or "{}"), dagster_run_id=row["dagster_run_id"],
-                            shared_with=row.get("shared_with"), command_started_at=row.get("command_started_at"))
+            rec = RunRecord(
+                row["run_id"],
+                row["ingest_date"],
+                row["started_at"],
+                status="failed",
+                finished_at=dt.datetime.now(dt.UTC),
+                message=message,
+                timings=json.loads(row["timings"] or "{}"),
+                dagster_run_id=row["dagster_run_id"],
+                shared_with=row.get("shared_with"),
+                command_started_at=row.get("command_started_at"),
+            )
             rec.write(root)
         except (OSError, ValueError):
             continue
     try:
-        write_atomic(Layout(root).last_error, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC  {message}\n")
+        write_atomic(
+            Layout(root).last_error, f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC  {message}\n"
+        )
     except OSError:
         pass
 

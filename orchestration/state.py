@@ -4,6 +4,7 @@ What is published is read from the published file itself (its build record, issu
 run killed in the instant after the file swap has published its night, whatever any side
 file says. ``state/last_success.json`` is only the answer for a file an older version built.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -70,8 +71,14 @@ def check_sequence(root: Path, first: dt.date) -> None:
     if last is None or first in (last, last + dt.timedelta(days=1)):
         return
     if first > last:
-        raise RunRefused(f"cannot run {first}: the last successful run is {last}; run {last + dt.timedelta(days=1)} next")
-    raise RunRefused(f"cannot run {first}: it is before the last successful run {last} (only {last} may be re-run)")
+        raise RunRefused(
+            f"cannot run {first}: the last successful run is {last}; run "
+            f"{last + dt.timedelta(days=1)} next"
+        )
+    raise RunRefused(
+        f"cannot run {first}: it is before the last successful run {last} (only {last} may be "
+        f"re-run)"
+    )
 
 
 def check_restatement(root: Path, first: dt.date) -> dt.date:
@@ -79,14 +86,20 @@ def check_restatement(root: Path, first: dt.date) -> dt.date:
     were processed before; returns that last ingest."""
     last = last_success(root)
     if last is None:
-        raise RunRefused(f"cannot restate from {first}: nothing is published yet (backfill instead)")
+        raise RunRefused(
+            f"cannot restate from {first}: nothing is published yet (backfill instead)"
+        )
     if first > last:
-        raise RunRefused(f"cannot restate from {first}: the last published night is {last}; "
-                         f"run {last + dt.timedelta(days=1)} next instead")
+        raise RunRefused(
+            f"cannot restate from {first}: the last published night is {last}; "
+            f"run {last + dt.timedelta(days=1)} next instead"
+        )
     processed = landing.processed_days(Layout(root))
     if not processed or first < processed[0]:
         start = processed[0] if processed else last
-        raise RunRefused(f"cannot restate from {first}: this data root's first processed night is {start}")
+        raise RunRefused(
+            f"cannot restate from {first}: this data root's first processed night is {start}"
+        )
     return last
 
 

@@ -5,6 +5,7 @@ background start even ignores SIGINT), and it needs two environment variables ty
 Here it runs in a process group of its own, with the data root's settings; SIGINT or
 SIGTERM to this process stops the whole group: politely, then for good.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,14 +47,29 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def serve(root: Path, port: int) -> int:
     """Run `dagster dev` for ``root`` until it ends or this process is told to stop."""
-    env = {**os.environ, "FULLSITE_DATA_ROOT": str(root),
-           "DAGSTER_HOME": str(glob_safe_dir(dagster_home(root)))}
-    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions",
-               "-h", "127.0.0.1", "-p", str(port)]
+    env = {
+        **os.environ,
+        "FULLSITE_DATA_ROOT": str(root),
+        "DAGSTER_HOME": str(glob_safe_dir(dagster_home(root))),
+    }
+    command = [
+        str(Path(sys.executable).parent / "dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     # SIGINT as it should be in Dagster's processes, even when this one was started in the
     # background (which makes a shell ignore it, and children inherit that).
-    proc = subprocess.Popen(command, env=env, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     stopping = {"asked": False}
 
     def stop(signum, frame):

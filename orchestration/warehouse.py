@@ -2,11 +2,13 @@
 
 Write–audit–publish: dbt builds ``staging/warehouse.duckdb`` from the curated layer — a
 copy of the published file, extended incrementally, when this dbt project built it; else
-from scratch — the marts gate audits it; publication replaces ``<data-root>/warehouse.duckdb`` with one
+from scratch — the marts gate audits it; publication replaces ``<data-root>/warehouse.duckdb``
+with one
 ``os.replace``. A reader holding the old file open keeps its consistent snapshot, new
 readers see the new file, and a run killed at any point leaves the published file as it
 was (the staging file is simply rebuilt next time).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +24,13 @@ import duckdb
 from fullsite import ledger, rules
 from fullsite.files import write_atomic
 from fullsite.layout import Layout
-from fullsite.published import BUILD_FILES, BUILD_RECORD, PUBLISHED_SCHEMAS, content_fingerprint, read_build
+from fullsite.published import (
+    BUILD_FILES,
+    BUILD_RECORD,
+    PUBLISHED_SCHEMAS,
+    content_fingerprint,
+    read_build,
+)
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
 
@@ -40,15 +48,20 @@ def staging_db(layout: Layout) -> Path:
 def _project_sources() -> list[Path]:
     """The files that decide what the dbt project builds: its SQL, seeds and configuration."""
     return [DBT_PROJECT_DIR / "dbt_project.yml"] + sorted(
-        f for d in ("models", "macros", "seeds") for f in (DBT_PROJECT_DIR / d).rglob("*")
-        if f.is_file())
+        f
+        for d in ("models", "macros", "seeds")
+        for f in (DBT_PROJECT_DIR / d).rglob("*")
+        if f.is_file()
+    )
 
 
 def project_files() -> dict[str, str]:
     """Each file of the dbt project (relative path) with its SHA-256: what a build records,
     so that a later build can name the rules that changed (finance.adjustments)."""
-    return {str(f.relative_to(DBT_PROJECT_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in _project_sources()}
+    return {
+        str(f.relative_to(DBT_PROJECT_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in _project_sources()
+    }
 
 
 def project_fingerprint() -> str:
@@ -92,8 +105,9 @@ def _built_by_this_project(warehouse: Path) -> bool:
     return row is not None and row[0] == project_fingerprint()
 
 
-def prepare_staging(layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None,
-                    fresh: bool = False) -> dict:
+def prepare_staging(
+    layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None, fresh: bool = False
+) -> dict:
     """Start the staging warehouse of a run for ingests ``first … D``; returns dbt's vars.
 
     When this dbt project built the published warehouse, staging starts as a copy of it
@@ -105,18 +119,31 @@ def prepare_staging(layout: Layout, first: dt.date, D: dt.date, run_id: str | No
     for suffix in ("", ".wal"):
         Path(str(staging_db(layout)) + suffix).unlink(missing_ok=True)
     ledger.ensure(layout)  # dbt reads the finance ledger (finance.adjustments)
-    dbt_vars = {"run_date": D.isoformat(), "run_id": run_id or "",
-                "previous_build_at": _built_at(layout.warehouse)}
+    dbt_vars = {
+        "run_date": D.isoformat(),
+        "run_id": run_id or "",
+        "previous_build_at": _built_at(layout.warehouse),
+    }
     if not fresh and layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
         shutil.copyfile(layout.warehouse, staging_db(layout))
-        dbt_vars["rebuild_from"] = (first - dt.timedelta(days=int(rules.param("late_days")))).isoformat()
+        dbt_vars["rebuild_from"] = (
+            first - dt.timedelta(days=int(rules.param("late_days")))
+        ).isoformat()
     return dbt_vars
 
 
 def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str]:
-    args = [command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str((layout.staging / "dbt_target").resolve()),
-            "--log-path", str((layout.staging / "dbt_logs").resolve())]
+    args = [
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str((layout.staging / "dbt_target").resolve()),
+        "--log-path",
+        str((layout.staging / "dbt_logs").resolve()),
+    ]
     return args + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
 
 
@@ -149,18 +176,28 @@ def _keep_parse(target: Path) -> None:
             pass
 
 
-def run_dbt(layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None,
-            fresh: bool = False) -> DbtOutcome:
+def run_dbt(
+    layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None, fresh: bool = False
+) -> DbtOutcome:
     """``dbt build`` (models, seeds and every dbt test) into the staging file."""
     dbt_vars = prepare_staging(layout, first, D, run_id, fresh)
     # Unit tests check the SQL, not the night's data: they run in the test suite.
     result = dbt_in_staging(layout, ["build", "--exclude-resource-type", "unit_test"], dbt_vars)
     if result.success:
         return DbtOutcome(True, "dbt build passed")
-    failed = [r for r in getattr(result.result, "results", None) or []
-              if str(r.status) in ("error", "fail", "runtime error")]
-    if not failed:  # dbt stopped before its nodes (the project, the profile): its error's first lines
-        lines = [line.strip() for line in str(result.exception or "no result").splitlines() if line.strip()]
+    failed = [
+        r
+        for r in getattr(result.result, "results", None) or []
+        if str(r.status) in ("error", "fail", "runtime error")
+    ]
+    if (
+        not failed
+    ):  # dbt stopped before its nodes (the project, the profile): its error's first lines
+        lines = [
+            line.strip()
+            for line in str(result.exception or "no result").splitlines()
+            if line.strip()
+        ]
         return DbtOutcome(False, "dbt could not run: " + ": ".join(lines[:2]))
     detail = (failed[0].message or str(failed[0].status)).strip().splitlines()[0]
     more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
@@ -178,40 +215,72 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     from orchestration.dbt_inprocess import invoke
 
     layout.staging.mkdir(parents=True, exist_ok=True)
-    env: dict[str, str | None] = {"FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": staging_db(layout).name,
-                                  "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                                  "FULLSITE_RUN_DATE": None, "FULLSITE_REBUILD_FROM": None,
-                                  "FULLSITE_RUN_ID": None, "FULLSITE_PREVIOUS_BUILD_AT": None}
+    env: dict[str, str | None] = {
+        "FULLSITE_DATA_ROOT": "..",
+        "FULLSITE_DBT_DB": staging_db(layout).name,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "FULLSITE_RUN_DATE": None,
+        "FULLSITE_REBUILD_FROM": None,
+        "FULLSITE_RUN_ID": None,
+        "FULLSITE_PREVIOUS_BUILD_AT": None,
+    }
     env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
     target = layout.staging / "dbt_target"
-    common = [*dbt_args(layout, {})[1:], "--log-level", "none", "--log-level-file", "debug"]  # the log file, not the terminal
-    return invoke(layout.staging, env, common, command, project_fingerprint(),
-                  before_parse=lambda: _reuse_parse(target), after_parse=lambda: _keep_parse(target))
+    common = [
+        *dbt_args(layout, {})[1:],
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
+    ]  # the log file, not the terminal
+    return invoke(
+        layout.staging,
+        env,
+        common,
+        command,
+        project_fingerprint(),
+        before_parse=lambda: _reuse_parse(target),
+        after_parse=lambda: _keep_parse(target),
+    )
 
 
-def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dagster_run_id: str | None = None) -> None:
+def finalize_staging(
+    layout: Layout, D: dt.date, run_id: str | None = None, dagster_run_id: str | None = None
+) -> None:
     """Shape the staging file into what analysts see: published schemas only, the run log
     as a view over its Parquet files, and the file's own build record (which project built
     it, its content's fingerprint, the data through D and the run that published it)."""
     con = duckdb.connect(str(staging_db(layout)))
     try:
-        for (schema,) in con.execute("select schema_name from information_schema.schemata "
-                                     "where catalog_name = current_database()").fetchall():
-            if schema not in PUBLISHED_SCHEMAS and schema not in ("main", "information_schema", "pg_catalog"):
+        for (schema,) in con.execute(
+            "select schema_name from information_schema.schemata "
+            "where catalog_name = current_database()"
+        ).fetchall():
+            if schema not in PUBLISHED_SCHEMAS and schema not in (
+                "main",
+                "information_schema",
+                "pg_catalog",
+            ):
                 con.execute(f'drop schema "{schema}" cascade')
         con.execute("create schema if not exists dq")
         con.execute("create schema if not exists params")
-        logs = duckdb_glob(layout.run_log.resolve()) + "/*.parquet"  # a view's text: quoted, globs escaped
+        logs = (
+            duckdb_glob(layout.run_log.resolve()) + "/*.parquet"
+        )  # a view's text: quoted, globs escaped
         con.execute(f"""create or replace view dq.run_log as
-                        select run_id, ingest_date, started_at, finished_at, status, failed_gate, message, timings, data_docs,
+                        select run_id, ingest_date, started_at, finished_at, status, failed_gate,
+                            message, timings, data_docs,
                                gates, dagster_run_id, shared_with, command_started_at
                         from read_parquet({sql_literal(logs)}, union_by_name = true)""")
         con.execute(f"drop table if exists {BUILD_RECORD}")
         content = content_fingerprint(con)
-        con.execute(f"""create table {BUILD_RECORD} as
-                        select ? as fingerprint, ? as content_fingerprint, now() as built_at, ?::date as data_through,
+        con.execute(
+            f"""create table {BUILD_RECORD} as
+                        select ? as fingerprint, ? as content_fingerprint, now() as built_at,
+                            ?::date as data_through,
                                ? as run_id, ? as dagster_run_id""",
-                    [project_fingerprint(), content, D, run_id, dagster_run_id])
+            [project_fingerprint(), content, D, run_id, dagster_run_id],
+        )
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
         _ledger_views(con, layout)
         _comment(con, "table", BUILD_RECORD, BUILD_INFO_DOCS)
@@ -223,17 +292,21 @@ def finalize_staging(layout: Layout, D: dt.date, run_id: str | None = None, dags
 
 LEDGER_VIEWS = {
     "finance.statement_register": (
-        "statement_register", ledger.REGISTER_COLUMNS,
+        "statement_register",
+        ledger.REGISTER_COLUMNS,
         "Every finance statement issued from this data root, one row each (fullsite report …): "
         "what it covers, its files' SHA-256, the warehouse build it was drawn from, and the "
         "hash chain `fullsite report verify` checks. A view over <data-root>/reports/register/, "
-        "so an issue never rewrites the published file."),
+        "so an issue never rewrites the published file.",
+    ),
     "finance.issued_lines": (
-        "issued_lines", ledger.ISSUED_LINE_COLUMNS,
+        "issued_lines",
+        ledger.ISSUED_LINE_COLUMNS,
         "Every line finance was issued, as issued (one money column a row): the lines of final "
         "statements close their period and never change; adjustment statements add lines that "
         "correct them (corrects_statement). Compare with finance.statement_lines (as known now) "
-        "or read finance.adjustments. A read-only view over <data-root>/reports/issued_lines/."),
+        "or read finance.adjustments. A read-only view over <data-root>/reports/issued_lines/.",
+    ),
 }
 
 
@@ -245,7 +318,7 @@ def _ledger_views(con, layout: Layout) -> None:
     for view, (attribute, columns, text) in LEDGER_VIEWS.items():
         files = duckdb_glob(getattr(layout, attribute).resolve()) + "/*.parquet"
         con.execute(f"""create or replace view {view} as
-                        select {', '.join(columns)}
+                        select {", ".join(columns)}
                         from read_parquet({sql_literal(files)}, union_by_name = true)""")
         _comment(con, "view", view, {"": text, **{n: t for n, (_, t) in columns.items()}})
 
@@ -256,40 +329,58 @@ def _record_project_files(con) -> None:
     con.execute(f"drop table if exists {BUILD_FILES}")
     con.execute(f"create table {BUILD_FILES} (path varchar, sha256 varchar)")
     con.executemany(f"insert into {BUILD_FILES} values (?, ?)", sorted(project_files().items()))
-    _comment(con, "table", BUILD_FILES, {
-        "": "The dbt project files this build was made from, with their SHA-256 (the rules it "
+    _comment(
+        con,
+        "table",
+        BUILD_FILES,
+        {
+            "": "The dbt project files this build was made from, with their SHA-256 (the rules it "
             "applies): a later run compares them to name the rules that changed.",
-        "path": "A file of the dbt project (models, macros, seeds, dbt_project.yml).",
-        "sha256": "SHA-256 of its bytes."})
+            "path": "A file of the dbt project (models, macros, seeds, dbt_project.yml).",
+            "sha256": "SHA-256 of its bytes.",
+        },
+    )
 
 
 # The objects dbt does not build are described here, like dbt's persist_docs does for the rest.
 RUN_LOG_DOCS = {
-    "": "One row per nightly run and ingest date (a backfill writes one per date): how each night went. "
-        "A view over <data-root>/dq/run_log, so recording a failed run never rewrites the published file.",
-    "run_id": "<ingest date>-<start time>: the run's id (fullsite status --run RUN_ID shows it in detail).",
+    "": "One row per nightly run and ingest date (a backfill writes one per date): how each night "
+    "went. "
+    "A view over <data-root>/dq/run_log, so recording a failed run never rewrites the published "
+    "file.",
+    "run_id": "<ingest date>-<start time>: the run's id (fullsite status --run RUN_ID shows it in "
+    "detail).",
     "ingest_date": "The nightly partition the run processed.",
     "started_at": "When the run started (UTC).",
     "finished_at": "When it ended (UTC); null while running or when interrupted.",
-    "status": "running, success, failed (see failed_gate and message), refused (another run held the lock, or the sequence "
-              "does not allow it: nothing ran) or interrupted (the process ended: killed, crashed).",
-    "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a stage failed outside a gate.",
+    "status": "running, success, failed (see failed_gate and message), refused (another run held "
+    "the lock, or the sequence "
+    "does not allow it: nothing ran) or interrupted (the process ended: killed, crashed).",
+    "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a "
+    "stage failed outside a gate.",
     "message": "What went wrong, in words, or the warnings of a successful run.",
     "timings": "Seconds per stage, as JSON.",
-    "data_docs": "The run's data-docs page: every gate's findings in words and every check (<data-root>/data_docs/index.html lists all runs).",
+    "data_docs": "The run's data-docs page: every gate's findings in words and every check "
+    "(<data-root>/data_docs/index.html lists all runs).",
     "gates": "Per gate (JSON): passed, checks evaluated, the errors and the warnings in words.",
     "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
-    "shared_with": "A backfill's earlier night: the run id of its last night, whose record holds the stages the "
-                   "nights shared (one Spark pass, the curated and marts gates, dbt, publication); null otherwise.",
-    "command_started_at": "When the process that ran the night started (UTC): the command's wall time runs from here "
-                          "to finished_at (imports, Dagster and the JVM included; started_at is when its stages began).",
+    "shared_with": "A backfill's earlier night: the run id of its last night, whose record holds "
+    "the stages the "
+    "nights shared (one Spark pass, the curated and marts gates, dbt, publication); null "
+    "otherwise.",
+    "command_started_at": "When the process that ran the night started (UTC): the command's wall "
+    "time runs from here "
+    "to finished_at (imports, Dagster and the JVM included; started_at is when its stages began).",
 }
 BUILD_INFO_DOCS = {
-    "": "This file's own build record: which dbt project built it, what it holds and when. A warehouse built by "
-        "other SQL is rebuilt, never extended; statements and the brief name this build.",
+    "": "This file's own build record: which dbt project built it, what it holds and when. A "
+    "warehouse built by "
+    "other SQL is rebuilt, never extended; statements and the brief name this build.",
     "fingerprint": "SHA-256 of the dbt project's SQL, seeds and configuration.",
-    "content_fingerprint": "SHA-256 over every published table's rows (name, row count, sum of row hashes): the same "
-                           "content, the same fingerprint. Statements carry it as the warehouse build they were drawn from.",
+    "content_fingerprint": "SHA-256 over every published table's rows (name, row count, sum of "
+    "row hashes): the same "
+    "content, the same fingerprint. Statements carry it as the warehouse build they were drawn "
+    "from.",
     "built_at": "When this file was built (UTC).",
     "data_through": "The last ingest date published in this file.",
     "run_id": "The run-log record of the night that published this file (dq.run_log).",

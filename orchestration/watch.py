@@ -8,6 +8,7 @@ with any clock:
 * ``overdue`` — the next night, not published ``publish_deadline_hours`` after the end of
   its ingest date: told once (orchestration/alerts.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,8 @@ from orchestration.alerts import Alert
 
 @dataclass(frozen=True)
 class Decision:
-    night: dt.date | None   # the night to run now, if complete
-    said: str               # why (what it waits for, a gap), in words
+    night: dt.date | None  # the night to run now, if complete
+    said: str  # why (what it waits for, a gap), in words
 
 
 def next_expected(layout: Layout) -> dt.date | None:
@@ -46,9 +47,18 @@ def next_night(layout: Layout, now: dt.datetime) -> Decision:
     night = landing.night(layout, day, now, hours)
     if night.complete:
         return Decision(day, night.why())
-    later = [d for d in landing.landed_days(layout) if d > day and landing.night(layout, d, now, hours).complete]
-    gap = f"; later nights that landed wait for it (a gap, never jumped): {', '.join(str(d) for d in later[:3])}" \
-          f"{' …' if len(later) > 3 else ''}" if later else ""
+    later = [
+        d
+        for d in landing.landed_days(layout)
+        if d > day and landing.night(layout, d, now, hours).complete
+    ]
+    gap = (
+        f"; later nights that landed wait for it (a gap, never jumped): "
+        f"{', '.join(str(d) for d in later[:3])}"
+        f"{' …' if len(later) > 3 else ''}"
+        if later
+        else ""
+    )
     return Decision(None, night.why() + gap)
 
 
@@ -66,8 +76,11 @@ def stale(layout: Layout, now: dt.datetime) -> str | None:
     due = publish_deadline(day)
     if now - due <= dt.timedelta(hours=int(rules.param("deadline_stale_after_hours"))):
         return None
-    return (f"the next night, {day}, was due {due:%Y-%m-%d %H:%M} Asia/Shanghai, {(now - due).days} days ago: "
-            "this data root is not fed (a copy or an archive), so no lateness is told")
+    return (
+        f"the next night, {day}, was due {due:%Y-%m-%d %H:%M} Asia/Shanghai, {(now - due).days} "
+        f"days ago: "
+        "this data root is not fed (a copy or an archive), so no lateness is told"
+    )
 
 
 def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
@@ -77,9 +90,16 @@ def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
     if day is None or now < publish_deadline(day) or stale(layout, now):
         return None
     why = next_night(layout, now).said
-    return Alert(key=f"late/{day}", ingest_date=str(day), status="late", stage="publication",
-                 summary=f"not published by its deadline {publish_deadline(day):%Y-%m-%d %H:%M} Asia/Shanghai",
-                 findings=[why],
-                 next_step=f"See what has landed: fullsite status --data-root {quote(str(layout.root))}; the "
-                           "landing sensor starts the night once its files are complete (or run it by hand: "
-                           f"fullsite run --data-root {quote(str(layout.root))} --date {day})")
+    return Alert(
+        key=f"late/{day}",
+        ingest_date=str(day),
+        status="late",
+        stage="publication",
+        summary=f"not published by its deadline {publish_deadline(day):%Y-%m-%d %H:%M} "
+        f"Asia/Shanghai",
+        findings=[why],
+        next_step=f"See what has landed: fullsite status --data-root {quote(str(layout.root))}; "
+        f"the "
+        "landing sensor starts the night once its files are complete (or run it by hand: "
+        f"fullsite run --data-root {quote(str(layout.root))} --date {day})",
+    )

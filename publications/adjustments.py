@@ -9,6 +9,7 @@ Net effect, checked before anything is issued and stated in the Notes: for every
 statement and figure, issued + adjusted (+ whatever is still open after ``--through``) =
 what the warehouse now knows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -93,42 +94,68 @@ def _tie_out(con, rows: list[dict], later: list[dict]) -> list[tuple[str, str]]:
     for (seq, column), delta in sorted(adjusted.items()):
         stem, held, known = _statement_totals(con, seq, column)
         if held + delta + pending[(seq, column)] != known:
-            raise NothingFinal(f"{stem} {column}: issued {held} + adjustments {delta} "
-                               f"+ still open {pending[(seq, column)]} is not {known}: nothing was issued")
+            raise NothingFinal(
+                f"{stem} {column}: issued {held} + adjustments {delta} "
+                f"+ still open {pending[(seq, column)]} is not {known}: nothing was issued"
+            )
         still = f" + {pending[(seq, column)]:,.2f} still open" if pending[(seq, column)] else ""
-        notes.append((f"{stem}", f"{column}: issued {held:,.2f} + adjusted here {delta:+,.2f}{still} "
-                                 f"= {known:,.2f}, as known in this build"))
+        notes.append(
+            (
+                f"{stem}",
+                f"{column}: issued {held:,.2f} + adjusted here {delta:+,.2f}{still} "
+                f"= {known:,.2f}, as known in this build",
+            )
+        )
     return notes
 
 
 def _statement_totals(con, seq: int, column: str) -> tuple[str, Decimal, Decimal]:
     """A closed statement's stem, what finance holds of one figure, and what is known now."""
     stem, kind, first, last = con.execute(
-        "select stem, statement, period_from, period_to from finance.statement_register where seq = ?",
-        [seq]).fetchone()
-    held = con.execute("""select coalesce(sum(value), 0) from finance.issued_lines
+        "select stem, statement, period_from, period_to from finance.statement_register where seq "
+        "= ?",
+        [seq],
+    ).fetchone()
+    held = con.execute(
+        """select coalesce(sum(value), 0) from finance.issued_lines
                           where coalesce(corrects_seq, register_seq) = ? and money_column = ?""",
-                       [seq, column]).fetchone()[0]
-    known = con.execute("""select coalesce(sum(value), 0) from finance.statement_lines
-                           where statement_kind = ? and money_column = ? and period_date between ? and ?""",
-                        [kind, column, first, last]).fetchone()[0]
+        [seq, column],
+    ).fetchone()[0]
+    known = con.execute(
+        """select coalesce(sum(value), 0) from finance.statement_lines
+                           where statement_kind = ? and money_column = ? and period_date between ?
+                               and ?""",
+        [kind, column, first, last],
+    ).fetchone()[0]
     return stem, Decimal(held), Decimal(known)
 
 
 def _notes(through: dt.date, asof: dict, tie_out: list[tuple[str, str]], total: Decimal) -> list:
     return [
-        ("Statement", f"Adjustments to closed statements, first published on or before {through}: "
-                      "each line corrects one line finance was issued. Issued statements never "
-                      "change; these lines are how a later difference is paid or recovered."),
-        ("Rule", "adjustment = as known − as issued, where as issued is the statement's figure plus "
-                 "the adjustments issued for it before. Payable is the adjustment of the figure a "
-                 "statement pays (rebate, compensation): positive is owed to the merchant, "
-                 "negative is recovered."),
+        (
+            "Statement",
+            f"Adjustments to closed statements, first published on or before {through}: "
+            "each line corrects one line finance was issued. Issued statements never "
+            "change; these lines are how a later difference is paid or recovered.",
+        ),
+        (
+            "Rule",
+            "adjustment = as known − as issued, where as issued is the statement's figure plus "
+            "the adjustments issued for it before. Payable is the adjustment of the figure a "
+            "statement pays (rebate, compensation): positive is owed to the merchant, "
+            "negative is recovered.",
+        ),
         *[(f"Net: {stem}", line) for stem, line in tie_out],
-        ("As of", f"warehouse build {asof['warehouse_fingerprint'][:12]} built "
-                  f"{asof['warehouse_built_at']}, data through {asof['last_published_ingest_date']}"),
-        ("Control", f"issued + adjusted = as known, line by line (each line here) and for every "
-                    f"figure of every statement corrected (above); payable total {total:,.2f} CNY."),
+        (
+            "As of",
+            f"warehouse build {asof['warehouse_fingerprint'][:12]} built "
+            f"{asof['warehouse_built_at']}, data through {asof['last_published_ingest_date']}",
+        ),
+        (
+            "Control",
+            f"issued + adjusted = as known, line by line (each line here) and for every "
+            f"figure of every statement corrected (above); payable total {total:,.2f} CNY.",
+        ),
     ]
 
 
@@ -136,13 +163,16 @@ def _reissue_or_none(layout: Layout, stem: str, out: Path) -> closing.Issued:
     """No open adjustment: the same statement again, as issued (or nothing to issue)."""
     entry = next((e for e in ledger.entries(layout) if e["stem"] == stem), None)
     if entry is None:
-        raise NothingFinal(f"no open adjustments first seen on or before {stem.split('-', 1)[1]}: "
-                           "every closed line agrees with the warehouse")
+        raise NothingFinal(
+            f"no open adjustments first seen on or before {stem.split('-', 1)[1]}: "
+            "every closed line agrees with the warehouse"
+        )
     return closing.reissue(layout, entry, out)
 
 
-def adjustments_statement(layout: Layout, through: dt.date | None = None,
-                          out: Path | None = None) -> tuple[Path, closing.Issued]:
+def adjustments_statement(
+    layout: Layout, through: dt.date | None = None, out: Path | None = None
+) -> tuple[Path, closing.Issued]:
     out = out or layout.statements
     try:
         con = connect(layout)
@@ -161,48 +191,105 @@ def adjustments_statement(layout: Layout, through: dt.date | None = None,
     return out, closing.issue(layout, draft, out)
 
 
-def _draft(layout: Layout, con, rows: list[dict], later: list[dict], through: dt.date) -> closing.Draft:
+def _draft(
+    layout: Layout, con, rows: list[dict], later: list[dict], through: dt.date
+) -> closing.Draft:
     asof = as_of(con)
     made = build(con)
     total = sum((r["payable_delta"] for r in rows), Decimal("0.00"))
     stem = _stem(layout, through)
     statement = Statement(
-        kind="adjustments", title="Adjustments to closed statements", period=f"through {through}",
-        stem=stem, sheet=f"adjustments {through}", columns=ADJUSTMENT_COLUMNS,
-        rows=[tuple(r[c.name] for c in ADJUSTMENT_COLUMNS) for r in rows], money=["payable_delta"],
-        label="statement", notes=_notes(through, asof, _tie_out(con, rows, later), total),
-        as_of=f"build {made.build_id} · data through {made.data_through}")
-    summed = tuple("TOTAL" if c.name == "statement" else total if c.name == "payable_delta" else None
-                   for c in ADJUSTMENT_COLUMNS)
-    files = {f"{stem}.csv": to_csv(statement, summed),
-             f"{stem}.xlsx": to_xlsx(statement, summed, made.built_at)}
+        kind="adjustments",
+        title="Adjustments to closed statements",
+        period=f"through {through}",
+        stem=stem,
+        sheet=f"adjustments {through}",
+        columns=ADJUSTMENT_COLUMNS,
+        rows=[tuple(r[c.name] for c in ADJUSTMENT_COLUMNS) for r in rows],
+        money=["payable_delta"],
+        label="statement",
+        notes=_notes(through, asof, _tie_out(con, rows, later), total),
+        as_of=f"build {made.build_id} · data through {made.data_through}",
+    )
+    summed = tuple(
+        "TOTAL" if c.name == "statement" else total if c.name == "payable_delta" else None
+        for c in ADJUSTMENT_COLUMNS
+    )
+    files = {
+        f"{stem}.csv": to_csv(statement, summed),
+        f"{stem}.xlsx": to_xlsx(statement, summed, made.built_at),
+    }
     return _draft_of(statement, rows, files, asof, made, through)
 
 
-def _draft_of(statement: Statement, rows: list[dict], files: dict, asof: dict, made,
-              through: dt.date) -> closing.Draft:
+def _draft_of(
+    statement: Statement, rows: list[dict], files: dict, asof: dict, made, through: dt.date
+) -> closing.Draft:
     issued_at = register.now()
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     first = min(r["first_seen_night"] for r in rows)
     totals = {"payable_delta": f"{sum(r['payable_delta'] for r in rows):.2f}"}
     manifest = {
-        "statement": "adjustments", "period": statement.period, "stem": statement.stem,
-        "provisional": False, "rows": len(rows), "totals": totals,
-        "coverage": {"data_through": str(made.data_through), "first_seen_from": str(first),
-                     "first_seen_through": str(through), "partial": None, "provisional": False},
+        "statement": "adjustments",
+        "period": statement.period,
+        "stem": statement.stem,
+        "provisional": False,
+        "rows": len(rows),
+        "totals": totals,
+        "coverage": {
+            "data_through": str(made.data_through),
+            "first_seen_from": str(first),
+            "first_seen_through": str(through),
+            "partial": None,
+            "provisional": False,
+        },
         "corrects": sorted({r["statement"] for r in rows}),
-        "files": {name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()},
-        "as_of": asof, "generated_at": issued_at.isoformat(timespec="seconds"),
+        "files": {
+            name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()
+        },
+        "as_of": asof,
+        "generated_at": issued_at.isoformat(timespec="seconds"),
     }
-    row = {"statement": "adjustments", "period": statement.period, "stem": statement.stem,
-           "provisional": False, "files": json.dumps(hashes),
-           "warehouse_fingerprint": made.content_fingerprint, "data_through": made.data_through,
-           "covered_from": first, "covered_to": through, "rows": len(rows),
-           "totals": json.dumps(totals), "issued_at": issued_at, "warehouse_built_at": made.built_at}
-    lines = [{"line_key": r["line_key"], "merchant_id": r["merchant_id"], "money_column": r["money_column"],
-              "value": r["delta"], "corrects_seq": r["statement_seq"], "corrects_statement": r["statement"],
-              "was_value": r["issued_value"], "now_value": r["current_value"], "reason": r["reason"],
-              "first_seen_night": r["first_seen_night"], "first_seen_run_id": r["first_seen_run_id"]}
-             for r in rows]
-    return closing.Draft("adjustments", statement.stem, statement.period, (first, through), False,
-                         files, manifest, row, lines, closes=False)
+    row = {
+        "statement": "adjustments",
+        "period": statement.period,
+        "stem": statement.stem,
+        "provisional": False,
+        "files": json.dumps(hashes),
+        "warehouse_fingerprint": made.content_fingerprint,
+        "data_through": made.data_through,
+        "covered_from": first,
+        "covered_to": through,
+        "rows": len(rows),
+        "totals": json.dumps(totals),
+        "issued_at": issued_at,
+        "warehouse_built_at": made.built_at,
+    }
+    lines = [
+        {
+            "line_key": r["line_key"],
+            "merchant_id": r["merchant_id"],
+            "money_column": r["money_column"],
+            "value": r["delta"],
+            "corrects_seq": r["statement_seq"],
+            "corrects_statement": r["statement"],
+            "was_value": r["issued_value"],
+            "now_value": r["current_value"],
+            "reason": r["reason"],
+            "first_seen_night": r["first_seen_night"],
+            "first_seen_run_id": r["first_seen_run_id"],
+        }
+        for r in rows
+    ]
+    return closing.Draft(
+        "adjustments",
+        statement.stem,
+        statement.period,
+        (first, through),
+        False,
+        files,
+        manifest,
+        row,
+        lines,
+        closes=False,
+    )

@@ -13,6 +13,7 @@ The page is a Jinja2 template with autoescaping (``templates/brief.html.j2``): u
 strings (merchant names, categories, ids) are escaped wherever they land; the charts carry
 dates, numbers and our own enumerations.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,13 +33,43 @@ from publications.published import NotPublished, build, connect, param
 
 TRAILING_DAYS = 30
 TOP_N = 10
-COLORS = {"paid": "#2e90fa", "natural": "#12b76a", "spend": "#f79009", "roi": "#7a5af8", "line": "#d92d20",
-          "duplicates": "#667085"}
-STAGE_COLORS = {"cold_start": "#98a2b3", "growth": "#32d583", "burst": "#f79009", "steady": "#2e90fa"}  # rules §6
+COLORS = {
+    "paid": "#2e90fa",
+    "natural": "#12b76a",
+    "spend": "#f79009",
+    "roi": "#7a5af8",
+    "line": "#d92d20",
+    "duplicates": "#667085",
+}
+STAGE_COLORS = {
+    "cold_start": "#98a2b3",
+    "growth": "#32d583",
+    "burst": "#f79009",
+    "steady": "#2e90fa",
+}  # rules §6
 # One colour per quarantine reason, fixed, so a reason looks the same on every night's page.
-REASON_COLORS = dict(zip(QUARANTINE_REASONS, (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#e7ba52"), strict=True))
+REASON_COLORS = dict(
+    zip(
+        QUARANTINE_REASONS,
+        (
+            "#1f77b4",
+            "#ff7f0e",
+            "#2ca02c",
+            "#d62728",
+            "#9467bd",
+            "#8c564b",
+            "#e377c2",
+            "#7f7f7f",
+            "#bcbd22",
+            "#17becf",
+            "#393b79",
+            "#ad494a",
+            "#637939",
+            "#e7ba52",
+        ),
+        strict=True,
+    )
+)
 
 
 class BriefFailed(Exception):
@@ -47,11 +78,11 @@ class BriefFailed(Exception):
 
 @dataclass
 class Brief:
-    date: dt.date                                    # the ingest date the brief is about
-    published_through: dt.date                       # the last ingest the warehouse holds
-    build_id: str                                    # the warehouse build it was drawn from
-    headline: dict = field(default_factory=dict)     # card → value (each a metric, tested)
-    frames: dict = field(default_factory=dict)       # name → DataFrame behind a chart or table
+    date: dt.date  # the ingest date the brief is about
+    published_through: dt.date  # the last ingest the warehouse holds
+    build_id: str  # the warehouse build it was drawn from
+    headline: dict = field(default_factory=dict)  # card → value (each a metric, tested)
+    frames: dict = field(default_factory=dict)  # name → DataFrame behind a chart or table
     params: dict = field(default_factory=dict)
     scorecard: list = field(default_factory=list)
     adjustments: list = field(default_factory=list)  # open adjustments to closed statements (D46)
@@ -59,61 +90,125 @@ class Brief:
 
 # ----------------------------------------------------------------------------- figures
 
+
 def figures(con: duckdb.DuckDBPyConnection, D: dt.date) -> Brief:
     """Every figure of the page, from the published warehouse (``con`` is read only)."""
     made = build(con)
     if D > made.data_through:
-        raise BriefFailed(f"the warehouse is published through {made.data_through}; there is no brief for {D} yet")
+        raise BriefFailed(
+            f"the warehouse is published through {made.data_through}; there is no brief for {D} yet"
+        )
     b = Brief(D, made.data_through, made.build_id)
-    first, week, month = D - dt.timedelta(days=TRAILING_DAYS - 1), D - dt.timedelta(days=6), D.replace(day=1)
+    first, week, month = (
+        D - dt.timedelta(days=TRAILING_DAYS - 1),
+        D - dt.timedelta(days=6),
+        D.replace(day=1),
+    )
     one = lambda name, start, end=D: metrics.value(con, name, start=start, end=end)  # noqa: E731
-    b.params = {"protection_trigger": float(param(con, "protection_trigger")), "late_days": int(param(con, "late_days"))}
+    b.params = {
+        "protection_trigger": float(param(con, "protection_trigger")),
+        "late_days": int(param(con, "late_days")),
+    }
 
     b.headline = {
-        "gmv": one("gmv", D), "natural_share": one("natural_share", D), "spend": one("spend", D),
-        "full_site_roi": one("full_site_roi", D), "full_site_roi_7d": one("full_site_roi", week),
-        "gmv_7d": one("gmv", week), "spend_7d": one("spend", week),
+        "gmv": one("gmv", D),
+        "natural_share": one("natural_share", D),
+        "spend": one("spend", D),
+        "full_site_roi": one("full_site_roi", D),
+        "full_site_roi_7d": one("full_site_roi", week),
+        "gmv_7d": one("gmv", week),
+        "spend_7d": one("spend", week),
         "windows_closed_7d": one("windows_closed", week),
         "windows_below_protection_line_7d": one("windows_below_protection_line", week),
-        "compensation_mtd": one("compensation", month), "rebates_mtd": one("rebates", month),
-        "median_gmv_uplift": one("median_gmv_uplift", None), "final_versions": one("final_uplift_versions", None),
-        "rows_in": one("rows_in", D), "accepted_rows": one("accepted_rows", D),
-        "duplicate_rows": one("duplicate_rows", D), "quarantined_rows": one("quarantined_rows", D),
+        "compensation_mtd": one("compensation", month),
+        "rebates_mtd": one("rebates", month),
+        "median_gmv_uplift": one("median_gmv_uplift", None),
+        "final_versions": one("final_uplift_versions", None),
+        "rows_in": one("rows_in", D),
+        "accepted_rows": one("accepted_rows", D),
+        "duplicate_rows": one("duplicate_rows", D),
+        "quarantined_rows": one("quarantined_rows", D),
     }
 
     ask = lambda names, by, start, **kw: metrics.ask(con, names, by, start=start, end=D, **kw)  # noqa: E731
-    b.frames["trend"] = ask(["gmv", "paid_attributed_gmv", "natural_gmv", "spend", "full_site_roi"], ["metric_time__day"],
-                            first, order_by=["metric_time__day"])
-    b.frames["stages"] = ask(["listed_products"], ["metric_time__day", "product_lifecycle_day__stage"], first,
-                             order_by=["metric_time__day"])
+    b.frames["trend"] = ask(
+        ["gmv", "paid_attributed_gmv", "natural_gmv", "spend", "full_site_roi"],
+        ["metric_time__day"],
+        first,
+        order_by=["metric_time__day"],
+    )
+    b.frames["stages"] = ask(
+        ["listed_products"],
+        ["metric_time__day", "product_lifecycle_day__stage"],
+        first,
+        order_by=["metric_time__day"],
+    )
     money = ask(["compensation", "compensated_windows"], ["merchant__merchant_tier"], month)
     rebates = ask(["rebates"], ["merchant__merchant_tier", "merchant_month__rebate_status"], month)
     b.frames["money_by_tier"] = _by_tier(money, rebates)
-    b.frames["top_merchants"] = ask(["gmv", "natural_gmv", "spend", "merchant_gmv_per_spend", "orders"],
-                                    ["merchant", "merchant__merchant_name", "merchant__merchant_tier"], week,
-                                    order_by=["-gmv", "merchant"], limit=TOP_N)
-    b.frames["top_products"] = _with_product_names(con, ask(["gmv", "orders", "spend"], ["product"], week,
-                                                            order_by=["-gmv", "product"], limit=TOP_N), D)
-    b.frames["rows"] = ask(["accepted_rows", "duplicate_rows", "quarantined_rows"], ["metric_time__day"], first,
-                           order_by=["metric_time__day"])
-    b.frames["quarantine"] = ask(["quarantined_rows_by_reason"], ["metric_time__day", "table_ingest_reason__reason"], first,
-                                 order_by=["metric_time__day"])
-    b.frames["quarantine_today"] = ask(["quarantined_rows_by_reason"],
-                                       ["table_ingest_reason__quarantined_table", "table_ingest_reason__reason"], D,
-                                       order_by=["-quarantined_rows_by_reason", "table_ingest_reason__quarantined_table",
-                                                 "table_ingest_reason__reason"])
+    b.frames["top_merchants"] = ask(
+        ["gmv", "natural_gmv", "spend", "merchant_gmv_per_spend", "orders"],
+        ["merchant", "merchant__merchant_name", "merchant__merchant_tier"],
+        week,
+        order_by=["-gmv", "merchant"],
+        limit=TOP_N,
+    )
+    b.frames["top_products"] = _with_product_names(
+        con,
+        ask(
+            ["gmv", "orders", "spend"], ["product"], week, order_by=["-gmv", "product"], limit=TOP_N
+        ),
+        D,
+    )
+    b.frames["rows"] = ask(
+        ["accepted_rows", "duplicate_rows", "quarantined_rows"],
+        ["metric_time__day"],
+        first,
+        order_by=["metric_time__day"],
+    )
+    b.frames["quarantine"] = ask(
+        ["quarantined_rows_by_reason"],
+        ["metric_time__day", "table_ingest_reason__reason"],
+        first,
+        order_by=["metric_time__day"],
+    )
+    b.frames["quarantine_today"] = ask(
+        ["quarantined_rows_by_reason"],
+        ["table_ingest_reason__quarantined_table", "table_ingest_reason__reason"],
+        D,
+        order_by=[
+            "-quarantined_rows_by_reason",
+            "table_ingest_reason__quarantined_table",
+            "table_ingest_reason__reason",
+        ],
+    )
 
     # Distributions (one row per window or version): the shape behind a metric, not a figure.
     q = lambda sql, **p: con.execute(sql, p).df()  # noqa: E731
-    b.frames["achievement"] = q("""select achievement from marts.campaign_roi_7d
-        where close_date between $week and $d and status in ('final', 'provisional') and achievement is not null""",
-                                week=week, d=D)
-    b.frames["uplift"] = q("select gmv_uplift from marts.campaign_uplift where is_final and gmv_uplift is not null "
-                           "and start_date <= $d", d=D)
-    b.frames["runs"] = q("""select run_id, ingest_date, status, message, started_at from dq.run_log
-                            where ingest_date <= $d order by started_at desc limit 10""", d=D)
-    b.frames["gates"] = _gates_of(q("""select gates from dq.run_log where ingest_date = $d and status = 'success'
-                                       order by started_at desc limit 1""", d=D))
+    b.frames["achievement"] = q(
+        """select achievement from marts.campaign_roi_7d
+        where close_date between $week and $d and status in ('final', 'provisional') and
+            achievement is not null""",
+        week=week,
+        d=D,
+    )
+    b.frames["uplift"] = q(
+        "select gmv_uplift from marts.campaign_uplift where is_final and gmv_uplift is not null "
+        "and start_date <= $d",
+        d=D,
+    )
+    b.frames["runs"] = q(
+        """select run_id, ingest_date, status, message, started_at from dq.run_log
+                            where ingest_date <= $d order by started_at desc limit 10""",
+        d=D,
+    )
+    b.frames["gates"] = _gates_of(
+        q(
+            """select gates from dq.run_log where ingest_date = $d and status = 'success'
+                                       order by started_at desc limit 1""",
+            d=D,
+        )
+    )
     b.scorecard = claims.scorecard(con, D)
     b.adjustments = adjustments.open_adjustments(con) if D == made.data_through else []
     return b
@@ -123,7 +218,8 @@ def _by_tier(money: pd.DataFrame, rebates: pd.DataFrame) -> pd.DataFrame:
     """Compensation and rebates of the month per merchant tier, every tier in its order."""
     reb = rebates.groupby("merchant__merchant_tier").agg(
         rebates=("rebates", lambda s: sum(s)),
-        status=("merchant_month__rebate_status", lambda s: ", ".join(sorted(set(s)))))
+        status=("merchant_month__rebate_status", lambda s: ", ".join(sorted(set(s)))),
+    )
     frame = pd.DataFrame({"merchant_tier": list(TIERS)})
     comp = money.set_index("merchant__merchant_tier")
     frame["compensation"] = [comp.compensation.get(t) for t in TIERS]
@@ -137,23 +233,38 @@ def _with_product_names(con, top: pd.DataFrame, D: dt.date) -> pd.DataFrame:
     """The top products with their merchant's name, category and stage on D (attributes)."""
     if not len(top):
         return top.assign(merchant_name=[], category=[], stage=[])
-    names = con.execute("""select p.product_id, p.merchant_name, p.category, l.stage
+    names = con.execute(
+        """select p.product_id, p.merchant_name, p.category, l.stage
                            from marts.dim_product p
-                           left join marts.product_lifecycle_daily l on l.product_id = p.product_id and l.business_date = ?
-                           where p.product_id in (select unnest(?))""", [D, list(top["product"])]).df()
-    return top.merge(names, how="left", left_on="product", right_on="product_id").drop(columns="product_id")
+                           left join marts.product_lifecycle_daily l on l.product_id =
+                               p.product_id and l.business_date = ?
+                           where p.product_id in (select unnest(?))""",
+        [D, list(top["product"])],
+    ).df()
+    return top.merge(names, how="left", left_on="product", right_on="product_id").drop(
+        columns="product_id"
+    )
 
 
 def _gates_of(frame: pd.DataFrame) -> list[dict]:
     if not len(frame) or not frame.gates.iloc[0]:
         return []
-    return [{"gate": gate, "passed": g.get("passed"), "evaluated": g.get("evaluated"),
-             "findings": (g.get("errors") or []) + (g.get("warnings") or []),
-             "status": ("passed" if not g.get("warnings") else "warned") if g.get("passed") else "failed"}
-            for gate, g in json.loads(frame.gates.iloc[0]).items()]
+    return [
+        {
+            "gate": gate,
+            "passed": g.get("passed"),
+            "evaluated": g.get("evaluated"),
+            "findings": (g.get("errors") or []) + (g.get("warnings") or []),
+            "status": ("passed" if not g.get("warnings") else "warned")
+            if g.get("passed")
+            else "failed",
+        }
+        for gate, g in json.loads(frame.gates.iloc[0]).items()
+    ]
 
 
 # ----------------------------------------------------------------------------- charts
+
 
 def nice_ticks(low: float, high: float, most: int = 6, whole: bool = False) -> list[float]:
     """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten;
@@ -192,9 +303,14 @@ def count_axis(fig, values, start: float, size: float) -> None:
 
 def _layout(fig, height: int = 340):
     # The top margin holds Plotly's toolbar, clear of ticks and annotations.
-    fig.update_layout(height=height, margin={"l": 56, "r": 24, "t": 36, "b": 40}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.18}, hovermode="x unified",
-                      font={"family": "-apple-system, Segoe UI, Roboto, Arial, sans-serif"})
+    fig.update_layout(
+        height=height,
+        margin={"l": 56, "r": 24, "t": 36, "b": 40},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.18},
+        hovermode="x unified",
+        font={"family": "-apple-system, Segoe UI, Roboto, Arial, sans-serif"},
+    )
     return fig
 
 
@@ -208,29 +324,62 @@ def charts(b: Brief) -> dict[str, dict]:
     t = b.frames["trend"]
     day = t.metric_time__day if len(t) else []
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=day, y=t.paid_attributed_gmv.astype(float), name="paid GMV", marker_color=COLORS["paid"])
-    fig.add_bar(x=day, y=t.natural_gmv.astype(float), name="natural GMV", marker_color=COLORS["natural"])
-    fig.add_scatter(x=day, y=t.spend.astype(float), name="spend", mode="lines+markers", line={"color": COLORS["spend"], "width": 2})
+    fig.add_bar(
+        x=day, y=t.paid_attributed_gmv.astype(float), name="paid GMV", marker_color=COLORS["paid"]
+    )
+    fig.add_bar(
+        x=day, y=t.natural_gmv.astype(float), name="natural GMV", marker_color=COLORS["natural"]
+    )
+    fig.add_scatter(
+        x=day,
+        y=t.spend.astype(float),
+        name="spend",
+        mode="lines+markers",
+        line={"color": COLORS["spend"], "width": 2},
+    )
     roi = t.full_site_roi.astype(float)
-    fig.add_scatter(x=day, y=roi, name="full-site ROI (right axis)", mode="lines",
-                    line={"color": COLORS["roi"], "width": 2, "dash": "dot"}, secondary_y=True)
+    fig.add_scatter(
+        x=day,
+        y=roi,
+        name="full-site ROI (right axis)",
+        mode="lines",
+        line={"color": COLORS["roi"], "width": 2, "dash": "dot"},
+        secondary_y=True,
+    )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="CNY", secondary_y=False, tickformat="~s")
     valid = roi.dropna()
     ticks = nice_ticks(float(valid.min()), float(valid.max())) if len(valid) else []
-    fig.update_yaxes(title_text="full-site ROI", secondary_y=True, showgrid=False, tickmode="array" if ticks else "auto",
-                     tickvals=ticks or None, range=[ticks[0], ticks[-1]] if ticks else None, tickformat=".2~f")
+    fig.update_yaxes(
+        title_text="full-site ROI",
+        secondary_y=True,
+        showgrid=False,
+        tickmode="array" if ticks else "auto",
+        tickvals=ticks or None,
+        range=[ticks[0], ticks[-1]] if ticks else None,
+        tickformat=".2~f",
+    )
     out["trend"] = _layout(fig, 380)
 
     a = b.frames["achievement"]
     fig = go.Figure()
     achieved = a.achievement.astype(float).clip(upper=3)
-    fig.add_histogram(x=achieved, xbins={"start": 0, "size": 0.1}, marker_color=COLORS["paid"], name="windows")
+    fig.add_histogram(
+        x=achieved, xbins={"start": 0, "size": 0.1}, marker_color=COLORS["paid"], name="windows"
+    )
     count_axis(fig, achieved, 0, 0.1)
     trig = b.params["protection_trigger"]
-    fig.add_vline(x=trig, line={"color": COLORS["line"], "dash": "dash", "width": 2},
-                  annotation_text=f"protection line {trig:.0%} of target", annotation_position="top right")
-    fig.update_xaxes(title_text="achievement = window ROI ÷ target ROI (above 300 % shown at 300 %)", tickformat=".0%", dtick=0.25)
+    fig.add_vline(
+        x=trig,
+        line={"color": COLORS["line"], "dash": "dash", "width": 2},
+        annotation_text=f"protection line {trig:.0%} of target",
+        annotation_position="top right",
+    )
+    fig.update_xaxes(
+        title_text="achievement = window ROI ÷ target ROI (above 300 % shown at 300 %)",
+        tickformat=".0%",
+        dtick=0.25,
+    )
     fig.update_yaxes(title_text="windows")
     out["achievement"] = _layout(fig)
 
@@ -239,15 +388,31 @@ def charts(b: Brief) -> dict[str, dict]:
     present = set(s.product_lifecycle_day__stage) if len(s) else set()
     for stage in [x for x in STAGE_COLORS if x in present] + sorted(present - set(STAGE_COLORS)):
         part = s[s.product_lifecycle_day__stage == stage]
-        fig.add_scatter(x=part.metric_time__day, y=part.listed_products, name=stage, stackgroup="stages", mode="lines",
-                        line={"width": 0.5, "color": STAGE_COLORS.get(stage)})
+        fig.add_scatter(
+            x=part.metric_time__day,
+            y=part.listed_products,
+            name=stage,
+            stackgroup="stages",
+            mode="lines",
+            line={"width": 0.5, "color": STAGE_COLORS.get(stage)},
+        )
     fig.update_yaxes(title_text="listed products")
     out["stages"] = _layout(fig)
 
     m = b.frames["money_by_tier"]
     fig = go.Figure()
-    fig.add_bar(x=m.merchant_tier, y=[float(v or 0) for v in m.compensation], name="compensation", marker_color=COLORS["line"])
-    fig.add_bar(x=m.merchant_tier, y=[float(v or 0) for v in m.rebates], name="rebates", marker_color=COLORS["paid"])
+    fig.add_bar(
+        x=m.merchant_tier,
+        y=[float(v or 0) for v in m.compensation],
+        name="compensation",
+        marker_color=COLORS["line"],
+    )
+    fig.add_bar(
+        x=m.merchant_tier,
+        y=[float(v or 0) for v in m.rebates],
+        name="rebates",
+        marker_color=COLORS["paid"],
+    )
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="CNY", tickformat="~s")
     out["money"] = _layout(fig)
@@ -256,21 +421,40 @@ def charts(b: Brief) -> dict[str, dict]:
     u = b.frames["uplift"]
     fig = go.Figure()
     uplift = u.gmv_uplift.astype(float).clip(-1, 5)
-    fig.add_histogram(x=uplift, xbins={"start": -1, "size": 0.25}, marker_color=COLORS["natural"], name="final versions")
+    fig.add_histogram(
+        x=uplift,
+        xbins={"start": -1, "size": 0.25},
+        marker_color=COLORS["natural"],
+        name="final versions",
+    )
     count_axis(fig, uplift, -1, 0.25)
     if b.headline["median_gmv_uplift"] is not None:
-        fig.add_vline(x=b.headline["median_gmv_uplift"], line={"color": "#101828", "dash": "dash"},
-                      annotation_text=f"median {b.headline['median_gmv_uplift']:+.0%}")
-    fig.update_xaxes(title_text="GMV uplift (values above +500 % shown at +500 %)", tickformat="+.0%", dtick=1)
+        fig.add_vline(
+            x=b.headline["median_gmv_uplift"],
+            line={"color": "#101828", "dash": "dash"},
+            annotation_text=f"median {b.headline['median_gmv_uplift']:+.0%}",
+        )
+    fig.update_xaxes(
+        title_text="GMV uplift (values above +500 % shown at +500 %)", tickformat="+.0%", dtick=1
+    )
     fig.update_yaxes(title_text="campaign versions")
     out["uplift"] = _layout(fig)
 
     r = b.frames["rows"]
     fig = go.Figure()
-    for col, name, color in (("accepted_rows", "accepted", COLORS["natural"]), ("duplicate_rows", "duplicates", COLORS["duplicates"]),
-                             ("quarantined_rows", "quarantined", COLORS["line"])):
-        fig.add_bar(x=r.metric_time__day if len(r) else [], y=r[col].astype(float) if len(r) else [], name=name, marker_color=color)
-    # Side by side on a log axis: a quarantine of a few hundred rows stays visible next to 300 k accepted.
+    for col, name, color in (
+        ("accepted_rows", "accepted", COLORS["natural"]),
+        ("duplicate_rows", "duplicates", COLORS["duplicates"]),
+        ("quarantined_rows", "quarantined", COLORS["line"]),
+    ):
+        fig.add_bar(
+            x=r.metric_time__day if len(r) else [],
+            y=r[col].astype(float) if len(r) else [],
+            name=name,
+            marker_color=color,
+        )
+    # Side by side on a log axis: a quarantine of a few hundred rows stays visible next to
+    # 300 k accepted.
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="rows (log scale)", type="log", dtick=1)
     out["rows"] = _layout(fig)
@@ -278,10 +462,16 @@ def charts(b: Brief) -> dict[str, dict]:
     qr = b.frames["quarantine"]
     fig = go.Figure()
     reasons = set(qr.table_ingest_reason__reason) if len(qr) else set()
-    for reason in [x for x in QUARANTINE_REASONS if x in reasons] + sorted(reasons - set(QUARANTINE_REASONS)):
+    for reason in [x for x in QUARANTINE_REASONS if x in reasons] + sorted(
+        reasons - set(QUARANTINE_REASONS)
+    ):
         part = qr[qr.table_ingest_reason__reason == reason]
-        fig.add_bar(x=part.metric_time__day, y=part.quarantined_rows_by_reason.astype(float), name=reason,
-                    marker_color=REASON_COLORS.get(reason, "#475467"))
+        fig.add_bar(
+            x=part.metric_time__day,
+            y=part.quarantined_rows_by_reason.astype(float),
+            name=reason,
+            marker_color=REASON_COLORS.get(reason, "#475467"),
+        )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="rows")
     out["quarantine"] = _layout(fig)
@@ -289,6 +479,7 @@ def charts(b: Brief) -> dict[str, dict]:
 
 
 # ----------------------------------------------------------------------------- page
+
 
 def plotly_asset(layout: Layout) -> Path:
     """The one copy of plotly.js of a brief folder (written once per version): pages load it
@@ -305,8 +496,16 @@ def plotly_asset(layout: Layout) -> Path:
 def render(b: Brief, script: str = "assets/plotly.min.js") -> str:
     """The page (HTML) of a brief; ``script`` is plotly.js's path relative to the page."""
     h = b.headline
-    return render_page("publications", "brief.html.j2", b=b, h=h, charts=charts(b), script=script, week_start=b.date - dt.timedelta(days=6),
-                       trailing_days=TRAILING_DAYS)
+    return render_page(
+        "publications",
+        "brief.html.j2",
+        b=b,
+        h=h,
+        charts=charts(b),
+        script=script,
+        week_start=b.date - dt.timedelta(days=6),
+        trailing_days=TRAILING_DAYS,
+    )
 
 
 def write_brief(layout: Layout, date: dt.date | None = None) -> Path:
@@ -340,8 +539,12 @@ def owed_briefs(layout: Layout) -> list[dt.date]:
     con = connect(layout)
     try:
         through = build(con).data_through
-        ends = [r[0] for r in con.execute("""select max(ingest_date) from dq.run_log where status = 'success'
-                                             group by coalesce(dagster_run_id, run_id) order by 1""").fetchall()]
+        ends = [
+            r[0]
+            for r in con.execute("""select max(ingest_date) from dq.run_log where status = 'success'
+                                             group by coalesce(dagster_run_id, run_id) order by
+                                                 1""").fetchall()
+        ]
     finally:
         con.close()
     return sorted({d for d in ends if d < through and not layout.brief(d).exists()} | {through})

@@ -10,6 +10,7 @@
   register row — appended last, under the ledger's lock — holds their hashes and chains
   to the row before (fullsite/ledger.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,6 +34,7 @@ class Closed(Exception):
 class Draft:
     """A statement ready to issue: its files, its manifest (without its place in the
     register), its register row (without the chain) and, if final, the lines it closes."""
+
     kind: str
     stem: str
     period_said: str
@@ -55,12 +57,17 @@ def current_lines(con, kind: str, period: tuple[dt.date, dt.date]) -> list[dict]
     """The lines a final statement of ``kind`` over ``period`` holds now (dbt's
     finance.statement_lines: one owner of what a statement line is)."""
     if not has_table(con, "finance.statement_lines"):
-        raise NotPublished("the published warehouse has no finance.statement_lines (built by an "
-                           "older version): run the pipeline once more")
-    rows = con.execute("""select line_key, merchant_id, money_column, value
+        raise NotPublished(
+            "the published warehouse has no finance.statement_lines (built by an "
+            "older version): run the pipeline once more"
+        )
+    rows = con.execute(
+        """select line_key, merchant_id, money_column, value
                           from finance.statement_lines
                           where statement_kind = ? and period_date between ? and ?
-                          order by line_key, money_column""", [kind, *period]).fetchall()
+                          order by line_key, money_column""",
+        [kind, *period],
+    ).fetchall()
     return [{"line_key": k, "merchant_id": m, "money_column": c, "value": v} for k, m, c, v in rows]
 
 
@@ -69,8 +76,10 @@ def check_lines(lines: list[dict], totals: dict[str, Decimal]) -> None:
     for column, total in totals.items():
         held = sum((x["value"] for x in lines if x["money_column"] == column), Decimal("0.00"))
         if held != total:
-            raise NotPublished(f"the lines of {column} add up to {held}, the statement to {total}: "
-                               "nothing was issued")
+            raise NotPublished(
+                f"the lines of {column} add up to {held}, the statement to {total}: "
+                "nothing was issued"
+            )
 
 
 def issue(layout: Layout, draft: Draft, out: Path) -> Issued:
@@ -78,12 +87,21 @@ def issue(layout: Layout, draft: Draft, out: Path) -> Issued:
     period asked again, write the files as issued (or refuse)."""
     ledger.ensure(layout)
     with ledger.locked(layout):
-        closing = _closed_overlapping(layout, draft) if draft.closes and not draft.provisional else []
+        closing = (
+            _closed_overlapping(layout, draft) if draft.closes and not draft.provisional else []
+        )
         if closing:
             return reissue(layout, _same_statement(layout, draft, closing), out)
-        lines = [{**line, "statement": draft.stem, "statement_kind": draft.kind,
-                  "period": draft.row["period"], "issued_at": draft.row["issued_at"]}
-                 for line in draft.lines]
+        lines = [
+            {
+                **line,
+                "statement": draft.stem,
+                "statement_kind": draft.kind,
+                "period": draft.row["period"],
+                "issued_at": draft.row["issued_at"],
+            }
+            for line in draft.lines
+        ]
         done = ledger.append(layout, ledger.Issue(draft.row, lines, draft.files, draft.manifest))
     files = {**draft.files, f"{draft.stem}.manifest.json": done["manifest_bytes"]}
     _write(out, files)
@@ -105,9 +123,15 @@ def _write(out: Path, files: dict[str, bytes]) -> None:
 
 def _closed_overlapping(layout: Layout, draft: Draft) -> list[dict]:
     first, last = draft.period
-    return [e for e in ledger.entries(layout)
-            if e["statement"] == draft.kind and not e["provisional"] and e["period_from"]
-            and e["period_from"] <= last and e["period_to"] >= first]
+    return [
+        e
+        for e in ledger.entries(layout)
+        if e["statement"] == draft.kind
+        and not e["provisional"]
+        and e["period_from"]
+        and e["period_from"] <= last
+        and e["period_to"] >= first
+    ]
 
 
 def _same_statement(layout: Layout, draft: Draft, closing: list[dict]) -> dict:
@@ -115,18 +139,24 @@ def _same_statement(layout: Layout, draft: Draft, closing: list[dict]) -> dict:
     entry = closing[0]
     when = f"issued {entry['issued_at']:%Y-%m-%d %H:%M} UTC, register row {entry['seq']}"
     if entry["stem"] != draft.stem or len(closing) > 1:
-        raise Closed(f"{draft.kind} {draft.period_said} overlaps {entry['stem']} ({when}), whose "
-                     f"period {entry['period_from']} … {entry['period_to']} is closed: issue a "
-                     "period that does not overlap it")
-    issued = {(x["line_key"], x["money_column"]): x["value"] for x in ledger.lines(layout, entry["seq"])}
+        raise Closed(
+            f"{draft.kind} {draft.period_said} overlaps {entry['stem']} ({when}), whose "
+            f"period {entry['period_from']} … {entry['period_to']} is closed: issue a "
+            "period that does not overlap it"
+        )
+    issued = {
+        (x["line_key"], x["money_column"]): x["value"] for x in ledger.lines(layout, entry["seq"])
+    }
     now = {(x["line_key"], x["money_column"]): x["value"] for x in draft.lines}
     changed = {key[0] for key in issued.keys() | now.keys() if issued.get(key) != now.get(key)}
     if changed:
         lines = f"{len(changed)} of its lines " + ("has" if len(changed) == 1 else "have")
-        raise Closed(f"{entry['stem']} is closed ({when}) and {lines} changed since: a closed line "
-                     "is never issued differently; issue the "
-                     "differences as adjustments: fullsite report adjustments --data-root "
-                     f"{shlex.quote(str(layout.root))}")
+        raise Closed(
+            f"{entry['stem']} is closed ({when}) and {lines} changed since: a closed line "
+            "is never issued differently; issue the "
+            "differences as adjustments: fullsite report adjustments --data-root "
+            f"{shlex.quote(str(layout.root))}"
+        )
     return entry
 
 

@@ -4,6 +4,7 @@ dbt's catalog needs a database to read column types from: the site is generated 
 copy of the published file (never the file itself, which readers may hold open), as one
 self-contained page (``dbt docs generate --static``) that opens from disk, offline.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,20 +37,46 @@ def write_docs(layout: Layout) -> Path:
     except NotPublished as exc:
         raise DocsFailed(str(exc)) from None
     with tempfile.TemporaryDirectory(dir=layout.root, prefix=".docs-") as work:
-        copy = Path(work) / "warehouse.duckdb"  # same file name: the catalog reads as database "warehouse"
+        copy = (
+            Path(work) / "warehouse.duckdb"
+        )  # same file name: the catalog reads as database "warehouse"
         shutil.copyfile(layout.warehouse, copy)
         # The data root as ".." of the work folder: its name never enters dbt's SQL text.
-        env = {**os.environ, "FULLSITE_DATA_ROOT": "..", "FULLSITE_DBT_DB": str(copy),
-               "FULLSITE_RUN_DATE": through.isoformat(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = {
+            **os.environ,
+            "FULLSITE_DATA_ROOT": "..",
+            "FULLSITE_DBT_DB": str(copy),
+            "FULLSITE_RUN_DATE": through.isoformat(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         target = Path(work) / "target"
-        proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--static",
-                               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                               "--target-path", str(target), "--log-path", str(Path(work) / "logs"), "--quiet"],
-                              env=env, cwd=work, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "docs",
+                "generate",
+                "--static",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(Path(work) / "logs"),
+                "--quiet",
+            ],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
         page = target / "static_index.html"
         if proc.returncode != 0 or not page.exists():
             tail = (proc.stdout + proc.stderr).strip().splitlines()
-            raise DocsFailed(f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}")
+            raise DocsFailed(
+                f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}"
+            )
         layout.docs_site.mkdir(exist_ok=True)
         write_atomic(layout.docs_site / "index.html", page.read_bytes())
     return layout.docs_site / "index.html"

@@ -1,5 +1,6 @@
 """The figures `make demo` prints: what a reader should look at first, and where to look
 next. Every figure is a metric or a row of the published warehouse, read-only."""
+
 from __future__ import annotations
 
 import os
@@ -27,13 +28,24 @@ def headline(layout: Layout) -> str:
     try:
         last = build(con).data_through
         one = lambda sql, *p: row(con, sql, list(p))  # noqa: E731
-        month = one("select max(month) from finance.merchant_rebates_monthly where status = 'final'")[0]
-        reb = one("""select count(*), coalesce(sum(rebate_amount), 0), coalesce(sum(spend), 0)
-                     from finance.merchant_rebates_monthly where month = ? and status = 'final'""", month)
+        month = one(
+            "select max(month) from finance.merchant_rebates_monthly where status = 'final'"
+        )[0]
+        reb = one(
+            """select count(*), coalesce(sum(rebate_amount), 0), coalesce(sum(spend), 0)
+                     from finance.merchant_rebates_monthly where month = ? and status = 'final'""",
+            month,
+        )
         comp = metrics.ask(con, ["compensated_windows", "compensation"]).iloc[0]
         void = one("select count(*) from finance.compensation_claims where status = 'void'")[0]
-        stages = metrics.ask(con, ["listed_products"], ["product_lifecycle_day__stage"], start=last, end=last,
-                             order_by=["product_lifecycle_day__stage"])
+        stages = metrics.ask(
+            con,
+            ["listed_products"],
+            ["product_lifecycle_day__stage"],
+            start=last,
+            end=last,
+            order_by=["product_lifecycle_day__stage"],
+        )
         uplift, versions = metrics.ask(con, ["median_gmv_uplift", "final_uplift_versions"]).iloc[0]
         roi = metrics.value(con, "full_site_roi")
         tags = one("select count(*) from marts.product_tags_daily where business_date = ?", last)[0]
@@ -43,24 +55,39 @@ def headline(layout: Layout) -> str:
     lines = [
         "",
         "fullsite demo — headline figures",
-        f"  rebates {month:%Y-%m} (final):     {reb[0]} merchants, spend {reb[2]:,.2f}, rebates {reb[1]:,.2f} CNY" if month
+        f"  rebates {month:%Y-%m} (final):     {reb[0]} merchants, spend {reb[2]:,.2f}, rebates "
+        f"{reb[1]:,.2f} CNY"
+        if month
         else "  rebates: no final month yet",
-        f"  compensation (final windows): {int(comp.compensated_windows or 0)} compensated, {comp.compensation or 0:,.2f} CNY; "
+        f"  compensation (final windows): {int(comp.compensated_windows or 0)} compensated, "
+        f"{comp.compensation or 0:,.2f} CNY; "
         f"{void} void windows",
-        f"  full-site ROI, all days:      {roi:.2f}" if roi is not None else "  full-site ROI: no campaign spend yet",
-        f"  lifecycle stages on {last}:   " + ", ".join(f"{r.product_lifecycle_day__stage} {r.listed_products}"
-                                                      for r in stages.itertuples()),
+        f"  full-site ROI, all days:      {roi:.2f}"
+        if roi is not None
+        else "  full-site ROI: no campaign spend yet",
+        f"  lifecycle stages on {last}:   "
+        + ", ".join(
+            f"{r.product_lifecycle_day__stage} {r.listed_products}" for r in stages.itertuples()
+        ),
         f"  tagged products on {last}:    {tags}",
-        f"  median GMV uplift:            {uplift:+.0%} over {versions} final versions" if uplift is not None and uplift == uplift
+        f"  median GMV uplift:            {uplift:+.0%} over {versions} final versions"
+        if uplift is not None and uplift == uplift
         else "  uplift: none final yet",
         "",
         "where to look (commands work as written from here)",
-        f"  nightly brief (charts):     {layout.brief()}   (opens from disk; fullsite brief re-draws it)",
-        f"  metrics by name:            {_bin('fullsite')} metrics --data-root {q(str(root))}   (every metric; README: For analysts)",
+        f"  nightly brief (charts):     {layout.brief()}   (opens from disk; fullsite brief "
+        f"re-draws it)",
+        f"  metrics by name:            {_bin('fullsite')} metrics --data-root {q(str(root))}   "
+        f"(every metric; README: For analysts)",
         f"  warehouse (read-only SQL):  {_bin('duckdb')} -readonly {q(str(layout.warehouse))}",
-        f"  statements:                 {_bin('fullsite')} report rebates --data-root {q(str(root))} --month {month:%Y-%m}" if month else None,
-        f"  tables and columns (docs):  {layout.docs_site / 'index.html'}   (opens from disk; queries: docs/queries.md)",
-        f"  data docs (gate findings):  {layout.data_docs / 'index.html'}   (every run, newest first)",
+        f"  statements:                 {_bin('fullsite')} report rebates --data-root "
+        f"{q(str(root))} --month {month:%Y-%m}"
+        if month
+        else None,
+        f"  tables and columns (docs):  {layout.docs_site / 'index.html'}   (opens from disk; "
+        f"queries: docs/queries.md)",
+        f"  data docs (gate findings):  {layout.data_docs / 'index.html'}   (every run, newest "
+        f"first)",
         f"  run status:                 {_bin('fullsite')} status --data-root {q(str(root))}",
         f"  Dagster UI:                 FULLSITE_DATA_ROOT={q(str(root))} "
         f"DAGSTER_HOME={q(str(glob_safe_dir(layout.dagster_home)))} "

@@ -7,8 +7,10 @@ file. So the brief, ``fullsite metrics`` and an analyst get the same number from
 definition, never from the staging file and never holding a lock: a publication replaces
 the file under an open connection, which keeps reading the build it opened.
 
-    frame = ask(con, ["full_site_roi", "natural_gmv"], ["metric_time__week", "merchant__merchant_tier"])
+    frame = ask(con, ["full_site_roi", "natural_gmv"], ["metric_time__week",
+    "merchant__merchant_tier"])
 """
+
 from __future__ import annotations
 
 import csv
@@ -70,8 +72,10 @@ def _manifest_json(catalog: str) -> str:
         rel["relation_name"] = f'"{catalog}"."{rel["schema_name"]}"."{rel["alias"]}"'
     for spine in manifest["project_configuration"].get("time_spines", []):
         spine["node_relation"]["database"] = catalog
-        spine["node_relation"]["relation_name"] = (f'"{catalog}"."{spine["node_relation"]["schema_name"]}".'
-                                                   f'"{spine["node_relation"]["alias"]}"')
+        spine["node_relation"]["relation_name"] = (
+            f'"{catalog}"."{spine["node_relation"]["schema_name"]}".'
+            f'"{spine["node_relation"]["alias"]}"'
+        )
     return json.dumps(manifest)
 
 
@@ -81,40 +85,71 @@ _LOCK = threading.Lock()  # MetricFlow numbers its plan nodes in a global sequen
 @cache
 def _engine(catalog: str):
     from metricflow.engine.metricflow_engine import MetricFlowEngine
-    from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
+    from metricflow_semantics.model.dbt_manifest_parser import (
+        parse_manifest_from_dbt_generated_manifest,
+    )
     from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
-    manifest = parse_manifest_from_dbt_generated_manifest(manifest_json_string=_manifest_json(catalog))
-    return MetricFlowEngine(semantic_manifest_lookup=SemanticManifestLookup(manifest), sql_client=_CompileOnly())
+    manifest = parse_manifest_from_dbt_generated_manifest(
+        manifest_json_string=_manifest_json(catalog)
+    )
+    return MetricFlowEngine(
+        semantic_manifest_lookup=SemanticManifestLookup(manifest), sql_client=_CompileOnly()
+    )
 
 
 def metrics() -> list[Metric]:
     """Every metric of the semantic layer, by name."""
     manifest = json.loads(dbt_artifacts.parsed("semantic_manifest.json").read_text())
-    return sorted((Metric(m["name"], m.get("label") or m["name"], " ".join((m.get("description") or "").split()))
-                   for m in manifest["metrics"]), key=lambda m: m.name)
+    return sorted(
+        (
+            Metric(
+                m["name"],
+                m.get("label") or m["name"],
+                " ".join((m.get("description") or "").split()),
+            )
+            for m in manifest["metrics"]
+        ),
+        key=lambda m: m.name,
+    )
 
 
-def compile_sql(names: Sequence[str], group_by: Sequence[str] = (), *, start: dt.date | None = None,
-                end: dt.date | None = None, where: Sequence[str] = (), order_by: Sequence[str] = (),
-                limit: int | None = None, catalog: str = "warehouse") -> str:
-    """MetricFlow's SQL for a metric question; ``start``/``end`` bound metric_time (days, inclusive)."""
+def compile_sql(
+    names: Sequence[str],
+    group_by: Sequence[str] = (),
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    where: Sequence[str] = (),
+    order_by: Sequence[str] = (),
+    limit: int | None = None,
+    catalog: str = "warehouse",
+) -> str:
+    """MetricFlow's SQL for a metric question; ``start``/``end`` bound metric_time (days,
+    inclusive)."""
     from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 
     request = MetricFlowQueryRequest.create(
-        metric_names=list(names), group_by_names=list(group_by) or None, where_constraints=list(where) or None,
-        order_by_names=list(order_by) or None, limit=limit,
+        metric_names=list(names),
+        group_by_names=list(group_by) or None,
+        where_constraints=list(where) or None,
+        order_by_names=list(order_by) or None,
+        limit=limit,
         time_constraint_start=dt.datetime.combine(start, dt.time()) if start else None,
-        time_constraint_end=dt.datetime.combine(end, dt.time()) if end else None)
+        time_constraint_end=dt.datetime.combine(end, dt.time()) if end else None,
+    )
     with _LOCK:
         try:
             return _engine(catalog).explain(request).sql_statement.sql
-        except Exception as exc:  # MetricFlow's own words: an unknown metric, a group-by that does not join, …
+        except (
+            Exception
+        ) as exc:  # MetricFlow's own words: an unknown metric, a group-by that does not join, …
             raise MetricQueryError(_one_line(str(exc))) from None
 
 
 def _one_line(text: str) -> str:
-    """MetricFlow's multi-line resolution error as one line: the message, the input, the suggestions."""
+    """MetricFlow's multi-line resolution error as one line: the message, the input, the
+    suggestions."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
 
     def after(heading: str) -> str:
@@ -126,7 +161,7 @@ def _one_line(text: str) -> str:
         said += f": {given}"
     if "Suggestions:" in lines:
         hint = []
-        for line in lines[lines.index("Suggestions:") + 1:]:
+        for line in lines[lines.index("Suggestions:") + 1 :]:
             hint.append(line)
             if line.endswith("]"):
                 break
@@ -140,7 +175,9 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(warehouse), read_only=True)
 
 
-def ask(con: duckdb.DuckDBPyConnection, names: Sequence[str], group_by: Sequence[str] = (), **options) -> pd.DataFrame:
+def ask(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], group_by: Sequence[str] = (), **options
+) -> pd.DataFrame:
     """The answer as a frame: one column per group-by item, then one per metric. Values stay
     exact Python values (money a Decimal, a count an int, a ratio a float), not floats."""
     catalog = scalar(con, "select current_database()")
@@ -159,7 +196,8 @@ def value(con: duckdb.DuckDBPyConnection, name: str, **options):
 
 
 def _shown(value) -> str:
-    """A cell as an analyst reads it: dates as dates, ratios to 4 decimals, money and counts exact."""
+    """A cell as an analyst reads it: dates as dates, ratios to 4 decimals, money and counts
+    exact."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, dt.datetime) and value.time() == dt.time():
@@ -172,24 +210,38 @@ def _shown(value) -> str:
 def render(frame: pd.DataFrame, fmt: str = "table") -> str:
     """An answer as a text table, CSV or JSON records (values exact in CSV and JSON)."""
     if fmt == "json":
-        return json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")], indent=1)
+        return json.dumps(
+            [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")],
+            indent=1,
+        )
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(frame.columns)
-        writer.writerows([[_jsonable(v) if v is not None else "" for v in row] for row in frame.itertuples(index=False)])
+        writer.writerows(
+            [
+                [_jsonable(v) if v is not None else "" for v in row]
+                for row in frame.itertuples(index=False)
+            ]
+        )
         return buf.getvalue().rstrip("\n")
     rows = list(frame.itertuples(index=False))
     cells = [[_shown(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(frame.columns)]
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
-               for i in range(len(widths))]
+    numeric = [
+        bool(rows) and all(isinstance(r[i], (int, float, Decimal)) or r[i] is None for r in rows)
+        for i in range(len(widths))
+    ]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if right else v.ljust(w)
-                         for v, w, right in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if right else v.ljust(w)
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
-    return "\n".join([line(list(frame.columns)), line(["-" * w for w in widths]), *map(line, cells)])
+    return "\n".join(
+        [line(list(frame.columns)), line(["-" * w for w in widths]), *map(line, cells)]
+    )
 
 
 def _jsonable(value):

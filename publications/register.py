@@ -5,6 +5,7 @@ The register lives in the finance ledger (fullsite/ledger.py): one chained row p
 published as the view finance.statement_register. A file is recognised by its bytes'
 SHA-256 — a statement's CSV or XLSX, or its manifest — and only once the chain holds.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,18 +26,22 @@ def issued(layout: Layout) -> list[dict]:
 @dataclass(frozen=True)
 class Verdict:
     file: Path
-    issue: dict | None   # the register row whose files include this one's bytes
-    name: str | None     # the name it was issued under
+    issue: dict | None  # the register row whose files include this one's bytes
+    name: str | None  # the name it was issued under
 
     def said(self) -> str:
         if self.issue is None:
-            return (f"{self.file}: NOT a statement issued from this data root "
-                    "(no issued file has its SHA-256)")
+            return (
+                f"{self.file}: NOT a statement issued from this data root "
+                "(no issued file has its SHA-256)"
+            )
         r = self.issue
         kind = "PROVISIONAL " if r["provisional"] else ""
-        return (f"{self.file}: issued as {self.name} — {kind}{r['statement']} {r['period']}, "
-                f"{r['issued_at']:%Y-%m-%d %H:%M} UTC, register row {r['seq']}, from warehouse "
-                f"build {r['warehouse_fingerprint'][:12]} (data through {r['data_through']})")
+        return (
+            f"{self.file}: issued as {self.name} — {kind}{r['statement']} {r['period']}, "
+            f"{r['issued_at']:%Y-%m-%d %H:%M} UTC, register row {r['seq']}, from warehouse "
+            f"build {r['warehouse_fingerprint'][:12]} (data through {r['data_through']})"
+        )
 
 
 def _by_hash(rows: list[dict]) -> dict[str, tuple[dict, str]]:

@@ -13,6 +13,7 @@
   ``reports/statements/`` (or ``--out``); a re-issue replaces its own files atomically, never
   another statement's. Every issue is appended to the register (publications/register.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,7 +30,18 @@ from fullsite.layout import Layout
 from fullsite.rules import REPO_ROOT
 from publications import closing, register
 from publications.published import NotPublished, build, connect, has_table, param
-from publications.workbook import DATE, MONEY, MONTH, PERCENT, RATE, RATIO, Column, Statement, to_csv, to_xlsx
+from publications.workbook import (
+    DATE,
+    MONEY,
+    MONTH,
+    PERCENT,
+    RATE,
+    RATIO,
+    Column,
+    Statement,
+    to_csv,
+    to_xlsx,
+)
 
 
 class NothingFinal(Exception):
@@ -49,14 +61,22 @@ def _fetch(con, sql: str, params: list | None = None) -> list[tuple]:
 
 # ------------------------------------------------------------------------------ as-of
 
+
 def _code_version() -> dict:
     try:
         version = importlib.metadata.version("fullsite")
     except importlib.metadata.PackageNotFoundError:
         version = None
     try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {"package": version, "git_commit": commit}
@@ -73,7 +93,10 @@ def as_of(con) -> dict:
     digest = hashlib.sha256()
     for table in ("params.rule_parameters", "params.rebate_rates", "params.lifecycle_thresholds"):
         if has_table(con, table):
-            digest.update(table.encode() + repr(con.execute(f"select * from {table} order by all").fetchall()).encode())
+            digest.update(
+                table.encode()
+                + repr(con.execute(f"select * from {table} order by all").fetchall()).encode()
+            )
     return {
         "warehouse_fingerprint": made.content_fingerprint,
         "warehouse_built_at": made.built_at.isoformat(),
@@ -89,8 +112,8 @@ def as_of(con) -> dict:
 class Coverage:
     asked_from: dt.date
     asked_to: dt.date
-    data_from: dt.date      # the first ingest the warehouse holds
-    data_through: dt.date   # the last
+    data_from: dt.date  # the first ingest the warehouse holds
+    data_through: dt.date  # the last
     final_through: dt.date  # the last date whose figures of this kind are final
 
     @property
@@ -102,8 +125,9 @@ class Coverage:
         """What of the period the data does not cover: "partial: data from 2024-07-05" for a
         month that starts before the first ingest (and "data through …" for one that ends after
         the last, only ever in a provisional statement)."""
-        gaps = ([f"data from {self.data_from}"] if self.asked_from < self.data_from else []) + \
-               ([f"data through {self.data_through}"] if self.asked_to > self.data_through else [])
+        gaps = ([f"data from {self.data_from}"] if self.asked_from < self.data_from else []) + (
+            [f"data through {self.data_through}"] if self.asked_to > self.data_through else []
+        )
         return "partial: " + ", ".join(gaps) if gaps else None
 
     def said(self) -> str:
@@ -117,30 +141,46 @@ class Coverage:
 
     def manifest(self, provisional: bool) -> dict:
         a, b = self.covered
-        return {"data_through": str(self.data_through), "data_from": str(self.data_from), "covered_from": str(a),
-                "covered_to": str(b), "final_through": str(self.final_through), "partial": self.partial,
-                "provisional": provisional}
+        return {
+            "data_through": str(self.data_through),
+            "data_from": str(self.data_from),
+            "covered_from": str(a),
+            "covered_to": str(b),
+            "final_through": str(self.final_through),
+            "partial": self.partial,
+            "provisional": provisional,
+        }
 
 
 def _coverage(con, asked_from: dt.date, asked_to: dt.date, final_through: dt.date) -> Coverage:
     made = build(con)
-    first = scalar(con, "select min(ingest_date) from dq.ingest_reconciliation") if has_table(con, "dq.ingest_reconciliation") \
+    first = (
+        scalar(con, "select min(ingest_date) from dq.ingest_reconciliation")
+        if has_table(con, "dq.ingest_reconciliation")
         else None
+    )
     return Coverage(asked_from, asked_to, first or asked_from, made.data_through, final_through)
 
 
 # ------------------------------------------------------------------------------ issue
 
-def _control_totals(statement: Statement, con, check_sql: str, check_params: list) -> dict[str, Decimal]:
+
+def _control_totals(
+    statement: Statement, con, check_sql: str, check_params: list
+) -> dict[str, Decimal]:
     """Σ of each money column of the statement, checked against the same sums in the warehouse."""
     warehouse_totals = con.execute(check_sql, check_params).fetchone() or ()
     idx = {c: statement.names.index(c) for c in statement.money}
-    totals = {m: sum((r[idx[m]] or Decimal("0.00") for r in statement.rows), Decimal("0.00"))
-              for m in statement.money}
+    totals = {
+        m: sum((r[idx[m]] or Decimal("0.00") for r in statement.rows), Decimal("0.00"))
+        for m in statement.money
+    }
     for m, expected in zip(statement.money, warehouse_totals, strict=True):
         if totals[m] != (expected or Decimal("0.00")):
-            raise NothingFinal(f"the statement's total of {m} ({totals[m]}) is not the warehouse's "
-                               f"({expected}): nothing was issued")
+            raise NothingFinal(
+                f"the statement's total of {m} ({totals[m]}) is not the warehouse's "
+                f"({expected}): nothing was issued"
+            )
     return totals
 
 
@@ -148,20 +188,39 @@ def _closing_notes(statement: Statement, coverage: Coverage, asof: dict, totals:
     statement.notes[1:1] = [("Coverage", coverage.said())]  # right after what the statement is
     sums = "; ".join(f"{statement.label_of(m)} {totals[m]:,.2f}" for m in statement.money)
     statement.notes += [
-        ("As of", f"warehouse build {asof['warehouse_fingerprint'][:12]} built "
-                  f"{asof['warehouse_built_at']}, data through {asof['last_published_ingest_date']}, "
-                  f"published by run {asof['last_run_id']}"),
-        ("Control", "Σ of every money column here equals the same sum in that warehouse build "
-                    f"(checked when the statement was issued): {sums}"),
+        (
+            "As of",
+            f"warehouse build {asof['warehouse_fingerprint'][:12]} built "
+            f"{asof['warehouse_built_at']}, data through {asof['last_published_ingest_date']}, "
+            f"published by run {asof['last_run_id']}",
+        ),
+        (
+            "Control",
+            "Σ of every money column here equals the same sum in that warehouse build "
+            f"(checked when the statement was issued): {sums}",
+        ),
     ]
     if not statement.provisional:
-        statement.notes.append(("Closed", "Issuing this final statement closed its period: its "
-                                "lines are kept as issued and never change. A later difference "
-                                "is an adjustment line (fullsite report adjustments)."))
+        statement.notes.append(
+            (
+                "Closed",
+                "Issuing this final statement closed its period: its "
+                "lines are kept as issued and never change. A later difference "
+                "is an adjustment line (fullsite report adjustments).",
+            )
+        )
 
 
-def _issue(layout: Layout, statement: Statement, out: Path, con, coverage: Coverage, check_sql: str,
-           check_params: list, period: tuple[dt.date, dt.date]) -> closing.Issued:
+def _issue(
+    layout: Layout,
+    statement: Statement,
+    out: Path,
+    con,
+    coverage: Coverage,
+    check_sql: str,
+    check_params: list,
+    period: tuple[dt.date, dt.date],
+) -> closing.Issued:
     """Check the totals against the warehouse, draw the files and the manifest, and issue
     them into the ledger (a final statement closes its period; publications/closing.py)."""
     asof = as_of(con)
@@ -173,110 +232,215 @@ def _issue(layout: Layout, statement: Statement, out: Path, con, coverage: Cover
     total_label = "TOTAL (PROVISIONAL)" if statement.provisional else "TOTAL"
     total = tuple(total_label if c == statement.label else totals.get(c) for c in statement.names)
     built = dt.datetime.fromisoformat(asof["warehouse_built_at"])
-    files = {f"{statement.stem}.csv": to_csv(statement, total),
-             f"{statement.stem}.xlsx": to_xlsx(statement, total, built)}
+    files = {
+        f"{statement.stem}.csv": to_csv(statement, total),
+        f"{statement.stem}.xlsx": to_xlsx(statement, total, built),
+    }
     issued_at = register.now()
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     sums = {m: f"{totals[m]:.2f}" for m in statement.money}
     manifest = {
-        "statement": statement.kind, "period": statement.period, "stem": statement.stem,
-        "provisional": statement.provisional, "coverage": coverage.manifest(statement.provisional),
-        "rows": len(statement.rows), "totals": sums,
-        "files": {name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()},
+        "statement": statement.kind,
+        "period": statement.period,
+        "stem": statement.stem,
+        "provisional": statement.provisional,
+        "coverage": coverage.manifest(statement.provisional),
+        "rows": len(statement.rows),
+        "totals": sums,
+        "files": {
+            name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()
+        },
         "as_of": asof,
         "generated_at": issued_at.isoformat(timespec="seconds"),  # not in the files
     }
     a, b = coverage.covered
-    row = {"statement": statement.kind, "period": statement.period, "stem": statement.stem,
-           "provisional": statement.provisional, "files": json.dumps(hashes),
-           "warehouse_fingerprint": asof["warehouse_fingerprint"], "data_through": coverage.data_through,
-           "covered_from": a, "covered_to": b, "rows": len(statement.rows), "totals": json.dumps(sums),
-           "issued_at": issued_at, "period_from": period[0], "period_to": period[1],
-           "warehouse_built_at": built}
-    draft = closing.Draft(statement.kind, statement.stem, statement.period_said, period,
-                          statement.provisional, files, manifest, row, lines)
+    row = {
+        "statement": statement.kind,
+        "period": statement.period,
+        "stem": statement.stem,
+        "provisional": statement.provisional,
+        "files": json.dumps(hashes),
+        "warehouse_fingerprint": asof["warehouse_fingerprint"],
+        "data_through": coverage.data_through,
+        "covered_from": a,
+        "covered_to": b,
+        "rows": len(statement.rows),
+        "totals": json.dumps(sums),
+        "issued_at": issued_at,
+        "period_from": period[0],
+        "period_to": period[1],
+        "warehouse_built_at": built,
+    }
+    draft = closing.Draft(
+        statement.kind,
+        statement.stem,
+        statement.period_said,
+        period,
+        statement.provisional,
+        files,
+        manifest,
+        row,
+        lines,
+    )
     return closing.issue(layout, draft, out)
 
 
 # ------------------------------------------------------------------------------ the statements
 
 REBATE_COLUMNS = [
-    Column("merchant_id", "Merchant ID", width=9), Column("merchant_name", "Merchant", width=24, wrap=True),
-    Column("merchant_tier", "Tier", width=12), Column("month", "Month", MONTH, width=8),
-    Column("spend", "Spend (CNY)", MONEY, width=14), Column("compensation", "Compensation netted (CNY)", MONEY, width=14),
-    Column("rebate_base", "Rebate base (CNY)", MONEY, width=14), Column("rebate_rate", "Rebate rate (%)", RATE, width=9),
+    Column("merchant_id", "Merchant ID", width=9),
+    Column("merchant_name", "Merchant", width=24, wrap=True),
+    Column("merchant_tier", "Tier", width=12),
+    Column("month", "Month", MONTH, width=8),
+    Column("spend", "Spend (CNY)", MONEY, width=14),
+    Column("compensation", "Compensation netted (CNY)", MONEY, width=14),
+    Column("rebate_base", "Rebate base (CNY)", MONEY, width=14),
+    Column("rebate_rate", "Rebate rate (%)", RATE, width=9),
     Column("rebate_amount", "Rebate (CNY)", MONEY, width=13),
 ]
 
 
-def rebates_statement(layout: Layout, month: dt.date, out: Path | None = None,
-                      provisional: bool = False) -> tuple[Path, closing.Issued]:
+def rebates_statement(
+    layout: Layout, month: dt.date, out: Path | None = None, provisional: bool = False
+) -> tuple[Path, closing.Issued]:
     con = _connect(layout)
     try:
         made = build(con)
-        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        statuses = dict(_fetch(con, "select status, count(*) from finance.merchant_rebates_monthly where month = ? group by 1",
-                               [month]))
+        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(
+            days=1
+        )
+        statuses = dict(
+            _fetch(
+                con,
+                "select status, count(*) from finance.merchant_rebates_monthly where month = ? "
+                "group by 1",
+                [month],
+            )
+        )
         if not statuses:
-            raise NothingFinal(f"no rebates for {month:%Y-%m} in the published warehouse (data through {made.data_through})")
+            raise NothingFinal(
+                f"no rebates for {month:%Y-%m} in the published warehouse (data through "
+                f"{made.data_through})"
+            )
         if statuses.get("provisional") and not provisional:
             lag = int(param(con, "rebate_final_lag_days"))
-            raise NothingFinal(f"rebates for {month:%Y-%m} are not final yet: final once the night of "
-                               f"{month_end + dt.timedelta(days=lag)} is published (data through {made.data_through}); "
-                               "--provisional issues them marked PROVISIONAL")
-        rows = _fetch(con, f"""
-            select {', '.join(c.name for c in REBATE_COLUMNS)}
+            raise NothingFinal(
+                f"rebates for {month:%Y-%m} are not final yet: final once the night of "
+                f"{month_end + dt.timedelta(days=lag)} is published (data through "
+                f"{made.data_through}); "
+                "--provisional issues them marked PROVISIONAL"
+            )
+        rows = _fetch(
+            con,
+            f"""
+            select {", ".join(c.name for c in REBATE_COLUMNS)}
             from finance.merchant_rebates_monthly
-            where month = ? {"" if provisional else "and status = 'final'"} order by merchant_id""", [month])
+            where month = ? {"" if provisional else "and status = 'final'"} order by merchant_id""",
+            [month],
+        )
         provisional = provisional and bool(statuses.get("provisional"))
         coverage = _coverage(con, month, month_end, made.data_through if provisional else month_end)
-        notes = [("Statement", f"Monthly tiered rebates for {month:%Y-%m}: "
-                               + ("PROVISIONAL figures: the month is not final yet." if provisional
-                                  else "final figures only: every row of the month is final.")),
-                 ("Rule", "rebate_base = max(0, spend − compensation settled in the month); the whole base earns the "
-                          "rate of the highest bracket it reaches for the merchant's tier; rebate = round2(base × rate).")]
-        for tier, brackets in con.execute("""
+        notes = [
+            (
+                "Statement",
+                f"Monthly tiered rebates for {month:%Y-%m}: "
+                + (
+                    "PROVISIONAL figures: the month is not final yet."
+                    if provisional
+                    else "final figures only: every row of the month is final."
+                ),
+            ),
+            (
+                "Rule",
+                "rebate_base = max(0, spend − compensation settled in the month); the whole base "
+                "earns the "
+                "rate of the highest bracket it reaches for the merchant's tier; rebate = "
+                "round2(base × rate).",
+            ),
+        ]
+        for tier, brackets in con.execute(
+            """
                 -- the rate tables the month's rows were computed with (dbt picks them)
-                select r.merchant_tier, string_agg(format('≥ {:,.0f}: {:.1f} %', r.min_base, r.rebate_rate * 100),
+                select r.merchant_tier, string_agg(format('≥ {:,.0f}: {:.1f} %', r.min_base,
+                r.rebate_rate * 100),
                                                    '; ' order by r.min_base desc)
                 from params.rebate_rates r
-                join (select distinct merchant_tier, rate_effective_from from finance.merchant_rebates_monthly
+                join (select distinct merchant_tier, rate_effective_from from
+                finance.merchant_rebates_monthly
                       where month = ?) m
                   on m.merchant_tier = r.merchant_tier and m.rate_effective_from = r.effective_from
-                group by 1 order by 1""", [month]).fetchall():
+                group by 1 order by 1""",
+            [month],
+        ).fetchall():
             notes.append((f"Rates in force: {tier}", brackets))
         if has_table(con, "marts.fct_campaign_daily"):
-            merchant, version = con.execute("""
+            merchant, version = con.execute(
+                """
                 select (select sum(spend) from finance.merchant_rebates_monthly where month = ?),
-                       (select sum(spend) from marts.fct_campaign_daily where date_trunc('month', business_date) = ?)""",
-                                            [month, month]).fetchone() or (None, None)
-            notes.append(("Spend tie-out", f"merchant spend {merchant or 0:,.2f} vs campaign-version spend {version or 0:,.2f}: "
-                                           f"gap {(merchant or 0) - (version or 0):,.2f} CNY = paid clicks outside every "
-                                           "campaign version (before create or after end): real spend that earns rebate "
-                                           "but that no assessment window sees."))
+                       (select sum(spend) from marts.fct_campaign_daily where date_trunc('month',
+                           business_date) = ?)""",
+                [month, month],
+            ).fetchone() or (None, None)
+            notes.append(
+                (
+                    "Spend tie-out",
+                    f"merchant spend {merchant or 0:,.2f} vs campaign-version spend "
+                    f"{version or 0:,.2f}: "
+                    f"gap {(merchant or 0) - (version or 0):,.2f} CNY = paid clicks outside every "
+                    "campaign version (before create or after end): real spend that earns rebate "
+                    "but that no assessment window sees.",
+                )
+            )
         stem = f"rebates-{month:%Y-%m}" + ("-provisional" if provisional else "")
-        statement = Statement("rebates", "Monthly rebates", f"{month:%Y-%m}", stem, f"rebates {month:%Y-%m}",
-                              REBATE_COLUMNS, rows, ["spend", "compensation", "rebate_base", "rebate_amount"], "merchant_id",
-                              notes, provisional, f"build {made.build_id} · data through {made.data_through}")
+        statement = Statement(
+            "rebates",
+            "Monthly rebates",
+            f"{month:%Y-%m}",
+            stem,
+            f"rebates {month:%Y-%m}",
+            REBATE_COLUMNS,
+            rows,
+            ["spend", "compensation", "rebate_base", "rebate_amount"],
+            "merchant_id",
+            notes,
+            provisional,
+            f"build {made.build_id} · data through {made.data_through}",
+        )
         out = out or layout.statements
-        return out, _issue(layout, statement, out, con, coverage, f"""
+        return out, _issue(
+            layout,
+            statement,
+            out,
+            con,
+            coverage,
+            f"""
             select sum(spend), sum(compensation), sum(rebate_base), sum(rebate_amount)
-            from finance.merchant_rebates_monthly where month = ? {"" if provisional else "and status = 'final'"}""", [month],
-            (month, month_end))
+            from finance.merchant_rebates_monthly where month = ?
+                {"" if provisional else "and status = 'final'"}""",
+            [month],
+            (month, month_end),
+        )
     finally:
         con.close()
 
 
 # Printed widths sum to 138 characters: 10 pt Arial on landscape A4 at 100 % (D44).
 COMPENSATION_COLUMNS = [
-    Column("campaign_version_id", "Campaign version", width=12), Column("campaign_id", "Campaign", printed=False),
-    Column("merchant_id", "Merchant ID", width=9), Column("merchant_name", "Merchant", width=18, wrap=True),
-    Column("product_id", "Product", width=8), Column("roi_choice", "ROI choice", width=7),
-    Column("start_date", "Start date", DATE, width=11), Column("close_date", "Close date", DATE, width=11),
+    Column("campaign_version_id", "Campaign version", width=12),
+    Column("campaign_id", "Campaign", printed=False),
+    Column("merchant_id", "Merchant ID", width=9),
+    Column("merchant_name", "Merchant", width=18, wrap=True),
+    Column("product_id", "Product", width=8),
+    Column("roi_choice", "ROI choice", width=7),
+    Column("start_date", "Start date", DATE, width=11),
+    Column("close_date", "Close date", DATE, width=11),
     Column("settlement_month", "Settlement month", MONTH, printed=False),
-    Column("spend", "Window spend (CNY)", MONEY, width=12), Column("gmv", "Window GMV (CNY)", MONEY, width=12),
-    Column("target_roi", "Target ROI", RATIO, width=7), Column("roi", "ROI", RATIO, width=6),
-    Column("achievement", "Achievement (%)", PERCENT, width=12), Column("reason", "Reason", printed=False),
+    Column("spend", "Window spend (CNY)", MONEY, width=12),
+    Column("gmv", "Window GMV (CNY)", MONEY, width=12),
+    Column("target_roi", "Target ROI", RATIO, width=7),
+    Column("roi", "ROI", RATIO, width=6),
+    Column("achievement", "Achievement (%)", PERCENT, width=12),
+    Column("reason", "Reason", printed=False),
     Column("compensation_amount", "Compensation (CNY)", MONEY, width=13),
 ]
 
@@ -286,55 +450,133 @@ def last_final_close(con) -> dt.date:
     return build(con).data_through - dt.timedelta(days=int(param(con, "late_days")))
 
 
-def compensation_statement(layout: Layout, first: dt.date, last: dt.date, out: Path | None = None,
-                           provisional: bool = False) -> tuple[Path, closing.Issued]:
+def compensation_statement(
+    layout: Layout,
+    first: dt.date,
+    last: dt.date,
+    out: Path | None = None,
+    provisional: bool = False,
+) -> tuple[Path, closing.Issued]:
     con = _connect(layout)
     try:
         made = build(con)
         final_through = last_final_close(con)
         if last > final_through and not provisional:
-            raise NothingFinal(f"close dates after {final_through} are not final yet (data through {made.data_through}): "
-                               f"--to must be {final_through} or earlier, or add --provisional")
-        names = "left join marts.dim_merchant m using (merchant_id)" if has_table(con, "marts.dim_merchant") else \
-            "left join (select null::varchar as merchant_id, null::varchar as merchant_name) m using (merchant_id)"
-        select = ", ".join("c.roi / c.target_roi" if c.name == "achievement" else
-                           f"m.{c.name}" if c.name == "merchant_name" else f"c.{c.name}" for c in COMPENSATION_COLUMNS)
-        rows = _fetch(con, f"""
+            raise NothingFinal(
+                f"close dates after {final_through} are not final yet (data through "
+                f"{made.data_through}): "
+                f"--to must be {final_through} or earlier, or add --provisional"
+            )
+        names = (
+            "left join marts.dim_merchant m using (merchant_id)"
+            if has_table(con, "marts.dim_merchant")
+            else "left join (select null::varchar as merchant_id, null::varchar as merchant_name) "
+            "m using (merchant_id)"
+        )
+        select = ", ".join(
+            "c.roi / c.target_roi"
+            if c.name == "achievement"
+            else f"m.{c.name}"
+            if c.name == "merchant_name"
+            else f"c.{c.name}"
+            for c in COMPENSATION_COLUMNS
+        )
+        rows = _fetch(
+            con,
+            f"""
             select {select}
             from finance.compensation_claims c {names}
             where c.status = 'final' and c.compensation_amount > 0 and c.close_date between ? and ?
-            order by c.close_date, c.campaign_version_id""", [first, last])
+            order by c.close_date, c.campaign_version_id""",
+            [first, last],
+        )
         if not rows:
-            raise NothingFinal(f"no final compensation with close_date between {first} and {last} "
-                               f"(data through {made.data_through})")
+            raise NothingFinal(
+                f"no final compensation with close_date between {first} and {last} "
+                f"(data through {made.data_through})"
+            )
         provisional = provisional and last > final_through
         coverage = _coverage(con, first, last, final_through)
-        p = {k: param(con, k) for k in ("protection_trigger", "min_protected_spend", "window_spend_days", "window_max_days")}
+        p = {
+            k: param(con, k)
+            for k in (
+                "protection_trigger",
+                "min_protected_spend",
+                "window_spend_days",
+                "window_max_days",
+            )
+        }
         trigger = p["protection_trigger"]
         notes = [
-            ("Statement", f"Cost-protection compensation of final assessment windows closed {first} … {last}; only "
-                          "windows with an amount above 0 are listed, every one settled (reason: compensated)."
-                          + (f" PROVISIONAL: windows closing after {final_through} are not final yet and may still be "
-                             "added or change." if provisional else "")),
-            ("Window", f"from start_date to close_date: spend day number {p['window_spend_days']} of the version, or "
-                       f"calendar day number {p['window_max_days']} if earlier; spend and GMV (full-site: paid and "
-                       "natural) over the window."),
-            ("Eligible", f"a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), window spend ≥ "
-                         f"{p['min_protected_spend']} CNY."),
-            ("Trigger", f"GMV < {trigger} × target ROI × spend (achievement = ROI ÷ target below {trigger:.0%})."),
-            ("Amount", f"round2(spend − GMV ÷ ({trigger} × target ROI)): the cost above what an achievement of "
-                       f"{trigger:.0%} would have cost; zero exactly at the trigger. Settled in the month of the close "
-                       "date."),
+            (
+                "Statement",
+                f"Cost-protection compensation of final assessment windows closed {first} … "
+                f"{last}; only "
+                "windows with an amount above 0 are listed, every one settled (reason: "
+                "compensated)."
+                + (
+                    f" PROVISIONAL: windows closing after {final_through} are not final yet and "
+                    f"may still be "
+                    "added or change."
+                    if provisional
+                    else ""
+                ),
+            ),
+            (
+                "Window",
+                f"from start_date to close_date: spend day number {p['window_spend_days']} of the "
+                f"version, or "
+                f"calendar day number {p['window_max_days']} if earlier; spend and GMV "
+                f"(full-site: paid and "
+                "natural) over the window.",
+            ),
+            (
+                "Eligible",
+                f"a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), "
+                f"window spend ≥ "
+                f"{p['min_protected_spend']} CNY.",
+            ),
+            (
+                "Trigger",
+                f"GMV < {trigger} × target ROI × spend (achievement = ROI ÷ target below "
+                f"{trigger:.0%}).",
+            ),
+            (
+                "Amount",
+                f"round2(spend − GMV ÷ ({trigger} × target ROI)): the cost above what an "
+                f"achievement of "
+                f"{trigger:.0%} would have cost; zero exactly at the trigger. Settled in the "
+                f"month of the close "
+                "date.",
+            ),
         ]
         stem = f"compensation-{first}-{last}" + ("-provisional" if provisional else "")
-        statement = Statement("compensation", "Compensation by close date", f"{first}..{last}", stem,
-                              f"comp {first}..{last}"[:31], COMPENSATION_COLUMNS, rows,
-                              ["spend", "gmv", "compensation_amount"], "campaign_version_id", notes, provisional,
-                              f"build {made.build_id} · data through {made.data_through}")
+        statement = Statement(
+            "compensation",
+            "Compensation by close date",
+            f"{first}..{last}",
+            stem,
+            f"comp {first}..{last}"[:31],
+            COMPENSATION_COLUMNS,
+            rows,
+            ["spend", "gmv", "compensation_amount"],
+            "campaign_version_id",
+            notes,
+            provisional,
+            f"build {made.build_id} · data through {made.data_through}",
+        )
         out = out or layout.statements
-        return out, _issue(layout, statement, out, con, coverage, """
+        return out, _issue(
+            layout,
+            statement,
+            out,
+            con,
+            coverage,
+            """
             select sum(spend), sum(gmv), sum(compensation_amount) from finance.compensation_claims
-            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""", [first, last],
-            (first, last))
+            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""",
+            [first, last],
+            (first, last),
+        )
     finally:
         con.close()

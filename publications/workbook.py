@@ -11,6 +11,7 @@ ready to print).
   (the statement, its period, PROVISIONAL when it is) and a footer (the build, page x of y) on
   every page, the Notes wrapped in a readable column, months as 2024-07.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,42 +22,51 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-MONEY, RATE, RATIO, PERCENT, DATE, MONTH = "#,##0.00", "0.00%", "0.00", "0.0%", "yyyy-mm-dd", "yyyy-mm"
+MONEY, RATE, RATIO, PERCENT, DATE, MONTH = (
+    "#,##0.00",
+    "0.00%",
+    "0.00",
+    "0.0%",
+    "yyyy-mm-dd",
+    "yyyy-mm",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Arial, not openpyxl's Calibri: every office suite has it or a metric twin (Liberation Sans),
 # so column widths and the print scale come out the same in Excel and LibreOffice (D44).
 FONT, FONT_PT, HEADER_PT = "Arial", 10, 9
-LINE_PT = 12.75        # the height of one line of 10 pt Arial in a row
-ROW_MAX_PT = 409       # the tallest row Excel and LibreOffice keep
+LINE_PT = 12.75  # the height of one line of 10 pt Arial in a row
+ROW_MAX_PT = 409  # the tallest row Excel and LibreOffice keep
 # A provisional statement's banner, at the top of every printed page (issue 47).
 PROVISIONAL_BANNER, BANNER_PT, BANNER_COLOR = "PROVISIONAL · NOT FOR SETTLEMENT", 16, "C00000"
 
 
 @dataclass(frozen=True)
 class Column:
-    name: str              # the warehouse's column (the CSV's heading)
-    label: str             # what people read (the workbook's heading), units in brackets
+    name: str  # the warehouse's column (the CSV's heading)
+    label: str  # what people read (the workbook's heading), units in brackets
     fmt: str | None = None  # Excel number format
-    width: int = 12        # printed width, in characters
-    printed: bool = True   # in the workbook (every column is in the CSV)
-    wrap: bool = False     # long text (names) wraps within the width instead of running on
+    width: int = 12  # printed width, in characters
+    printed: bool = True  # in the workbook (every column is in the CSV)
+    wrap: bool = False  # long text (names) wraps within the width instead of running on
 
 
 @dataclass
 class Statement:
-    kind: str                     # rebates | compensation
-    title: str                    # "Monthly rebates 2024-07"
-    period: str                   # 2024-07 | 2024-07-01..2024-07-31
-    stem: str                     # file names
-    sheet: str                    # ≤ 31 characters
+    kind: str  # rebates | compensation
+    title: str  # "Monthly rebates 2024-07"
+    period: str  # 2024-07 | 2024-07-01..2024-07-31
+    stem: str  # file names
+    sheet: str  # ≤ 31 characters
     columns: list[Column]
     rows: list[tuple]
-    money: list[str]              # columns with a control total
-    label: str                    # the column that says TOTAL
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (heading, line) for the Notes sheet
+    money: list[str]  # columns with a control total
+    label: str  # the column that says TOTAL
+    notes: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (heading, line) for the Notes sheet
     provisional: bool = False
-    as_of: str = ""               # "build 822b55f2c44d · data through 2024-08-03", on every page
+    as_of: str = ""  # "build 822b55f2c44d · data through 2024-08-03", on every page
 
     def label_of(self, name: str) -> str:
         return next(c.label for c in self.columns if c.name == name)
@@ -81,8 +91,18 @@ def to_csv(statement: Statement, total: tuple) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(statement.names)
     for row in [*statement.rows, total]:
-        writer.writerow(["" if v is None else csv_text(v) if isinstance(v, str) else
-                         v.isoformat() if isinstance(v, dt.date) else str(v) for v in row])
+        writer.writerow(
+            [
+                ""
+                if v is None
+                else csv_text(v)
+                if isinstance(v, str)
+                else v.isoformat()
+                if isinstance(v, dt.date)
+                else str(v)
+                for v in row
+            ]
+        )
     return buf.getvalue().encode("utf-8")
 
 
@@ -98,17 +118,22 @@ def fitted(text: str) -> str:
     if len(text) <= CELL_MAX:
         return text
     mark = cut_mark(len(text))
-    return text[:CELL_MAX - len(mark)] + mark
+    return text[: CELL_MAX - len(mark)] + mark
 
 
 def _cut_cells(statement: Statement) -> list[str]:
     """Where the workbook cuts text, for the Notes: row and column, as people read them."""
-    return [f"row {i} ({statement.columns[j].label}, {len(v):,} characters)"
-            for i, row in enumerate(statement.rows, start=2) for j, v in enumerate(row)
-            if isinstance(v, str) and len(v) > CELL_MAX]
+    return [
+        f"row {i} ({statement.columns[j].label}, {len(v):,} characters)"
+        for i, row in enumerate(statement.rows, start=2)
+        for j, v in enumerate(row)
+        if isinstance(v, str) and len(v) > CELL_MAX
+    ]
 
 
-def _cell(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False, wrap: bool = False):
+def _cell(
+    ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False, wrap: bool = False
+):
     from openpyxl.styles import Alignment, Font
 
     cell = ws.cell(row=row, column=col)
@@ -122,7 +147,9 @@ def _cell(ws, row: int, col: int, value, fmt: str | None = None, bold: bool = Fa
     if fmt:
         cell.number_format = fmt
     cell.font = Font(name=FONT, size=FONT_PT, bold=bold)
-    cell.alignment = Alignment(wrap_text=wrap, vertical="top")  # a wrapped name and its figures on one line
+    cell.alignment = Alignment(
+        wrap_text=wrap, vertical="top"
+    )  # a wrapped name and its figures on one line
     return cell
 
 
@@ -142,8 +169,14 @@ def _fit_rows(ws, widths: dict[int, int], first_row: int = 1) -> None:
     """Rows with wrapped text get the height their longest cell needs: a spreadsheet computes
     it when it edits a cell, but prints a saved file with the heights it was given."""
     for row in ws.iter_rows(min_row=first_row):
-        lines = max((_lines(str(c.value), widths[c.column]) for c in row
-                     if c.value is not None and c.alignment.wrap_text and c.column in widths), default=1)
+        lines = max(
+            (
+                _lines(str(c.value), widths[c.column])
+                for c in row
+                if c.value is not None and c.alignment.wrap_text and c.column in widths
+            ),
+            default=1,
+        )
         if lines > 1:  # at most the tallest row a spreadsheet has
             ws.row_dimensions[row[0].row].height = min(lines * LINE_PT + 2, ROW_MAX_PT)
 
@@ -152,23 +185,36 @@ def _print_setup(ws, statement: Statement) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many pages long as it needs
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = (
+        1,
+        0,
+    )  # one page wide, as many pages long as it needs
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.7
     ws.page_margins.header = ws.page_margins.footer = 0.3
     parts = {
-        "header": (_header_text(statement.title), PROVISIONAL_BANNER if statement.provisional else "",
-                   _header_text(statement.period_said)),
-        "footer": (_header_text(f"As of {statement.as_of}"), "Page &P of &N", _header_text(statement.stem)),
+        "header": (
+            _header_text(statement.title),
+            PROVISIONAL_BANNER if statement.provisional else "",
+            _header_text(statement.period_said),
+        ),
+        "footer": (
+            _header_text(f"As of {statement.as_of}"),
+            "Page &P of &N",
+            _header_text(statement.stem),
+        ),
     }
     for kind, (left, center, right) in parts.items():
         for which in ("odd", "even", "first"):
             block = getattr(ws, f"{which}{kind.capitalize()}")
             for part, text in ((block.left, left), (block.center, center), (block.right, right)):
                 part.text, part.size = text, HEADER_PT
-                part.font = f"{FONT},Bold" if part is block.center or (kind == "header" and part is block.left) \
+                part.font = (
+                    f"{FONT},Bold"
+                    if part is block.center or (kind == "header" and part is block.left)
                     else f"{FONT},Regular"
+                )
             if kind == "header" and statement.provisional:  # unmistakable on every printed page
                 block.center.size, block.center.color = BANNER_PT, BANNER_COLOR
 
@@ -180,7 +226,9 @@ def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) ->
     from openpyxl.utils.indexed_list import IndexedList
 
     wb = Workbook()
-    wb._fonts = IndexedList([Font(name=FONT, size=FONT_PT)])  # the default style's font: column widths count in it
+    wb._fonts = IndexedList(
+        [Font(name=FONT, size=FONT_PT)]
+    )  # the default style's font: column widths count in it
     ws = wb.active
     ws.title = statement.sheet
     printed = [(j, c) for j, c in enumerate(statement.columns) if c.printed]
@@ -205,12 +253,28 @@ def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) ->
     note_widths = {1: 20, 2: 100}
     for k, width in note_widths.items():
         notes.column_dimensions[get_column_letter(k)].width = width
-    lines = ([("PROVISIONAL", f"Some figures of this period are not final yet ({statement.as_of}): they can still "
-                              "change as later nights are published. Not for settlement: issue it again once final.")]
-             if statement.provisional else []) + statement.notes
+    lines = (
+        [
+            (
+                "PROVISIONAL",
+                f"Some figures of this period are not final yet ({statement.as_of}): they can "
+                f"still "
+                "change as later nights are published. Not for settlement: issue it again once "
+                "final.",
+            )
+        ]
+        if statement.provisional
+        else []
+    ) + statement.notes
     if cut := _cut_cells(statement):
-        lines.append(("Cut", f"Text longer than a spreadsheet cell holds ({CELL_MAX:,} characters) is cut in this "
-                             f"workbook and marked where it is cut: {'; '.join(cut)}. The CSV holds it whole."))
+        lines.append(
+            (
+                "Cut",
+                f"Text longer than a spreadsheet cell holds ({CELL_MAX:,} characters) is cut in "
+                f"this "
+                f"workbook and marked where it is cut: {'; '.join(cut)}. The CSV holds it whole.",
+            )
+        )
     for i, (heading, line) in enumerate(lines, start=1):
         _cell(notes, i, 1, heading, bold=True, wrap=True)
         _cell(notes, i, 2, line, wrap=True)
@@ -231,11 +295,18 @@ def _stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
     document's modified time (openpyxl writes "now") set to the warehouse's build time."""
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for name in sorted(src.namelist()):
             body = src.read(name)
             if name == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + iso.encode() + rb"\g<2>", body)
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + iso.encode() + rb"\g<2>",
+                    body,
+                )
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
             dst.writestr(info, body)

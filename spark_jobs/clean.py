@@ -10,6 +10,7 @@ This module writes the outcome: one pass sorts every row into a folder per inges
 outcome, the accepted folders are swapped into the store, the quarantined rows copied into
 the quarantine store (``quarantine.py``), and the tables are cleaned side by side.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,15 +45,23 @@ class CleanResult:
         return sum(self.quarantined_by_reason.values())
 
 
-def clean_partition(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.date],
-                    known_products: DataFrame, known_campaigns: DataFrame) -> list[CleanResult]:
+def clean_partition(
+    spark: SparkSession,
+    layout: Layout,
+    table: str,
+    ingests: list[dt.date],
+    known_products: DataFrame,
+    known_campaigns: DataFrame,
+) -> list[CleanResult]:
     """Classify ingests ``ingests`` of ``table`` in one pass over their raw rows: a single
     write sorts every row into a folder per ingest, outcome (accepted, duplicate, or its
     quarantine reason) and business date; the counts come from the files' footers; each
     ingest's accepted folders are then swapped into the store and its (few) quarantined rows
     copied into the quarantine store."""
     cols = SCHEMAS[table].names
-    outcome = F.when(F.col("_status") == "quarantined", F.col("_reason")).otherwise(F.col("_status"))
+    outcome = F.when(F.col("_status") == "quarantined", F.col("_reason")).otherwise(
+        F.col("_status")
+    )
     classified = classify(spark, layout, table, ingests, known_products, known_campaigns)
     base = layout.accepted(table)
     base.mkdir(parents=True, exist_ok=True)
@@ -61,8 +70,11 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, ingests: li
     late = int(rules.param("late_days"))
     results = []
     try:
-        (classified.select(*cols, HASH, "_ingest", "business_date", outcome.alias("_outcome"))
-         .write.partitionBy("_ingest", "_outcome", "business_date").parquet(str(tmp)))
+        (
+            classified.select(*cols, HASH, "_ingest", "business_date", outcome.alias("_outcome"))
+            .write.partitionBy("_ingest", "_outcome", "business_date")
+            .parquet(str(tmp))
+        )
         for D in ingests:
             written = tmp / f"_ingest={D.isoformat()}"
             counts = {d.name.split("=", 1)[1]: parquet_rows(d) for d in written.glob("_outcome=*")}
@@ -70,35 +82,59 @@ def clean_partition(spark: SparkSession, layout: Layout, table: str, ingests: li
             accepted = {p.name for p in (written / "_outcome=accepted").glob("business_date=*")}
             if stray := accepted - {f"business_date={d.isoformat()}" for d in days}:
                 # Validation keeps accepted rows inside the late window; never drop any silently.
-                raise RuntimeError(f"{table} {D}: accepted rows outside {days[0]} … {D}: {sorted(stray)}")
-            swap_partitions(written / "_outcome=accepted", base, "business_date", days,
-                            leaf=f"ingest_date={D.isoformat()}")
+                raise RuntimeError(
+                    f"{table} {D}: accepted rows outside {days[0]} … {D}: {sorted(stray)}"
+                )
+            swap_partitions(
+                written / "_outcome=accepted",
+                base,
+                "business_date",
+                days,
+                leaf=f"ingest_date={D.isoformat()}",
+            )
             reasons = sorted(set(counts) - {"accepted", "duplicate"})
             store_quarantine(layout, table, D, {r: written / f"_outcome={r}" for r in reasons})
-            results.append(CleanResult(
-                table=table, ingest_date=D,
-                rows_in=sum(counts.values()),
-                accepted=counts.get("accepted", 0),
-                duplicates=counts.get("duplicate", 0),
-                quarantined_by_reason={r: counts[r] for r in reasons},
-            ))
+            results.append(
+                CleanResult(
+                    table=table,
+                    ingest_date=D,
+                    rows_in=sum(counts.values()),
+                    accepted=counts.get("accepted", 0),
+                    duplicates=counts.get("duplicate", 0),
+                    quarantined_by_reason={r: counts[r] for r in reasons},
+                )
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return results
 
 
-def clean_all(spark: SparkSession, layout: Layout, ingests: list[dt.date]) -> dict[dt.date, list[CleanResult]]:
+def clean_all(
+    spark: SparkSession, layout: Layout, ingests: list[dt.date]
+) -> dict[dt.date, list[CleanResult]]:
     """Clean ingests ``ingests`` (consecutive dates, in order) in one pass per table: the
     same outcome as cleaning them one after the other (decision D31)."""
     from spark_jobs.dimensions import campaign_first_ingest
 
     check_store_format(layout)
-    products = read_ingests(spark, layout, "products", ingests).select("product_id", "_ingest")  # each ingest's snapshot
+    products = read_ingests(spark, layout, "products", ingests).select(
+        "product_id", "_ingest"
+    )  # each ingest's snapshot
     known_campaigns = campaign_first_ingest(spark, layout, ingests[-1], ingests[0])
     # The tables are cleaned side by side: a small table's pass is mostly fixed cost (planning,
     # footers, small stages) that fills the cores the largest one leaves idle.
-    results = dict(zip(CLEAN_ORDER, concurrently(
-        [partial(clean_partition, spark, layout, t, ingests, products, known_campaigns) for t in CLEAN_ORDER]), strict=True))
+    results = dict(
+        zip(
+            CLEAN_ORDER,
+            concurrently(
+                [
+                    partial(clean_partition, spark, layout, t, ingests, products, known_campaigns)
+                    for t in CLEAN_ORDER
+                ]
+            ),
+            strict=True,
+        )
+    )
     return {D: [results[t][k] for t in EVENT_TABLES] for k, D in enumerate(ingests)}
 
 

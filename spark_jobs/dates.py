@@ -1,5 +1,6 @@
 """Business dates: of an instant (a Spark column, Asia/Shanghai), and the dates a raw
 partition's rows can fall on, read from its Parquet footers without touching a row."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,13 @@ def index_dates(layout: Layout, table: str, raw: DataFrame, D: dt.date) -> list[
     own = footer_dates(layout.raw(table, D)) if layout.raw(table, D).is_dir() else set()
     if own is None:  # only dates up to D can hold accepted rows (and Python's date can hold them)
         in_range = F.col("business_date").between(F.to_date(F.lit("0001-01-01")), F.lit(D))
-        own = {r[0] for r in raw.where((F.col("_ingest") == F.lit(D)) & in_range)
-               .select("business_date").distinct().collect()}
+        own = {
+            r[0]
+            for r in raw.where((F.col("_ingest") == F.lit(D)) & in_range)
+            .select("business_date")
+            .distinct()
+            .collect()
+        }
     lookback = int(rules.param("dedup_lookback_days"))
     recent = {D - dt.timedelta(days=k) for k in range(0, lookback + 1)}
     return sorted(d for d in own | recent if d <= D)

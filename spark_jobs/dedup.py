@@ -1,6 +1,7 @@
 """Contract steps 1 and 3 in one pass over one or many ingests: each raw row's outcome —
 accepted, duplicate or quarantined with its reason — exactly as cleaning the ingests one
 after the other gives (decision D31). Only ids with copies take the exact path."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,15 +20,21 @@ from spark_jobs.io import contract_schema, day_dirs, footer_rows, read_parquet, 
 from spark_jobs.validation import validated
 
 
-def read_ingests(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.date]) -> DataFrame:
+def read_ingests(
+    spark: SparkSession, layout: Layout, table: str, ingests: list[dt.date]
+) -> DataFrame:
     """The raw rows of ``table`` of every ingest in ``ingests`` in one scan, each with its
     ingest date (``_ingest``, from the ``dt=`` folder)."""
     files = [f for D in ingests for f in layout.raw_files(table, D)]
     schema = contract_schema(table)
     if not files:
         return spark.createDataFrame([], schema.add("_ingest", T.DateType()))
-    return (spark.read.schema(schema).option("basePath", str(layout.raw(table))).parquet(*map(hadoop_path, files))
-            .withColumnRenamed("dt", "_ingest"))
+    return (
+        spark.read.schema(schema)
+        .option("basePath", str(layout.raw(table)))
+        .parquet(*map(hadoop_path, files))
+        .withColumnRenamed("dt", "_ingest")
+    )
 
 
 # Accepted rows of earlier ingests of the same pass, as the ingest-by-ingest order would
@@ -36,24 +43,36 @@ def read_ingests(spark: SparkSession, layout: Layout, table: str, ingests: list[
 # the pass); when none is visible and its valid copies agree, it accepts one of them.
 _FOLD = """
 aggregate(
-  array_sort(_groups, (a, b) -> case when a._ingest < b._ingest then -1 when a._ingest > b._ingest then 1 else 0 end),
-  named_struct('accepted', cast(array() as array<struct<business_date: date, hash: struct<h1: bigint, h2: bigint>>>),
-               'out', cast(array() as array<struct<_ingest: date, _match: struct<h1: bigint, h2: bigint>>>)),
+  array_sort(_groups, (a, b) -> case when a._ingest < b._ingest then -1 when a._ingest > b._ingest
+      then 1 else 0 end),
+  named_struct('accepted', cast(array() as array<struct<business_date: date, hash: struct<h1:
+      bigint, h2: bigint>>>),
+               'out', cast(array() as array<struct<_ingest: date, _match: struct<h1: bigint, h2:
+                   bigint>>>)),
   (acc, g) -> named_struct(
     'accepted',
-      case when coalesce(g.stored, try_element_at(filter(acc.accepted, a -> array_contains(g.visible, a.business_date)), 1).hash) is null
+      case when coalesce(g.stored, try_element_at(filter(acc.accepted, a ->
+          array_contains(g.visible, a.business_date)), 1).hash) is null
                 and g.agreed
-           then concat(acc.accepted, array(named_struct('business_date', g.business_date, 'hash', g.hash)))
+           then concat(acc.accepted, array(named_struct('business_date', g.business_date, 'hash',
+               g.hash)))
            else acc.accepted end,
     'out', concat(acc.out, array(named_struct(
       '_ingest', g._ingest,
-      '_match', coalesce(g.stored, try_element_at(filter(acc.accepted, a -> array_contains(g.visible, a.business_date)), 1).hash))))),
+      '_match', coalesce(g.stored, try_element_at(filter(acc.accepted, a ->
+          array_contains(g.visible, a.business_date)), 1).hash))))),
   acc -> acc.out)
 """
 
 
-def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.date],
-             known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+def classify(
+    spark: SparkSession,
+    layout: Layout,
+    table: str,
+    ingests: list[dt.date],
+    known_products: DataFrame,
+    known_campaigns: DataFrame,
+) -> DataFrame:
     """The raw partitions of ``ingests`` (in order; one or many) with ``_ingest``, ``_status``
     (accepted/duplicate/quarantined) and ``_reason``: exactly what cleaning them one after
     the other gives, in one pass.
@@ -63,7 +82,8 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
 
     Only an id with another copy — in the pass, or accepted before it — needs steps 1 and 3;
     every other row is accepted exactly when it is valid. Those ids are found first from the
-    id column alone (a narrow scan, counted as 64-bit keys), so the wide rows are never shuffled: the
+    id column alone (a narrow scan, counted as 64-bit keys), so the wide rows are never shuffled:
+    the
     others go straight from the scan to the write, and only the (few) rows of ids with
     copies take the look-ups, the fold and the window of ``_judge_copies``."""
     cols = SCHEMAS[table].names
@@ -77,27 +97,57 @@ def classify(spark: SparkSession, layout: Layout, table: str, ingests: list[dt.d
     visible = {D: index_dates(layout, table, raw, D) for D in ingests}
     index_base = layout.accepted(table)
     recover(index_base)
-    index_paths = [leaf for day in day_dirs(index_base, "business_date", sorted(set().union(*visible.values())))
-                   for leaf in sorted(day.glob("ingest_date=*")) if leaf.name < f"ingest_date={first.isoformat()}"]
+    index_paths = [
+        leaf
+        for day in day_dirs(index_base, "business_date", sorted(set().union(*visible.values())))
+        for leaf in sorted(day.glob("ingest_date=*"))
+        if leaf.name < f"ingest_date={first.isoformat()}"
+    ]
 
     if len(ingests) == 1 and footer_rows(layout.raw_files(table, first)) <= SPLIT_FROM_ROWS:
         # A small night: the exact path for all its rows is one job, cheaper than the three
         # the split needs (finding the ids with copies, reading their rows, writing).
-        return _judge_copies(spark, layout, table, raw, ingests, visible, index_paths, known_products, known_campaigns)
+        return _judge_copies(
+            spark,
+            layout,
+            table,
+            raw,
+            ingests,
+            visible,
+            index_paths,
+            known_products,
+            known_campaigns,
+        )
     copied = _keys_with_copies(spark, raw, idc, index_paths).withColumn("_copied", F.lit(True))
     # Broadcast when small (redeliveries and in-partition copies: the usual case), so the
     # wide rows stay where the scan put them; a redelivered history joins the plain way.
     if copied.count() <= BROADCAST_KEYS:
         copied = F.broadcast(copied)
     flagged = raw.withColumn("_key", id_key(idc)).join(copied, "_key", "left").drop("_key")
-    single = validated(flagged.where(F.col("_copied").isNull()), table, known_products, known_campaigns)
-    single = single.select(*cols, "business_date", HASH, "_ingest",
-                           F.when(F.col("_valid").isNull(), "accepted").otherwise("quarantined").alias("_status"),
-                           F.col("_valid").alias("_reason"))
+    single = validated(
+        flagged.where(F.col("_copied").isNull()), table, known_products, known_campaigns
+    )
+    single = single.select(
+        *cols,
+        "business_date",
+        HASH,
+        "_ingest",
+        F.when(F.col("_valid").isNull(), "accepted").otherwise("quarantined").alias("_status"),
+        F.col("_valid").alias("_reason"),
+    )
     # The rows with copies, read once (the look-ups and the fold use them several times).
     with_copies = flagged.where(F.col("_copied")).drop("_copied").localCheckpoint()
-    copies = _judge_copies(spark, layout, table, with_copies, ingests, visible, index_paths,
-                           known_products, known_campaigns)
+    copies = _judge_copies(
+        spark,
+        layout,
+        table,
+        with_copies,
+        ingests,
+        visible,
+        index_paths,
+        known_products,
+        known_campaigns,
+    )
     return single.unionByName(copies)
 
 
@@ -117,7 +167,9 @@ def id_key(idc: str) -> F.Column:
     return F.when(F.col(idc).isNotNull(), F.xxhash64(F.col(idc)))
 
 
-def _keys_with_copies(spark: SparkSession, raw: DataFrame, idc: str, index_paths: list[Path]) -> DataFrame:
+def _keys_with_copies(
+    spark: SparkSession, raw: DataFrame, idc: str, index_paths: list[Path]
+) -> DataFrame:
     """``_key`` of every id of ``raw`` with more than one copy in it or an accepted copy in
     the index folders (and of any id sharing its key): read from the id column alone, and
     materialised once, as both branches of the pass use it."""
@@ -125,46 +177,82 @@ def _keys_with_copies(spark: SparkSession, raw: DataFrame, idc: str, index_paths
     counted = keys.groupBy("_key").agg(F.count(F.lit(1)).alias("_n"))
     keep = F.col("_n") > 1
     if index_paths:  # a backfill from the first date has none
-        stored = (read_parquet(spark, index_paths, T.StructType([T.StructField(idc, T.StringType())]))
-                  .select(id_key(idc).alias("_key")).distinct().withColumn("_stored", F.lit(True)))
+        stored = (
+            read_parquet(spark, index_paths, T.StructType([T.StructField(idc, T.StringType())]))
+            .select(id_key(idc).alias("_key"))
+            .distinct()
+            .withColumn("_stored", F.lit(True))
+        )
         counted = counted.join(stored, "_key", "left")
         keep = keep | F.col("_stored").isNotNull()
     return counted.where(keep).select("_key").localCheckpoint()
 
 
-def _judge_copies(spark: SparkSession, layout: Layout, table: str, raw: DataFrame, ingests: list[dt.date],
-                  visible: dict[dt.date, list[dt.date]], index_paths: list[Path],
-                  known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+def _judge_copies(
+    spark: SparkSession,
+    layout: Layout,
+    table: str,
+    raw: DataFrame,
+    ingests: list[dt.date],
+    visible: dict[dt.date, list[dt.date]],
+    index_paths: list[Path],
+    known_products: DataFrame,
+    known_campaigns: DataFrame,
+) -> DataFrame:
     """Steps 1–3 for the rows of ids with copies (``raw``): the contract's order in full."""
     cols = SCHEMAS[table].names
     idc = ID_COLUMN[table]
     index_base = layout.accepted(table)
-    index_schema = T.StructType([T.StructField(idc, T.StringType()), T.StructField(HASH, HASH_TYPE)])
+    index_schema = T.StructType(
+        [T.StructField(idc, T.StringType()), T.StructField(HASH, HASH_TYPE)]
+    )
     if len(ingests) == 1:  # the paths hold exactly the visible dates
-        index = (read_parquet(spark, index_paths, index_schema)
-                 .select(F.col(idc).alias("_prev_id"), F.col(HASH).alias("_match")).dropDuplicates(["_prev_id"]))
+        index = (
+            read_parquet(spark, index_paths, index_schema)
+            .select(F.col(idc).alias("_prev_id"), F.col(HASH).alias("_match"))
+            .dropDuplicates(["_prev_id"])
+        )
         df = raw.join(index, raw[idc] == index["_prev_id"], "left").drop("_prev_id")
     else:  # each ingest sees the dates visible to it: one earliest index row per id and ingest
-        pairs = spark.createDataFrame([(D, d) for D, days in visible.items() for d in days], "_prev_ingest date, _day date")
-        index = read_parquet(spark, index_paths, index_schema, base=index_base if index_paths else None)
+        pairs = spark.createDataFrame(
+            [(D, d) for D, days in visible.items() for d in days], "_prev_ingest date, _day date"
+        )
+        index = read_parquet(
+            spark, index_paths, index_schema, base=index_base if index_paths else None
+        )
         if "business_date" not in index.columns:  # nothing accepted yet
             index = index.withColumn("business_date", F.lit(None).cast("date"))
-        index = (index.join(F.broadcast(pairs), F.col("business_date") == F.col("_day"))
-                 .groupBy(F.col(idc).alias("_prev_id"), "_prev_ingest")
-                 .agg(F.min(F.struct("business_date", HASH)).alias("_prev")))
-        df = (raw.join(index, (raw[idc] == index["_prev_id"]) & (raw["_ingest"] == index["_prev_ingest"]), "left")
-              .withColumn("_match", F.col(f"_prev.{HASH}")).drop("_prev_id", "_prev_ingest", "_prev"))
+        index = (
+            index.join(F.broadcast(pairs), F.col("business_date") == F.col("_day"))
+            .groupBy(F.col(idc).alias("_prev_id"), "_prev_ingest")
+            .agg(F.min(F.struct("business_date", HASH)).alias("_prev"))
+        )
+        df = (
+            raw.join(
+                index,
+                (raw[idc] == index["_prev_id"]) & (raw["_ingest"] == index["_prev_ingest"]),
+                "left",
+            )
+            .withColumn("_match", F.col(f"_prev.{HASH}"))
+            .drop("_prev_id", "_prev_ingest", "_prev")
+        )
 
     df = validated(df, table, known_products, known_campaigns)
 
     if len(ingests) > 1:
-        df = _match_earlier_ingests(df, raw, idc, spark.createDataFrame(list(visible.items()),
-                                                                        "_ingest date, visible array<date>"))
+        df = _match_earlier_ingests(
+            df,
+            raw,
+            idc,
+            spark.createDataFrame(list(visible.items()), "_ingest date, visible array<date>"),
+        )
 
     # Step 1 decided: judged against an earlier accepted copy.
-    step1 = (F.when(F.col("_match").isNull(), F.lit(None))
-             .when(F.col(HASH) == F.col("_match"), F.lit("duplicate"))
-             .otherwise(F.lit("conflicting_duplicate")))
+    step1 = (
+        F.when(F.col("_match").isNull(), F.lit(None))
+        .when(F.col(HASH) == F.col("_match"), F.lit("duplicate"))
+        .otherwise(F.lit("conflicting_duplicate"))
+    )
     df = df.withColumn("_step1", step1)
     df = df.withColumn("_step2", F.when(F.col("_step1").isNull(), F.col("_valid")))
 
@@ -178,20 +266,28 @@ def _judge_copies(spark: SparkSession, layout: Layout, table: str, raw: DataFram
     df = df.withColumn("_conflict", F.min(HASH).over(by_id) != F.max(HASH).over(by_id))
     df = df.withColumn("_first_copy", F.min("_row").over(by_id) == F.col("_row"))
 
-    status = (F.when(F.col("_step1") == "duplicate", "duplicate")
-              .when(F.col("_step1").isNotNull(), "quarantined")
-              .when(F.col("_step2").isNotNull(), "quarantined")
-              .when(F.col("_conflict"), "quarantined")
-              .when(F.col("_first_copy"), "accepted")
-              .otherwise("duplicate"))
-    reason = (F.when(F.col("_step1") == "conflicting_duplicate", "conflicting_duplicate")
-              .when(F.col("_step1").isNotNull(), F.lit(None))
-              .when(F.col("_step2").isNotNull(), F.col("_step2"))
-              .when(F.col("_conflict"), "conflicting_duplicate"))
-    return df.select(*cols, "business_date", HASH, "_ingest", status.alias("_status"), reason.alias("_reason"))
+    status = (
+        F.when(F.col("_step1") == "duplicate", "duplicate")
+        .when(F.col("_step1").isNotNull(), "quarantined")
+        .when(F.col("_step2").isNotNull(), "quarantined")
+        .when(F.col("_conflict"), "quarantined")
+        .when(F.col("_first_copy"), "accepted")
+        .otherwise("duplicate")
+    )
+    reason = (
+        F.when(F.col("_step1") == "conflicting_duplicate", "conflicting_duplicate")
+        .when(F.col("_step1").isNotNull(), F.lit(None))
+        .when(F.col("_step2").isNotNull(), F.col("_step2"))
+        .when(F.col("_conflict"), "conflicting_duplicate")
+    )
+    return df.select(
+        *cols, "business_date", HASH, "_ingest", status.alias("_status"), reason.alias("_reason")
+    )
 
 
-def _match_earlier_ingests(df: DataFrame, raw: DataFrame, idc: str, visible: DataFrame) -> DataFrame:
+def _match_earlier_ingests(
+    df: DataFrame, raw: DataFrame, idc: str, visible: DataFrame
+) -> DataFrame:
     """``_match`` of a pass over several ingests: the index's, else the accepted copy of an
     earlier ingest of the pass that the ingest-by-ingest order would have written. An
     ingest's valid copies of an id that all agree accept one of them unless it is matched.
@@ -200,22 +296,55 @@ def _match_earlier_ingests(df: DataFrame, raw: DataFrame, idc: str, visible: Dat
     Only ids with copies in more than one ingest can match within the pass (redeliveries:
     a fraction of a percent), so only their rows are folded; the result is small and joins
     back without moving the other rows (AQE broadcasts it)."""
-    several = (raw.where(F.col(idc).isNotNull()).groupBy(idc)
-               .agg(F.min("_ingest").alias("_a"), F.max("_ingest").alias("_b"))
-               .where(F.col("_a") != F.col("_b")).select(idc))
-    groups = (df.join(several, idc, "left_semi")
-              .groupBy(idc, "_ingest")
-              .agg(F.first("_match").alias("stored"),
-                   F.min(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_lo"),
-                   F.max(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_hi"))
-              .join(F.broadcast(visible), "_ingest")
-              .select(idc, F.struct(
-                  "_ingest", "visible", "stored",
-                  (F.col("_lo").isNotNull() & (F.col(f"_lo.{HASH}") == F.col(f"_hi.{HASH}"))).alias("agreed"),
-                  F.col("_lo.business_date").alias("business_date"), F.col(f"_lo.{HASH}").alias("hash")).alias("g")))
-    matches = (groups.groupBy(idc).agg(F.collect_list("g").alias("_groups"))
-               .select(idc, F.explode(F.expr(_FOLD)).alias("m"))
-               .select(F.col(idc).alias("_m_id"), F.col("m._ingest").alias("_m_ingest"), F.col("m._match").alias("_m_match")))
-    return (df.join(matches, (F.col(idc) == F.col("_m_id")) & (F.col("_ingest") == F.col("_m_ingest")), "left")
-            .withColumn("_match", F.when(F.col("_m_id").isNotNull(), F.col("_m_match")).otherwise(F.col("_match")))
-            .drop("_m_id", "_m_ingest", "_m_match"))
+    several = (
+        raw.where(F.col(idc).isNotNull())
+        .groupBy(idc)
+        .agg(F.min("_ingest").alias("_a"), F.max("_ingest").alias("_b"))
+        .where(F.col("_a") != F.col("_b"))
+        .select(idc)
+    )
+    groups = (
+        df.join(several, idc, "left_semi")
+        .groupBy(idc, "_ingest")
+        .agg(
+            F.first("_match").alias("stored"),
+            F.min(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_lo"),
+            F.max(F.when(F.col("_valid").isNull(), F.struct(HASH, "business_date"))).alias("_hi"),
+        )
+        .join(F.broadcast(visible), "_ingest")
+        .select(
+            idc,
+            F.struct(
+                "_ingest",
+                "visible",
+                "stored",
+                (F.col("_lo").isNotNull() & (F.col(f"_lo.{HASH}") == F.col(f"_hi.{HASH}"))).alias(
+                    "agreed"
+                ),
+                F.col("_lo.business_date").alias("business_date"),
+                F.col(f"_lo.{HASH}").alias("hash"),
+            ).alias("g"),
+        )
+    )
+    matches = (
+        groups.groupBy(idc)
+        .agg(F.collect_list("g").alias("_groups"))
+        .select(idc, F.explode(F.expr(_FOLD)).alias("m"))
+        .select(
+            F.col(idc).alias("_m_id"),
+            F.col("m._ingest").alias("_m_ingest"),
+            F.col("m._match").alias("_m_match"),
+        )
+    )
+    return (
+        df.join(
+            matches,
+            (F.col(idc) == F.col("_m_id")) & (F.col("_ingest") == F.col("_m_ingest")),
+            "left",
+        )
+        .withColumn(
+            "_match",
+            F.when(F.col("_m_id").isNotNull(), F.col("_m_match")).otherwise(F.col("_match")),
+        )
+        .drop("_m_id", "_m_ingest", "_m_match")
+    )

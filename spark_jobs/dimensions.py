@@ -1,4 +1,5 @@
 """The small authoritative tables: product and merchant snapshots, the campaign change log."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,11 @@ def product_snapshot(spark: SparkSession, layout: Layout, day: dt.date) -> DataF
 def snapshot_dates(layout: Layout, D: dt.date) -> list[dt.date]:
     """The dates of the product snapshots that have landed up to ``D`` (a folder listing)."""
     base = layout.raw("products")
-    found = (dt.date.fromisoformat(p.name[3:]) for p in base.glob("dt=*") if data_files(p)) if base.exists() else ()
+    found = (
+        (dt.date.fromisoformat(p.name[3:]) for p in base.glob("dt=*") if data_files(p))
+        if base.exists()
+        else ()
+    )
     return sorted(d for d in found if d <= D)
 
 
@@ -34,8 +39,9 @@ def as_of_date(snapshots: list[dt.date], d: dt.date) -> dt.date:
     return earlier[-1] if earlier else snapshots[0]
 
 
-def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
-                   include_later: bool = True) -> DataFrame:
+def products_as_of(
+    spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date, include_later: bool = True
+) -> DataFrame:
     """Product attributes for each business date in ``days`` from its snapshot (``as_of_date``).
     With ``include_later`` a product missing from that snapshot takes the attributes of the
     earliest later snapshot up to ``D`` that has it: its events of ``d`` were accepted
@@ -44,25 +50,43 @@ def products_as_of(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
     snapshot itself (``include_later=False``)."""
     snapshots = snapshot_dates(layout, D)
     if not snapshots:  # no products landed (the raw gate stops a run before this)
-        return product_snapshot(spark, layout, D).withColumn("business_date", F.lit(None).cast("date"))
+        return product_snapshot(spark, layout, D).withColumn(
+            "business_date", F.lit(None).cast("date")
+        )
     chosen = {d: as_of_date(snapshots, d) for d in days}
-    needed = [s for s in snapshots if s in chosen.values() or (include_later and s > min(chosen.values()))]
-    parts = [product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s)) for s in needed]
-    snaps = reduce(DataFrame.unionByName, parts)  # needed holds at least the snapshot of the first date
-    dates = spark.createDataFrame([(d, s) for d, s in chosen.items()], "business_date date, as_of date")
+    needed = [
+        s for s in snapshots if s in chosen.values() or (include_later and s > min(chosen.values()))
+    ]
+    parts = [
+        product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s)) for s in needed
+    ]
+    snaps = reduce(
+        DataFrame.unionByName, parts
+    )  # needed holds at least the snapshot of the first date
+    dates = spark.createDataFrame(
+        [(d, s) for d, s in chosen.items()], "business_date date, as_of date"
+    )
     attrs = [c for c in snaps.columns if c not in ("product_id", "snapshot_date")]
     if not include_later:  # one snapshot per date: no choice to make
-        return (snaps.join(F.broadcast(dates), F.col("snapshot_date") == F.col("as_of"))
-                .select("product_id", *attrs, "business_date"))
+        return snaps.join(F.broadcast(dates), F.col("snapshot_date") == F.col("as_of")).select(
+            "product_id", *attrs, "business_date"
+        )
     # The earliest snapshot at or after the date's own that has the product is the one of its
     # appearances whose previous appearance is before the date's snapshot: one row per
     # product and date from a broadcast range join, rather than every later snapshot per
     # date and an aggregate (a backfill of n dates would shuffle about n/2 times the rows).
-    previous = F.lag("snapshot_date").over(Window.partitionBy("product_id").orderBy("snapshot_date"))
-    return (snaps.withColumn("_previous", previous)
-            .join(F.broadcast(dates), (F.col("as_of") <= F.col("snapshot_date"))
-                  & (F.col("_previous").isNull() | (F.col("as_of") > F.col("_previous"))))
-            .select("product_id", *attrs, "business_date"))
+    previous = F.lag("snapshot_date").over(
+        Window.partitionBy("product_id").orderBy("snapshot_date")
+    )
+    return (
+        snaps.withColumn("_previous", previous)
+        .join(
+            F.broadcast(dates),
+            (F.col("as_of") <= F.col("snapshot_date"))
+            & (F.col("_previous").isNull() | (F.col("as_of") > F.col("_previous"))),
+        )
+        .select("product_id", *attrs, "business_date")
+    )
 
 
 def _partition_days(layout: Layout, after: dt.date | None, D: dt.date) -> list[dt.date]:
@@ -125,16 +149,18 @@ def change_log(layout: Layout, D: dt.date, first: dt.date | None = None) -> Path
 KEPT_STATES = 14  # a re-run or a restatement of the last two weeks starts from a kept state
 
 
-def campaign_changes_up_to(spark: SparkSession, layout: Layout, D: dt.date,
-                           first: dt.date | None = None) -> DataFrame:
+def campaign_changes_up_to(
+    spark: SparkSession, layout: Layout, D: dt.date, first: dt.date | None = None
+) -> DataFrame:
     """The whole change log up to ``D`` (a small table: one row per merchant action), with the
     ingest date of each change (``dt``); ``first``: the run's first ingest."""
     schema = contract_schema("campaign_changes").add("dt", "date")
     return read_parquet(spark, [change_log(layout, D, first)], schema)
 
 
-def campaign_first_ingest(spark: SparkSession, layout: Layout, D: dt.date,
-                          first: dt.date | None = None) -> DataFrame:
+def campaign_first_ingest(
+    spark: SparkSession, layout: Layout, D: dt.date, first: dt.date | None = None
+) -> DataFrame:
     """``campaign_id, _first_ingest``: the partition of each campaign's first change, up to
     ``D``. A campaign is known to the cleaning of ingest ``d`` when ``_first_ingest <= d``."""
     changes = campaign_changes_up_to(spark, layout, D, first)

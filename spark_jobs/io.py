@@ -4,6 +4,7 @@ A partition is rewritten by writing a complete new copy next to it and swapping 
 directories. A job killed mid-way leaves either the old or the new copy in place (plus,
 at worst, a ``.old`` directory that ``recover`` puts back or removes on the next start).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,11 @@ from fullsite.quoting import hadoop_path
 T_ = TypeVar("T_")
 
 _ARROW_TO_SPARK = {
-    pa.string(): T.StringType(), pa.bool_(): T.BooleanType(), pa.int32(): T.IntegerType(),
-    pa.int64(): T.LongType(), pa.date32(): T.DateType(),
+    pa.string(): T.StringType(),
+    pa.bool_(): T.BooleanType(),
+    pa.int32(): T.IntegerType(),
+    pa.int64(): T.LongType(),
+    pa.date32(): T.DateType(),
 }
 
 
@@ -47,7 +51,9 @@ def has_parquet(path: Path) -> bool:
     return path.is_dir() and any(path.rglob("*.parquet"))
 
 
-def read_parquet(spark: SparkSession, paths: list[Path], schema: T.StructType, base: Path | None = None) -> DataFrame:
+def read_parquet(
+    spark: SparkSession, paths: list[Path], schema: T.StructType, base: Path | None = None
+) -> DataFrame:
     """Read the given files, and folders that hold data, with a fixed schema; empty if none.
     Raw partitions are passed as their data files (``Layout.raw_files``), so Spark reads
     exactly what the gates count.
@@ -55,7 +61,9 @@ def read_parquet(spark: SparkSession, paths: list[Path], schema: T.StructType, b
     Listing explicit folders, never a whole table, keeps the cost of a night independent
     of how much history the table holds.
     """
-    present = [hadoop_path(p) for p in paths if p.is_file() or has_parquet(p)]  # literal: Spark reads globs
+    present = [
+        hadoop_path(p) for p in paths if p.is_file() or has_parquet(p)
+    ]  # literal: Spark reads globs
     if not present:
         return spark.createDataFrame([], schema)
     reader = spark.read.schema(schema)
@@ -94,8 +102,9 @@ def swap_in(new: Path | None, live: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_partitions(df: DataFrame, base: Path, column: str, days: list[dt.date],
-                     leaf: str | None = None) -> None:
+def write_partitions(
+    df: DataFrame, base: Path, column: str, days: list[dt.date], leaf: str | None = None
+) -> None:
     """Rewrite partitions ``base/column=<day>[/leaf]`` for every day in ``days``.
 
     ``df`` must hold a ``column`` (DATE) and only rows of those days. Days without rows end
@@ -111,7 +120,9 @@ def write_partitions(df: DataFrame, base: Path, column: str, days: list[dt.date]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def swap_partitions(written: Path, base: Path, column: str, days: list[dt.date], leaf: str | None = None) -> None:
+def swap_partitions(
+    written: Path, base: Path, column: str, days: list[dt.date], leaf: str | None = None
+) -> None:
     """Swap the folders ``written/column=<day>`` into ``base`` (see ``write_partitions``)."""
     for d in days:
         part = f"{column}={d.isoformat()}"

@@ -7,6 +7,7 @@ once (partition pruning by folder), and cumulative orders are carried as increme
 (``state/cum_orders/business_date=d``): the state of the last date that can no longer
 change plus the orders since then. A night never re-reads history from the beginning.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,20 +23,31 @@ from spark_jobs.dimensions import products_as_of
 from spark_jobs.io import day_dirs, read_parquet, recover, spark_type, write_partitions
 
 MONEY = spark_type(CONTRACT_MONEY)
-FACT_SCHEMA = T.StructType([
-    T.StructField("product_id", T.StringType()), T.StructField("impressions", T.LongType()),
-    T.StructField("clicks", T.LongType()), T.StructField("favorites", T.LongType()),
-    T.StructField("carts", T.LongType()), T.StructField("orders", T.LongType()),
-    T.StructField("gmv", MONEY), T.StructField("business_date", T.DateType()),
-])
-CUM_SCHEMA = T.StructType([T.StructField("product_id", T.StringType()), T.StructField("cum_orders", T.LongType())])
+FACT_SCHEMA = T.StructType(
+    [
+        T.StructField("product_id", T.StringType()),
+        T.StructField("impressions", T.LongType()),
+        T.StructField("clicks", T.LongType()),
+        T.StructField("favorites", T.LongType()),
+        T.StructField("carts", T.LongType()),
+        T.StructField("orders", T.LongType()),
+        T.StructField("gmv", MONEY),
+        T.StructField("business_date", T.DateType()),
+    ]
+)
+CUM_SCHEMA = T.StructType(
+    [T.StructField("product_id", T.StringType()), T.StructField("cum_orders", T.LongType())]
+)
 
 
-def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date,
-                   cum_before: DataFrame) -> tuple[DataFrame, DataFrame]:
+def lifecycle_rows(
+    spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date, cum_before: DataFrame
+) -> tuple[DataFrame, DataFrame]:
     """(lifecycle rows of ``days``, cum_orders state of ``days``); ``cum_before`` is the state
     of the day before ``days[0]``."""
-    window = int(rules.param("lifecycle_window_days"))  # the feature window (mechanics, like attribution's)
+    window = int(
+        rules.param("lifecycle_window_days")
+    )  # the feature window (mechanics, like attribution's)
     first = days[0] - dt.timedelta(days=2 * window - 1)
     fact_days = [first + dt.timedelta(days=k) for k in range((days[-1] - first).days + 1)]
     base = layout.curated_table("fct_product_daily")
@@ -49,45 +61,90 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
     def total(col, when, money=False):
         return F.sum(F.when(when, F.col(col)).otherwise(zero_money if money else F.lit(0)))
 
-    agg = joined.withColumn("_age", age).withColumn("saves", F.col("favorites") + F.col("carts")).groupBy(
-        "product_id", "target_date").agg(
-        total("impressions", cur).cast("long").alias("impressions_7d"),
-        total("clicks", cur).cast("long").alias("clicks_7d"),
-        total("saves", cur).cast("long").alias("saves_7d"),
-        total("orders", cur).cast("long").alias("orders_7d"),
-        total("gmv", cur, True).cast(MONEY).alias("gmv_7d"),
-        total("orders", prev).cast("long").alias("orders_prev_7d"),
-        total("gmv", prev, True).cast(MONEY).alias("gmv_prev_7d"),
+    agg = (
+        joined.withColumn("_age", age)
+        .withColumn("saves", F.col("favorites") + F.col("carts"))
+        .groupBy("product_id", "target_date")
+        .agg(
+            total("impressions", cur).cast("long").alias("impressions_7d"),
+            total("clicks", cur).cast("long").alias("clicks_7d"),
+            total("saves", cur).cast("long").alias("saves_7d"),
+            total("orders", cur).cast("long").alias("orders_7d"),
+            total("gmv", cur, True).cast(MONEY).alias("gmv_7d"),
+            total("orders", prev).cast("long").alias("orders_prev_7d"),
+            total("gmv", prev, True).cast(MONEY).alias("gmv_prev_7d"),
+        )
     )
     # Orders since the last settled state, dates in [days[0], target_date]: a join of their
     # own, since a range of more than 2 × window days (a backfill) reaches further back than
     # the windows above.
-    new_orders = (F.broadcast(targets)
-                  .join(facts.where(F.col("business_date") >= F.lit(days[0])),
-                        F.col("business_date") <= F.col("target_date"))
-                  .groupBy("product_id", "target_date").agg(F.sum("orders").cast("long").alias("_new_orders")))
-    products = products_as_of(spark, layout, days, D, include_later=False).withColumnRenamed("business_date", "target_date")
+    new_orders = (
+        F.broadcast(targets)
+        .join(
+            facts.where(F.col("business_date") >= F.lit(days[0])),
+            F.col("business_date") <= F.col("target_date"),
+        )
+        .groupBy("product_id", "target_date")
+        .agg(F.sum("orders").cast("long").alias("_new_orders"))
+    )
+    products = products_as_of(spark, layout, days, D, include_later=False).withColumnRenamed(
+        "business_date", "target_date"
+    )
     listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
-        "product_id", "target_date", "merchant_id", "category", "is_standard")
+        "product_id", "target_date", "merchant_id", "category", "is_standard"
+    )
     # Every product with state or with orders gets a cumulative count, listed or not.
-    keys = (new_orders.select("product_id", "target_date")
-            .unionByName(F.broadcast(targets).crossJoin(cum_before.select("product_id")))
-            .unionByName(listed.select("product_id", "target_date")).distinct())
-    cum = (keys.join(new_orders, ["product_id", "target_date"], "left")
-           .join(cum_before, "product_id", "left")
-           .select("product_id", "target_date",
-                   (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0))).cast("long").alias("cum_orders")))
+    keys = (
+        new_orders.select("product_id", "target_date")
+        .unionByName(F.broadcast(targets).crossJoin(cum_before.select("product_id")))
+        .unionByName(listed.select("product_id", "target_date"))
+        .distinct()
+    )
+    cum = (
+        keys.join(new_orders, ["product_id", "target_date"], "left")
+        .join(cum_before, "product_id", "left")
+        .select(
+            "product_id",
+            "target_date",
+            (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0)))
+            .cast("long")
+            .alias("cum_orders"),
+        )
+    )
     # Computed once, before either write: the state is written over the folders it was read
     # from, and the rows read it too (rather than computing it again from the facts).
     cum = cum.localCheckpoint()
-    rows = (listed.join(agg, ["product_id", "target_date"], "left")
-            .join(cum, ["product_id", "target_date"], "left")
-            .fillna(0, subset=["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d", "cum_orders"])
-            .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
-            .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money)))
+    rows = (
+        listed.join(agg, ["product_id", "target_date"], "left")
+        .join(cum, ["product_id", "target_date"], "left")
+        .fillna(
+            0,
+            subset=[
+                "impressions_7d",
+                "clicks_7d",
+                "saves_7d",
+                "orders_7d",
+                "orders_prev_7d",
+                "cum_orders",
+            ],
+        )
+        .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
+        .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money))
+    )
     out = rows.select(
-        "product_id", F.col("target_date").alias("business_date"), "merchant_id", "category", "is_standard",
-        "impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "gmv_7d", "orders_prev_7d", "gmv_prev_7d", "cum_orders",
+        "product_id",
+        F.col("target_date").alias("business_date"),
+        "merchant_id",
+        "category",
+        "is_standard",
+        "impressions_7d",
+        "clicks_7d",
+        "saves_7d",
+        "orders_7d",
+        "gmv_7d",
+        "orders_prev_7d",
+        "gmv_prev_7d",
+        "cum_orders",
     )
     return out, cum.withColumnRenamed("target_date", "business_date")
 
@@ -95,7 +152,9 @@ def lifecycle_rows(spark: SparkSession, layout: Layout, days: list[dt.date], D: 
 def run_lifecycle(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> None:
     state = layout.state / "cum_orders"
     recover(state)
-    cum_before = read_parquet(spark, day_dirs(state, "business_date", [days[0] - dt.timedelta(days=1)]), CUM_SCHEMA)
+    cum_before = read_parquet(
+        spark, day_dirs(state, "business_date", [days[0] - dt.timedelta(days=1)]), CUM_SCHEMA
+    )
     out, cum = lifecycle_rows(spark, layout, days, D, cum_before)
     write_partitions(cum, state, "business_date", days)
     write_partitions(out, layout.curated_table("product_lifecycle_daily"), "business_date", days)

@@ -7,6 +7,7 @@ One session serves the whole range. Each date: clean + quarantine the raw partit
 attribute, rebuild the daily and segment facts and the lifecycle of ``D-2 … D``, and
 record the reconciliation counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,7 @@ from spark_runtime.session import get_spark  # noqa: E402
 def _write_small(table: pa.Table, folder: Path) -> None:
     """Driver-side write of a tiny table into its own partition folder, atomically."""
     from spark_jobs.io import swap_in
+
     tmp = folder.with_name(folder.name + ".new")
     tmp.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, tmp / "part-0000.parquet")
@@ -41,19 +43,27 @@ def _write_small(table: pa.Table, folder: Path) -> None:
 
 def write_reconciliation(layout: Layout, D: dt.date, results: list[CleanResult]) -> None:
     """dq counts of ingest date D (the date is the partition folder, as for Spark output)."""
-    recon = pa.table({
-        "table_name": pa.array([r.table for r in results], pa.string()),
-        "rows_in": pa.array([r.rows_in for r in results], pa.int64()),
-        "accepted": pa.array([r.accepted for r in results], pa.int64()),
-        "duplicates": pa.array([r.duplicates for r in results], pa.int64()),
-        "quarantined": pa.array([r.quarantined for r in results], pa.int64()),
-    })
-    rows = [(r.table, reason, n) for r in results for reason, n in sorted(r.quarantined_by_reason.items())]
-    summary = pa.table({
-        "table_name": pa.array([x[0] for x in rows], pa.string()),
-        "reason": pa.array([x[1] for x in rows], pa.string()),
-        "rows": pa.array([x[2] for x in rows], pa.int64()),
-    })
+    recon = pa.table(
+        {
+            "table_name": pa.array([r.table for r in results], pa.string()),
+            "rows_in": pa.array([r.rows_in for r in results], pa.int64()),
+            "accepted": pa.array([r.accepted for r in results], pa.int64()),
+            "duplicates": pa.array([r.duplicates for r in results], pa.int64()),
+            "quarantined": pa.array([r.quarantined for r in results], pa.int64()),
+        }
+    )
+    rows = [
+        (r.table, reason, n)
+        for r in results
+        for reason, n in sorted(r.quarantined_by_reason.items())
+    ]
+    summary = pa.table(
+        {
+            "table_name": pa.array([x[0] for x in rows], pa.string()),
+            "reason": pa.array([x[1] for x in rows], pa.string()),
+            "rows": pa.array([x[2] for x in rows], pa.int64()),
+        }
+    )
     _write_small(recon, layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}")
     _write_small(summary, layout.curated_table("dq_quarantine_summary") / f"ingest_date={D}")
 
@@ -94,12 +104,23 @@ def run_date(spark, layout: Layout, D: dt.date) -> dict:
     t0 = time.monotonic()
     build_date(spark, layout, D)
     timings["build"] = time.monotonic() - t0
-    return {"date": D.isoformat(), "timings": timings,
-            "reconciliation": {r.table: [r.rows_in, r.accepted, r.duplicates, r.quarantined] for r in results}}
+    return {
+        "date": D.isoformat(),
+        "timings": timings,
+        "reconciliation": {
+            r.table: [r.rows_in, r.accepted, r.duplicates, r.quarantined] for r in results
+        },
+    }
 
 
-def run_range(data_root: str | Path, start: dt.date, end: dt.date, master: str | None = None, spark=None,
-              on_date=None) -> list[dict]:
+def run_range(
+    data_root: str | Path,
+    start: dt.date,
+    end: dt.date,
+    master: str | None = None,
+    spark=None,
+    on_date=None,
+) -> list[dict]:
     layout = Layout(Path(data_root))
     own = spark is None
     spark = spark or get_spark(master)

@@ -1,5 +1,6 @@
 """The quarantine store: rejected raw rows exactly as they arrived, with their reason, one
 folder per table and ingest (operators only; never in the warehouse)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +29,10 @@ def readable_text(rows: pa.Table) -> pa.Table:
         except pa.ArrowInvalid:
             pass
         raw = column.combine_chunks().view(pa.binary())
-        fixed = pa.array([None if v is None else v.decode("utf-8", "backslashreplace") for v in raw.to_pylist()], pa.string())
+        fixed = pa.array(
+            [None if v is None else v.decode("utf-8", "backslashreplace") for v in raw.to_pylist()],
+            pa.string(),
+        )
         rows = rows.set_column(i, field, fixed)
     return rows
 

@@ -1,5 +1,6 @@
 """Contract step 2: the first failing check of a raw row is its quarantine reason, judged
 against the product snapshot and the campaign change log of the row's own ingest."""
+
 from __future__ import annotations
 
 from functools import reduce
@@ -48,7 +49,12 @@ def validation_reason(table: str, D: F.Column) -> F.Column:
         checks.append(("natural_click_cost", F.col("campaign_id").isNull() & (F.col("cost") > 0)))
     checks.append(("unknown_product", F.col("_known_product").isNull()))
     if table in ("impressions", "clicks"):
-        checks.append(("unknown_campaign", F.col("campaign_id").isNotNull() & F.col("_known_campaign").isNull()))
+        checks.append(
+            (
+                "unknown_campaign",
+                F.col("campaign_id").isNotNull() & F.col("_known_campaign").isNull(),
+            )
+        )
     late = int(rules.param("late_days"))
     checks.append(("future_event", F.col("business_date") > D))
     checks.append(("too_late", F.col("business_date") < F.date_sub(D, late)))
@@ -58,14 +64,31 @@ def validation_reason(table: str, D: F.Column) -> F.Column:
     return expr
 
 
-def validated(df: DataFrame, table: str, known_products: DataFrame, known_campaigns: DataFrame) -> DataFrame:
+def validated(
+    df: DataFrame, table: str, known_products: DataFrame, known_campaigns: DataFrame
+) -> DataFrame:
     """Step 2: ``_valid``, the first failing check of each copy against the products
     snapshot and the campaign change log of its own ingest (null when it passes)."""
-    df = df.join(F.broadcast(known_products.select(F.col("product_id").alias("_known_product"),
-                                                   F.col("_ingest").alias("_product_ingest"))),
-                 (F.col("product_id") == F.col("_known_product")) & (F.col("_ingest") == F.col("_product_ingest")), "left")
+    df = df.join(
+        F.broadcast(
+            known_products.select(
+                F.col("product_id").alias("_known_product"),
+                F.col("_ingest").alias("_product_ingest"),
+            )
+        ),
+        (F.col("product_id") == F.col("_known_product"))
+        & (F.col("_ingest") == F.col("_product_ingest")),
+        "left",
+    )
     if "campaign_id" in SCHEMAS[table].names:
-        df = df.join(F.broadcast(known_campaigns.select(F.col("campaign_id").alias("_known_campaign"), "_first_ingest")),
-                     (F.col("campaign_id") == F.col("_known_campaign")) & (F.col("_first_ingest") <= F.col("_ingest")),
-                     "left")
+        df = df.join(
+            F.broadcast(
+                known_campaigns.select(
+                    F.col("campaign_id").alias("_known_campaign"), "_first_ingest"
+                )
+            ),
+            (F.col("campaign_id") == F.col("_known_campaign"))
+            & (F.col("_first_ingest") <= F.col("_ingest")),
+            "left",
+        )
     return df.withColumn("_valid", validation_reason(table, F.col("_ingest")))

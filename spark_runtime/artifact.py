@@ -2,6 +2,7 @@
 system jar): keyed by name, earlier keys removed, built in a temporary folder and moved in
 whole, so a failed build leaves nothing half-written. Each is only a speed-up: a build
 that fails says why and setup goes on."""
+
 from __future__ import annotations
 
 import shutil

@@ -12,6 +12,7 @@ path (with or without the jar of ``localfs.py``); its name carries a key of the 
 upgrade simply leaves it unused until the next ``make setup``. The JVM checks the archive
 itself and runs without it (silently, the ``cds`` log is off) when it does not match.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 def _java() -> Path | None:
     home = os.environ.get("JAVA_HOME")
-    found = Path(home) / "bin" / "java" if home else (Path(p) if (p := shutil.which("java")) else None)
+    found = (
+        Path(home) / "bin" / "java" if home else (Path(p) if (p := shutil.which("java")) else None)
+    )
     return found.resolve() if found and found.exists() else None
 
 
@@ -44,7 +47,9 @@ def archive_path() -> Path | None:
         return None
     st = java.stat()
     jar = built_jar()  # on the driver's class path, which the archive must match
-    key = hashlib.sha256(f"{java}|{st.st_size}|{st.st_mtime_ns}|{pyspark.__version__}|{sys.prefix}|{jar}".encode())
+    key = hashlib.sha256(
+        f"{java}|{st.st_size}|{st.st_mtime_ns}|{pyspark.__version__}|{sys.prefix}|{jar}".encode()
+    )
     return Path(sys.prefix) / f"fullsite-spark-{key.hexdigest()[:16]}.jsa"
 
 
@@ -65,8 +70,22 @@ def _dump(tmp: Path) -> tuple[Path | None, str]:
     generate(root, start, 2, "tiny", seed=7)
     env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}
     print("creating the Spark class-data archive (one training run, about a minute)")
-    done = subprocess.run([sys.executable, "-m", "spark_jobs.nightly", "--data-root", str(root), "--date", str(start),
-                           "--to", str(start + dt.timedelta(days=1))], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spark_jobs.nightly",
+            "--data-root",
+            str(root),
+            "--date",
+            str(start),
+            "--to",
+            str(start + dt.timedelta(days=1)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return (dump if done.returncode == 0 else None), last_line(done.stderr)
 
 

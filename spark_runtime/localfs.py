@@ -12,6 +12,7 @@ The jar is keyed on its source and the Hadoop jar it compiles against; without `
 (a JRE only) setup says so and Spark uses ``RawLocalFileSystem`` as before — slower, the
 same files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,12 +52,18 @@ def built_jar() -> Path | None:
 
 def _compile(hadoop: Path, javac: str, jar: str):
     def build(tmp: Path) -> tuple[Path | None, str]:
-        done = subprocess.run([javac, "--release", "17", "-nowarn", "-cp", str(hadoop), "-d", str(tmp), str(SOURCE)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [javac, "--release", "17", "-nowarn", "-cp", str(hadoop), "-d", str(tmp), str(SOURCE)],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode == 0:
             built = tmp / "localfs.jar"
-            done = subprocess.run([jar, "cf", str(built), "-C", str(tmp), "fullsite"], capture_output=True, text=True)
+            done = subprocess.run(
+                [jar, "cf", str(built), "-C", str(tmp), "fullsite"], capture_output=True, text=True
+            )
         return (built if done.returncode == 0 else None), last_line(done.stderr)
+
     return build
 
 
@@ -68,7 +75,10 @@ def main() -> int:
     javac, jar = shutil.which("javac"), shutil.which("jar")
     if not javac or not jar:  # only a speed-up: setup goes on without it
         if built_jar() is None:
-            print("no javac (a JDK) found: Spark writes local files with Hadoop's forked chmod (slower)")
+            print(
+                "no javac (a JDK) found: Spark writes local files with Hadoop's forked chmod "
+                "(slower)"
+            )
         return 0
     path = jar_path()
     if path is not None:

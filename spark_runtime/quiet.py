@@ -6,6 +6,7 @@ are not ours and call for nothing. The JVM is started here with its stderr throu
 filter: that one announcement is dropped, everything else (Spark's own errors, log4j's
 output) passes through unchanged, to the same stderr.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,5 +30,7 @@ def launch_jvm(conf: SparkConf) -> None:
     if SparkContext._gateway is not None:
         return
     gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})
-    threading.Thread(target=_pump, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True).start()
+    threading.Thread(
+        target=_pump, args=(gateway.proc.stderr,), name="jvm-stderr", daemon=True
+    ).start()
     SparkContext._ensure_initialized(gateway=gateway, conf=conf)

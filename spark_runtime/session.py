@@ -1,4 +1,5 @@
 """One Spark session per run, tuned for a 2-core machine but free of local-mode assumptions."""
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,9 @@ def driver_java_options() -> str:
     from spark_runtime.cds import java_options
 
     gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", GC_OPTIONS)
-    log_options = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
+    log_options = (
+        f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
+    )
     return f"{gc} {java_options()} {log_options}".strip()
 
 
@@ -40,7 +43,9 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     conf = SparkConf().setAppName(app_name)
     master = master or os.environ.get("FULLSITE_SPARK_MASTER")
-    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # launched by spark-submit: its JVM, its master
+    submitted = (
+        "PYSPARK_GATEWAY_PORT" in os.environ
+    )  # launched by spark-submit: its JVM, its master
     if master:
         conf.setMaster(master)
     elif not submitted:  # local mode
@@ -57,8 +62,7 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
 def _configure(conf: SparkConf, local: bool) -> None:
     """The session's settings (in the JVM's launch: driver options take effect only there)."""
     (
-        conf
-        .set("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
+        conf.set("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
         .set("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
         .set("spark.sql.adaptive.enabled", "true")
         .set("spark.sql.adaptive.coalescePartitions.enabled", "true")

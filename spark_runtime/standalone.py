@@ -4,6 +4,7 @@ pyspark ships no ``start-master.sh``, but ``bin/spark-class`` runs the master an
 daemons. The cluster is a context manager: it yields the master URL and the environment
 ``spark-submit`` needs, and stops every daemon on the way out, also on errors.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,27 +41,64 @@ def _alive_workers(ui_port: int) -> int:
 
 
 @contextlib.contextmanager
-def standalone_cluster(work: Path, workers: int = 1, cores: int = 2, memory: str = "2g",
-                       timeout: float = 90):
+def standalone_cluster(
+    work: Path, workers: int = 1, cores: int = 2, memory: str = "2g", timeout: float = 90
+):
     """Master plus ``workers`` workers (each with ``cores`` cores and ``memory``)."""
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     port, master_ui = _free_port(), _free_port()
-    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_LOG_DIR": str(work), "PYSPARK_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(SPARK_HOME),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(work),
+        "PYSPARK_PYTHON": sys.executable,
+    }
     spark_class = str(SPARK_HOME / "bin" / "spark-class")
     log = open(work / "cluster.log", "w")
-    procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                               "--port", str(port), "--webui-port", str(master_ui)],
-                              env=env, stdout=log, stderr=log)]
+    procs = [
+        subprocess.Popen(
+            [
+                spark_class,
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(master_ui),
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    ]
     url = f"spark://127.0.0.1:{port}"
     try:
         for k in range(workers):
-            procs.append(subprocess.Popen(
-                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-                 "--cores", str(cores), "--memory", memory, "--webui-port", str(_free_port()),
-                 "--work-dir", str(work / f"worker-{k}")],
-                env=env, stdout=log, stderr=log))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        spark_class,
+                        "org.apache.spark.deploy.worker.Worker",
+                        url,
+                        "--host",
+                        "127.0.0.1",
+                        "--cores",
+                        str(cores),
+                        "--memory",
+                        memory,
+                        "--webui-port",
+                        str(_free_port()),
+                        "--work-dir",
+                        str(work / f"worker-{k}"),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
         deadline = time.time() + timeout
         while _alive_workers(master_ui) < workers:
             if time.time() > deadline or any(p.poll() is not None for p in procs):

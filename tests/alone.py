@@ -6,6 +6,7 @@
 
     python -m tests.alone [--sample N]      (make test-alone; CI runs it)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _pytest(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=REPO,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
 
 
 def collect(marker: str = "not slow") -> list[str]:
@@ -38,8 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted((REPO / "tests").rglob("test_*.py")):
         done = _pytest("--collect-only", str(path.relative_to(REPO)))
         if done.returncode not in (0, 5):  # 5: nothing selected
-            failed.append(f"{path.relative_to(REPO)} does not collect alone:\n{done.stdout[-1500:]}")
-    seed = a.seed or subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+            failed.append(
+                f"{path.relative_to(REPO)} does not collect alone:\n{done.stdout[-1500:]}"
+            )
+    seed = (
+        a.seed
+        or subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    )
     chosen = random.Random(seed or "fullsite").sample(collect(), a.sample)
     for test in chosen:
         print(f"alone: {test}", flush=True)

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny generated data sets, made once per test session."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,8 @@ def spark():
     session.stop()
 
 
-FIRST = TINY_START                          # 2024-07-28
-PUBLISHED = dt.date(2024, 8, 1)             # the shared data root is published up to here
+FIRST = TINY_START  # 2024-07-28
+PUBLISHED = dt.date(2024, 8, 1)  # the shared data root is published up to here
 
 
 def copy_root(src, dst):
@@ -62,16 +63,17 @@ def scratch_root(tmp_path, published_root):
     return copy_root(published_root, tmp_path / "root")
 
 
-NEXT = PUBLISHED + dt.timedelta(days=1)     # 2024-08-02: July is final after it
+NEXT = PUBLISHED + dt.timedelta(days=1)  # 2024-08-02: July is final after it
 
 
 @dataclass
 class NextNight:
     """The shared next night and what it went through on the way (read-only for tests)."""
+
     root: Path
-    after_kill: dict = field(default_factory=dict)   # the published state the killed run left
-    reader: dict = field(default_factory=dict)       # what an analyst's open connection saw (JSON)
-    recovery: object = None                          # Dagster's result of the recovering run
+    after_kill: dict = field(default_factory=dict)  # the published state the killed run left
+    reader: dict = field(default_factory=dict)  # what an analyst's open connection saw (JSON)
+    recovery: object = None  # Dagster's result of the recovering run
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +105,7 @@ def harder_backfilled(tmp_path_factory, tiny_raw):
     run.stop()
 
 
-LATER = NEXT + dt.timedelta(days=1)         # 2024-08-03: the night the corrected rules first run
+LATER = NEXT + dt.timedelta(days=1)  # 2024-08-03: the night the corrected rules first run
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +179,13 @@ def next_night(tmp_path_factory, published_root, spark) -> NextNight:
     try:
         seen.reader["before"] = reader.look()
         kill_mid_spark(root, NEXT)
-        seen.after_kill = {"unchanged": wh.read_bytes() == before, "last_success": state.last_success(root),
-                           "status": json.loads(CliRunner().invoke(app, ["status", "--data-root", str(root), "--json"]).output)}
+        seen.after_kill = {
+            "unchanged": wh.read_bytes() == before,
+            "last_success": state.last_success(root),
+            "status": json.loads(
+                CliRunner().invoke(app, ["status", "--data-root", str(root), "--json"]).output
+            ),
+        }
         seen.recovery = through_dagster_api(root, NEXT)  # no manual clean-up
         seen.reader["after"] = reader.look()
     finally:

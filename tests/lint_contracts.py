@@ -1,6 +1,7 @@
 """An import-linter contract of our own (pyproject.toml): no module of ours imports a
 private module of an external package (``dagster._core…``). import-linter sees external
 packages only as a whole, so this reads the import lines it recorded (issue 44)."""
+
 from __future__ import annotations
 
 from importlinter import Contract, ContractCheck, fields, output

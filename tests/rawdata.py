@@ -1,4 +1,5 @@
 """Hand-made raw partitions for tests: rows as dicts, written with the contract schemas."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,9 @@ def local(day: dt.date, hh=12, mm=0, ss=0, us=0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hh, mm, ss, us, tzinfo=SHANGHAI)
 
 
-def write(root: Path, table: str, day: dt.date, rows: list[dict], file: str = "part-0000.parquet") -> None:
+def write(
+    root: Path, table: str, day: dt.date, rows: list[dict], file: str = "part-0000.parquet"
+) -> None:
     folder = Path(root) / "raw" / table / f"dt={day}"
     folder.mkdir(parents=True, exist_ok=True)
     schema = SCHEMAS[table]
@@ -29,7 +32,9 @@ def write(root: Path, table: str, day: dt.date, rows: list[dict], file: str = "p
     pq.write_table(pa.table(cols, schema=schema), folder / file)
 
 
-def dims(root: Path, day: dt.date, products: list[dict], merchants: list[dict], changes: list[dict]) -> None:
+def dims(
+    root: Path, day: dt.date, products: list[dict], merchants: list[dict], changes: list[dict]
+) -> None:
     write(root, "merchants", day, merchants)
     write(root, "products", day, products)
     write(root, "campaign_changes", day, changes)

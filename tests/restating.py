@@ -1,5 +1,6 @@
 """What the period-close tests change under a warehouse (issue 43): a corrected rule in a copy
 of the dbt project, and raw history rewritten after its night was processed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,10 @@ from fullsite.rules import REPO_ROOT
 
 RATE_FILE = "seeds/rebate_rates.csv"
 # The SME brackets at 10 k and 30 k, corrected retroactively (effective 2000-01-01).
-CORRECTED = {"sme,2000-01-01,30000.00,0.025": "sme,2000-01-01,30000.00,0.020",
-             "sme,2000-01-01,10000.00,0.015": "sme,2000-01-01,10000.00,0.010"}
+CORRECTED = {
+    "sme,2000-01-01,30000.00,0.025": "sme,2000-01-01,30000.00,0.020",
+    "sme,2000-01-01,10000.00,0.015": "sme,2000-01-01,10000.00,0.010",
+}
 RESTATED_INGEST = dt.date(2024, 7, 30)  # its clicks are rewritten: July's spend changes
 
 
@@ -39,7 +42,9 @@ def rewrite_clicks(root: Path, day: dt.date = RESTATED_INGEST) -> tuple[Path, in
     path = sorted((root / "raw" / "clicks" / f"dt={day}").glob("part-*.parquet"))[0]
     table = pq.read_table(path)
     column = table.schema.get_field_index("cost")
-    doubled = pc.multiply(table["cost"], pa.scalar(Decimal(2), pa.decimal128(1, 0))).cast(pa.decimal128(18, 2))
+    doubled = pc.multiply(table["cost"], pa.scalar(Decimal(2), pa.decimal128(1, 0))).cast(
+        pa.decimal128(18, 2)
+    )
     pq.write_table(table.set_column(column, table.schema.field("cost"), doubled), path)
     return path, table.num_rows
 

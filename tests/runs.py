@@ -1,4 +1,6 @@
-"""Runs in the tests go the way every run goes: through the Dagster job (orchestration/launch.py)."""
+"""Runs in the tests go the way every run goes: through the Dagster job
+(orchestration/launch.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +17,8 @@ from spark_runtime.session import GC_OPTIONS
 
 
 def night(root, first: dt.date, last: dt.date | None = None) -> list[dict]:
-    """Ingests ``first … last`` (one date by default) as one Dagster run; raises what the run raised."""
+    """Ingests ``first … last`` (one date by default) as one Dagster run; raises what the run
+    raised."""
     return launch(root, first, last or first)
 
 
@@ -27,8 +30,13 @@ def through_dagster_api(root, day: dt.date):
     job = d.build_definitions(root).resolve_job_def(d.JOB)
     with instance(root) as inst:
         add_nights(inst, day, day)  # as the landing sensor adds a night that lands
-        return job.execute_in_process(partition_key=str(day), instance=inst, raise_on_error=False, run_config=QUIET,
-                                      resources={"fullsite": d.FullsiteResource(data_root=str(root))})
+        return job.execute_in_process(
+            partition_key=str(day),
+            instance=inst,
+            raise_on_error=False,
+            run_config=QUIET,
+            resources={"fullsite": d.FullsiteResource(data_root=str(root))},
+        )
 
 
 # A process the tests start runs one short run on tiny data in a cold JVM, where the
@@ -38,23 +46,41 @@ def through_dagster_api(root, day: dt.date):
 SHORT_RUN_JVM = f"{GC_OPTIONS} -XX:TieredStopAtLevel=1"
 
 
-def start_cli(args: list[str], output=subprocess.DEVNULL, nice: int = 0,
-              env: dict | None = None) -> subprocess.Popen:
+def start_cli(
+    args: list[str], output=subprocess.DEVNULL, nice: int = 0, env: dict | None = None
+) -> subprocess.Popen:
     """``fullsite <args>`` in a process (and process group) of its own, as an operator runs
-    it (with the quick JIT above); ``nice`` lowers its priority (a run beside the tests takes only what they leave).
+    it (with the quick JIT above); ``nice`` lowers its priority (a run beside the tests takes only
+    what they leave).
     The group stays in the tests' session: Linux schedules each session's processes as one
     group (autogroup), and a niceness only orders processes within their group."""
-    env = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd(), **(env or {})}
+    env = {
+        "FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM,
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        **(env or {}),
+    }
     priority = ["nice", "-n", str(nice)] if nice else []
-    return subprocess.Popen([*priority, sys.executable, "-m", "orchestration.cli", *args], stdout=output,
-                            stderr=subprocess.STDOUT, process_group=0, env=env)
+    return subprocess.Popen(
+        [*priority, sys.executable, "-m", "orchestration.cli", *args],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        process_group=0,
+        env=env,
+    )
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """``fullsite <args>`` as an operator runs it, to the end: its exit code and output."""
-    full = {"FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM, **os.environ, "PYTHONPATH": os.getcwd(), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True,
-                          env=full)
+    full = {
+        "FULLSITE_DRIVER_JAVA_OPTIONS": SHORT_RUN_JVM,
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, env=full
+    )
 
 
 def kill_mid_spark(root: Path, day: dt.date) -> None:
@@ -75,14 +101,20 @@ class Reader:
     run's own process would also be what the run reads after publishing). ``look()`` asks
     ``sql`` again on the same connection and returns its first row as JSON values."""
 
-    CODE = ("import duckdb, json, sys\n"
-            "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-            "for _ in sys.stdin:\n"
-            "    print(json.dumps(con.execute(sys.argv[2]).fetchone(), default=str), flush=True)\n")
+    CODE = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "for _ in sys.stdin:\n"
+        "    print(json.dumps(con.execute(sys.argv[2]).fetchone(), default=str), flush=True)\n"
+    )
 
     def __init__(self, warehouse: Path, sql: str):
-        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(warehouse), sql],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", self.CODE, str(warehouse), sql],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def look(self) -> list:
         self.proc.stdin.write("\n")
@@ -100,13 +132,26 @@ class Backfill:
     waits on the JVM, on a process it started, on files), and a long backfill fills those
     gaps. ``finished()`` waits for it, checks it published, and returns the root."""
 
-    def __init__(self, root: Path, first: dt.date, last: dt.date, planted: dict | None = None,
-                 env: dict | None = None):
-        self.root, self.planted = root, planted or {}  # what was planted in the raw zone, for the checks
+    def __init__(
+        self,
+        root: Path,
+        first: dt.date,
+        last: dt.date,
+        planted: dict | None = None,
+        env: dict | None = None,
+    ):
+        self.root, self.planted = (
+            root,
+            planted or {},
+        )  # what was planted in the raw zone, for the checks
         self.log = root.parent / "backfill.log"
         self._out = open(self.log, "w")  # closed by finished() or stop()
-        self.proc = start_cli(["backfill", "--data-root", str(root), "--from", str(first), "--to", str(last)], self._out,
-                              nice=10, env=env)
+        self.proc = start_cli(
+            ["backfill", "--data-root", str(root), "--from", str(first), "--to", str(last)],
+            self._out,
+            nice=10,
+            env=env,
+        )
 
     def finished(self, timeout: float = 900) -> Path:
         code = self.proc.wait(timeout=timeout)

@@ -1,5 +1,6 @@
 """Real servers the alert tests talk to, on 127.0.0.1: an SMTP server (aiosmtpd) and an HTTP
 server that keeps every JSON body it is posted. Each records what it received."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,8 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """``with SmtpServer() as smtp:`` — ``smtp.address`` is host:port, ``smtp.messages`` what arrived."""
+    """``with SmtpServer() as smtp:`` — ``smtp.address`` is host:port, ``smtp.messages`` what
+    arrived."""
 
     def __init__(self):
         self.messages: list[EmailMessage] = []

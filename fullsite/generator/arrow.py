@@ -1,4 +1,5 @@
 """Fast construction of contract-typed Arrow columns from numpy arrays."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,5 +38,7 @@ def timestamps(us: np.ndarray) -> pa.Array:
 def cents_of(decimal_array: pa.Array) -> np.ndarray:
     """Inverse of ``decimal_from_cents`` for non-null arrays (low word of each value)."""
     buf = decimal_array.buffers()[1]
-    words = np.frombuffer(buf, dtype=np.int64)[2 * decimal_array.offset: 2 * (decimal_array.offset + len(decimal_array))]
+    words = np.frombuffer(buf, dtype=np.int64)[
+        2 * decimal_array.offset : 2 * (decimal_array.offset + len(decimal_array))
+    ]
     return words[0::2].copy()

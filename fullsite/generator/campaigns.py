@@ -5,6 +5,7 @@ day a single interval (what the traffic generator needs). The log itself obeys t
 contract's order rules: create first, nothing after end, pause only when running,
 resume only when paused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Campaign:
 @dataclass
 class DayPlan:
     """What the campaigns did on one day and when they were buying traffic."""
+
     changes: list  # tuples in contract column order (change_id filled by the writer)
     running: list  # (campaign, interval_start_us, interval_end_us)
 
@@ -58,15 +60,26 @@ class CampaignBook:
     def __post_init__(self) -> None:
         w = self.world
         self._paid_roi = w.paid_roi()
-        self._cost_per_order = w.price_cents / 100 * cal.QTY_MEAN / self._paid_roi  # CNY of clicks per paid order
+        self._cost_per_order = (
+            w.price_cents / 100 * cal.QTY_MEAN / self._paid_roi
+        )  # CNY of clicks per paid order
         # Natural GMV beside a typical campaign's spend, on a steady day: the factor that
         # turns a product's paid ROI into its full-site ROI.
         everyone = np.arange(len(w.product_ids))
         natural = traffic.natural_gmv(w, self.events_per_day, 0, 10**6, everyone)
         weight = traffic.budget_weight(w, everyone, w.product_merchant, 0, 10**6)
-        share = np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[w.merchant_tier[w.product_merchant]]
-        live = max(1, int(round(float((share * w.advertiser[w.product_merchant]).sum() * w.campaign_density))))
-        typical = traffic.expected_spend(w, self.events_per_day, weight, np.ones(len(everyone)), everyone, 0, 10**6)
+        share = np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[
+            w.merchant_tier[w.product_merchant]
+        ]
+        live = max(
+            1,
+            int(
+                round(float((share * w.advertiser[w.product_merchant]).sum() * w.campaign_density))
+            ),
+        )
+        typical = traffic.expected_spend(
+            w, self.events_per_day, weight, np.ones(len(everyone)), everyone, 0, 10**6
+        )
         typical *= len(everyone) / live  # the slots are shared by the live campaigns only
         self._natural_factor = 1.0 + natural / np.maximum(typical * self._paid_roi, 1e-9)
         # Merchants promote what already sells: a product's chance of a campaign follows how
@@ -81,8 +94,11 @@ class CampaignBook:
             return day_start
         if u < 0.06:
             return day_start + US_PER_DAY - 1
-        return day_start + int(rng.integers(0, US_PER_DAY // US_PER_SECOND)) * US_PER_SECOND \
+        return (
+            day_start
+            + int(rng.integers(0, US_PER_DAY // US_PER_SECOND)) * US_PER_SECOND
             + int(rng.integers(0, US_PER_SECOND))
+        )
 
     def expected_roi(self, product: int) -> float:
         """The full-site ROI a campaign on ``product`` can expect: paid GMV per CNY spent plus
@@ -100,13 +116,16 @@ class CampaignBook:
 
     def budget_new(self, rng, new: list, live: list, k: int, day_no: int) -> None:
         """Budgets of the day's new campaigns: their share of the paid traffic on offer, at
-        what it costs, with the merchant's own headroom (about 40 % of campaign-days end at their budget)."""
+        what it costs, with the
+        merchant's own headroom (about 40 % of campaign-days end at their budget)."""
         if not new:
             return
         products = np.array([c.product for c in live])
         merchants = np.array([c.merchant for c in live])
         weight = traffic.budget_weight(self.world, products, merchants, k, day_no)
-        spend = traffic.expected_spend(self.world, self.events_per_day, weight, self.bids(live), products, k, day_no)
+        spend = traffic.expected_spend(
+            self.world, self.events_per_day, weight, self.bids(live), products, k, day_no
+        )
         index = {id(c): i for i, c in enumerate(live)}
         headroom, spread = cal.BUDGET_HEADROOM
         for c in new:
@@ -126,8 +145,19 @@ class CampaignBook:
         day_end = day_start + US_PER_DAY
 
         def log(c: Campaign, action: str, t: int):
-            changes.append((t, c.campaign_id, w.merchant_ids[c.merchant], w.product_ids[c.product], action,
-                            c.budget_cents, c.target_roi_cents, ROI_CHOICES[c.roi_choice], c.is_tagged))
+            changes.append(
+                (
+                    t,
+                    c.campaign_id,
+                    w.merchant_ids[c.merchant],
+                    w.product_ids[c.product],
+                    action,
+                    c.budget_cents,
+                    c.target_roi_cents,
+                    ROI_CHOICES[c.roi_choice],
+                    c.is_tagged,
+                )
+            )
 
         for c in self.campaigns:
             if c.status == ENDED:
@@ -149,7 +179,9 @@ class CampaignBook:
                 elif u < p_end + 0.09:
                     kind = rng.random()
                     if kind < 0.45:
-                        c.budget_cents = int(max(30, round(c.budget_cents / 100 * rng.uniform(0.6, 1.6)))) * 100
+                        c.budget_cents = (
+                            int(max(30, round(c.budget_cents / 100 * rng.uniform(0.6, 1.6)))) * 100
+                        )
                     elif kind < 0.7:
                         c.target_roi_cents, c.roi_choice = self._target(rng, c.product)
                     elif kind < 0.8:
@@ -177,9 +209,15 @@ class CampaignBook:
                 live_per_merchant[c.merchant] += 1
         tiers = w.merchant_tier_on(k)[w.product_merchant]
         median = np.array([cal.TIERS[t][1] for t in cal.TIERS])[tiers]
-        share = np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[tiers] \
-            * np.clip((w.merchant_size[w.product_merchant] / median) ** cal.LIVE_SIZE_EXPONENT, 0.3, 3.0) \
-            * w.advertiser[w.product_merchant] * self._appeal * w.campaign_density
+        share = (
+            np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[tiers]
+            * np.clip(
+                (w.merchant_size[w.product_merchant] / median) ** cal.LIVE_SIZE_EXPONENT, 0.3, 3.0
+            )
+            * w.advertiser[w.product_merchant]
+            * self._appeal
+            * w.campaign_density
+        )
         p_create = share if k == 0 else share / 30
         candidates = np.flatnonzero(w.listed_mask(day_no))
         draws = rng.random(len(candidates))
@@ -191,9 +229,17 @@ class CampaignBook:
             if live_per_merchant[m] >= w.plan_quota[m]:
                 continue
             target, choice = self._target(rng, int(p))
-            c = Campaign(number=len(self.campaigns) + 1, product=int(p), merchant=m, status=RUNNING,
-                         budget_cents=0, target_roi_cents=target, roi_choice=choice,
-                         is_tagged=bool(rng.random() < 0.45), created_k=k)
+            c = Campaign(
+                number=len(self.campaigns) + 1,
+                product=int(p),
+                merchant=m,
+                status=RUNNING,
+                budget_cents=0,
+                target_roi_cents=target,
+                roi_choice=choice,
+                is_tagged=bool(rng.random() < 0.45),
+                created_k=k,
+            )
             self.campaigns.append(c)
             self.live_by_product[c.product] = c
             live_per_merchant[m] += 1

@@ -5,6 +5,7 @@ is in the future wait in a buffer; copies (identical or conflicting redeliveries
 broken copies (one per quarantine reason) are added on top of the real events, with ids
 of their own for broken copies, so the clean events stay exactly what was generated.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -47,7 +48,9 @@ def _break(table: str, reason: str, rows: pa.Table) -> pa.Table | None:
     if reason == "negative_amount":
         if table == "clicks":
             return _set(rows, "cost", decimal_from_cents(np.full(n, -50)))
-        return _set(rows, "amount", decimal_from_cents(-cents_of(rows.column("amount").combine_chunks())))
+        return _set(
+            rows, "amount", decimal_from_cents(-cents_of(rows.column("amount").combine_chunks()))
+        )
     if reason == "bad_quantity":
         return _set(rows, "quantity", np.zeros(n, dtype=np.int32))
     if reason == "paid_flag_mismatch":
@@ -75,7 +78,11 @@ def _break(table: str, reason: str, rows: pa.Table) -> pa.Table | None:
 def _conflict(table: str, rows: pa.Table) -> pa.Table:
     """A redelivery of the same id with one field changed (still a valid row)."""
     if table == "purchases":
-        return _set(rows, "amount", decimal_from_cents(cents_of(rows.column("amount").combine_chunks()) + 100))
+        return _set(
+            rows,
+            "amount",
+            decimal_from_cents(cents_of(rows.column("amount").combine_chunks()) + 100),
+        )
     if table == "clicks":
         return _set(rows, "is_invalid", pc.invert(rows.column("is_invalid")))
     if table == "saves":
@@ -99,8 +106,13 @@ class LandingZone:
         r = self.rates
         u = rng.random(rows.num_rows)
         lag = np.select(
-            [u < r.late_beyond, u < r.late_beyond + r.late_2_days, u < r.late_beyond + r.late_2_days + r.late_1_day],
-            [rng.integers(3, 6, rows.num_rows), 2, 1], 0,
+            [
+                u < r.late_beyond,
+                u < r.late_beyond + r.late_2_days,
+                u < r.late_beyond + r.late_2_days + r.late_1_day,
+            ],
+            [rng.integers(3, 6, rows.num_rows), 2, 1],
+            0,
         )
         dt = bd + lag
         for day in np.unique(dt):
@@ -110,12 +122,18 @@ class LandingZone:
     def _pick(self, rng, rows: pa.Table, rate: float, minimum: int) -> pa.Table:
         n = max(minimum, int(rng.binomial(rows.num_rows, rate))) if rows.num_rows else 0
         n = min(n, rows.num_rows)
-        return rows.take(pa.array(np.sort(rng.choice(rows.num_rows, n, replace=False)))) if n else rows.slice(0, 0)
+        return (
+            rows.take(pa.array(np.sort(rng.choice(rows.num_rows, n, replace=False))))
+            if n
+            else rows.slice(0, 0)
+        )
 
     def land(self, table: str, day_no: int, rng) -> tuple[pa.Table, pa.Table]:
-        """The partition ``dt=day_no``: (on-time rows, late arrivals + redeliveries + broken copies)."""
+        """The partition ``dt=day_no``: (on-time rows, late arrivals + redeliveries + broken
+        copies)."""
         arrived = self.pending[table].pop(day_no, [])
         from fullsite.contract import SCHEMAS
+
         schema = SCHEMAS[table]
         tables = [t for t in arrived] or [schema.empty_table()]
         rows = pa.concat_tables(tables)
@@ -148,6 +166,7 @@ class LandingZone:
                 serial = np.arange(self.bad_serial, self.bad_serial + broken.num_rows)
                 self.bad_serial += broken.num_rows
                 new_ids = pc.binary_join_element_wise(
-                    broken.column(idc), pa.array(serial).cast(pa.string()), f"-x{i}-")
+                    broken.column(idc), pa.array(serial).cast(pa.string()), f"-x{i}-"
+                )
                 extra.append(_set(broken, idc, new_ids))
         return on_time, pa.concat_tables(extra).combine_chunks()

@@ -1,4 +1,5 @@
 """``fullsite generate``: stream a data set day by day into the raw landing zone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,58 +34,79 @@ def _write(table: pa.Table, data_root: Path, name: str, day: dt.date, file: str)
 
 
 def _merchants(world: World, k: int) -> pa.Table:
-    return pa.table({
-        "merchant_id": world.merchant_ids, "merchant_name": world.merchant_names,
-        "merchant_tier": TIER_NAMES[world.merchant_tier_on(k)],
-        "registered_date": pa.array(world.registered_day.astype("datetime64[D]")),
-        "plan_quota": pa.array(world.plan_quota, type=pa.int32()),
-    }, schema=SCHEMAS["merchants"])
+    return pa.table(
+        {
+            "merchant_id": world.merchant_ids,
+            "merchant_name": world.merchant_names,
+            "merchant_tier": TIER_NAMES[world.merchant_tier_on(k)],
+            "registered_date": pa.array(world.registered_day.astype("datetime64[D]")),
+            "plan_quota": pa.array(world.plan_quota, type=pa.int32()),
+        },
+        schema=SCHEMAS["merchants"],
+    )
 
 
 def _products(world: World, day_no: int) -> pa.Table:
     listed = np.flatnonzero(world.listed_day <= day_no)
-    return pa.table({
-        "product_id": world.product_ids[listed],
-        "merchant_id": world.merchant_ids[world.product_merchant[listed]],
-        "category": CATEGORY_NAMES[world.category[listed]],
-        "is_standard": world.is_standard[listed],
-        "listed_date": pa.array(world.listed_day[listed].astype("datetime64[D]")),
-        "price": decimal_from_cents(world.price_cents[listed]),
-    }, schema=SCHEMAS["products"])
+    return pa.table(
+        {
+            "product_id": world.product_ids[listed],
+            "merchant_id": world.merchant_ids[world.product_merchant[listed]],
+            "category": CATEGORY_NAMES[world.category[listed]],
+            "is_standard": world.is_standard[listed],
+            "listed_date": pa.array(world.listed_day[listed].astype("datetime64[D]")),
+            "price": decimal_from_cents(world.price_cents[listed]),
+        },
+        schema=SCHEMAS["products"],
+    )
 
 
 def _changes(rows: list, first_serial: int) -> pa.Table:
     if not rows:
         return SCHEMAS["campaign_changes"].empty_table()
     cols = list(zip(*rows, strict=True))
-    return pa.table({
-        "change_id": ids("CH", np.arange(first_serial, first_serial + len(rows))),
-        "change_time": timestamps(np.array(cols[0], dtype=np.int64)),
-        "campaign_id": pa.array(cols[1], pa.string()), "merchant_id": pa.array(cols[2], pa.string()),
-        "product_id": pa.array(cols[3], pa.string()), "action": pa.array(cols[4], pa.string()),
-        "daily_budget": decimal_from_cents(np.array(cols[5], dtype=np.int64)),
-        "target_roi": roi_from_cents(np.array(cols[6], dtype=np.int64)),
-        "roi_choice": pa.array([str(x) for x in cols[7]], pa.string()),
-        "is_tagged": pa.array(cols[8], pa.bool_()),
-    }, schema=SCHEMAS["campaign_changes"])
+    return pa.table(
+        {
+            "change_id": ids("CH", np.arange(first_serial, first_serial + len(rows))),
+            "change_time": timestamps(np.array(cols[0], dtype=np.int64)),
+            "campaign_id": pa.array(cols[1], pa.string()),
+            "merchant_id": pa.array(cols[2], pa.string()),
+            "product_id": pa.array(cols[3], pa.string()),
+            "action": pa.array(cols[4], pa.string()),
+            "daily_budget": decimal_from_cents(np.array(cols[5], dtype=np.int64)),
+            "target_roi": roi_from_cents(np.array(cols[6], dtype=np.int64)),
+            "roi_choice": pa.array([str(x) for x in cols[7]], pa.string()),
+            "is_tagged": pa.array(cols[8], pa.bool_()),
+        },
+        schema=SCHEMAS["campaign_changes"],
+    )
 
 
-STATE = "_generator.json"  # in raw/: what a continuation needs (hidden from every stage: not a table)
+STATE = (
+    "_generator.json"  # in raw/: what a continuation needs (hidden from every stage: not a table)
+)
 
 
 @dataclass
 class Run:
     """One synthetic world and where its days stand: enough to land its next nights."""
+
     start: dt.date
     scale: str
     seed: int
     world_days: int  # the days the world was drawn for (its bursts, tier changes, listings)
-    days: int = 0    # the days landed so far
+    days: int = 0  # the days landed so far
     rates: DirtRates = field(default_factory=DirtRates)
 
     def save(self, data_root: Path) -> None:
-        body = {"start": self.start.isoformat(), "scale": self.scale, "seed": self.seed,
-                "world_days": self.world_days, "days": self.days, "rates": asdict(self.rates)}
+        body = {
+            "start": self.start.isoformat(),
+            "scale": self.scale,
+            "seed": self.seed,
+            "world_days": self.world_days,
+            "days": self.days,
+            "rates": asdict(self.rates),
+        }
         write_atomic(Layout(data_root).landing / STATE, json.dumps(body, indent=1) + "\n")
 
     @classmethod
@@ -94,8 +116,14 @@ class Run:
             body = json.loads(path.read_text())
         except (OSError, ValueError):
             raise ValueError(f"no generator state in {path}: generate the data set first") from None
-        return cls(dt.date.fromisoformat(body["start"]), body["scale"], body["seed"], body["world_days"],
-                   body["days"], DirtRates(**body["rates"]))
+        return cls(
+            dt.date.fromisoformat(body["start"]),
+            body["scale"],
+            body["seed"],
+            body["world_days"],
+            body["days"],
+            DirtRates(**body["rates"]),
+        )
 
 
 def _day(ctx: dict, run: Run, k: int, data_root: Path | None) -> dict[str, int]:
@@ -107,8 +135,17 @@ def _day(ctx: dict, run: Run, k: int, data_root: Path | None) -> dict[str, int]:
     rng = np.random.default_rng([run.seed, 1, k])
     day_start = local_midnight_us(day)
     plan = book.plan_day(rng, k, day_no, day_start)
-    tables = generate_day(rng, world, k, day_no, day_start, plan, sc.events_per_day, sc.users,
-                          book.bids([c for c, _, _ in plan.running]))
+    tables = generate_day(
+        rng,
+        world,
+        k,
+        day_no,
+        day_start,
+        plan,
+        sc.events_per_day,
+        sc.users,
+        book.bids([c for c, _, _ in plan.running]),
+    )
     counts = {}
     for name in EVENT_TABLES:
         landing.add(name, tables[name], rng)
@@ -120,8 +157,11 @@ def _day(ctx: dict, run: Run, k: int, data_root: Path | None) -> dict[str, int]:
         counts[name] = on_time.num_rows + extra.num_rows
     changes = _changes(plan.changes, ctx["change_serial"])
     ctx["change_serial"] += changes.num_rows
-    for name, table in (("merchants", _merchants(world, k)), ("products", _products(world, day_no)),
-                        ("campaign_changes", changes)):
+    for name, table in (
+        ("merchants", _merchants(world, k)),
+        ("products", _products(world, day_no)),
+        ("campaign_changes", changes),
+    ):
         if data_root:
             _write(table, data_root, name, day, "part-0000.parquet")
         counts[name] = table.num_rows
@@ -131,12 +171,17 @@ def _day(ctx: dict, run: Run, k: int, data_root: Path | None) -> dict[str, int]:
 def _world(run: Run) -> dict:
     sc = SCALES[run.scale]
     world = build_world(sc, run.seed, run.start, run.world_days)
-    return {"world": world, "book": CampaignBook(world, events_per_day=sc.events_per_day),
-            "landing": LandingZone(run.rates), "change_serial": 1}
+    return {
+        "world": world,
+        "book": CampaignBook(world, events_per_day=sc.events_per_day),
+        "landing": LandingZone(run.rates),
+        "change_serial": 1,
+    }
 
 
-def _land(run: Run, data_root: Path, first: int, days: int,
-          progress: Callable[[int, int], None] | None) -> dict:
+def _land(
+    run: Run, data_root: Path, first: int, days: int, progress: Callable[[int, int], None] | None
+) -> dict:
     """Days ``first`` … ``first + days - 1`` written (those before played, not written)."""
     ctx = _world(run)
     counts = {name: 0 for name in SCHEMAS}
@@ -152,8 +197,15 @@ def _land(run: Run, data_root: Path, first: int, days: int,
     return counts
 
 
-def generate(data_root: str | Path, start: dt.date, days: int, scale: str = "small", seed: int = 7,
-             rates: DirtRates | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+def generate(
+    data_root: str | Path,
+    start: dt.date,
+    days: int,
+    scale: str = "small",
+    seed: int = 7,
+    rates: DirtRates | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
     """Write ``days`` days of raw partitions starting at ``start``; returns row counts.
 
     Deterministic for (start, days, scale, seed, rates): the same bytes every time. Memory
@@ -172,7 +224,9 @@ def generate(data_root: str | Path, start: dt.date, days: int, scale: str = "sma
     return _land(run, data_root, 0, days, progress)
 
 
-def generate_next(data_root: str | Path, days: int, progress: Callable[[int, int], None] | None = None) -> dict:
+def generate_next(
+    data_root: str | Path, days: int, progress: Callable[[int, int], None] | None = None
+) -> dict:
     """Land the next ``days`` nights of the data root's own world (issue 44: an operator
     rehearses a normal night): the days before are played again, not written, so the new
     nights are exactly what a longer run of the same world lands — deterministic, from the

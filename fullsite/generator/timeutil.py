@@ -1,4 +1,5 @@
 """Business-day arithmetic on int64 microseconds (vectorised; no per-row Python)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """The static world: merchants, products, their economics and how each product's demand
 evolves. Every range comes from calibration.py (docs/generator.md)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +29,7 @@ class World:
     registered_day: np.ndarray  # day numbers
     plan_quota: np.ndarray
     merchant_size: np.ndarray  # relative: catalogue and the traffic its campaigns can buy
-    advertiser: np.ndarray     # runs campaigns at all
+    advertiser: np.ndarray  # runs campaigns at all
     # products
     product_ids: np.ndarray
     product_merchant: np.ndarray
@@ -37,13 +38,13 @@ class World:
     listed_day: np.ndarray  # day numbers
     price_cents: np.ndarray
     popularity: np.ndarray
-    ctr: np.ndarray          # steady-state, all scenes averaged
-    cvr: np.ndarray          # purchases per valid click, steady-state, all scenes averaged
+    ctr: np.ndarray  # steady-state, all scenes averaged
+    cvr: np.ndarray  # purchases per valid click, steady-state, all scenes averaged
     save_rate: np.ndarray
-    cpc: np.ndarray          # CNY, a search click
+    cpc: np.ndarray  # CNY, a search click
     trajectory: np.ndarray
     burst_day: np.ndarray  # run-day index of a burst
-    money: float = 1.0             # the scale's money multiplier (scales.Scale)
+    money: float = 1.0  # the scale's money multiplier (scales.Scale)
     campaign_density: float = 1.0  # the scale's campaign multiplier
 
     def merchant_tier_on(self, k: int) -> np.ndarray:
@@ -61,7 +62,7 @@ class World:
         in_burst = (k >= self.burst_day) & (k < self.burst_day + 9)
         m = np.where((traj == 2) & in_burst, 5.0, m)
         m = np.where((traj == 2) & (k >= self.burst_day + 9), 1.8, m)
-        m = np.where(traj == 3, 0.96 ** k, m)  # decline
+        m = np.where(traj == 3, 0.96**k, m)  # decline
         age = day_no - self.listed_day
         ramp = np.clip(0.1 + 0.06 * age, 0.1, 1.0)  # new listings start slowly
         return m * ramp * (self.listed_day <= day_no)
@@ -75,7 +76,14 @@ class World:
     def paid_roi(self) -> np.ndarray:
         """What a paid click on each product returns on average: CVR × order value ÷ CPC, over
         the paid scene mix (the merchant's and the platform's estimate of its ROI)."""
-        return self.cvr * cal.PAID_CVR * self.price_cents / 100 * cal.QTY_MEAN / (self.cpc * cal.PAID_CPC)
+        return (
+            self.cvr
+            * cal.PAID_CVR
+            * self.price_cents
+            / 100
+            * cal.QTY_MEAN
+            / (self.cpc * cal.PAID_CPC)
+        )
 
 
 def _sizes(rng, tier: np.ndarray) -> np.ndarray:
@@ -85,7 +93,7 @@ def _sizes(rng, tier: np.ndarray) -> np.ndarray:
     size = median * rng.lognormal(0.0, sigma)
     for t in range(len(names)):  # the key accounts: the first merchants of each tier
         members = np.flatnonzero(tier == t)
-        for rank, multiple in enumerate(cal.KEY_ACCOUNTS[:max(0, len(members) - 1)]):
+        for rank, multiple in enumerate(cal.KEY_ACCOUNTS[: max(0, len(members) - 1)]):
             size[members[rank]] = cal.TIERS[names[t]][1] * multiple
     return size
 
@@ -110,11 +118,11 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
     size = _sizes(rng, tier)
     advertiser = rng.random(n_m) < np.array([cal.ADVERTISER_SHARE[n] for n in names])[tier]
     for t in range(len(names)):  # the key accounts advertise
-        advertiser[np.flatnonzero(tier == t)[:len(cal.KEY_ACCOUNTS)]] = True
+        advertiser[np.flatnonzero(tier == t)[: len(cal.KEY_ACCOUNTS)]] = True
 
     # Catalogues: every merchant has a product, the rest in proportion to size^0.6; each
     # merchant sells mostly in one category (80 % of its products).
-    catalogue = size ** cal.CATALOGUE_EXPONENT
+    catalogue = size**cal.CATALOGUE_EXPONENT
     product_merchant = rng.choice(n_m, size=n_p, p=catalogue / catalogue.sum())
     product_merchant[:n_m] = np.arange(n_m)
     product_merchant = np.sort(product_merchant)
@@ -122,12 +130,18 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
     cats = cal.CATEGORIES[:n_cat]
     demand = np.array([c.demand for c in cats])
     home_category = rng.choice(n_cat, size=n_m, p=demand / demand.sum())
-    category = np.where(rng.random(n_p) < 0.8, home_category[product_merchant],
-                        rng.choice(n_cat, size=n_p, p=demand / demand.sum()))
+    category = np.where(
+        rng.random(n_p) < 0.8,
+        home_category[product_merchant],
+        rng.choice(n_cat, size=n_p, p=demand / demand.sum()),
+    )
     is_standard = np.array([c.standard for c in cats])[category]
     new_listing = rng.random(n_p) < 0.15
-    listed = np.where(new_listing, start_no + rng.integers(0, max(1, days - 3), n_p),
-                      start_no - rng.integers(1, 240, n_p))
+    listed = np.where(
+        new_listing,
+        start_no + rng.integers(0, max(1, days - 3), n_p),
+        start_no - rng.integers(1, 240, n_p),
+    )
 
     level = np.array([cal.TIER_PRICE_LEVEL[n] for n in names])[tier[product_merchant]]
     relative = level * rng.lognormal(0.0, cal.PRICE_SPREAD, n_p)  # price ÷ the category's median
@@ -138,24 +152,52 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
         return base * rng.lognormal(0.0, cal.PRODUCT_RATE_SPREAD, n_p)
 
     ctr = np.clip(spread(np.array([c.ctr for c in cats])[category]), 0.003, 0.15)
-    cvr = np.clip(spread(np.array([c.cvr for c in cats])[category]) * relative ** -cal.PRICE_ELASTICITY, 0.001, 0.25)
+    cvr = np.clip(
+        spread(np.array([c.cvr for c in cats])[category]) * relative**-cal.PRICE_ELASTICITY,
+        0.001,
+        0.25,
+    )
     save_rate = np.clip(spread(np.full(n_p, cal.SAVE_RATE)), 0.005, 0.4)
-    cpc = np.array([c.cpc for c in cats])[category] * scale.money * rng.lognormal(0.0, cal.CPC_PRODUCT_SPREAD, n_p)
+    cpc = (
+        np.array([c.cpc for c in cats])[category]
+        * scale.money
+        * rng.lognormal(0.0, cal.CPC_PRODUCT_SPREAD, n_p)
+    )
     # Demand: the category's share of traffic, the merchant's reach, the product's own pull.
-    popularity = (demand[category] * size[product_merchant] ** 0.3 * rng.lognormal(0.0, cal.POPULARITY_SPREAD, n_p)
-                  * relative ** -0.5)
+    popularity = (
+        demand[category]
+        * size[product_merchant] ** 0.3
+        * rng.lognormal(0.0, cal.POPULARITY_SPREAD, n_p)
+        * relative**-0.5
+    )
     trajectory = rng.choice(4, size=n_p, p=[0.45, 0.2, 0.2, 0.15])
     burst_day = rng.integers(0, max(1, days - 5), n_p)
 
     return World(
-        start=start, days=days,
+        start=start,
+        days=days,
         merchant_ids=np.array([f"M{i + 1:05d}" for i in range(n_m)]),
         merchant_names=np.array([f"Merchant {i + 1:05d}" for i in range(n_m)]),
-        merchant_tier=tier, tier_change_day=tier_change_day, tier_after_change=tier_after,
-        registered_day=registered, plan_quota=quota, merchant_size=size, advertiser=advertiser,
+        merchant_tier=tier,
+        tier_change_day=tier_change_day,
+        tier_after_change=tier_after,
+        registered_day=registered,
+        plan_quota=quota,
+        merchant_size=size,
+        advertiser=advertiser,
         product_ids=np.array([f"P{i + 1:06d}" for i in range(n_p)]),
-        product_merchant=product_merchant, category=category, is_standard=is_standard,
-        listed_day=listed, price_cents=price_cents, popularity=popularity, ctr=ctr, cvr=cvr,
-        save_rate=save_rate, cpc=cpc, trajectory=trajectory, burst_day=burst_day,
-        money=scale.money, campaign_density=scale.campaign_density,
+        product_merchant=product_merchant,
+        category=category,
+        is_standard=is_standard,
+        listed_day=listed,
+        price_cents=price_cents,
+        popularity=popularity,
+        ctr=ctr,
+        cvr=cvr,
+        save_rate=save_rate,
+        cpc=cpc,
+        trajectory=trajectory,
+        burst_day=burst_day,
+        money=scale.money,
+        campaign_density=scale.campaign_density,
     )

@@ -8,6 +8,7 @@ Run it in a scratch working folder: Spark's in-memory catalog keeps its tables u
 dbt-spark's ``getOrCreate`` picks it up. dbt writes its artifacts under OUT_DIR, never
 into the project's ``target/`` (Dagster reads the manifest there).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,20 +30,39 @@ def main(data_root: str, run_date: str, out: str) -> int:
     os.environ["FULLSITE_DATA_ROOT"] = str(Path(data_root).resolve())
     spark = get_spark(app_name="fullsite-dbt-on-spark")
     project = REPO / "dbt_project"
-    common = ["--project-dir", str(project), "--profiles-dir", str(project), "--target", "spark",
-              "--target-path", str(out_dir / "target"), "--log-path", str(out_dir / "logs"),
-              "--vars", json.dumps({"run_date": run_date})]
+    common = [
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target",
+        "spark",
+        "--target-path",
+        str(out_dir / "target"),
+        "--log-path",
+        str(out_dir / "logs"),
+        "--vars",
+        json.dumps({"run_date": run_date}),
+    ]
     runner = dbtRunner()
     for command in (["seed"], ["run"]):
         result = runner.invoke([*command, *common])
         if not result.success:
-            failures = [f"{r.node.unique_id}: {r.message}" for r in (result.result or []) if r.status in ("error", "fail")]
-            print(f"dbt {command[0]} on Spark failed: {failures or result.exception}", file=sys.stderr)
+            failures = [
+                f"{r.node.unique_id}: {r.message}"
+                for r in (result.result or [])
+                if r.status in ("error", "fail")
+            ]
+            print(
+                f"dbt {command[0]} on Spark failed: {failures or result.exception}", file=sys.stderr
+            )
             return 1
     for schema in PUBLISHED_SCHEMAS:
         for table in spark.catalog.listTables(schema):
             if table.tableType != "VIEW":
-                spark.table(f"{schema}.{table.name}").write.parquet(str(out_dir / "tables" / f"{schema}.{table.name}"))
+                spark.table(f"{schema}.{table.name}").write.parquet(
+                    str(out_dir / "tables" / f"{schema}.{table.name}")
+                )
     spark.stop()
     return 0
 

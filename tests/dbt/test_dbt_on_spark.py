@@ -1,5 +1,6 @@
 """The dbt project is portable: built with dbt-spark (session method) from the same curated
 layer and run date, every published table equals the dbt-duckdb build row for row."""
+
 from __future__ import annotations
 
 import subprocess
@@ -17,7 +18,8 @@ SCRIPT = Path(__file__).with_name("spark_build.py")
 
 def _published_tables(con) -> list[tuple[str, str]]:
     return con.execute("""select table_schema, table_name from information_schema.tables
-                          where table_schema in ('marts', 'finance', 'dq') and table_type = 'BASE TABLE'
+                          where table_schema in ('marts', 'finance', 'dq') and table_type =
+                              'BASE TABLE'
                           order by all""").fetchall()
 
 
@@ -25,8 +27,13 @@ def _published_tables(con) -> list[tuple[str, str]]:
 def test_marts_built_on_spark_equal_the_duckdb_build(published_root, tmp_path):
     """Night: the shared published root, made in tests/conftest.py (published_root)."""
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, str(SCRIPT), str(published_root), str(PUBLISHED), str(out)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(published_root), str(PUBLISHED), str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     con = duckdb.connect(str(Path(published_root) / "warehouse.duckdb"), read_only=True)
@@ -37,11 +44,19 @@ def test_marts_built_on_spark_equal_the_duckdb_build(published_root, tmp_path):
 
     compared = 0
     for schema, name in tables:
-        cols = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position", [schema, name]).fetchall()]
+        cols = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and "
+                "table_name = ? "
+                "order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+        ]
         duck = f"select {', '.join(cols)} from {schema}.{name}"
-        spark = f"select {', '.join(cols)} from read_parquet('{out}/tables/{schema}.{name}/*.parquet')"
+        spark = (
+            f"select {', '.join(cols)} from read_parquet('{out}/tables/{schema}.{name}/*.parquet')"
+        )
         differing = differing_rows(con, duck, spark)
         assert differing == 0, f"{schema}.{name}: {differing} rows differ between DuckDB and Spark"
         compared += con.execute(f"select count(*) from {schema}.{name}").fetchone()[0]

@@ -1,5 +1,6 @@
 """The dbt project on its own: every unit test (the rules with hand-computed rows), every
 data test on real curated data, and the docs site."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ def built(published_root, tmp_path_factory):
 
 def test_build_with_unit_tests_passes(built):
     layout, result = built
-    results = json.loads((layout.staging / "dbt_target" / "run_results.json").read_text())["results"]
-    assert result.success, [(r["unique_id"], r["message"]) for r in results if r["status"] not in ("pass", "success")]
+    results = json.loads((layout.staging / "dbt_target" / "run_results.json").read_text())[
+        "results"
+    ]
+    assert result.success, [
+        (r["unique_id"], r["message"]) for r in results if r["status"] not in ("pass", "success")
+    ]
     units = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert len(units) >= 8 and all(r["status"] == "pass" for r in units)
     assert all(r["status"] in ("pass", "success", "no-op") for r in results)  # exposures are no-ops

@@ -17,6 +17,7 @@ the properties are exact:
 The examples are derandomised (the suite is reproducible) and few (the suite stays fast);
 ``FULLSITE_FUZZ_EXAMPLES=200`` explores more by hand. ``CORPUS`` keeps what it found.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,17 +54,60 @@ def _us(t: dt.datetime) -> int:
     return (t - EPOCH) // dt.timedelta(microseconds=1)
 
 
-FIRST_VALID, AFTER_VALID = _us(local(D - dt.timedelta(days=LATE), 0)), _us(local(D + dt.timedelta(days=1), 0))
-YEAR_1, YEAR_9999_END = _us(dt.datetime(1, 1, 1, tzinfo=dt.UTC)), _us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC))
-NEVER = _us(dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC))  # the placeholder that raised OverflowError
+FIRST_VALID, AFTER_VALID = (
+    _us(local(D - dt.timedelta(days=LATE), 0)),
+    _us(local(D + dt.timedelta(days=1), 0)),
+)
+YEAR_1, YEAR_9999_END = (
+    _us(dt.datetime(1, 1, 1, tzinfo=dt.UTC)),
+    _us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)),
+)
+NEVER = _us(
+    dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC)
+)  # the placeholder that raised OverflowError
 
-PRODUCTS = [dict(product_id="P1", merchant_id="M1", category="toys", is_standard=True, listed_date=dt.date(2024, 6, 1), price="50.00")]
-MERCHANTS = [dict(merchant_id="M1", merchant_name="One", merchant_tier="sme", registered_date=dt.date(2024, 1, 1), plan_quota=200)]
-CREATE = dict(change_id="CH1", change_time=local(D0, 1), campaign_id="C1", merchant_id="M1", product_id="P1",
-              action="create", daily_budget="100.00", target_roi="3.00", roi_choice="tier_2", is_tagged=False)
+PRODUCTS = [
+    dict(
+        product_id="P1",
+        merchant_id="M1",
+        category="toys",
+        is_standard=True,
+        listed_date=dt.date(2024, 6, 1),
+        price="50.00",
+    )
+]
+MERCHANTS = [
+    dict(
+        merchant_id="M1",
+        merchant_name="One",
+        merchant_tier="sme",
+        registered_date=dt.date(2024, 1, 1),
+        plan_quota=200,
+    )
+]
+CREATE = dict(
+    change_id="CH1",
+    change_time=local(D0, 1),
+    campaign_id="C1",
+    merchant_id="M1",
+    product_id="P1",
+    action="create",
+    daily_budget="100.00",
+    target_roi="3.00",
+    roi_choice="tier_2",
+    is_tagged=False,
+)
 TEXT_COLUMNS = {t: [f.name for f in SCHEMAS[t] if pa.types.is_string(f.type)] for t in EVENT_TABLES}
 REQUIRED = {t: [c for c in SCHEMAS[t].names if (t, c) not in NULLABLE] for t in EVENT_TABLES}
-INVALID_UTF8 = [b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe2\x82"]
+INVALID_UTF8 = [
+    b"\xff",
+    b"\xfe\xff",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\xc0\xaf",
+    b"\xe2\x82",
+]
 
 
 def valid_row(table: str, rid: str, time_us: int, user: str = "u1") -> dict:
@@ -84,14 +128,15 @@ def valid_row(table: str, rid: str, time_us: int, user: str = "u1") -> dict:
 @dataclass
 class Planted:
     """One table's partition for the night, and the fate drawn for each of its rows."""
+
     rows: list[dict] = field(default_factory=list)
-    accepted: Counter = field(default_factory=Counter)       # id → rows accepted
+    accepted: Counter = field(default_factory=Counter)  # id → rows accepted
     duplicates: int = 0
-    quarantined: Counter = field(default_factory=Counter)    # (id as stored, reason) → rows
+    quarantined: Counter = field(default_factory=Counter)  # (id as stored, reason) → rows
     files: int = 1
     empty_file: bool = False
     junk: tuple = ()
-    broken: str | None = None                                # a contract-breaking file: what kind
+    broken: str | None = None  # a contract-breaking file: what kind
 
 
 def stored_id(value: bytes | None) -> str | None:
@@ -106,21 +151,36 @@ class Night:
 
 # --------------------------------------------------------------------- strategies
 
+
 def _fault(table: str):
     """One fault and the reason it must be quarantined for: (column, value, reason)."""
     texts, required = TEXT_COLUMNS[table], REQUIRED[table]
-    instant = st.integers(YEAR_1, YEAR_9999_END).filter(lambda us: not FIRST_VALID <= us < AFTER_VALID)
-    edges = st.sampled_from([NEVER, YEAR_9999_END, YEAR_1, AFTER_VALID, FIRST_VALID - 1, _us(EPOCH)])
+    instant = st.integers(YEAR_1, YEAR_9999_END).filter(
+        lambda us: not FIRST_VALID <= us < AFTER_VALID
+    )
+    edges = st.sampled_from(
+        [NEVER, YEAR_9999_END, YEAR_1, AFTER_VALID, FIRST_VALID - 1, _us(EPOCH)]
+    )
     return st.one_of(
         st.tuples(st.just("event_time"), st.one_of(instant, edges)).map(
-            lambda cv: (cv[0], cv[1], "future_event" if cv[1] >= AFTER_VALID else "too_late")),
+            lambda cv: (cv[0], cv[1], "future_event" if cv[1] >= AFTER_VALID else "too_late")
+        ),
         st.tuples(st.sampled_from(texts), st.text(max_size=3), st.sampled_from(INVALID_UTF8)).map(
-            lambda x: (x[0], x[1].encode() + x[2], "bad_encoding")),
-        st.tuples(st.sampled_from(texts), st.sampled_from(["x", "é", "中"]), st.integers(1, 40)).map(
-            lambda x: (x[0], (x[1] * (MAX_CHARS + x[2])).encode(), "oversized_text")),
+            lambda x: (x[0], x[1].encode() + x[2], "bad_encoding")
+        ),
+        st.tuples(
+            st.sampled_from(texts), st.sampled_from(["x", "é", "中"]), st.integers(1, 40)
+        ).map(lambda x: (x[0], (x[1] * (MAX_CHARS + x[2])).encode(), "oversized_text")),
         st.sampled_from(required).map(lambda c: (c, None, "missing_required")),
-        *([st.sampled_from([MAX_AMOUNT + Decimal("0.01"), Decimal("9999999999999999.99")]).map(
-            lambda v: (MONEY_COLUMN[table], str(v), "implausible_amount"))] if table in MONEY_COLUMN else []),
+        *(
+            [
+                st.sampled_from([MAX_AMOUNT + Decimal("0.01"), Decimal("9999999999999999.99")]).map(
+                    lambda v: (MONEY_COLUMN[table], str(v), "implausible_amount")
+                )
+            ]
+            if table in MONEY_COLUMN
+            else []
+        ),
     )
 
 
@@ -133,7 +193,9 @@ def _valid_time():
 def planted(draw, table: str) -> Planted:
     p = Planted()
     idc = ID_COLUMN[table]
-    users = st.one_of(st.text(max_size=12), st.just(""), st.just("x" * MAX_CHARS))  # odd but valid text
+    users = st.one_of(
+        st.text(max_size=12), st.just(""), st.just("x" * MAX_CHARS)
+    )  # odd but valid text
     for k in range(draw(st.integers(0, 4))):  # valid rows, some with identical copies
         row = valid_row(table, f"{table[0]}-ok-{k}", draw(_valid_time()), draw(users))
         if table in MONEY_COLUMN:  # up to the largest plausible amount
@@ -151,7 +213,9 @@ def planted(draw, table: str) -> Planted:
         a = valid_row(table, f"{table[0]}-conflict", _us(local(D, 10)), "u1")
         p.rows += [a, {**a, "user_id": b"u2"}]
         p.quarantined[(f"{table[0]}-conflict", "conflicting_duplicate")] += 2
-    for k, how in enumerate(draw(st.lists(st.sampled_from(["same", "changed", "changed_bytes"]), max_size=3))):
+    for k, how in enumerate(
+        draw(st.lists(st.sampled_from(["same", "changed", "changed_bytes"]), max_size=3))
+    ):
         old = yesterday(table)[k]  # accepted last night
         if how == "same":
             p.rows.append(dict(old))
@@ -162,8 +226,15 @@ def planted(draw, table: str) -> Planted:
     p.rows = draw(st.permutations(p.rows))
     p.files = draw(st.integers(1, 3))
     p.empty_file = draw(st.booleans())
-    p.junk = tuple(draw(st.lists(st.sampled_from(["extra.dat", "_SUCCESS", ".part-0.parquet.crc", "notes/"]),
-                                 max_size=2, unique=True)))
+    p.junk = tuple(
+        draw(
+            st.lists(
+                st.sampled_from(["extra.dat", "_SUCCESS", ".part-0.parquet.crc", "notes/"]),
+                max_size=2,
+                unique=True,
+            )
+        )
+    )
     return p
 
 
@@ -184,12 +255,15 @@ def yesterday(table: str) -> list[dict]:
 
 # --------------------------------------------------------------------- writing
 
+
 def _arrow(table: str, rows: list[dict]) -> pa.Table:
     cols = {}
     for f in SCHEMAS[table]:
         values = [r.get(f.name) for r in rows]
         if pa.types.is_string(f.type):
-            cols[f.name] = pa.array(values, pa.binary()).view(pa.string())  # bytes as they may arrive
+            cols[f.name] = pa.array(values, pa.binary()).view(
+                pa.string()
+            )  # bytes as they may arrive
         elif pa.types.is_timestamp(f.type):
             cols[f.name] = pa.array(values, pa.int64()).view(f.type)
         elif pa.types.is_decimal(f.type):
@@ -227,13 +301,19 @@ def _write_partition(root: Path, table: str, p: Planted) -> str | None:
         bad.write_text("event_id,event_time\nE1,2024-07-10\n")
     elif p.broken == "wrong_type":
         i = whole.schema.get_field_index("event_time")
-        pq.write_table(whole.set_column(i, "event_time", pa.array(["2024-07-10"] * whole.num_rows, pa.string())), bad)
+        pq.write_table(
+            whole.set_column(
+                i, "event_time", pa.array(["2024-07-10"] * whole.num_rows, pa.string())
+            ),
+            bad,
+        )
     elif p.broken == "missing_column":
         pq.write_table(whole.drop_columns(["event_time"]), bad)
     return bad.name
 
 
 # --------------------------------------------------------------------- outcome
+
 
 def _outcome(root: Path) -> dict:
     """What cleaning left: accepted ids, quarantined (id, reason), the counts."""
@@ -244,8 +324,14 @@ def _outcome(root: Path) -> dict:
         for f in layout.accepted(t).glob(f"business_date=*/ingest_date={D}/*.parquet"):
             accepted.update(pq.read_table(f, columns=[idc])[idc].to_pylist())
         held = pq.read_table(layout.quarantine(t) / f"ingest_date={D}")
-        quarantined = Counter(zip(held[idc].to_pylist(), held["reason"].to_pylist(), strict=True)) if held.num_rows else Counter()
-        recon = pq.read_table(layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}").to_pylist()
+        quarantined = (
+            Counter(zip(held[idc].to_pylist(), held["reason"].to_pylist(), strict=True))
+            if held.num_rows
+            else Counter()
+        )
+        recon = pq.read_table(
+            layout.curated_table("dq_ingest_reconciliation") / f"ingest_date={D}"
+        ).to_pylist()
         counts = next(r for r in recon if r["table_name"] == t)
         out[t] = (accepted, quarantined, counts)
     return out
@@ -271,7 +357,9 @@ def _check(night: Night, base: Path, spark) -> None:
         gate = raw_gate(Layout(root), D, "fuzz")
         if any(broken.values()):
             table, name = next((t, b) for t, b in broken.items() if b)
-            assert not gate.passed, f"{table}/{name} ({night.tables[table].broken}) passed the raw gate"
+            assert not gate.passed, (
+                f"{table}/{name} ({night.tables[table].broken}) passed the raw gate"
+            )
             reason = gate.reason()
             assert f"{table} dt={D} {name}" in reason, reason
             if night.tables[table].broken in ("wrong_type", "missing_column"):
@@ -289,8 +377,13 @@ def _check(night: Night, base: Path, spark) -> None:
             accepted, quarantined, counts = first[t]
             assert accepted == p.accepted, t
             assert quarantined == p.quarantined, t
-            assert counts == dict(table_name=t, rows_in=len(p.rows), accepted=sum(p.accepted.values()),
-                                  duplicates=p.duplicates, quarantined=sum(p.quarantined.values())), t
+            assert counts == dict(
+                table_name=t,
+                rows_in=len(p.rows),
+                accepted=sum(p.accepted.values()),
+                duplicates=p.duplicates,
+                quarantined=sum(p.quarantined.values()),
+            ), t
         clean_date(spark, Layout(root), D)  # the same input again: the same result
         assert _outcome(root) == first
 
@@ -309,16 +402,25 @@ def _corpus(**changes) -> Night:
 def _with_row(column, value, reason):
     def change(p: Planted, t: str) -> Planted:
         row = {**valid_row(t, f"{t[0]}-bad-0", _us(local(D, 9))), column: value}
-        return replace(p, rows=p.rows + [row], quarantined=Counter({(stored_id(row[ID_COLUMN[t]]), reason): 1}))
+        return replace(
+            p, rows=p.rows + [row], quarantined=Counter({(stored_id(row[ID_COLUMN[t]]), reason): 1})
+        )
+
     return change
 
 
 CORPUS = [  # what issue 20 found by hand, kept as an example that always runs: one night, as
     # each finding is in a table of its own (a night costs two cleans)
-    _corpus(impressions=_with_row("event_time", NEVER, "future_event"),            # OverflowError in the footer dates
-            purchases=_with_row("order_id", b"O-NONUTF8-\xff\xfe", "bad_encoding"),  # failed the curated gate's read
-            saves=_with_row("user_id", b"u-\xff", "bad_encoding"),                   # accepted silently
-            clicks=lambda p, t: replace(p, junk=("extra.dat",))),                    # read by Spark, not counted
+    _corpus(
+        impressions=_with_row(
+            "event_time", NEVER, "future_event"
+        ),  # OverflowError in the footer dates
+        purchases=_with_row(
+            "order_id", b"O-NONUTF8-\xff\xfe", "bad_encoding"
+        ),  # failed the curated gate's read
+        saves=_with_row("user_id", b"u-\xff", "bad_encoding"),  # accepted silently
+        clicks=lambda p, t: replace(p, junk=("extra.dat",)),
+    ),  # read by Spark, not counted
 ]
 
 
@@ -332,9 +434,14 @@ EXAMPLES = os.environ.get("FULLSITE_FUZZ_EXAMPLES")
 
 
 @_examples
-@settings(max_examples=int(EXAMPLES or 4), deadline=None, derandomize=not EXAMPLES, database=None,
-          suppress_health_check=list(HealthCheck),
-          phases=list(Phase) if EXAMPLES else [Phase.explicit, Phase.generate])  # no slow shrinking in the suite
+@settings(
+    max_examples=int(EXAMPLES or 4),
+    deadline=None,
+    derandomize=not EXAMPLES,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=list(Phase) if EXAMPLES else [Phase.explicit, Phase.generate],
+)  # no slow shrinking in the suite
 @given(night=nights())
 def test_hostile_partitions_are_cleaned_exactly(night, last_night, spark):
     _check(night, last_night, spark)

@@ -1,6 +1,7 @@
 """No path is pasted into SQL or a glob (issue 38): a night in a data root whose name holds a
 space, a quote, brackets and non-ASCII characters does all its work — gates, Spark, dbt,
 publication, the brief, a metric, a statement — on a night of its own (made here)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,9 @@ def test_a_night_in_a_data_root_named_like_a_trap(tmp_path, spark):
     night(root, TINY_START)
     layout = Layout(root)
     assert query(layout.warehouse, "select count(*) > 0 from marts.fct_product_daily") == [(True,)]
-    assert query(layout.warehouse, "select count(*) from dq.run_log where status = 'success'") == [(1,)]
+    assert query(layout.warehouse, "select count(*) from dq.run_log where status = 'success'") == [
+        (1,)
+    ]
     assert layout.brief(TINY_START).exists()
     con = metrics.connect(layout.warehouse)
     try:
@@ -29,8 +32,12 @@ def test_a_night_in_a_data_root_named_like_a_trap(tmp_path, spark):
     finally:
         con.close()
     assert any(layout.data_docs.glob("*/index.html"))
-    assert query(layout.warehouse, "select count(*) from finance.statement_register") == [(0,)]  # its path quoted
-    with instance(root) as inst:  # issue 44: Dagster's settings load for this path too (no telemetry)
+    assert query(layout.warehouse, "select count(*) from finance.statement_register") == [
+        (0,)
+    ]  # its path quoted
+    with instance(
+        root
+    ) as inst:  # issue 44: Dagster's settings load for this path too (no telemetry)
         assert not inst.telemetry_enabled and not inst.nux_enabled
     try:
         rebates_statement(layout, dt.date(2024, 7, 1))

@@ -2,6 +2,7 @@
 warehouse alone, its figures the semantic layer's metrics, light (one shared plotly.js per
 folder), offline wherever the folder is copied, and escaped; and the data docs across runs.
 The night is the shared next night (tests/conftest.py next_night)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,9 @@ from publications import metrics
 from publications.brief import REASON_COLORS, figures, nice_ticks, render
 from tests.conftest import NEXT
 
-NETWORK = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?https?:|<link""", re.I)
+NETWORK = re.compile(
+    r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|@import|url\(\s*["']?https?:|<link""", re.I
+)
 SCRIPT_SRC = re.compile(r"""<script src="([^"]+)"></script>""")
 
 
@@ -43,14 +46,19 @@ def test_every_publication_draws_a_light_brief_and_latest(next_night_root):
     assert "Launch claims scorecard" in html and "Gates of the run that published" in html
     assert page.stat().st_size <= 300_000  # the charts' library is shared, not inlined
     (script,) = SCRIPT_SRC.findall(html)
-    assert re.fullmatch(r"assets/plotly-[0-9.]+\.min\.js", script) and (page.parent / script).stat().st_size > 1_000_000
+    assert (
+        re.fullmatch(r"assets/plotly-[0-9.]+\.min\.js", script)
+        and (page.parent / script).stat().st_size > 1_000_000
+    )
 
 
 def test_a_copied_reports_folder_opens_offline(next_night_root, tmp_path):
     """The pages reference the one plotly.js by relative path: moved or copied whole, the
     Night: the shared next night, made in tests/conftest.py (next_night).
     folder still finds it (nothing is fetched from a network)."""
-    moved = Path(shutil.copytree(Layout(next_night_root).reports, tmp_path / "elsewhere" / "reports"))
+    moved = Path(
+        shutil.copytree(Layout(next_night_root).reports, tmp_path / "elsewhere" / "reports")
+    )
     for page in (moved / "brief").glob("*.html"):
         html = page.read_text()
         (script,) = SCRIPT_SRC.findall(html)
@@ -66,29 +74,55 @@ def test_the_headline_figures_are_the_metrics(next_night_root):
         week, month = NEXT - dt.timedelta(days=6), NEXT.replace(day=1)
         m = lambda name, start: metrics.value(con, name, start=start, end=NEXT)  # noqa: E731
         expected = {
-            "gmv": m("gmv", NEXT), "natural_share": m("natural_share", NEXT), "spend": m("spend", NEXT),
-            "full_site_roi": m("full_site_roi", NEXT), "full_site_roi_7d": m("full_site_roi", week),
-            "gmv_7d": m("gmv", week), "spend_7d": m("spend", week), "windows_closed_7d": m("windows_closed", week),
+            "gmv": m("gmv", NEXT),
+            "natural_share": m("natural_share", NEXT),
+            "spend": m("spend", NEXT),
+            "full_site_roi": m("full_site_roi", NEXT),
+            "full_site_roi_7d": m("full_site_roi", week),
+            "gmv_7d": m("gmv", week),
+            "spend_7d": m("spend", week),
+            "windows_closed_7d": m("windows_closed", week),
             "windows_below_protection_line_7d": m("windows_below_protection_line", week),
-            "compensation_mtd": m("compensation", month), "rebates_mtd": m("rebates", month),
-            "median_gmv_uplift": m("median_gmv_uplift", None), "final_versions": m("final_uplift_versions", None),
-            "rows_in": m("rows_in", NEXT), "accepted_rows": m("accepted_rows", NEXT),
-            "duplicate_rows": m("duplicate_rows", NEXT), "quarantined_rows": m("quarantined_rows", NEXT)}
+            "compensation_mtd": m("compensation", month),
+            "rebates_mtd": m("rebates", month),
+            "median_gmv_uplift": m("median_gmv_uplift", None),
+            "final_versions": m("final_uplift_versions", None),
+            "rows_in": m("rows_in", NEXT),
+            "accepted_rows": m("accepted_rows", NEXT),
+            "duplicate_rows": m("duplicate_rows", NEXT),
+            "quarantined_rows": m("quarantined_rows", NEXT),
+        }
         assert b.headline == expected
         # and the metrics are what the tables say (a few, by hand)
         one = lambda sql: con.execute(sql, [NEXT]).fetchone()  # noqa: E731
-        assert (b.headline["gmv"], b.headline["spend"]) == one("select sum(gmv), sum(spend) from marts.fct_product_daily where business_date = ?")
-        cg, cs = one("select sum(gmv), sum(spend) from marts.fct_campaign_daily where business_date = ?")
+        assert (b.headline["gmv"], b.headline["spend"]) == one(
+            "select sum(gmv), sum(spend) from marts.fct_product_daily where business_date = ?"
+        )
+        cg, cs = one(
+            "select sum(gmv), sum(spend) from marts.fct_campaign_daily where business_date = ?"
+        )
         assert b.headline["full_site_roi"] == float(cg) / float(cs)
-        assert b.headline["windows_below_protection_line_7d"] == one(
-            """select count(*) filter (where below_protection_line) from marts.campaign_roi_7d
-               where close_date between ? - 6 and ? and status in ('final', 'provisional')""".replace("?", "$1"))[0]
-        assert b.headline["rows_in"] == one("select sum(rows_in) from dq.ingest_reconciliation where ingest_date = ?")[0]
+        assert (
+            b.headline["windows_below_protection_line_7d"]
+            == one(
+                """select count(*) filter (where below_protection_line) from marts.campaign_roi_7d
+               where close_date between ? - 6 and ? and status in ('final',
+                   'provisional')""".replace("?", "$1")
+            )[0]
+        )
+        assert (
+            b.headline["rows_in"]
+            == one("select sum(rows_in) from dq.ingest_reconciliation where ingest_date = ?")[0]
+        )
     finally:
         con.close()
     html = _brief(next_night_root, NEXT).read_text()
-    for shown in (f"{b.headline['gmv']:,.2f}", f"{b.headline['spend']:,.2f}", f"{b.headline['full_site_roi']:.2f}",
-                  f"{b.headline['rows_in']:,} / {b.headline['quarantined_rows']:,}"):
+    for shown in (
+        f"{b.headline['gmv']:,.2f}",
+        f"{b.headline['spend']:,.2f}",
+        f"{b.headline['full_site_roi']:.2f}",
+        f"{b.headline['rows_in']:,} / {b.headline['quarantined_rows']:,}",
+    ):
         assert shown in html, shown
 
 
@@ -100,10 +134,16 @@ def test_the_scorecard_ties_to_the_claim_tables(next_night_root):
     try:
         uplift, boost, ratio = (r["measured"] for r in scorecard(con))
         one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
-        assert uplift == one("select median(gmv_uplift) from marts.campaign_uplift where is_final and gmv_uplift is not null")
-        assert boost == one("""select sum(natural_uplift_vs_custom * versions) / sum(versions) from marts.roi_choice_effect
+        assert uplift == one(
+            "select median(gmv_uplift) from marts.campaign_uplift where is_final and gmv_uplift "
+            "is not null"
+        )
+        assert boost == one("""select sum(natural_uplift_vs_custom * versions) / sum(versions)
+                                from marts.roi_choice_effect
                                where natural_uplift_vs_custom is not null""")
-        assert ratio == one("select median(roi_vs_category_median) from marts.campaign_roi_vs_category")
+        assert ratio == one(
+            "select median(roi_vs_category_median) from marts.campaign_roi_vs_category"
+        )
     finally:
         con.close()
 
@@ -117,8 +157,12 @@ def test_the_brief_is_a_function_of_the_warehouse(next_night_root, tmp_path):
     result = CliRunner().invoke(app, ["brief", "--data-root", str(copy), "--date", str(NEXT)])
     assert result.exit_code == 0, result.output
     assert _brief(copy, NEXT).read_bytes() == _brief(next_night_root, NEXT).read_bytes()
-    later = CliRunner().invoke(app, ["brief", "--data-root", str(copy), "--date", str(NEXT + dt.timedelta(days=1))])
-    assert later.exit_code != 0 and f"published through {NEXT}" in str(later.exception or later.output)
+    later = CliRunner().invoke(
+        app, ["brief", "--data-root", str(copy), "--date", str(NEXT + dt.timedelta(days=1))]
+    )
+    assert later.exit_code != 0 and f"published through {NEXT}" in str(
+        later.exception or later.output
+    )
 
 
 def test_upstream_text_is_escaped_in_the_brief(next_night_root):
@@ -129,8 +173,12 @@ def test_upstream_text_is_escaped_in_the_brief(next_night_root):
     finally:
         con.close()
     evil = "<img src=x onerror=alert(1)>"
-    b.frames["top_merchants"] = pd.concat([b.frames["top_merchants"].head(1).assign(merchant__merchant_name=evil)])
-    b.frames["top_products"] = b.frames["top_products"].head(1).assign(category="</script><script>alert(2)</script>")
+    b.frames["top_merchants"] = pd.concat(
+        [b.frames["top_merchants"].head(1).assign(merchant__merchant_name=evil)]
+    )
+    b.frames["top_products"] = (
+        b.frames["top_products"].head(1).assign(category="</script><script>alert(2)</script>")
+    )
     html = render(b)
     assert evil not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script>alert(2)" not in html
@@ -155,6 +203,9 @@ def test_the_data_docs_index_lists_every_run_and_shows_warnings_as_warnings(next
     last = runs[-1]
     page = Path(last["data_docs"]).read_text()
     assert last["data_docs"] == str(docs / last["run_id"] / "index.html")
-    assert "passed with warnings" in page and f"clicks dt={NEXT} extra.dat: not a data file (*.parquet), ignored" in page
+    assert (
+        "passed with warnings" in page
+        and f"clicks dt={NEXT} extra.dat: not a data file (*.parquet), ignored" in page
+    )
     assert 'class="badge failed"' not in page
     assert not _fetches(index) and not _fetches(page)

@@ -1,5 +1,6 @@
 """Dagster is the runner: the CLI, the schedule and the UI start the same job, on the data
 root's own instance, and the instance shows what ran (issue 18)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,25 +35,40 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     sensors = {s.name: s.default_status for s in defs.sensors}
-    assert sensors == {"landing_sensor": dg.DefaultSensorStatus.STOPPED, "deadline_sensor": dg.DefaultSensorStatus.RUNNING,
-                       "alert_retry_sensor": dg.DefaultSensorStatus.RUNNING,
-                       "run_failure_alert": dg.DefaultSensorStatus.RUNNING}
+    assert sensors == {
+        "landing_sensor": dg.DefaultSensorStatus.STOPPED,
+        "deadline_sensor": dg.DefaultSensorStatus.RUNNING,
+        "alert_retry_sensor": dg.DefaultSensorStatus.RUNNING,
+        "run_failure_alert": dg.DefaultSensorStatus.RUNNING,
+    }
     job = defs.resolve_job_def(d.JOB)
     assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)  # the nights that exist
     graph = defs.resolve_asset_graph()
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["raw/impressions"] == "raw" and groups["curated/fct_product_daily"] == "curated"
-    assert groups["staging/stg_products"] == "staging" and groups["intermediate/int_product_windows_daily"] == "intermediate"
-    assert groups["finance/compensation_claims"] == "finance" and groups["dq/ingest_reconciliation"] == "dq"
+    assert (
+        groups["staging/stg_products"] == "staging"
+        and groups["intermediate/int_product_windows_daily"] == "intermediate"
+    )
+    assert (
+        groups["finance/compensation_claims"] == "finance"
+        and groups["dq/ingest_reconciliation"] == "dq"
+    )
     assert groups["marts/campaign_roi_7d"] == "marts" and groups["published_warehouse"] == "publish"
-    assert not graph.get(dg.AssetKey(["raw", "impressions"])).is_materializable  # observed, never written
+    assert not graph.get(
+        dg.AssetKey(["raw", "impressions"])
+    ).is_materializable  # observed, never written
     roi = graph.get(dg.AssetKey(["marts", "campaign_roi_7d"]))
     assert roi.description and "Raw SQL" not in roi.description
     assert roi.metadata["dagster/table_name"] == "warehouse.marts.campaign_roi_7d"
     # The UI renders descriptions as Markdown: a bare <placeholder> would vanish as an HTML tag.
     import re
-    bare = {k.to_user_string() for k in graph.get_all_asset_keys()
-            if "<" in re.sub(r"`[^`]*`", "", graph.get(k).description or "")}
+
+    bare = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if "<" in re.sub(r"`[^`]*`", "", graph.get(k).description or "")
+    }
     assert bare == set(), bare
 
 
@@ -60,31 +76,63 @@ def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_r
     """Night: the shared published root, made in tests/conftest.py (published_root)."""
     with instance(published_root) as inst:
         runs = inst.get_run_records(dg.RunsFilter(job_name=d.JOB))
-        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]  # one run for the range
+        assert [r.dagster_run.status for r in runs] == [
+            dg.DagsterRunStatus.SUCCESS
+        ]  # one run for the range
         nights = [str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)]
-        assert inst.get_dynamic_partitions(d.NIGHTS_NAME) == nights  # the partitions are the nights that exist
+        assert (
+            inst.get_dynamic_partitions(d.NIGHTS_NAME) == nights
+        )  # the partitions are the nights that exist
         materialized = inst.fetch_materializations(d.PUBLISHED, limit=100).records
-        assert [r.partition_key for r in materialized] == nights[::-1]  # recorded night after night (issue 44)
-        assert inst.get_latest_materialization_event(d.PUBLISHED).asset_materialization.partition == str(PUBLISHED)
-        own = {r.partition_key: r.asset_materialization.metadata["run_id"].value for r in materialized}
-        assert own == {str(r["ingest_date"]): r["run_id"] for r in runlog.read_all(published_root) if r["status"] == "success"}
-        raw = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(dg.AssetKey(["raw", "clicks"]), "raw_gate"),
-                                                                       limit=100)
-        assert sorted(x.event.asset_check_evaluation.partition for x in raw) == nights  # each night's own raw gate
+        assert [r.partition_key for r in materialized] == nights[
+            ::-1
+        ]  # recorded night after night (issue 44)
+        assert inst.get_latest_materialization_event(
+            d.PUBLISHED
+        ).asset_materialization.partition == str(PUBLISHED)
+        own = {
+            r.partition_key: r.asset_materialization.metadata["run_id"].value for r in materialized
+        }
+        assert own == {
+            str(r["ingest_date"]): r["run_id"]
+            for r in runlog.read_all(published_root)
+            if r["status"] == "success"
+        }
+        raw = inst.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(["raw", "clicks"]), "raw_gate"), limit=100
+        )
+        assert (
+            sorted(x.event.asset_check_evaluation.partition for x in raw) == nights
+        )  # each night's own raw gate
         brief = inst.fetch_materializations(d.BRIEF, limit=100).records
-        assert len(brief) == 1 and brief[0].partition_key == str(PUBLISHED)  # after publication: the range's last date
-        assert brief[0].asset_materialization.metadata["brief"].value == str(published_root / "reports" / "brief" / f"{PUBLISHED}.html")
-        marts = inst.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(d.PUBLISHED, "marts_gate"), limit=10)
-        assert [(x.status.value, x.event.asset_check_evaluation.partition) for x in marts] == [("SUCCEEDED", str(PUBLISHED))]
+        assert len(brief) == 1 and brief[0].partition_key == str(
+            PUBLISHED
+        )  # after publication: the range's last date
+        assert brief[0].asset_materialization.metadata["brief"].value == str(
+            published_root / "reports" / "brief" / f"{PUBLISHED}.html"
+        )
+        marts = inst.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(d.PUBLISHED, "marts_gate"), limit=10
+        )
+        assert [(x.status.value, x.event.asset_check_evaluation.partition) for x in marts] == [
+            ("SUCCEEDED", str(PUBLISHED))
+        ]
     records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
     assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
-    assert len({r["finished_at"] for r in records}) > 1  # each night its own finish, not the backfill's
+    assert (
+        len({r["finished_at"] for r in records}) > 1
+    )  # each night its own finish, not the backfill's
     assert all(r["shared_with"] == records[-1]["run_id"] for r in records[:-1])
     note = (published_root / "data_docs" / records[0]["run_id"] / "index.html").read_text()
-    assert "the curated and marts gates ran once for the backfill" in note and records[-1]["run_id"] in note
+    assert (
+        "the curated and marts gates ran once for the backfill" in note
+        and records[-1]["run_id"] in note
+    )
     # the UI an operator opens on this instance: no telemetry, no "join the community" pop-up
     assert yaml.safe_load((published_root / "dagster" / "dagster.yaml").read_text()) == {
-        "telemetry": {"enabled": False}, "nux": {"enabled": False}}
+        "telemetry": {"enabled": False},
+        "nux": {"enabled": False},
+    }
     assert records[-1]["gates"] and '"marts"' in records[-1]["gates"]
 
 
@@ -109,19 +157,51 @@ def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_r
         add_nights(inst, NEXT, NEXT)
     with state.run_lock(scratch_root):  # a run is in progress
         result = through_dagster_api(scratch_root, NEXT)
-        shown = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--data-root", str(scratch_root),
-                                "--date", str(NEXT)], capture_output=True, text=True)
-        executed = subprocess.run([str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m",
-                                   "orchestration.definitions", "-j", d.JOB, "--tags",
-                                   json.dumps({"dagster/partition": str(NEXT)})], capture_output=True, text=True,
-                                  env={**os.environ, "FULLSITE_DATA_ROOT": str(scratch_root),
-                                       "DAGSTER_HOME": str(dagster_home(scratch_root))})
+        shown = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orchestration.cli",
+                "run",
+                "--data-root",
+                str(scratch_root),
+                "--date",
+                str(NEXT),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        executed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "job",
+                "execute",
+                "-m",
+                "orchestration.definitions",
+                "-j",
+                d.JOB,
+                "--tags",
+                json.dumps({"dagster/partition": str(NEXT)}),
+            ],
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "FULLSITE_DATA_ROOT": str(scratch_root),
+                "DAGSTER_HOME": str(dagster_home(scratch_root)),
+            },
+        )
         with pytest.raises(RunRefused, match="another run holds"):
             night(scratch_root, NEXT)
     with instance(scratch_root) as inst:
         run = inst.get_run_by_id(result.run_id)
-        assert run.tags[d.REFUSED].startswith("another run holds") and run.status == dg.DagsterRunStatus.FAILURE
-    assert executed.returncode != 0, executed.stdout[-2000:]  # a script sees the refusal, whatever starts it
+        assert (
+            run.tags[d.REFUSED].startswith("another run holds")
+            and run.status == dg.DagsterRunStatus.FAILURE
+        )
+    assert executed.returncode != 0, executed.stdout[
+        -2000:
+    ]  # a script sees the refusal, whatever starts it
     assert shown.returncode == 2 and shown.stderr.strip().startswith("error: another run holds")
     assert len(shown.stderr.strip().splitlines()) == 1
     assert "Traceback" not in shown.stderr
@@ -138,7 +218,12 @@ def test_a_full_disk_is_recorded_in_words(scratch_root, spark, monkeypatch):
     with pytest.raises(StageFailed, match="the disk is full"):
         night(scratch_root, NEXT)
     last = runlog.read_all(scratch_root)[-1]
-    assert (last["status"], last["message"]) == ("failed", f"the disk is full: no space left to write {scratch_root / 'data_docs'}")
+    assert (last["status"], last["message"]) == (
+        "failed",
+        f"the disk is full: no space left to write {scratch_root / 'data_docs'}",
+    )
     assert "the disk is full" in (scratch_root / "dq" / "last_error.txt").read_text()
-    shown = CliRunner().invoke(app, ["status", "--data-root", str(scratch_root), "--run", last["run_id"], "--json"])
+    shown = CliRunner().invoke(
+        app, ["status", "--data-root", str(scratch_root), "--run", last["run_id"], "--json"]
+    )
     assert shown.exit_code == 0 and '"status": "failed"' in shown.output

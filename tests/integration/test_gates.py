@@ -1,4 +1,5 @@
 """Each gate stops the run on a real bad input, with the right reason; warnings don't."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,10 @@ from tests.runs import night
 # A merchant's July spend one cent off the campaigns' clicks: the cross-layer tie-out the
 # marts gate owns (dbt's tests own what dbt builds on its own).
 BAD_SPEND = """update finance.merchant_rebates_monthly set spend = spend + 0.01
-               where month = DATE '2024-07-01' and merchant_id = (select min(merchant_id) from finance.merchant_rebates_monthly
-                                                                  where month = DATE '2024-07-01')"""
+               where month = DATE '2024-07-01' and merchant_id = (select min(merchant_id) from
+                   finance.merchant_rebates_monthly
+                                                                  where month = DATE
+                                                                      '2024-07-01')"""
 
 
 def _night_fails_unpublished(root, spark) -> StageFailed:
@@ -43,18 +46,26 @@ def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
     table = pq.read_table(main)
     n = table.num_rows
     bad = pa.array([i % 20 == 0 for i in range(n)])  # 5 %
-    table = table.set_column(table.schema.get_field_index("product_id"), "product_id",
-                             pc.if_else(bad, pa.scalar("P-NOPE"), table.column("product_id")))
+    table = table.set_column(
+        table.schema.get_field_index("product_id"),
+        "product_id",
+        pc.if_else(bad, pa.scalar("P-NOPE"), table.column("product_id")),
+    )
     pq.write_table(table, main)
     failure = _night_fails_unpublished(scratch_root, spark)
     assert failure.gate == "raw", failure.message
     rows = sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet"))
-    said = re.search(rf"impressions dt={NEXT}: ([\d,]+) of ([\d,]+) rows quarantined \(([\d.]+)%\), above 1.00% and 20 rows",
-                     failure.message)
+    said = re.search(
+        rf"impressions dt={NEXT}: ([\d,]+) of ([\d,]+) rows quarantined \(([\d.]+)%\), above "
+        rf"1.00% and 20 rows",
+        failure.message,
+    )
     assert said, failure.message
     quarantined, of = (int(x.replace(",", "")) for x in said.groups()[:2])
     planted = sum(bad.to_pylist())
-    assert of == rows and planted <= quarantined <= planted + rows // 100  # the 5 % planted, and the day's own dirt
+    assert (
+        of == rows and planted <= quarantined <= planted + rows // 100
+    )  # the 5 % planted, and the day's own dirt
     assert said.group(3) == f"{100 * quarantined / rows:.2f}"
     assert state.last_success(scratch_root) == PUBLISHED
     # nothing downstream read the partition: no curated facts were built for NEXT
@@ -66,7 +77,9 @@ def test_duplicated_key_fails_the_curated_gate(scratch_root):
     part = scratch_root / "curated" / "fct_product_daily" / f"business_date={PUBLISHED}"
     first = sorted(part.glob("*.parquet"))[0]
     shutil.copy(first, part / "part-duplicate.parquet")
-    result = curated_gate(Layout(scratch_root), PUBLISHED, recomputed_dates(PUBLISHED), "test-curated")
+    result = curated_gate(
+        Layout(scratch_root), PUBLISHED, recomputed_dates(PUBLISHED), "test-curated"
+    )
     assert not result.passed
     assert any(f.check == "fct_product_daily_keys" for f in result.errors)
     said = "curated fct_product_daily: the key product_id="
@@ -85,7 +98,9 @@ def test_spend_that_does_not_tie_out_fails_the_marts_gate(scratch_root):
     result = marts_gate(Layout(scratch_root), db, "test-marts", PUBLISHED)
     assert not result.passed
     assert {f.check for f in result.errors} == {"monthly_spend_ties_out"}
-    assert result.errors[0].line().startswith("month 2024-07: campaigns' valid paid clicks cost "), result.reason()
+    assert (
+        result.errors[0].line().startswith("month 2024-07: campaigns' valid paid clicks cost ")
+    ), result.reason()
 
 
 def test_clean_published_state_passes_the_marts_gate(published_root, tmp_path):
@@ -103,7 +118,9 @@ def test_a_normal_night_carries_no_warning(published_root):
     rows = runlog.read_all(published_root)
     assert all(r["status"] == "success" for r in rows)
     assert [r["message"] for r in rows if r["message"]] == []
-    assert all(r["data_docs"] and r["data_docs"].endswith(f"{r['run_id']}/index.html") for r in rows)
+    assert all(
+        r["data_docs"] and r["data_docs"].endswith(f"{r['run_id']}/index.html") for r in rows
+    )
 
 
 def test_conflicting_duplicates_above_their_share_warn_by_name(scratch_root):
@@ -113,16 +130,36 @@ def test_conflicting_duplicates_above_their_share_warn_by_name(scratch_root):
     table = pa.concat_tables([pq.read_table(f) for f in files])
     for f in files:
         f.unlink()
-    pq.write_table(pa.concat_tables([table, pa.table({"table_name": ["saves"], "reason": ["conflicting_duplicate"],
-                                                       "rows": pa.array([500], table.schema.field("rows").type)})
-                                     .select(table.schema.names).cast(table.schema)]), summary / "part-0.parquet")
+    pq.write_table(
+        pa.concat_tables(
+            [
+                table,
+                pa.table(
+                    {
+                        "table_name": ["saves"],
+                        "reason": ["conflicting_duplicate"],
+                        "rows": pa.array([500], table.schema.field("rows").type),
+                    }
+                )
+                .select(table.schema.names)
+                .cast(table.schema),
+            ]
+        ),
+        summary / "part-0.parquet",
+    )
     result = quarantine_gate(Layout(scratch_root), PUBLISHED, "test-conflicts")
     assert result.passed and len(result.warnings) == 1
     line = result.warnings[0].line()
-    assert line.startswith(f"saves dt={PUBLISHED}: 5") and "rows are conflicting duplicates" in line and "above 0.20% and 20 rows" in line, line
+    assert (
+        line.startswith(f"saves dt={PUBLISHED}: 5")
+        and "rows are conflicting duplicates" in line
+        and "above 0.20% and 20 rows" in line
+    ), line
 
 
-def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root, spark, monkeypatch):
+def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(
+    scratch_root, spark, monkeypatch
+):
     """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import spark_jobs.nightly as nightly
 
@@ -135,11 +172,16 @@ def test_a_duplicated_curated_key_stops_the_run_at_the_curated_gate(scratch_root
 
     monkeypatch.setattr(nightly, "build_date", build_then_duplicate)
     failure = _night_fails_unpublished(scratch_root, spark)
-    assert failure.gate == "curated" and "curated fct_product_daily: the key product_id=" in failure.message
+    assert (
+        failure.gate == "curated"
+        and "curated fct_product_daily: the key product_id=" in failure.message
+    )
     assert runlog.read_all(scratch_root)[-1]["failed_gate"] == "curated"
 
 
-def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(scratch_root, spark, monkeypatch):
+def test_spend_that_does_not_tie_out_stops_the_run_at_the_marts_gate(
+    scratch_root, spark, monkeypatch
+):
     """Night: a copy of the shared published root, made in tests/conftest.py (published_root)."""
     import orchestration.warehouse as warehouse
 
@@ -191,10 +233,18 @@ def _bad_files(folder):
     price = table.schema.get_field_index("price")
     yield "truncated.parquet", data[: len(data) // 2], "the whole file: not a readable Parquet file"
     yield "empty.parquet", b"", "the whole file: an empty file (0 bytes), contract says Parquet"
-    yield "renamed-csv.parquet", b"product_id,price\nP1,9.90\n", "the whole file: not a readable Parquet file"
+    yield (
+        "renamed-csv.parquet",
+        b"product_id,price\nP1,9.90\n",
+        "the whole file: not a readable Parquet file",
+    )
     as_text = table.set_column(price, "price", table.column("price").cast(pa.string()))
     yield "price-as-text.parquet", as_text, "column price is STRING, contract says DECIMAL(18,2)"
-    yield "no-category.parquet", table.drop_columns(["category"]), "column category is missing, contract says STRING"
+    yield (
+        "no-category.parquet",
+        table.drop_columns(["category"]),
+        "column category is missing, contract says STRING",
+    )
 
 
 def test_each_bad_file_is_named_with_table_file_and_column(scratch_root):
@@ -226,7 +276,9 @@ def _docs_entries(layout: Layout, run_key: str) -> list:
     """Every gate run recorded on a run's data-docs page, without its time."""
     from expectations import docs_site
 
-    runs = json.loads((docs_site.run_folder(layout.data_docs, run_key) / "results.json").read_text())
+    runs = json.loads(
+        (docs_site.run_folder(layout.data_docs, run_key) / "results.json").read_text()
+    )
     return [(r["gate"], r["entries"]) for r in runs]
 
 
@@ -254,7 +306,10 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
     shares = screen_quarantine_gates(layout, cleaned)
     assert shares is not None
     for D in days:
-        exact, fast = raw_gate(layout, D, f"exact-{D}"), screened_raw_gate(layout, D, f"together-{D}", screened)
+        exact, fast = (
+            raw_gate(layout, D, f"exact-{D}"),
+            screened_raw_gate(layout, D, f"together-{D}", screened),
+        )
         assert exact.passed and not exact.findings and exact.evaluated > 30
         assert (fast.passed, fast.findings, fast.evaluated) == (True, [], exact.evaluated)
         if D in cleaned:
@@ -267,9 +322,15 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
     table = pa.concat_tables([pq.read_table(f) for f in sorted(merchants.glob("*.parquet"))])
     for f in merchants.glob("*.parquet"):
         f.unlink()
-    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), merchants / "part-0.parquet")  # one id twice
+    pq.write_table(
+        pa.concat_tables([table, table.slice(0, 1)]), merchants / "part-0.parquet"
+    )  # one id twice
     assert screen_raw_gates(layout, days) is None
-    assert raw_gate(layout, days[2], "repeated").reason().startswith(f"raw gate: merchants dt={days[2]}")
+    assert (
+        raw_gate(layout, days[2], "repeated")
+        .reason()
+        .startswith(f"raw gate: merchants dt={days[2]}")
+    )
 
     pq.write_table(table, merchants / "part-0.parquet")
     assert screen_raw_gates(layout, days) is not None

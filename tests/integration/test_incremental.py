@@ -1,6 +1,7 @@
 """The warehouse is extended night by night: a nightly run starts from the published file,
 rebuilds only the dates from D - late_days and the rows not yet final, never rewrites a
 settled row, and ends equal to a build from scratch."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +29,9 @@ def _dbt_dates(root) -> dict:
     compiled = root / "staging" / "dbt_target" / "compiled" / "fullsite" / "models"
     lifecycle = (compiled / "intermediate" / "int_product_lifecycle_daily.sql").read_text()
     published = (compiled / "marts" / "product_lifecycle_daily.sql").read_text()
-    found = {"run_date": re.search(r"<= cast\('([0-9-]+)' as date\) as is_final", lifecycle).group(1)}
+    found = {
+        "run_date": re.search(r"<= cast\('([0-9-]+)' as date\) as is_final", lifecycle).group(1)
+    }
     if rebuilt := re.search(r"where business_date >= cast\('([0-9-]+)' as date\)", published):
         found["rebuild_from"] = rebuilt.group(1)
     return found
@@ -48,18 +51,27 @@ def test_nightly_run_is_incremental_and_equals_a_full_build(next_night_root, tmp
     warehouse.finalize_staging(layout, NEXT)
     warehouse.publish(layout)
 
-    assert _dbt_dates(incremental) == {"run_date": str(NEXT), "rebuild_from": str(NEXT - dt.timedelta(days=2))}
+    assert _dbt_dates(incremental) == {
+        "run_date": str(NEXT),
+        "rebuild_from": str(NEXT - dt.timedelta(days=2)),
+    }
     assert _dbt_dates(full) == {"run_date": str(NEXT)}
     assert figures(incremental / "warehouse.duckdb") == figures(full / "warehouse.duckdb")
 
 
 def test_settled_rows_are_carried_over_unchanged(published_root, next_night_root):
-    """Night: the shared published root, made in tests/conftest.py (published_root); the shared next night, made in tests/conftest.py (next_night)."""
+    """Night: the shared published root, made in tests/conftest.py (published_root); the shared
+    next night, made in tests/conftest.py (next_night)."""
     root = next_night_root  # NEXT run on the published file
     settled_somewhere = 0
     for table, (key, settled) in SETTLED.items():
-        before = query(published_root / "warehouse.duckdb", f"select * from {table} where {settled} order by {key}")
-        after = query(root / "warehouse.duckdb", f"select * from {table} where {settled} order by {key}")
+        before = query(
+            published_root / "warehouse.duckdb",
+            f"select * from {table} where {settled} order by {key}",
+        )
+        after = query(
+            root / "warehouse.duckdb", f"select * from {table} where {settled} order by {key}"
+        )
         assert set(before) <= set(after), table
         settled_somewhere += len(before)
     assert settled_somewhere > 0  # the tiny data settles windows, months or dates before NEXT

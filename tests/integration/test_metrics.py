@@ -2,6 +2,7 @@
 warehouse, read-only — the README's examples, the two ROI figures of merchant_daily, the
 query of docs/queries.md that computes metrics, and a question asked while a night is
 being published. The published root is the shared one (tests/conftest.py published_root)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,13 +26,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True, cwd=REPO
+    )
 
 
 def readme_examples() -> list[list[str]]:
     """Every `fullsite metrics` command line of the README's "For analysts" section."""
     section = (REPO / "README.md").read_text().split("## For analysts", 1)[1].split("\n## ", 1)[0]
-    return [shlex.split(line)[1:] for line in section.splitlines() if line.startswith(".venv/bin/fullsite metrics")]
+    return [
+        shlex.split(line)[1:]
+        for line in section.splitlines()
+        if line.startswith(".venv/bin/fullsite metrics")
+    ]
 
 
 def test_the_readmes_metric_examples_answer_from_the_published_warehouse(published_root):
@@ -60,21 +67,33 @@ def test_merchant_daily_carries_both_roi_figures_as_their_metrics_define_them(pu
     wh = published_root / "warehouse.duckdb"
     con = metrics.connect(wh)
     try:
-        frame = metrics.ask(con, ["merchant_gmv_per_spend", "full_site_roi"], ["merchant", "metric_time__day"])
+        frame = metrics.ask(
+            con, ["merchant_gmv_per_spend", "full_site_roi"], ["merchant", "metric_time__day"]
+        )
     finally:
         con.close()
-    asked = {(r.merchant, r.metric_time__day.date()): (r.merchant_gmv_per_spend, r.full_site_roi)
-             for r in frame.itertuples()}
-    table = {(m, d): (roi, fsr) for m, d, roi, fsr in query(wh, "select merchant_id, business_date, roi, full_site_roi "
-                                                                "from marts.merchant_daily")}
+    asked = {
+        (r.merchant, r.metric_time__day.date()): (r.merchant_gmv_per_spend, r.full_site_roi)
+        for r in frame.itertuples()
+    }
+    table = {
+        (m, d): (roi, fsr)
+        for m, d, roi, fsr in query(
+            wh, "select merchant_id, business_date, roi, full_site_roi from marts.merchant_daily"
+        )
+    }
     assert asked.keys() == table.keys()
 
     def same(a, b):
         return (a is None or a != a) and (b is None or b != b) or a == b  # both null, or equal
 
-    differing = [k for k in table if not (same(asked[k][0], table[k][0]) and same(asked[k][1], table[k][1]))]
+    differing = [
+        k for k in table if not (same(asked[k][0], table[k][0]) and same(asked[k][1], table[k][1]))
+    ]
     assert differing == []
-    assert any(r != f for r, f in table.values() if r is not None and f is not None)  # two figures, not one
+    assert any(
+        r != f for r, f in table.values() if r is not None and f is not None
+    )  # two figures, not one
 
 
 def test_the_query_page_computes_merchant_figures_as_the_metrics_do(published_root):
@@ -82,35 +101,75 @@ def test_the_query_page_computes_merchant_figures_as_the_metrics_do(published_ro
     Night: the shared published root, made in tests/conftest.py (published_root).
     metrics over the same dates (rounded as the page rounds them)."""
     page = (REPO / "docs" / "queries.md").read_text()
-    sql = re.search(r"## Paid versus natural GMV per merchant.*?```sql\n(.*?)```", page, re.S).group(1)
+    sql = re.search(
+        r"## Paid versus natural GMV per merchant.*?```sql\n(.*?)```", page, re.S
+    ).group(1)
     wh = published_root / "warehouse.duckdb"
     rows = {r[0]: r for r in query(wh, sql.replace("limit 20", ""))}
     last = query(wh, "select max(business_date) from marts.merchant_daily")[0][0]
     con = metrics.connect(wh)
     try:
-        frame = metrics.ask(con, ["gmv", "paid_attributed_gmv", "natural_gmv", "spend", "full_site_roi",
-                                  "merchant_gmv_per_spend"], ["merchant"], start=last - dt.timedelta(days=6), end=last)
+        frame = metrics.ask(
+            con,
+            [
+                "gmv",
+                "paid_attributed_gmv",
+                "natural_gmv",
+                "spend",
+                "full_site_roi",
+                "merchant_gmv_per_spend",
+            ],
+            ["merchant"],
+            start=last - dt.timedelta(days=6),
+            end=last,
+        )
     finally:
         con.close()
     assert len(rows) == len(frame)
     for r in frame.itertuples():
         _, _, _, gmv, paid, natural, _, spend, fsr, gps = rows[r.merchant]
-        assert (gmv, paid, natural, spend) == (r.gmv, r.paid_attributed_gmv, r.natural_gmv, r.spend), r.merchant
+        assert (gmv, paid, natural, spend) == (
+            r.gmv,
+            r.paid_attributed_gmv,
+            r.natural_gmv,
+            r.spend,
+        ), r.merchant
         for shown, exact in ((fsr, r.full_site_roi), (gps, r.merchant_gmv_per_spend)):
-            assert shown == (None if exact is None or exact != exact else round(exact, 2)), r.merchant
+            assert shown == (None if exact is None or exact != exact else round(exact, 2)), (
+                r.merchant
+            )
 
 
 def test_every_day_with_a_settlement_adds_up_to_the_statements(next_night_root):
     """July is final after the shared next night: merchant_daily's days add up to finance.
     Night: the shared next night, made in tests/conftest.py (next_night)."""
     wh = next_night_root / "warehouse.duckdb"
-    (comp, reb), = query(wh, "select sum(compensation_amount), sum(rebate_amount) from marts.merchant_daily")
-    assert reb and reb == query(wh, "select sum(rebate_amount) from finance.merchant_rebates_monthly where status = 'final'")[0][0]
-    assert comp == (query(wh, "select sum(compensation_amount) from finance.compensation_claims where status = 'final'")[0][0]
-                    or Decimal("0.00"))
-    live = query(wh, """select count(*) from marts.merchant_plan_usage u
+    ((comp, reb),) = query(
+        wh, "select sum(compensation_amount), sum(rebate_amount) from marts.merchant_daily"
+    )
+    assert (
+        reb
+        and reb
+        == query(
+            wh,
+            "select sum(rebate_amount) from finance.merchant_rebates_monthly where status = "
+            "'final'",
+        )[0][0]
+    )
+    assert comp == (
+        query(
+            wh,
+            "select sum(compensation_amount) from finance.compensation_claims where status = "
+            "'final'",
+        )[0][0]
+        or Decimal("0.00")
+    )
+    live = query(
+        wh,
+        """select count(*) from marts.merchant_plan_usage u
                         anti join marts.merchant_daily d using (merchant_id, business_date)
-                        where u.live_campaigns > 0""")
+                        where u.live_campaigns > 0""",
+    )
     assert live == [(0,)]  # every merchant-day with a live campaign has its row
 
 
@@ -134,8 +193,18 @@ def test_a_question_asked_while_a_night_is_published_is_answered(scratch_root):
     worker = threading.Thread(target=publish_again_and_again)
     worker.start()
     try:
-        answers = [cli("metrics", "--data-root", str(scratch_root), "--metrics", "gmv,full_site_roi", "--format", "json")
-                   for _ in range(3)]
+        answers = [
+            cli(
+                "metrics",
+                "--data-root",
+                str(scratch_root),
+                "--metrics",
+                "gmv,full_site_roi",
+                "--format",
+                "json",
+            )
+            for _ in range(3)
+        ]
     finally:
         stop.set()
         worker.join()
@@ -144,8 +213,16 @@ def test_a_question_asked_while_a_night_is_published_is_answered(scratch_root):
     assert len({a.stdout for a in answers}) == 1 and json.loads(answers[0].stdout)[0]["gmv"]
 
 
-@pytest.mark.parametrize("text, shown", [("M1", "M1"), (Decimal("1.50"), "1.50"), (2.123456, "2.1235"),
-                                         (dt.datetime(2024, 7, 1), "2024-07-01"), (None, "")])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("M1", "M1"),
+        (Decimal("1.50"), "1.50"),
+        (2.123456, "2.1235"),
+        (dt.datetime(2024, 7, 1), "2024-07-01"),
+        (None, ""),
+    ],
+)
 def test_cells_read_as_analysts_read_them(text, shown):
     assert metrics._shown(text) == shown
 
@@ -158,8 +235,13 @@ def test_the_semantic_layer_validates_against_a_published_warehouse(scratch_root
     import os
 
     env = {**os.environ, "FULLSITE_DBT_DB": str(scratch_root / "warehouse.duckdb")}
-    done = subprocess.run([str(Path(sys.executable).parent / "mf"), "validate-configs"], cwd=REPO / "dbt_project",
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "mf"), "validate-configs"],
+        cwd=REPO / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "validated metrics against data warehouse" in done.stdout
 
@@ -167,12 +249,36 @@ def test_the_semantic_layer_validates_against_a_published_warehouse(scratch_root
 def test_rows_come_in_the_order_of_their_group_by_unless_asked_otherwise(published_root):
     """Issue 47: `--group-by metric_time__day` answers day after day, without `--order-by`.
     Night: the shared published root, made in tests/conftest.py (published_root)."""
-    done = cli("metrics", "--data-root", str(published_root), "--metrics", "gmv", "--group-by",
-               "metric_time__day,merchant__merchant_tier", "--format", "json")
+    done = cli(
+        "metrics",
+        "--data-root",
+        str(published_root),
+        "--metrics",
+        "gmv",
+        "--group-by",
+        "metric_time__day,merchant__merchant_tier",
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
-    keys = [(r["metric_time__day"], r["merchant__merchant_tier"] or "") for r in json.loads(done.stdout)]
+    keys = [
+        (r["metric_time__day"], r["merchant__merchant_tier"] or "") for r in json.loads(done.stdout)
+    ]
     assert len(keys) > 3 and keys == sorted(keys)
-    reverse = json.loads(cli("metrics", "--data-root", str(published_root), "--metrics", "gmv", "--group-by",
-                             "metric_time__day", "--order-by", "-metric_time__day", "--format", "json").stdout)
+    reverse = json.loads(
+        cli(
+            "metrics",
+            "--data-root",
+            str(published_root),
+            "--metrics",
+            "gmv",
+            "--group-by",
+            "metric_time__day",
+            "--order-by",
+            "-metric_time__day",
+            "--format",
+            "json",
+        ).stdout
+    )
     days = [r["metric_time__day"] for r in reverse]
     assert days == sorted(days, reverse=True)

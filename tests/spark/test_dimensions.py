@@ -1,4 +1,5 @@
 """Product attributes by date (decision D14): the same whichever run computes a date."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +13,26 @@ DAY = dt.timedelta(days=1)
 
 
 def _product(pid, category, standard=True):
-    return dict(product_id=pid, merchant_id="M1", category=category, is_standard=standard,
-                listed_date=dt.date(2024, 6, 1), price="10.00")
+    return dict(
+        product_id=pid,
+        merchant_id="M1",
+        category=category,
+        is_standard=standard,
+        listed_date=dt.date(2024, 6, 1),
+        price="10.00",
+    )
 
 
 SNAPSHOTS = {
     FIRST: [_product("P1", "toys"), _product("P3", "shoes")],
-    FIRST + DAY: [_product("P1", "books", standard=False)],  # P1 changes class and category; P3 is away
-    FIRST + 2 * DAY: [_product("P1", "books", standard=False), _product("P2", "garden"),  # P2 first seen
-                      _product("P3", "boots")],  # P3 is back
+    FIRST + DAY: [
+        _product("P1", "books", standard=False)
+    ],  # P1 changes class and category; P3 is away
+    FIRST + 2 * DAY: [
+        _product("P1", "books", standard=False),
+        _product("P2", "garden"),  # P2 first seen
+        _product("P3", "boots"),
+    ],  # P3 is back
     FIRST + 3 * DAY: [_product("P1", "games"), _product("P2", "tools")],  # P3 gone for good
 }
 
@@ -51,8 +63,14 @@ def test_attributes_of_a_date_do_not_depend_on_the_run(tmp_path, spark):
     assert nightly[("P2", FIRST)] == nightly[("P2", FIRST + DAY)] == ("garden", True)
     assert backfill[("P2", FIRST + 3 * DAY)] == ("tools", True)
     # away from one snapshot: the next one that has it again; gone for good: no attributes
-    assert backfill[("P3", FIRST)] == ("shoes", True) and backfill[("P3", FIRST + DAY)] == ("boots", True)
-    assert backfill[("P3", FIRST + 2 * DAY)] == ("boots", True) and ("P3", FIRST + 3 * DAY) not in backfill
+    assert backfill[("P3", FIRST)] == ("shoes", True) and backfill[("P3", FIRST + DAY)] == (
+        "boots",
+        True,
+    )
+    assert (
+        backfill[("P3", FIRST + 2 * DAY)] == ("boots", True)
+        and ("P3", FIRST + 3 * DAY) not in backfill
+    )
 
 
 def test_the_lifecycle_lists_only_the_products_of_the_dates_snapshot(tmp_path, spark):
@@ -62,7 +80,12 @@ def test_the_lifecycle_lists_only_the_products_of_the_dates_snapshot(tmp_path, s
 
     listed = _attributes(spark, tmp_path, days, FIRST + 3 * DAY, include_later=False)
 
-    assert listed == {("P1", FIRST - DAY): ("toys", True), ("P1", FIRST): ("toys", True),
-                      ("P1", FIRST + 2 * DAY): ("books", False), ("P2", FIRST + 2 * DAY): ("garden", True),
-                      ("P3", FIRST - DAY): ("shoes", True), ("P3", FIRST): ("shoes", True),
-                      ("P3", FIRST + 2 * DAY): ("boots", True)}
+    assert listed == {
+        ("P1", FIRST - DAY): ("toys", True),
+        ("P1", FIRST): ("toys", True),
+        ("P1", FIRST + 2 * DAY): ("books", False),
+        ("P2", FIRST + 2 * DAY): ("garden", True),
+        ("P3", FIRST - DAY): ("shoes", True),
+        ("P3", FIRST): ("shoes", True),
+        ("P3", FIRST + 2 * DAY): ("boots", True),
+    }

@@ -1,5 +1,6 @@
 """cum_orders over a range longer than the lifecycle's two 7-day windows (a backfill's one
 pass): orders older than the windows still count."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,9 +17,29 @@ from tests.rawdata import dims
 START = dt.date(2024, 7, 1)
 DAYS = [START + dt.timedelta(days=k) for k in range(20)]
 LAST = DAYS[-1]
-MERCHANTS = [dict(merchant_id="M1", merchant_name="One", merchant_tier="sme", registered_date=dt.date(2024, 1, 1), plan_quota=200)]
-PRODUCTS = [dict(product_id="P1", merchant_id="M1", category="toys", is_standard=True, listed_date=dt.date(2024, 6, 1), price="10.00")]
-ORDERS = {DAYS[0]: 25, DAYS[16]: 10}  # 16 days apart: the first is outside day 17's 14-day look-back
+MERCHANTS = [
+    dict(
+        merchant_id="M1",
+        merchant_name="One",
+        merchant_tier="sme",
+        registered_date=dt.date(2024, 1, 1),
+        plan_quota=200,
+    )
+]
+PRODUCTS = [
+    dict(
+        product_id="P1",
+        merchant_id="M1",
+        category="toys",
+        is_standard=True,
+        listed_date=dt.date(2024, 6, 1),
+        price="10.00",
+    )
+]
+ORDERS = {
+    DAYS[0]: 25,
+    DAYS[16]: 10,
+}  # 16 days apart: the first is outside day 17's 14-day look-back
 
 
 def _facts(root, day, orders):
@@ -26,8 +47,20 @@ def _facts(root, day, orders):
     folder.mkdir(parents=True)
     cols = {f.name: [0] for f in FACT_SCHEMA if f.name != "business_date"}
     cols.update(product_id=["P1"], orders=[orders], gmv=[Decimal(orders) * 10])
-    schema = pa.schema([(f.name, pa.string() if f.name == "product_id" else pa.decimal128(18, 2) if f.name == "gmv" else pa.int64())
-                        for f in FACT_SCHEMA if f.name != "business_date"])
+    schema = pa.schema(
+        [
+            (
+                f.name,
+                pa.string()
+                if f.name == "product_id"
+                else pa.decimal128(18, 2)
+                if f.name == "gmv"
+                else pa.int64(),
+            )
+            for f in FACT_SCHEMA
+            if f.name != "business_date"
+        ]
+    )
     pq.write_table(pa.table(cols, schema=schema), folder / "part-0.parquet")
 
 
@@ -39,10 +72,18 @@ def test_cumulative_orders_of_a_range_longer_than_the_windows(tmp_path, spark):
     run_lifecycle(spark, Layout(tmp_path), DAYS, LAST)
 
     con = duckdb.connect()
-    rows = dict(con.execute(f"""select business_date::date, cum_orders from
-        read_parquet('{tmp_path}/curated/product_lifecycle_daily/*/*.parquet', hive_partitioning = true)""").fetchall())
+    rows = dict(
+        con.execute(f"""select business_date::date, cum_orders from
+        read_parquet('{tmp_path}/curated/product_lifecycle_daily/*/*.parquet', hive_partitioning =
+            true)""").fetchall()
+    )
     expected = {d: sum(n for o, n in ORDERS.items() if o <= d) for d in DAYS}
-    assert rows == expected  # 35 orders on day 17: the stage (dbt) sees it past the standard class's 30
-    state = dict(con.execute(f"""select business_date::date, cum_orders from
-        read_parquet('{tmp_path}/state/cum_orders/*/*.parquet', hive_partitioning = true)""").fetchall())
+    assert (
+        rows == expected
+    )  # 35 orders on day 17: the stage (dbt) sees it past the standard class's 30
+    state = dict(
+        con.execute(f"""select business_date::date, cum_orders from
+        read_parquet('{tmp_path}/state/cum_orders/*/*.parquet', hive_partitioning =
+            true)""").fetchall()
+    )
     assert state == {d: n for d, n in expected.items() if n}

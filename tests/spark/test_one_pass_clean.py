@@ -8,6 +8,7 @@ The data are the tiny days made harder (tests/reference/harder.py: redeliveries 
 and conflicting, in-partition copies, a row quarantined and delivered corrected later, a
 missing partition, changing snapshots) plus copies of one id across the ingests of the
 pass, where a later ingest's outcome depends on what an earlier one accepted."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,10 +40,16 @@ def _add(root: Path, table: str, day: dt.date, rows: list[dict], name: str) -> N
 
 def _plant_copies_across_ingests(root: Path) -> None:
     """Cases whose outcome depends on an earlier ingest of the same pass."""
-    clicks = [r for f in sorted((root / "raw" / "clicks" / f"dt={DAYS[0]}").glob("part*.parquet"))
-              for r in pq.read_table(f).to_pylist()]
-    on_time = next(r for r in clicks if r["event_time"].astimezone(SHANGHAI).date() == DAYS[0]
-                   and r["campaign_id"] is None)
+    clicks = [
+        r
+        for f in sorted((root / "raw" / "clicks" / f"dt={DAYS[0]}").glob("part*.parquet"))
+        for r in pq.read_table(f).to_pylist()
+    ]
+    on_time = next(
+        r
+        for r in clicks
+        if r["event_time"].astimezone(SHANGHAI).date() == DAYS[0] and r["campaign_id"] is None
+    )
     noon = lambda day: dt.datetime.combine(day, dt.time(12), SHANGHAI).astimezone(dt.UTC)  # noqa: E731
     # Two different copies in one ingest (all quarantined), then one copy the day after:
     # nothing was accepted before, so it is.
@@ -61,14 +68,23 @@ def _plant_copies_across_ingests(root: Path) -> None:
 
 
 def _outcome(root: Path) -> dict[str, str]:
-    """Every stored row of the cleaning, as queries (compared in DuckDB, not row by row in Python)."""
+    """Every stored row of the cleaning, as queries (compared in DuckDB, not row by row in
+    Python)."""
     out = {}
     for t in EVENT_TABLES:
-        out[f"accepted {t}"] = (f"select * from read_parquet('{root}/curated/accepted/{t}/*/*/*.parquet', "
-                                "hive_partitioning = true)")
-        out[f"quarantine {t}"] = f"select * from read_parquet('{root}/quarantine/{t}/*/*.parquet', hive_partitioning = true)"
+        out[f"accepted {t}"] = (
+            f"select * from read_parquet('{root}/curated/accepted/{t}/*/*/*.parquet', "
+            "hive_partitioning = true)"
+        )
+        out[f"quarantine {t}"] = (
+            f"select * from read_parquet('{root}/quarantine/{t}/*/*.parquet', hive_partitioning = "
+            f"true)"
+        )
     for name in ("dq_ingest_reconciliation", "dq_quarantine_summary"):
-        out[name] = f"select * from read_parquet('{root}/curated/{name}/*/*.parquet', hive_partitioning = true)"
+        out[name] = (
+            f"select * from read_parquet('{root}/curated/{name}/*/*.parquet', hive_partitioning = "
+            f"true)"
+        )
     return out
 
 
@@ -80,11 +96,16 @@ LOOKBACK = 3  # dedup_lookback_days, shorter than the pass, so that visibility m
 @pytest.mark.slow
 def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, monkeypatch):
     param = rules.param
-    monkeypatch.setattr(rules, "param", lambda name: LOOKBACK if name == "dedup_lookback_days" else param(name))
+    monkeypatch.setattr(
+        rules, "param", lambda name: LOOKBACK if name == "dedup_lookback_days" else param(name)
+    )
     base = copy_root(tiny_raw, tmp_path / "base")
     make_harder(base)
     _plant_copies_across_ingests(base)
-    one_by_one, one_pass = copy_root(base, tmp_path / "one_by_one"), copy_root(base, tmp_path / "one_pass")
+    one_by_one, one_pass = (
+        copy_root(base, tmp_path / "one_by_one"),
+        copy_root(base, tmp_path / "one_pass"),
+    )
 
     for day in DAYS:  # tiny nights: every row takes the exact path
         clean_date(spark, Layout(one_by_one), day)
@@ -97,23 +118,43 @@ def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, mo
 
     expected, found, con = _outcome(one_by_one), _outcome(one_pass), duckdb.connect()
     for key, sql in expected.items():
-        assert con.execute(f"select count(*) from ({sql})").fetchone()[0] > 0 or key.startswith("quarantine"), key
+        assert con.execute(f"select count(*) from ({sql})").fetchone()[0] > 0 or key.startswith(
+            "quarantine"
+        ), key
         assert differing_rows(con, sql, found[key]) == 0, key
     # The planted cases came out as the contract's order says (so the test tests them).
-    status = sorted(duckdb.sql(
-        f"select event_id || ' ' || ingest_date, 'accepted' from read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
-        "hive_partitioning = true) where event_id like 'T-%' union all "
-        f"select event_id || ' ' || ingest_date, reason from read_parquet('{one_pass}/quarantine/clicks/*/*.parquet', "
-        "hive_partitioning = true) where event_id like 'T-%'").fetchall())
-    assert status == sorted([(f"T-conflict {DAYS[2]}", "conflicting_duplicate")] * 2  # both copies
-                            + [(f"T-conflict {DAYS[3]}", "accepted"), (f"T-chain {DAYS[3]}", "accepted"),
-                               (f"T-chain {DAYS[5]}", "conflicting_duplicate")])
-    recon = dict(duckdb.sql(f"select ingest_date, duplicates from read_parquet('{one_pass}/curated/"
-                            "dq_ingest_reconciliation/*/*.parquet', hive_partitioning = true) "
-                            "where table_name = 'clicks'").fetchall())
+    status = sorted(
+        duckdb.sql(
+            f"select event_id || ' ' || ingest_date, 'accepted' from "
+            f"read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
+            "hive_partitioning = true) where event_id like 'T-%' union all "
+            f"select event_id || ' ' || ingest_date, reason from "
+            f"read_parquet('{one_pass}/quarantine/clicks/*/*.parquet', "
+            "hive_partitioning = true) where event_id like 'T-%'"
+        ).fetchall()
+    )
+    assert status == sorted(
+        [(f"T-conflict {DAYS[2]}", "conflicting_duplicate")] * 2  # both copies
+        + [
+            (f"T-conflict {DAYS[3]}", "accepted"),
+            (f"T-chain {DAYS[3]}", "accepted"),
+            (f"T-chain {DAYS[5]}", "conflicting_duplicate"),
+        ]
+    )
+    recon = dict(
+        duckdb.sql(
+            f"select ingest_date, duplicates from read_parquet('{one_pass}/curated/"
+            "dq_ingest_reconciliation/*/*.parquet', hive_partitioning = true) "
+            "where table_name = 'clicks'"
+        ).fetchall()
+    )
     assert recon[DAYS[4]] >= 1  # T-chain's identical copy
-    moved = duckdb.sql(f"select count(*) from read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
-                       f"hive_partitioning = true) where ingest_date = '{DAYS[-1]}' and business_date = '{DAYS[-1]}' "
-                       f"and event_id in (select event_id from read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
-                       f"hive_partitioning = true) where ingest_date = '{DAYS[0]}')").fetchone()[0]
+    moved = duckdb.sql(
+        f"select count(*) from read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
+        f"hive_partitioning = true) where ingest_date = '{DAYS[-1]}' and business_date = "
+        f"'{DAYS[-1]}' "
+        f"and event_id in (select event_id from "
+        f"read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
+        f"hive_partitioning = true) where ingest_date = '{DAYS[0]}')"
+    ).fetchone()[0]
     assert moved == 1

@@ -1,4 +1,5 @@
 """The session's driver JVM starts with fullsite's options, not Spark's defaults."""
+
 import os
 import subprocess
 import sys
@@ -8,17 +9,26 @@ def test_a_session_starts_without_log_noise():
     # Spark's default profile logs at WARN until the session is up and announces the level
     # it sets: four lines between the progress bars of every run.
     code = "from spark_runtime.session import get_spark; get_spark().stop()"
-    env = {k: v for k, v in os.environ.items() if k != "FULLSITE_SPARK_LOG_LEVEL"}  # the default level
-    started = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    env = {
+        k: v for k, v in os.environ.items() if k != "FULLSITE_SPARK_LOG_LEVEL"
+    }  # the default level
+    started = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
     assert started.returncode == 0, started.stderr
-    noise = [line for line in started.stderr.splitlines() if "log level" in line or " WARN " in line
-             or "log4j profile" in line]
+    noise = [
+        line
+        for line in started.stderr.splitlines()
+        if "log level" in line or " WARN " in line or "log4j profile" in line
+    ]
     assert noise == []
 
 
 def test_driver_jvm_runs_the_throughput_collector(spark):
     jvm = spark.sparkContext._jvm
-    collectors = [b.getName() for b in jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()]
+    collectors = [
+        b.getName() for b in jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    ]
     assert any("PS " in name for name in collectors), collectors
 
 
@@ -29,7 +39,9 @@ def test_local_writes_set_permissions_without_forking_chmod(spark, tmp_path):
 
     assert built_jar() is not None, "make setup builds the local file system jar"
     assert spark.sparkContext._jsc.hadoopConfiguration().get("fs.file.impl") == CLASS
-    spark.range(3).selectExpr("id", "id * 2 AS x").write.partitionBy("id").parquet(str(tmp_path / "out"))
+    spark.range(3).selectExpr("id", "id * 2 AS x").write.partitionBy("id").parquet(
+        str(tmp_path / "out")
+    )
     # The same modes as Hadoop's chmod gave (umask 022): folders 0755, files 0644.
     folders = [p for p in (tmp_path / "out").rglob("*") if p.is_dir()]
     files = [p for p in (tmp_path / "out").rglob("*.parquet")]

@@ -1,6 +1,7 @@
 """Alerts get through (issue 44): a receiver that fails is tried again, backing off, until it
 takes the alert or an operator acknowledges it; meanwhile `fullsite status` shows it; a
 receiver that hangs holds the caller a few seconds, not the night."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,14 @@ from tests.servers import WebhookServer
 
 
 def _alert(key: str = "failed/run-1") -> alerts.Alert:
-    return alerts.Alert(key=key, ingest_date="2024-08-02", status="failed", stage="raw",
-                        summary="the night 2024-08-02 failed", findings=["clicks dt=2024-08-02: cut short"])
+    return alerts.Alert(
+        key=key,
+        ingest_date="2024-08-02",
+        status="failed",
+        stage="raw",
+        summary="the night 2024-08-02 failed",
+        findings=["clicks dt=2024-08-02: cut short"],
+    )
 
 
 def _status(root) -> dict:
@@ -39,7 +46,10 @@ def test_an_alert_a_webhook_refused_is_shown_and_retried_until_it_is_taken(tmp_p
         assert alerts.retry(layout, pending.last_at) == []  # not due yet: backing off
         later = pending.next_try() + dt.timedelta(seconds=1)
         ((_, again),) = alerts.retry(layout, later)
-        assert again == {"webhook": "sent"} and hook.bodies[0]["summary"] == "the night 2024-08-02 failed"
+        assert (
+            again == {"webhook": "sent"}
+            and hook.bodies[0]["summary"] == "the night 2024-08-02 failed"
+        )
     assert alerts.undelivered(layout) == [] and _status(root)["undelivered_alerts"] == []
     assert alerts.tell(layout, _alert()) == {}  # the same event: told once
 
@@ -52,6 +62,8 @@ def test_an_operator_can_stop_the_retries_and_a_hanging_receiver_times_out(tmp_p
         monkeypatch.setenv("FULLSITE_ALERT_WEBHOOK_URL", hook.url)
         outcome = alerts.tell(layout, _alert("late/2024-08-03"))
     assert "timed out" in outcome["webhook"]
-    done = CliRunner().invoke(app, ["acknowledge", "--data-root", str(root), "--alert", "late/2024-08-03"])
+    done = CliRunner().invoke(
+        app, ["acknowledge", "--data-root", str(root), "--alert", "late/2024-08-03"]
+    )
     assert done.exit_code == 0 and "acknowledged 1 alert" in done.output
     assert alerts.undelivered(layout) == []

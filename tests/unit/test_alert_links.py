@@ -1,5 +1,6 @@
 """Pages named in alerts and status open for their reader (issue 47): under the base URL an
 operator serves the data root at, when one is set; the local path otherwise."""
+
 from __future__ import annotations
 
 from fullsite.layout import Layout
@@ -9,8 +10,15 @@ from tests.servers import SmtpServer, WebhookServer
 
 def _alert(layout: Layout) -> Alert:
     page = layout.data_docs / "2024-08-02-20240803T010203" / "index.html"
-    return Alert(key="failed/x", ingest_date="2024-08-02", status="failed", stage="raw",
-                 summary="the night 2024-08-02 failed", findings=["a finding"], data_docs=str(page))
+    return Alert(
+        key="failed/x",
+        ingest_date="2024-08-02",
+        status="failed",
+        stage="raw",
+        summary="the night 2024-08-02 failed",
+        findings=["a finding"],
+        data_docs=str(page),
+    )
 
 
 def test_alerts_name_pages_under_the_operators_base_url(tmp_path, monkeypatch):
@@ -33,4 +41,7 @@ def test_without_a_base_url_the_path_is_kept(tmp_path):
     assert shown_path(layout, alert.data_docs, None) == alert.data_docs
     outside = "/elsewhere/page.html"
     assert shown_path(layout, outside, "https://x.test") == outside  # not the data root's: as it is
-    assert shown_path(layout, str(layout.root / "a b" / "c.html"), "https://x.test/") == "https://x.test/a%20b/c.html"
+    assert (
+        shown_path(layout, str(layout.root / "a b" / "c.html"), "https://x.test/")
+        == "https://x.test/a%20b/c.html"
+    )

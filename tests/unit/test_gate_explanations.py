@@ -1,5 +1,6 @@
 """A gate's sentence belongs to its expectation by name, never by position (issue 38):
 inserting an expectation moves no sentence, and a sentence naming no expectation is refused."""
+
 from __future__ import annotations
 
 import great_expectations.expectations as gxe
@@ -12,26 +13,43 @@ FRAME = pd.DataFrame({"amount": [1, 2], "known": [True, False]})
 
 
 def _check(inserted: bool) -> Check:
-    expectations = [named("known", gxe.ExpectColumnValuesToBeInSet(column="known", value_set=[True]))]
+    expectations = [
+        named("known", gxe.ExpectColumnValuesToBeInSet(column="known", value_set=[True]))
+    ]
     if inserted:  # a new check of the same frame, first in the list
         expectations.insert(0, gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=5))
-    return Check("products", FRAME, expectations, where="products dt=2024-08-02",
-                 explain={"known": lambda f: f"{(~f.known).sum()} product names a merchant missing from merchants"})
+    return Check(
+        "products",
+        FRAME,
+        expectations,
+        where="products dt=2024-08-02",
+        explain={
+            "known": lambda f: f"{(~f.known).sum()} product names a merchant missing from merchants"
+        },
+    )
 
 
 def test_inserting_an_expectation_moves_no_sentence():
     before, _ = validate("raw", [_check(inserted=False)])
     after, _ = validate("raw", [_check(inserted=True)])
-    assert [f.summary for f in before.findings] == ["1 product names a merchant missing from merchants"]
+    assert [f.summary for f in before.findings] == [
+        "1 product names a merchant missing from merchants"
+    ]
     assert [f.summary for f in after.findings] == [
-        "products dt=2024-08-02: column amount is not ≥ 5.0 in 2 rows (found 1, 2)",  # GX's own words, described
-        "1 product names a merchant missing from merchants"]
+        # GX's own words, described
+        "products dt=2024-08-02: column amount is not ≥ 5.0 in 2 rows (found 1, 2)",
+        "1 product names a merchant missing from merchants",
+    ]
 
 
 def test_a_sentence_for_no_expectation_is_refused():
     with pytest.raises(ValueError, match="explanations"):
-        Check("c", FRAME, [gxe.ExpectColumnValuesToBeInSet(column="known", value_set=[True])],
-              explain={"known": lambda f: "never attached"})
+        Check(
+            "c",
+            FRAME,
+            [gxe.ExpectColumnValuesToBeInSet(column="known", value_set=[True])],
+            explain={"known": lambda f: "never attached"},
+        )
 
 
 def test_a_hostile_file_name_in_a_finding_is_text_on_the_data_docs_page(tmp_path):

@@ -1,4 +1,5 @@
 """The synthetic landing zone follows the data contract and is dirty on purpose."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,10 @@ DATES = [TINY_START + dt.timedelta(days=k) for k in range(TINY_DAYS)]
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*.parquet"))}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+    }
 
 
 def test_same_seed_gives_the_same_bytes(tmp_path, tiny_raw):
@@ -63,10 +66,12 @@ def test_snapshots_are_full_and_keyed(tiny_raw):
     con = duckdb.connect()
     for table, key in (("merchants", "merchant_id"), ("products", "product_id")):
         rows = con.sql(f"""select dt, count(*) n, count(distinct {key}) k
-                           from read_parquet('{tiny_raw}/raw/{table}/*/*.parquet', hive_partitioning=true)
+                           from read_parquet('{tiny_raw}/raw/{table}/*/*.parquet',
+                               hive_partitioning=true)
                            group by dt""").fetchall()
         assert len(rows) == TINY_DAYS and all(n == k and n > 0 for _, n, k in rows)
-    orphan = con.sql(f"""select count(*) from read_parquet('{tiny_raw}/raw/products/*/*.parquet', hive_partitioning=true) p
+    orphan = con.sql(f"""select count(*) from read_parquet('{tiny_raw}/raw/products/*/*.parquet',
+                         hive_partitioning=true) p
         anti join read_parquet('{tiny_raw}/raw/merchants/*/*.parquet', hive_partitioning=true) m
         on p.merchant_id = m.merchant_id and p.dt = m.dt""").fetchone()[0]
     assert orphan == 0
@@ -76,7 +81,8 @@ def test_campaign_change_log_obeys_the_action_order(tiny_raw):
     con = duckdb.connect()
     rows = con.sql(f"""select campaign_id, action, change_time, change_id, product_id,
                               (change_time at time zone 'Asia/Shanghai')::date bd, dt
-                       from read_parquet('{tiny_raw}/raw/campaign_changes/*/*.parquet', hive_partitioning=true)
+                       from read_parquet('{tiny_raw}/raw/campaign_changes/*/*.parquet',
+                           hive_partitioning=true)
                        order by campaign_id, change_time, change_id""").fetchall()
     assert rows
     state: dict[str, str] = {}
@@ -95,11 +101,19 @@ def test_campaign_change_log_obeys_the_action_order(tiny_raw):
                 assert before == "running"
             if action == "resume":
                 assert before == "paused"
-        state[campaign] = {"create": "running", "resume": "running", "pause": "paused",
-                           "end": "ended", "update": before or "running"}[action]
+        state[campaign] = {
+            "create": "running",
+            "resume": "running",
+            "pause": "paused",
+            "end": "ended",
+            "update": before or "running",
+        }[action]
         live_product[campaign] = product
     assert actions == {"create", "update", "pause", "resume", "end"}
-    ids = con.sql(f"select count(*) = count(distinct change_id) from read_parquet('{tiny_raw}/raw/campaign_changes/*/*.parquet')").fetchone()[0]
+    ids = con.sql(
+        f"select count(*) = count(distinct change_id) from "
+        f"read_parquet('{tiny_raw}/raw/campaign_changes/*/*.parquet')"
+    ).fetchone()[0]
     assert ids
 
 
@@ -109,9 +123,11 @@ def test_one_live_campaign_per_product(tiny_raw):
         with c as (select * from read_parquet('{tiny_raw}/raw/campaign_changes/*/*.parquet')),
         life as (select campaign_id, any_value(product_id) product_id,
                         min(change_time) filter (action = 'create') born,
-                        coalesce(max(change_time) filter (action = 'end'), 'infinity'::timestamptz) died
+                        coalesce(max(change_time) filter (action = 'end'),
+                            'infinity'::timestamptz) died
                  from c group by 1)
-        select count(*) from life a join life b on a.product_id = b.product_id and a.campaign_id < b.campaign_id
+        select count(*) from life a join life b on a.product_id = b.product_id and a.campaign_id <
+            b.campaign_id
         where a.born < b.died and b.born < a.died""").fetchone()[0]
     assert overlapping == 0
 
@@ -138,13 +154,19 @@ def test_every_quarantine_reason_occurs(tiny_raw, table):
     src = f"read_parquet('{tiny_raw}/raw/{table}/*/*.parquet', hive_partitioning=true)"
     for reason in REASONS_BY_TABLE[table]:
         if reason == "conflicting_duplicate":
-            sql = f"select count(*) from (select {idc} from {src} group by 1 having count(distinct {src_hash(table)}) > 1)"
+            sql = (
+                f"select count(*) from (select {idc} from {src} group by 1 "
+                f"having count(distinct {src_hash(table)}) > 1)"
+            )
         else:
             pred = REASON_SQL[reason].format(
                 enum="save_type" if table == "saves" else "scene",
-                values="'favorite','cart'" if table == "saves" else "'search','recommend','activity'",
+                values="'favorite','cart'"
+                if table == "saves"
+                else "'search','recommend','activity'",
                 money="cost" if table == "clicks" else "amount",
-                money_strict="cost < 0" if table == "clicks" else "true")
+                money_strict="cost < 0" if table == "clicks" else "true",
+            )
             sql = f"select count(*) from {src} where {pred}"
         assert con.sql(sql).fetchone()[0] > 0, f"{table}: no row for {reason}"
 
@@ -157,14 +179,27 @@ def test_identical_redeliveries_and_late_rows_exist(tiny_raw):
     con = duckdb.connect()
     src = f"read_parquet('{tiny_raw}/raw/clicks/*/*.parquet', hive_partitioning=true)"
     same, later = con.sql(f"""select count(*) filter (n_dt = 1), count(*) filter (n_dt > 1) from (
-        select event_id, count(distinct dt) n_dt from {src} group by event_id, {src_hash('clicks')} having count(*) > 1)""").fetchone()
+        select event_id, count(distinct dt) n_dt from {src} group by event_id,
+            {src_hash("clicks")} having count(*) > 1)""").fetchone()
     assert same > 0 and later > 0
-    lags = {r[0] for r in con.sql(f"select distinct dt - (event_time at time zone 'Asia/Shanghai')::date from {src}").fetchall()}
+    lags = {
+        r[0]
+        for r in con.sql(
+            f"select distinct dt - (event_time at time zone 'Asia/Shanghai')::date from {src}"
+        ).fetchall()
+    }
     assert {0, 1, 2} <= lags and max(lags) >= 3
-    edges = {r[0] for r in con.sql(f"""select strftime(event_time at time zone 'Asia/Shanghai', '%H:%M:%S') from {src}
-        where strftime(event_time at time zone 'Asia/Shanghai', '%H:%M:%S') in ('00:00:00', '23:59:59')""").fetchall()}
+    edges = {
+        r[0]
+        for r in con.sql(f"""select strftime(event_time at time zone 'Asia/Shanghai', '%H:%M:%S')
+                             from {src}
+        where strftime(event_time at time zone 'Asia/Shanghai', '%H:%M:%S') in ('00:00:00',
+            '23:59:59')""").fetchall()
+    }
     assert edges == {"00:00:00", "23:59:59"}
-    invalid_with_cost = con.sql(f"select count(*) from {src} where is_invalid and cost > 0").fetchone()[0]
+    invalid_with_cost = con.sql(
+        f"select count(*) from {src} where is_invalid and cost > 0"
+    ).fetchone()[0]
     assert invalid_with_cost > 0
 
 
@@ -173,22 +208,29 @@ def test_quarantine_share_stays_below_the_gate_threshold(tiny_raw):
     con = duckdb.connect()
     src = f"read_parquet('{tiny_raw}/raw/impressions/*/*.parquet', hive_partitioning=true)"
     worst = con.sql(f"""select max(bad) from (select dt, count(*) filter (
-        user_id is null or scene not in ('search','recommend','activity') or product_id = 'P-UNKNOWN'
-        or campaign_id = 'C-UNKNOWN' or is_paid <> (campaign_id is not null)) / count(*) bad from {src} group by dt)""").fetchone()[0]
+        user_id is null or scene not in ('search','recommend','activity') or product_id =
+            'P-UNKNOWN'
+        or campaign_id = 'C-UNKNOWN' or is_paid <> (campaign_id is not null)) / count(*) bad from
+            {src} group by dt)""").fetchone()[0]
     assert worst < 0.01
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], capture_output=True, text=True
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--start", "2024-7-1", "--days", "1"], "--start must be a date"),
-    (["--start", "2024-07-01", "--days", "1", "--scale", "huge"], "unknown scale"),
-    (["--start", "2024-07-01", "--days", "0"], "--days must be at least 1"),
-    (["--days", "1"], "--start is required (or --continue"),
-    (["--continue", "--days", "1"], "no generator state in"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--start", "2024-7-1", "--days", "1"], "--start must be a date"),
+        (["--start", "2024-07-01", "--days", "1", "--scale", "huge"], "unknown scale"),
+        (["--start", "2024-07-01", "--days", "0"], "--days must be at least 1"),
+        (["--days", "1"], "--start is required (or --continue"),
+        (["--continue", "--days", "1"], "no generator state in"),
+    ],
+)
 def test_generate_rejects_bad_arguments_in_one_line(tmp_path, args, message):
     (tmp_path / "raw").mkdir(exist_ok=True)
     result = _cli("generate", "--data-root", str(tmp_path), *args)
@@ -200,7 +242,17 @@ def test_generate_rejects_bad_arguments_in_one_line(tmp_path, args, message):
 def test_generate_rejects_an_unwritable_data_root(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = _cli("generate", "--data-root", str(blocker / "sub"), "--start", "2024-07-01", "--days", "1", "--scale", "tiny")
+    result = _cli(
+        "generate",
+        "--data-root",
+        str(blocker / "sub"),
+        "--start",
+        "2024-07-01",
+        "--days",
+        "1",
+        "--scale",
+        "tiny",
+    )
     assert result.returncode != 0 and "cannot write to data root" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -232,26 +284,44 @@ def test_the_raw_economics_fall_in_their_documented_ranges(small_days):
     def src(t):
         return f"read_parquet('{root}/raw/{t}/*/*.parquet', hive_partitioning=true)"
 
-    cpc, = con.sql(f"select median(cost) from {src('clicks')} where is_paid and not is_invalid and cost > 0").fetchone()
-    ctr, = con.sql(f"select (select count(*) from {src('clicks')}) / (select count(*) from {src('impressions')})").fetchone()
-    cvr, = con.sql(f"""select (select count(*) from {src('purchases')})
-                             / (select count(*) from {src('clicks')} where not is_invalid)""").fetchone()
-    order, = con.sql(f"select median(amount) from {src('purchases')} where amount > 0").fetchone()
-    for name, value in (("median_cpc", cpc), ("ctr", ctr), ("cvr", cvr), ("median_order_amount", order)):
+    (cpc,) = con.sql(
+        f"select median(cost) from {src('clicks')} where is_paid and not is_invalid and cost > 0"
+    ).fetchone()
+    (ctr,) = con.sql(
+        f"select (select count(*) from {src('clicks')}) / (select count(*) from "
+        f"{src('impressions')})"
+    ).fetchone()
+    (cvr,) = con.sql(f"""select (select count(*) from {src("purchases")})
+                             / (select count(*) from {src("clicks")} where not
+                                 is_invalid)""").fetchone()
+    (order,) = con.sql(f"select median(amount) from {src('purchases')} where amount > 0").fetchone()
+    for name, value in (
+        ("median_cpc", cpc),
+        ("ctr", ctr),
+        ("cvr", cvr),
+        ("median_order_amount", order),
+    ):
         low, high = EXPECTED[name]
         assert low <= float(value) <= high, (name, value)
-    price = dict(con.sql(f"select category, median(price) from {src('products')} group by 1").fetchall())
+    price = dict(
+        con.sql(f"select category, median(price) from {src('products')} group by 1").fetchall()
+    )
     assert max(price[c] for c in CHEAP_CATEGORIES) < min(price[c] for c in DEAR_CATEGORIES), price
     # Search clicks cost more than feed clicks; a campaign's budget binds on some days, not all.
-    by_scene = dict(con.sql(f"""select scene, median(cost) from {src('clicks')} where is_paid and not is_invalid
-                                group by 1""").fetchall())
+    by_scene = dict(
+        con.sql(f"""select scene, median(cost) from {src("clicks")} where is_paid and not is_invalid
+                                group by 1""").fetchall()
+    )
     assert by_scene["search"] > by_scene["recommend"]
-    bound, = con.sql(f"""
-        with budget as (select campaign_id, max_by(daily_budget, change_time) as budget from {src('campaign_changes')}
+    (bound,) = con.sql(f"""
+        with budget as (select campaign_id, max_by(daily_budget, change_time) as budget from
+            {src("campaign_changes")}
                         group by 1),
-        spent as (select campaign_id, (event_time at time zone 'Asia/Shanghai')::date as day, sum(cost) as spend
-                  from {src('clicks')} where is_paid and not is_invalid group by 1, 2)
-        select avg((spend >= 0.9 * budget)::int) from spent join budget using (campaign_id)""").fetchone()
+        spent as (select campaign_id, (event_time at time zone 'Asia/Shanghai')::date as day,
+            sum(cost) as spend
+                  from {src("clicks")} where is_paid and not is_invalid group by 1, 2)
+        select avg((spend >= 0.9 * budget)::int) from spent join budget using
+            (campaign_id)""").fetchone()
     low, high = EXPECTED["budget_bound_share"]
     assert low <= bound <= high, bound
 
@@ -259,13 +329,19 @@ def test_the_raw_economics_fall_in_their_documented_ranges(small_days):
 def test_brands_outspend_high_potential_merchants_who_outspend_smes(small_days):
     root, _ = small_days
     con = duckdb.connect()
-    spend = dict(con.sql(f"""
-        with m as (select merchant_id, merchant_tier from read_parquet('{root}/raw/merchants/dt=2024-07-05/*.parquet')),
-        p as (select product_id, merchant_id from read_parquet('{root}/raw/products/dt=2024-07-05/*.parquet')),
-        c as (select product_id, sum(cost) as spend from read_parquet('{root}/raw/clicks/*/*.parquet')
+    spend = dict(
+        con.sql(f"""
+        with m as (select merchant_id, merchant_tier from
+            read_parquet('{root}/raw/merchants/dt=2024-07-05/*.parquet')),
+        p as (select product_id, merchant_id from
+            read_parquet('{root}/raw/products/dt=2024-07-05/*.parquet')),
+        c as (select product_id, sum(cost) as spend from
+            read_parquet('{root}/raw/clicks/*/*.parquet')
               where is_paid and not is_invalid group by 1)
-        select merchant_tier, sum(spend) / count(distinct merchant_id) from m join p using (merchant_id)
-        join c using (product_id) group by 1""").fetchall())
+        select merchant_tier, sum(spend) / count(distinct merchant_id) from m join p using
+            (merchant_id)
+        join c using (product_id) group by 1""").fetchall()
+    )
     assert spend["brand"] > spend["high_potential"] > spend["sme"], spend
 
 

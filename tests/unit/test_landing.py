@@ -1,5 +1,6 @@
 """When a table has landed (issue 44): a whole Parquet file, footer included, or upstream's
 _SUCCESS marker; a file still being uploaded is not a landed table."""
+
 from __future__ import annotations
 
 import datetime as dt

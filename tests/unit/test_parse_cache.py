@@ -1,5 +1,6 @@
 """dbt's parse is reused across runs only for the project it was made for (D34): it holds
 absolute paths, and a seed would be read from wherever the parse was made."""
+
 from __future__ import annotations
 
 from orchestration import warehouse

@@ -1,4 +1,5 @@
 """The one parameter source loads with exact types."""
+
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,9 @@ from fullsite import rules
 def test_parameters_are_exact_numbers():
     assert rules.param("protection_trigger") == Decimal("0.90")
     assert rules.param("min_protected_spend") == Decimal("100.00")
-    assert rules.param("window_spend_days") == 7 and isinstance(rules.param("window_spend_days"), int)
+    assert rules.param("window_spend_days") == 7 and isinstance(
+        rules.param("window_spend_days"), int
+    )
     assert not any(isinstance(v, float) for v in rules.parameters().values())
 
 
@@ -34,10 +37,17 @@ def test_every_parameter_name_in_the_code_is_a_rule_parameter():
     from fullsite.rules import DBT_PROJECT_DIR, REPO_ROOT, parameters
 
     known = set(parameters())
-    sql = [(f, m) for f in DBT_PROJECT_DIR.rglob("*.sql")
-           for m in re.findall(r"""\b(?:int_)?param\(\s*['"]([^'"]+)['"]""", f.read_text())]
-    py = [(f, m) for d in ("fullsite", "spark_jobs", "expectations", "orchestration") for f in (REPO_ROOT / d).rglob("*.py")
-          for m in re.findall(r"""\bparam\(\s*['"]([^'"]+)['"]""", f.read_text())]
+    sql = [
+        (f, m)
+        for f in DBT_PROJECT_DIR.rglob("*.sql")
+        for m in re.findall(r"""\b(?:int_)?param\(\s*['"]([^'"]+)['"]""", f.read_text())
+    ]
+    py = [
+        (f, m)
+        for d in ("fullsite", "spark_jobs", "expectations", "orchestration")
+        for f in (REPO_ROOT / d).rglob("*.py")
+        for m in re.findall(r"""\bparam\(\s*['"]([^'"]+)['"]""", f.read_text())
+    ]
     assert len(sql) > 20 and len(py) > 10
     unknown = sorted({(str(f.relative_to(REPO_ROOT)), m) for f, m in sql + py if m not in known})
     assert unknown == [], unknown
@@ -49,13 +59,16 @@ def test_an_unknown_parameter_fails_loudly():
 
 
 def test_dbt_sources_are_the_registered_curated_tables():
-    """One registry of the curated layer (fullsite/curated.py): dbt's sources list the same tables."""
+    """One registry of the curated layer (fullsite/curated.py):
+    dbt's sources list the same tables."""
     import yaml
 
     from fullsite import curated
     from fullsite.rules import DBT_PROJECT_DIR
 
-    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_staging.yml").read_text())["sources"]
+    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_staging.yml").read_text())[
+        "sources"
+    ]
     listed = next(s for s in sources if s["name"] == "curated")["tables"]
     assert tuple(t["name"] for t in listed) == curated.DBT_SOURCES
 

@@ -1,4 +1,5 @@
 """Interrupted runs are found from the open-run markers, not by reading the whole history."""
+
 import datetime as dt
 import os
 
@@ -49,13 +50,21 @@ def test_one_run_record_is_read_from_its_own_file(tmp_path):
 
     row = runlog.read_one(tmp_path, "2024-07-06-b")
 
-    assert (row["run_id"], row["status"], row["timings"]) == ("2024-07-06-b", "running", '{"dbt": 1.5}')
+    assert (row["run_id"], row["status"], row["timings"]) == (
+        "2024-07-06-b",
+        "running",
+        '{"dbt": 1.5}',
+    )
 
 
 def test_status_reads_only_the_records_written_last(tmp_path):
     for day in range(1, 5):
-        RunRecord(f"2024-07-0{day}-a", dt.date(2024, 7, day), STARTED + dt.timedelta(days=day),
-                  status="success").write(tmp_path)
+        RunRecord(
+            f"2024-07-0{day}-a",
+            dt.date(2024, 7, day),
+            STARTED + dt.timedelta(days=day),
+            status="success",
+        ).write(tmp_path)
     old = runlog.folder(tmp_path) / "2024-07-01-a.parquet"
     old.write_bytes(b"not parquet")  # an old record: never read
     os.utime(old, ns=(1, 1))
@@ -79,6 +88,7 @@ def test_a_running_record_whose_process_is_gone_shows_as_interrupted_at_once(tmp
 def test_old_months_are_merged_into_one_file_each_and_still_read(tmp_path):
     """Issue 46: the run log does not grow a file per run forever. A month that ended before
     the given date is merged (open runs stay apart); every reader sees the same records."""
+
     def record(run_id: str, day: dt.date, status: str = "success") -> RunRecord:
         rec = RunRecord(run_id, day, dt.datetime.combine(day, dt.time(1), dt.UTC), status=status)
         rec.write(tmp_path)
@@ -95,7 +105,11 @@ def test_old_months_are_merged_into_one_file_each_and_still_read(tmp_path):
     assert names == ["2024-06-30-x.parquet", "2024-07-01-x.parquet", "month-2024-06.parquet"]
     assert runlog.read_all(tmp_path) == before
     assert runlog.read_one(tmp_path, "2024-06-21-x")["status"] == "success"
-    assert [r["run_id"] for r in runlog.read_recent(tmp_path, 3)] == ["2024-06-22-x", "2024-07-01-x", "2024-06-30-x"]
+    assert [r["run_id"] for r in runlog.read_recent(tmp_path, 3)] == [
+        "2024-06-22-x",
+        "2024-07-01-x",
+        "2024-06-30-x",
+    ]
     record("2024-06-25-y", dt.date(2024, 6, 25))  # a re-run of an old night joins its month
     runlog.compact(tmp_path, before=dt.date(2024, 7, 8))
     assert len(runlog.read_all(tmp_path)) == len(before) + 1
