@@ -67,6 +67,7 @@ test-alone: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -c .yamllint.yml dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/dbt_project.yml
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null
