@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 DATA_ROOT ?= data/demo
 
+LINT_VENV := .venv-sqlfluff
+LINT_STAMP := $(LINT_VENV)/.setup-stamp
+
 .PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster java spark-localfs spark-archive
 
 setup: java $(STAMP) spark-localfs spark-archive hooks
@@ -63,8 +66,21 @@ test-alone: setup
 # characters; pyproject.toml [tool.ruff]) and its formatter;
 # the layers (import-linter) and the types (mypy) of the packages; the semantic layer's
 # definitions (MetricFlow, on the project's parse; the checks against a warehouse run in the
-# tests, on a published one); dbt's metadata (dbt-score, a floor of 9.0).
-lint: setup
+# tests, on a published one); dbt's metadata (dbt-score, a floor of 9.0); the dbt YAML
+# (yamllint: block style) and SQL (SQLFluff with the dbt templater, .sqlfluff).
+# SQLFluff and its dbt templater need a click older than the one dbt, Dagster and typer share,
+# so they live in an environment of their own (lint.lock).
+$(LINT_STAMP): lint.lock
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(LINT_VENV)/bin/python -m pip install --quiet -r lint.lock
+	@touch $(LINT_STAMP)
+
+# The dbt models as dbt renders them, for a night of the demo's (nothing is read or built).
+SQLFLUFF_ENV := FULLSITE_RUN_DATE=2024-08-01 FULLSITE_DATA_ROOT=data/demo DBT_TARGET_PATH=target/sqlfluff \
+	FULLSITE_DBT_DB=$(CURDIR)/dbt_project/target/sqlfluff/lint.duckdb DBT_SEND_ANONYMOUS_USAGE_STATS=false
+
+lint: setup $(LINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint -c .yamllint.yml dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/dbt_project.yml
@@ -73,6 +89,8 @@ lint: setup
 	@$(BIN)/python -m fullsite.dbt_artifacts >/dev/null
 	cd dbt_project && ../$(BIN)/mf validate-configs --skip-dw
 	$(BIN)/dbt-score lint --manifest dbt_project/target/manifest.json --show failing-items
+	@mkdir -p dbt_project/target/sqlfluff
+	$(SQLFLUFF_ENV) $(LINT_VENV)/bin/sqlfluff lint dbt_project/models
 
 # Benchmarks write BENCHMARKS.md; generated data and working roots go to $(BENCH_WORK)
 # (reused between runs). BENCH_ARGS passes options, e.g. BENCH_ARGS="--only history --repeats 1".

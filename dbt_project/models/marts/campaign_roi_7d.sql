@@ -27,10 +27,11 @@ closing as (
         v.*,
         cast(v.start_date + {{ int_param('window_max_days') }} - 1 as date) as cap_date,
         s.business_date as nth_spend_day
-    from versions v
-    left join spend_days s
-      on s.campaign_version_id = v.campaign_version_id
-     and s.spend_day_no = {{ int_param('window_spend_days') }}
+    from versions as v
+    left join spend_days as s
+        on
+            v.campaign_version_id = s.campaign_version_id
+            and s.spend_day_no = {{ int_param('window_spend_days') }}
 ),
 
 windows as (
@@ -47,13 +48,14 @@ windows as (
 totals as (
     select
         w.campaign_version_id,
-        count(*) filter (where d.spend > 0)       as spend_days,
-        coalesce(sum(d.spend), 0)::decimal(18,2)  as spend,
-        coalesce(sum(d.gmv), 0)::decimal(18,2)    as gmv
-    from windows w
-    left join days d
-      on d.campaign_version_id = w.campaign_version_id
-     and d.business_date between w.start_date and coalesce(w.close_date, {{ run_date() }})
+        count(*) filter (where d.spend > 0) as spend_days,
+        coalesce(sum(d.spend), 0)::decimal(18, 2) as spend,
+        coalesce(sum(d.gmv), 0)::decimal(18, 2) as gmv
+    from windows as w
+    left join days as d
+        on
+            w.campaign_version_id = d.campaign_version_id
+            and d.business_date between w.start_date and coalesce(w.close_date, {{ run_date() }})
     group by w.campaign_version_id
 )
 
@@ -74,12 +76,14 @@ select
     case
         -- ended (by a settings change or `end`) before the end of close_date, or before
         -- close_date could be determined: protection is void
-        when w.valid_to is not null
-             and (w.close_date is null or w.valid_to < {{ local_midnight('w.close_date + 1') }}) then 'void'
+        when
+            w.valid_to is not null
+            and (w.close_date is null or w.valid_to < {{ local_midnight('w.close_date + 1') }})
+            then 'void'
         when w.close_date is null then 'open'
         when w.close_date + {{ int_param('late_days') }} > {{ run_date() }} then 'provisional'
         else 'final'
     end as status,
     w.valid_to
-from windows w
-join totals t using (campaign_version_id)
+from windows as w
+inner join totals as t using (campaign_version_id)

@@ -6,6 +6,12 @@ select
     category,
     business_date,
     windows,
-    case when windows >= {{ int_param('benchmark_min_windows') }} then {{ report_round('median_roi') }} end as median_roi,
-    case when windows >= {{ int_param('benchmark_min_windows') }} then {{ report_round('mean_roi') }} end as mean_roi
+    case
+        when
+            windows >= {{ int_param('benchmark_min_windows') }}
+            then {{ report_round('median_roi') }}
+    end as median_roi,
+    case
+        when windows >= {{ int_param('benchmark_min_windows') }} then {{ report_round('mean_roi') }}
+    end as mean_roi
 from {{ ref('int_category_roi_medians') }}

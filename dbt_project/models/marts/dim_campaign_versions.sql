@@ -2,8 +2,12 @@
 with starts as (
     select
         *,
-        row_number() over (partition by campaign_id order by change_time, change_id) as version_no,
-        lead(change_time) over (partition by campaign_id order by change_time, change_id) as next_start
+        row_number()
+            over (partition by campaign_id order by change_time, change_id)
+            as version_no,
+        lead(change_time)
+            over (partition by campaign_id order by change_time, change_id)
+            as next_start
     from {{ ref('int_campaign_versions_started') }}
 ),
 

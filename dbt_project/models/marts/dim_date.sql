@@ -5,5 +5,5 @@ with bounds as (
 )
 
 select d.date_day
-from bounds b, {{ each_date('b.first_date', run_date(), 'd', 'date_day') }}
+from bounds as b, {{ each_date('b.first_date', run_date(), 'd', 'date_day') }}
 where b.first_date is not null

@@ -24,15 +24,16 @@ campaigns as (
 
 lives as (
     -- the campaigns' live dates up to the run date (a lateral series needs first <= last)
-    select merchant_id, first_live_date,
-           least(coalesce(last_live_date, {{ run_date() }}), {{ run_date() }}) as last_date
+    select
+        merchant_id, first_live_date,
+        least(coalesce(last_live_date, {{ run_date() }}), {{ run_date() }}) as last_date
     from {{ ref('int_campaign_lives') }}
     where first_live_date <= least(coalesce(last_live_date, {{ run_date() }}), {{ run_date() }})
 ),
 
 live as (
     select l.merchant_id, d.business_date, count(*) as live_campaigns
-    from lives l, {{ each_date('l.first_live_date', 'l.last_date', 'd', 'business_date') }}
+    from lives as l, {{ each_date('l.first_live_date', 'l.last_date', 'd', 'business_date') }}
     group by all
 ),
 
@@ -45,7 +46,10 @@ compensation as (
 
 rebates as (
     -- on the month's last day, once the month is final (every row of the statement)
-    select merchant_id, cast(month + interval 1 month - interval 1 day as date) as business_date, rebate_amount
+    select
+        merchant_id,
+        cast(month + interval 1 month - interval 1 day as date) as business_date,
+        rebate_amount
     from {{ ref('merchant_rebates_monthly') }}
     where status = 'final'
 ),
@@ -76,9 +80,9 @@ select
     cast(coalesce(k.campaign_gmv, 0) as decimal(18, 2)) as campaign_gmv,
     cast(coalesce(k.campaign_spend, 0) as decimal(18, 2)) as campaign_spend,
     {{ ratio('k.campaign_gmv', 'k.campaign_spend') }} as full_site_roi
-from spine s
-left join facts f using (merchant_id, business_date)
-left join campaigns k using (merchant_id, business_date)
-left join live l using (merchant_id, business_date)
-left join compensation c using (merchant_id, business_date)
-left join rebates r using (merchant_id, business_date)
+from spine as s
+left join facts as f using (merchant_id, business_date)
+left join campaigns as k using (merchant_id, business_date)
+left join live as l using (merchant_id, business_date)
+left join compensation as c using (merchant_id, business_date)
+left join rebates as r using (merchant_id, business_date)

@@ -8,11 +8,12 @@ with snapshots as (
 
 counted as (
     select s.merchant_id, s.business_date, s.plan_quota, count(l.campaign_id) as live_campaigns
-    from snapshots s
-    left join {{ ref('int_campaign_lives') }} l
-      on l.merchant_id = s.merchant_id
-     and s.business_date >= l.first_live_date
-     and (l.last_live_date is null or s.business_date <= l.last_live_date)
+    from snapshots as s
+    left join {{ ref('int_campaign_lives') }} as l
+        on
+            s.merchant_id = l.merchant_id
+            and s.business_date >= l.first_live_date
+            and (l.last_live_date is null or s.business_date <= l.last_live_date)
     group by all
 )
 

@@ -13,10 +13,12 @@ with versions as (
         u.natural_traffic_uplift,
         u.gmv_uplift,
         w.achievement
-    from {{ ref('campaign_uplift') }} u
-    join {{ ref('dim_campaign_versions') }} v using (campaign_version_id)
-    left join {{ ref('dim_product') }} p on p.product_id = v.product_id
-    left join {{ ref('campaign_roi_7d') }} w on w.campaign_version_id = u.campaign_version_id and w.status = 'final'
+    from {{ ref('campaign_uplift') }} as u
+    inner join {{ ref('dim_campaign_versions') }} as v using (campaign_version_id)
+    left join {{ ref('dim_product') }} as p on v.product_id = p.product_id
+    left join
+        {{ ref('campaign_roi_7d') }} as w
+        on u.campaign_version_id = w.campaign_version_id and w.status = 'final'
     where u.is_final
 ),
 
@@ -27,7 +29,8 @@ groups as (
         median(natural_traffic_uplift) as median_natural_traffic_uplift,
         avg(natural_traffic_uplift) as mean_natural_traffic_uplift,
         median(gmv_uplift) as median_gmv_uplift,
-        count(achievement) as final_windows,  -- final windows with an ROI (achievement is null without spend)
+        -- final windows with an ROI (achievement is null without spend)
+        count(achievement) as final_windows,
         median(achievement) as median_achievement
     from versions
     group by all
@@ -44,11 +47,16 @@ select
     cast(g.final_windows as bigint) as final_windows,
     {{ report_round('g.median_achievement') }} as median_achievement,
     cast(coalesce(c.versions, 0) as bigint) as custom_versions,
-    case when g.roi_choice <> 'custom'
-          and g.versions >= {{ int_param('claims_min_group_versions') }}
-          and c.versions >= {{ int_param('claims_min_group_versions') }}
-         then {{ report_round('g.median_natural_traffic_uplift - c.median_natural_traffic_uplift') }}
+    case
+        when
+            g.roi_choice <> 'custom'
+            and g.versions >= {{ int_param('claims_min_group_versions') }}
+            and c.versions >= {{ int_param('claims_min_group_versions') }}
+            then
+                {{ report_round(
+                    'g.median_natural_traffic_uplift - c.median_natural_traffic_uplift'
+                ) }}
     end as natural_uplift_vs_custom
-from groups g
-left join groups c
-  on c.month = g.month and c.category is not distinct from g.category and c.roi_choice = 'custom'
+from groups as g
+left join groups as c
+    on g.month = c.month and c.category is not distinct from g.category and c.roi_choice = 'custom'
