@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -259,32 +258,6 @@ def restate_cmd(
     typer.echo(f"restated {a} … {last}: {Layout(Path(data_root)).warehouse}")
 
 
-def _shown(root: Path, row: dict, published_run_id: str | None = None) -> dict:
-    """A run-log record as status shows it: 'interrupted' once its process is gone (or a
-    success, when the published file says that run published)."""
-    from orchestration import runlog
-
-    return {**row, "status": runlog.shown_status(root, row, published_run_id)}
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-
-
-def _took(row: dict) -> str:
-    """The command's wall time (from its process's start), or for a backfill's earlier night
-    (and an older record) the night's own stages."""
-    start = (
-        row.get("started_at")
-        if row.get("shared_with")
-        else row.get("command_started_at") or row.get("started_at")
-    )
-    if not row.get("finished_at") or not start:
-        return ""
-    seconds = int((row["finished_at"] - start).total_seconds())
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 @app.command("status")
 def status_cmd(
     data_root: str = typer.Option(..., "--data-root"),
@@ -294,182 +267,36 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """What is published (read from the file itself), recent nights, open findings, alerts."""
-    import json
-
-    from fullsite import landing
-    from fullsite.quoting import glob_safe_dir
-    from orchestration import alerts, runlog, state
-    from orchestration.launch import dagster_home
+    from orchestration import status
 
     root = existing_root(data_root)
     layout = Layout(root)
     _reconcile_if_idle(root)
-    made = state.published_build(root)
-    published_run = made.run_id if made else None
     if run is not None:
-        row = runlog.read_one(root, run)
-        if row is None:
-            raise UserError(f"unknown run {run!r}: no record in {runlog.folder(root)}")
-        row = _shown(root, row, published_run)
-        row["timings"] = json.loads(row["timings"] or "{}")
-        row["gates"] = json.loads(row["gates"] or "{}")
-        if as_json:
-            typer.echo(json.dumps({k: _jsonable(v) for k, v in row.items()}, indent=2))
-            return
-        _print_run(
-            {
-                **row,
-                "data_docs": alerts.shown_path(layout, row["data_docs"], alerts.docs_url(layout)),
-            }
-        )
+        _status_of_run(layout, run, as_json)
         return
-    last = state.last_success(root)
-    runs = [_shown(root, r, published_run) for r in runlog.read_recent(root, 10)]
-    findings = landing.open_findings(layout)
-    try:
-        told = alerts.channels(layout).described()
-    except alerts.ConfigError as exc:
-        told = f"misconfigured: {exc}"
-    owed = _owed_briefs(layout)
-    adjustments = _open_adjustments(layout)
-    pending = alerts.undelivered(layout)
+    said = status.gather(layout, _owed_briefs(layout), _open_adjustments(layout))
+    typer.echo(status.as_json(said) if as_json else "\n".join(status.lines(said, data_root)))
+
+
+def _status_of_run(layout: Layout, run: str, as_json: bool) -> None:
+    """One run in detail: its record, stage timings, gates and data docs."""
+    import json
+
+    from orchestration import alerts, runlog, state, status
+
+    made = state.published_build(layout.root)
+    row = runlog.read_one(layout.root, run)
+    if row is None:
+        raise UserError(f"unknown run {run!r}: no record in {runlog.folder(layout.root)}")
+    row = status.shown(layout.root, row, made.run_id if made else None)
+    row["timings"] = json.loads(row["timings"] or "{}")
+    row["gates"] = json.loads(row["gates"] or "{}")
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "data_root": str(layout.root),
-                    "last_success": _jsonable(last),
-                    "next_run": _jsonable(last + dt.timedelta(days=1)) if last else None,
-                    "warehouse": str(layout.warehouse) if layout.warehouse.exists() else None,
-                    "warehouse_build": made.build_id if made else None,
-                    "last_error": str(layout.last_error) if layout.last_error.exists() else None,
-                    "alerts": told,
-                    "raw_findings": findings,
-                    "briefs_owed": [str(d) for d in owed],
-                    "undelivered_alerts": [
-                        {
-                            "key": p.alert.key,
-                            "summary": p.alert.summary,
-                            "channels": p.channels,
-                            "attempts": p.attempts,
-                            "last_attempt": p.last_at.isoformat(),
-                            "next_try": p.next_try().isoformat(),
-                        }
-                        for p in pending
-                    ],
-                    "open_adjustments": [
-                        {
-                            k: _jsonable(str(v) if k.endswith(("value", "delta")) else v)
-                            for k, v in a.items()
-                        }
-                        for a in adjustments
-                    ],
-                    "runs": [
-                        {
-                            **{
-                                k: _jsonable(r[k])
-                                for k in (
-                                    "run_id",
-                                    "ingest_date",
-                                    "status",
-                                    "failed_gate",
-                                    "message",
-                                    "started_at",
-                                    "finished_at",
-                                    "dagster_run_id",
-                                    "shared_with",
-                                    "command_started_at",
-                                )
-                            },
-                            "took": _took(r),
-                            "timings": json.loads(r["timings"] or "{}"),
-                        }
-                        for r in runs
-                    ],
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps({k: status.jsonable(v) for k, v in row.items()}, indent=2))
         return
-    typer.echo(f"data root:        {layout.root}")
-    typer.echo(
-        f"last success:     {last or 'none yet'}"
-        + (f" (warehouse build {made.build_id})" if made else "")
-    )
-    typer.echo(
-        f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}"
-    )
-    typer.echo(
-        f"warehouse:        "
-        f"{layout.warehouse if layout.warehouse.exists() else 'not published yet'}"
-    )
-    typer.echo(
-        f"Dagster UI:       fullsite ui --data-root {shlex.quote(str(layout.root))}   (or "
-        f"FULLSITE_DATA_ROOT="
-        f"{shlex.quote(str(layout.root))} "
-        f"DAGSTER_HOME={shlex.quote(str(glob_safe_dir(dagster_home(layout.root))))}"
-        " dagster dev -m orchestration.definitions)"
-    )
-    typer.echo(f"alerts:           {told}")
-    if pending:
-        typer.echo(
-            f"  not delivered:  {len(pending)} — retried by the alert_retry_sensor until delivered:"
-        )
-        for p in pending:
-            typer.echo(f"    {p.said()}")
-        typer.echo(
-            f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} "
-            f"--alerts   (or --alert KEY)"
-        )
-    if runs and runs[-1]["status"] == "failed" and layout.last_error.exists():
-        typer.echo(f"last error:       {layout.last_error}")
-    if owed:
-        typer.echo(
-            f"briefs owed:      {', '.join(map(str, owed))} (the next run draws them; or fullsite "
-            f"brief --date D)"
-        )
-    if adjustments:
-        payable = sum(a["payable_delta"] for a in adjustments)
-        typer.echo(
-            f"adjustments:      {len(adjustments)} open — figures of closed statements changed "
-            f"(payable {payable:+,.2f} CNY):"
-        )
-        for a in adjustments[:10]:
-            typer.echo(
-                f"    {a['statement']} {a['line_key']} {a['money_column']}: "
-                f"{a['issued_value']:,.2f} → "
-                f"{a['current_value']:,.2f} ({a['reason']}; first seen {a['first_seen_night']})"
-            )
-        if len(adjustments) > 10:
-            typer.echo(f"    … {len(adjustments) - 10} more (finance.adjustments)")
-        typer.echo(
-            f"  issue them:     fullsite report adjustments --data-root {shlex.quote(data_root)}"
-        )
-    if findings:
-        typer.echo(
-            f"raw findings:     {len(findings)} open — partitions changed after they were ingested:"
-        )
-        for f in findings:
-            typer.echo(f"    {f['finding']}   [{f['key']}]")
-        typer.echo(
-            f"  acknowledge:    fullsite acknowledge --data-root {shlex.quote(data_root)} --all   "
-            f"(or one KEY)"
-        )
-    for row in runs:
-        gate = f" at {row['failed_gate']} gate" if row["failed_gate"] else ""
-        took = f" took {_took(row)}" if _took(row) else ""
-        shared = (
-            " (a backfill night: shared stages with its last night)"
-            if row.get("shared_with")
-            else ""
-        )
-        msg = f": {row['message']}" if row["message"] else ""
-        typer.echo(f"  {row['run_id']:<40} {row['status']}{gate}{took}{shared}{msg}")
-    if runs:
-        typer.echo(
-            f"details: fullsite status --data-root {shlex.quote(data_root)} --run "
-            f"{runs[-1]['run_id']}"
-        )
+    docs = alerts.shown_path(layout, row["data_docs"], alerts.docs_url(layout))
+    _print_run({**row, "data_docs": docs})
 
 
 def _reconcile_if_idle(root: Path) -> None:
