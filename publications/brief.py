@@ -24,52 +24,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from fullsite.contract import QUARANTINE_REASONS, TIERS
+from fullsite.contract import TIERS
 from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
 from fullsite.pages import render as render_page
-from publications import adjustments, claims, metrics
+from publications import adjustments, charts, claims, metrics
 from publications.published import NotPublished, build, connect, param
 
 TRAILING_DAYS = 30
 TOP_N = 10
-COLORS = {
-    "paid": "#2e90fa",
-    "natural": "#12b76a",
-    "spend": "#f79009",
-    "roi": "#7a5af8",
-    "line": "#d92d20",
-    "duplicates": "#667085",
-}
-STAGE_COLORS = {
-    "cold_start": "#98a2b3",
-    "growth": "#32d583",
-    "burst": "#f79009",
-    "steady": "#2e90fa",
-}  # rules §6
-# One colour per quarantine reason, fixed, so a reason looks the same on every night's page.
-REASON_COLORS = dict(
-    zip(
-        QUARANTINE_REASONS,
-        (
-            "#1f77b4",
-            "#ff7f0e",
-            "#2ca02c",
-            "#d62728",
-            "#9467bd",
-            "#8c564b",
-            "#e377c2",
-            "#7f7f7f",
-            "#bcbd22",
-            "#17becf",
-            "#393b79",
-            "#ad494a",
-            "#637939",
-            "#e7ba52",
-        ),
-        strict=True,
-    )
-)
 
 
 class BriefFailed(Exception):
@@ -263,221 +226,6 @@ def _gates_of(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-# ----------------------------------------------------------------------------- charts
-
-
-def nice_ticks(low: float, high: float, most: int = 6, whole: bool = False) -> list[float]:
-    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten;
-    ``whole``: steps of at least 1 and never 2.5 (a count has no half windows)."""
-    import math
-
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return []
-    raw = (high - low) / max(most - 1, 1)
-    if whole:
-        raw = max(raw, 1.0)
-    power = 10 ** math.floor(math.log10(raw))
-    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
-    step = next(m * power for m in steps if m * power >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    k = 0
-    while start + k * step <= high + step * 1e-9:
-        ticks.append(round(start + k * step, 10))
-        k += 1
-    if ticks[-1] < high:
-        ticks.append(round(start + k * step, 10))
-    return ticks
-
-
-def count_axis(fig, values, start: float, size: float) -> None:
-    """Whole-number ticks on a histogram's count axis, from the same bins Plotly draws."""
-    import numpy as np
-
-    bins = np.floor((np.asarray(values, dtype=float) - start) / size)
-    bins = bins[np.isfinite(bins)]
-    most = int(np.unique(bins, return_counts=True)[1].max()) if len(bins) else 0
-    ticks = nice_ticks(0, most, whole=True) or [0, 1]
-    fig.update_yaxes(tickmode="array", tickvals=ticks, range=[0, ticks[-1]], tickformat=",d")
-
-
-def _layout(fig, height: int = 340):
-    # The top margin holds Plotly's toolbar, clear of ticks and annotations.
-    fig.update_layout(
-        height=height,
-        margin={"l": 56, "r": 24, "t": 36, "b": 40},
-        template="plotly_white",
-        legend={"orientation": "h", "y": -0.18},
-        hovermode="x unified",
-        font={"family": "-apple-system, Segoe UI, Roboto, Arial, sans-serif"},
-    )
-    return fig
-
-
-def charts(b: Brief) -> dict[str, dict]:
-    """Each chart as Plotly's JSON (data, layout): the page draws them with the shared plotly.js."""
-    import plotly.graph_objects as go
-    import plotly.io as pio
-    from plotly.subplots import make_subplots
-
-    out = {}
-    t = b.frames["trend"]
-    day = t.metric_time__day if len(t) else []
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(
-        x=day, y=t.paid_attributed_gmv.astype(float), name="paid GMV", marker_color=COLORS["paid"]
-    )
-    fig.add_bar(
-        x=day, y=t.natural_gmv.astype(float), name="natural GMV", marker_color=COLORS["natural"]
-    )
-    fig.add_scatter(
-        x=day,
-        y=t.spend.astype(float),
-        name="spend",
-        mode="lines+markers",
-        line={"color": COLORS["spend"], "width": 2},
-    )
-    roi = t.full_site_roi.astype(float)
-    fig.add_scatter(
-        x=day,
-        y=roi,
-        name="full-site ROI (right axis)",
-        mode="lines",
-        line={"color": COLORS["roi"], "width": 2, "dash": "dot"},
-        secondary_y=True,
-    )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="CNY", secondary_y=False, tickformat="~s")
-    valid = roi.dropna()
-    ticks = nice_ticks(float(valid.min()), float(valid.max())) if len(valid) else []
-    fig.update_yaxes(
-        title_text="full-site ROI",
-        secondary_y=True,
-        showgrid=False,
-        tickmode="array" if ticks else "auto",
-        tickvals=ticks or None,
-        range=[ticks[0], ticks[-1]] if ticks else None,
-        tickformat=".2~f",
-    )
-    out["trend"] = _layout(fig, 380)
-
-    a = b.frames["achievement"]
-    fig = go.Figure()
-    achieved = a.achievement.astype(float).clip(upper=3)
-    fig.add_histogram(
-        x=achieved, xbins={"start": 0, "size": 0.1}, marker_color=COLORS["paid"], name="windows"
-    )
-    count_axis(fig, achieved, 0, 0.1)
-    trig = b.params["protection_trigger"]
-    fig.add_vline(
-        x=trig,
-        line={"color": COLORS["line"], "dash": "dash", "width": 2},
-        annotation_text=f"protection line {trig:.0%} of target",
-        annotation_position="top right",
-    )
-    fig.update_xaxes(
-        title_text="achievement = window ROI ÷ target ROI (above 300 % shown at 300 %)",
-        tickformat=".0%",
-        dtick=0.25,
-    )
-    fig.update_yaxes(title_text="windows")
-    out["achievement"] = _layout(fig)
-
-    s = b.frames["stages"]
-    fig = go.Figure()
-    present = set(s.product_lifecycle_day__stage) if len(s) else set()
-    for stage in [x for x in STAGE_COLORS if x in present] + sorted(present - set(STAGE_COLORS)):
-        part = s[s.product_lifecycle_day__stage == stage]
-        fig.add_scatter(
-            x=part.metric_time__day,
-            y=part.listed_products,
-            name=stage,
-            stackgroup="stages",
-            mode="lines",
-            line={"width": 0.5, "color": STAGE_COLORS.get(stage)},
-        )
-    fig.update_yaxes(title_text="listed products")
-    out["stages"] = _layout(fig)
-
-    m = b.frames["money_by_tier"]
-    fig = go.Figure()
-    fig.add_bar(
-        x=m.merchant_tier,
-        y=[float(v or 0) for v in m.compensation],
-        name="compensation",
-        marker_color=COLORS["line"],
-    )
-    fig.add_bar(
-        x=m.merchant_tier,
-        y=[float(v or 0) for v in m.rebates],
-        name="rebates",
-        marker_color=COLORS["paid"],
-    )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="CNY", tickformat="~s")
-    out["money"] = _layout(fig)
-    out["money"].update_layout(hovermode="closest")
-
-    u = b.frames["uplift"]
-    fig = go.Figure()
-    uplift = u.gmv_uplift.astype(float).clip(-1, 5)
-    fig.add_histogram(
-        x=uplift,
-        xbins={"start": -1, "size": 0.25},
-        marker_color=COLORS["natural"],
-        name="final versions",
-    )
-    count_axis(fig, uplift, -1, 0.25)
-    if b.headline["median_gmv_uplift"] is not None:
-        fig.add_vline(
-            x=b.headline["median_gmv_uplift"],
-            line={"color": "#101828", "dash": "dash"},
-            annotation_text=f"median {b.headline['median_gmv_uplift']:+.0%}",
-        )
-    fig.update_xaxes(
-        title_text="GMV uplift (values above +500 % shown at +500 %)", tickformat="+.0%", dtick=1
-    )
-    fig.update_yaxes(title_text="campaign versions")
-    out["uplift"] = _layout(fig)
-
-    r = b.frames["rows"]
-    fig = go.Figure()
-    for col, name, color in (
-        ("accepted_rows", "accepted", COLORS["natural"]),
-        ("duplicate_rows", "duplicates", COLORS["duplicates"]),
-        ("quarantined_rows", "quarantined", COLORS["line"]),
-    ):
-        fig.add_bar(
-            x=r.metric_time__day if len(r) else [],
-            y=r[col].astype(float) if len(r) else [],
-            name=name,
-            marker_color=color,
-        )
-    # Side by side on a log axis: a quarantine of a few hundred rows stays visible next to
-    # 300 k accepted.
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="rows (log scale)", type="log", dtick=1)
-    out["rows"] = _layout(fig)
-
-    qr = b.frames["quarantine"]
-    fig = go.Figure()
-    reasons = set(qr.table_ingest_reason__reason) if len(qr) else set()
-    for reason in [x for x in QUARANTINE_REASONS if x in reasons] + sorted(
-        reasons - set(QUARANTINE_REASONS)
-    ):
-        part = qr[qr.table_ingest_reason__reason == reason]
-        fig.add_bar(
-            x=part.metric_time__day,
-            y=part.quarantined_rows_by_reason.astype(float),
-            name=reason,
-            marker_color=REASON_COLORS.get(reason, "#475467"),
-        )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="rows")
-    out["quarantine"] = _layout(fig)
-    return {k: json.loads(pio.to_json(f, validate=False)) for k, f in out.items()}
-
-
 # ----------------------------------------------------------------------------- page
 
 
@@ -501,7 +249,7 @@ def render(b: Brief, script: str = "assets/plotly.min.js") -> str:
         "brief.html.j2",
         b=b,
         h=h,
-        charts=charts(b),
+        charts=charts.charts(b),
         script=script,
         week_start=b.date - dt.timedelta(days=6),
         trailing_days=TRAILING_DAYS,

@@ -18,7 +18,8 @@ from fullsite.layout import Layout
 from orchestration import runlog
 from orchestration.cli import app
 from publications import metrics
-from publications.brief import REASON_COLORS, figures, nice_ticks, render
+from publications.brief import figures, render
+from publications.charts import REASON_COLORS, nice_ticks
 from tests.conftest import NEXT
 
 NETWORK = re.compile(
