@@ -39,11 +39,12 @@ from fullsite.layout import Layout
 TIMEOUT_S = 3  # per attempt: a hanging receiver never holds a night for long
 TRIES, PAUSE_S = 2, 0.5  # a dropped connection gets one more try at once
 RETRY_FIRST_S, RETRY_MAX_S = 60, 3600  # then the retry sensor: a minute, doubling, at most an hour
+# the pipeline's gates, in order (their Dagster checks: definitions.GATES)
 GATE_STAGES = (
     "raw",
     "curated",
     "marts",
-)  # the pipeline's gates, in order (their Dagster checks: definitions.GATES)
+)
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,11 @@ def channels(layout: Layout) -> Channels:
             raise ConfigError(f"FULLSITE_ALERT_SMTP must be host:port, got {smtp!r}")
         host_port = (host, int(port))
     return Channels(
-        host_port,
-        env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"),
-        tuple(to),
-        env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
-        env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"),
+        smtp=host_port,
+        email_from=env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"),
+        email_to=tuple(to),
+        webhook_url=env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
+        docs_url=env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"),
     )
 
 

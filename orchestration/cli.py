@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import os
 import shutil
 import sys
@@ -419,8 +420,7 @@ def _print_run(row: dict) -> None:
         verdict = "passed" if seen["passed"] else "FAILED"
         typer.echo(
             f"{gate + ' gate:':<18}{verdict} ({seen['evaluated']} checks, {len(seen['errors'])} "
-            f"errors, "
-            f"{len(seen['warnings'])} warnings)"
+            f"errors, {len(seen['warnings'])} warnings)"
         )
         for line in seen["errors"]:
             typer.echo(f"    error:   {line}")
@@ -582,9 +582,8 @@ def _statement(fn, *args, **kwargs) -> None:
         out, issued = fn(*args, **kwargs)
     except (NothingFinal, NotPublished, Closed) as exc:
         raise UserError(str(exc)) from None
-    except (
-        OSError
-    ) as exc:  # a folder that cannot be written, a full disk: nothing half-written is left behind
+    # a folder that cannot be written, a full disk: nothing half-written is left behind
+    except OSError as exc:
         raise UserError(
             f"cannot write the statement to {exc.filename or 'its folder'}: {exc.strerror or exc}"
         ) from None
@@ -594,8 +593,7 @@ def _statement(fn, *args, **kwargs) -> None:
     coverage = manifest["coverage"]
     typer.echo(
         f"{mark}{manifest['statement']} {manifest['period']}: {manifest['rows']} lines; totals "
-        f"(CNY) {totals}; "
-        f"data through {coverage['data_through']}"
+        f"(CNY) {totals}; data through {coverage['data_through']}"
         + (f" ({coverage['partial']})" if coverage["partial"] else "")
     )
     if issued.reissued:
@@ -757,9 +755,8 @@ def explain_rebate(
     from fullsite.layout import Layout
     from publications.explain import rebate
 
-    first_day = parse_month(
-        month, "MONTH"
-    )  # the argument first: a typo is named before the root is looked at
+    # the argument first: a typo is named before the root is looked at
+    first_day = parse_month(month, "MONTH")
     _explain(rebate, Layout(existing_root(data_root)), merchant_id, first_day)
 
 
@@ -795,6 +792,22 @@ def demo_cmd(
     typer.echo(headline(layout))
 
 
+def _help_unwrapped(commands: typer.Typer) -> None:
+    """Each paragraph of a command's docstring as one line of help, which the terminal wraps:
+    the docstrings are wrapped at 100 columns for the code's sake, not the reader's."""
+    for info in commands.registered_commands:
+        doc = inspect.getdoc(info.callback) if info.callback is not None else None
+        if info.help is None and doc:
+            paragraphs = doc.split("\n\n")
+            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _help_unwrapped(group.typer_instance)
+
+
+_help_unwrapped(app)
+
+
 def main() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     try:
@@ -820,9 +833,8 @@ def main() -> None:
             f"error: {type(exc).__name__}: {exc}", style="red", highlight=False, markup=False
         )
         sys.exit(1)
-    if (
-        isinstance(code, int) and code
-    ):  # typer.Exit(n) outside standalone mode comes back as a return value
+    # typer.Exit(n) outside standalone mode comes back as a return value
+    if isinstance(code, int) and code:
         sys.exit(code)
 
 

@@ -23,6 +23,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+# dbt is imported by the functions that run it: it costs 1.5 s, and this module is loaded
+# by every command that reads the warehouse (orchestration/warehouse.py), not only builds.
 _LOCK = threading.Lock()
 _PARSED: dict[str, Any] = {}  # project fingerprint → dbt's Manifest of it
 
@@ -50,7 +52,7 @@ def _process_inputs(cwd: Path, env: Mapping[str, str | None]) -> Iterator[None]:
 
 
 def _close_connections() -> None:
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415 (cost)
 
     DuckDBConnectionManager.close_all_connections()
 
@@ -70,7 +72,7 @@ def invoke(
     target and log paths); the parse of the project is made with them the first time a
     project (by its fingerprint) is built in this process. ``before_parse``/``after_parse``
     let the caller reuse dbt's own partial parse across processes."""
-    from dbt.cli.main import dbtRunner
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415 (import cost, see _LOCK)
 
     with _LOCK, _process_inputs(cwd, env):
         manifest: Any = _PARSED.get(fingerprint)

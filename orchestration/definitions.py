@@ -40,27 +40,26 @@ from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
 from fullsite.published import PUBLISHED_SCHEMAS
 from fullsite.rules import DBT_PROJECT_DIR
-from orchestration import faults, progress
-from orchestration.alerts import GATE_STAGES
+from orchestration import adjustments, alerts, faults, progress, runlog, watch
+from orchestration.alerts import GATE_STAGES, Alert, tell
+from orchestration.names import (
+    BRIEF,
+    JOB,
+    NIGHTS_NAME,
+    PUBLISHED,
+    RANGE_END,
+    REFUSED,
+    RESTATE,
+)
+from orchestration.night_alerts import alerts_after, told
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.reconcile import reconcile
 from orchestration.state import RunRefused
+from publications.brief import BriefFailed, draw_briefs
 
-JOB = "nightly"
 GATES = {g: f"{g}_gate" for g in GATE_STAGES}  # the asset check of each gate
 CURATED = curated.DBT_SOURCES  # the curated tables dbt reads (fullsite/curated.py)
-NIGHTS_NAME = "nights"
-NIGHTS = dg.DynamicPartitionsDefinition(
-    name=NIGHTS_NAME
-)  # the ingest dates that exist: added by the sensor and by runs
-# A run tag: the run did nothing, and why (another run held the lock, the sequence).
-REFUSED = "fullsite/refused"
-# The run tags of a partition range, as Dagster documents and sets them (their constants are
-# private to Dagster: our code uses public APIs only, held by lint).
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-RESTATE = (
-    "fullsite/restate"  # a run tag: "true" re-processes published nights (fullsite restate, D46)
-)
+NIGHTS = dg.DynamicPartitionsDefinition(name=NIGHTS_NAME)  # added by the sensor and by runs
 # Gate checks per night are partitioned asset checks, which Dagster marks as a preview.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 
@@ -125,8 +124,6 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=dbt_artifacts.
 
 RAW_KEYS = [dg.AssetKey(["raw", t]) for t in SCHEMAS]
 CURATED_KEYS = [dg.AssetKey(["curated", t]) for t in CURATED]
-PUBLISHED = dg.AssetKey("published_warehouse")
-BRIEF = dg.AssetKey("nightly_brief")
 GATE_KEYS = {"raw": RAW_KEYS, "curated": CURATED_KEYS, "marts": [PUBLISHED]}
 
 
@@ -193,17 +190,16 @@ def _asset_specs() -> list[dg.AssetSpec]:
 
 BRIEF_DESCRIPTION = (
     "`<data-root>/reports/brief/<date>.html` and `latest.html`: the night on one page, drawn from "
-    "the published "
-    "file after each publication (and every published night still missing its page). A brief that "
-    "cannot be "
-    "drawn never undoes the night: the next run, or `fullsite brief`, draws it."
+    "the published file after each publication (and every published night still missing its "
+    "page). A brief that cannot be drawn never undoes the night: the next run, or `fullsite "
+    "brief`, draws it."
 )
 
 
 GATE_DESCRIPTIONS = {
     "raw": "The raw gate of the night (Great Expectations): the files against the contract, the "
-    "snapshot tables, "
-    "volumes, the quarantine share, and the partitions ingested before still unchanged.",
+    "snapshot tables, volumes, the quarantine share, and the partitions ingested before "
+    "still unchanged.",
     "curated": "The curated gate (keys, reconciliation, totals tie out); a backfill runs it once, "
     "with its last night.",
     "marts": "The marts gate and dbt's tests; a backfill runs them once, with its last night.",
@@ -224,8 +220,6 @@ def gate_results(context: dg.AssetCheckExecutionContext, fullsite: FullsiteResou
     """The gates run inside the nightly job (they must stop a night before anything reads
     it) and report each night there. Executed on its own, this says again what the run
     log recorded for each gate of the latest night."""
-    from orchestration import runlog
-
     records = runlog.read_all(Path(fullsite.data_root))
     for key in context.selected_asset_check_keys:
         gate = next(g for g, name in GATES.items() if name == key.name)
@@ -328,69 +322,6 @@ def _night_metadata(rec, dagster_run_id: str, timings: bool) -> dict[str, Any]:
     return meta
 
 
-def _nights_said(records) -> str:
-    first, last = records[0].ingest_date, records[-1].ingest_date
-    return f"{first} … {last}" if len(records) > 1 else str(first)
-
-
-def _alerts_after(
-    layout: Layout, dagster_run_id: str, records, failure: StageFailed | None
-) -> None:
-    """One message per event: the night that failed, or one digest of a night published
-    with warnings. Never raises (orchestration/alerts.py)."""
-    from orchestration.alerts import Alert, tell
-
-    if failure is not None:
-        failed = next(
-            (
-                r
-                for r in records
-                if r.status == "failed"
-                and r.failed_gate == failure.gate
-                and r.message == failure.message
-            ),
-            records[-1] if records else None,
-        )
-        day = str(failed.ingest_date) if failed else "?"
-        seen = (failed.gates.get(failure.gate) if failed and failure.gate else None) or {}
-        findings = list(seen.get("errors") or []) or [failure.message]
-        tell(
-            layout,
-            Alert(
-                key=f"failed/{dagster_run_id}",
-                ingest_date=day,
-                status="failed",
-                stage=failure.gate or "run",
-                summary=f"the night {day} failed: nothing was published",
-                findings=findings,
-                data_docs=failure.docs,
-                next_step=f"The warehouse still holds the last published night. Have the files "
-                f"named above "
-                f"corrected upstream, then run the night again: fullsite run --data-root "
-                f"{shlex.quote(str(layout.root))} --date {day}",
-            ),
-        )
-        return
-    warnings = [w for r in records for seen in r.gates.values() for w in seen.get("warnings", [])]
-    if warnings and records:
-        last = records[-1]
-        tell(
-            layout,
-            Alert(
-                key=f"warnings/{dagster_run_id}",
-                ingest_date=str(last.ingest_date),
-                status="published_with_warnings",
-                stage="gates",
-                summary=f"published {_nights_said(records)} "
-                f"with {len(warnings)} warning{'s' if len(warnings) != 1 else ''}",
-                findings=warnings,
-                data_docs=last.data_docs,
-                next_step="Nothing to re-run: the night is published. Read the warnings; they stay "
-                "in the run log and the data docs.",
-            ),
-        )
-
-
 def build_nightly():
     specs = _topological(_asset_specs())
 
@@ -404,39 +335,19 @@ def build_nightly():
     )
     def nightly_run(context: dg.AssetExecutionContext, fullsite: FullsiteResource):
         """Raw gate, Spark, curated gate, dbt, marts gate, publication: ``Pipeline.run_range``."""
-        keys = context.partition_key_range
-        first, last = dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
         pipe = fullsite.pipeline
-        # Inside the lock no other run is alive: what an ended run left is reconciled first.
-        pipe.on_locked = lambda: reconcile(pipe.layout.root, context.instance, context.run.run_id)
-        pipe.dagster_run_id, pipe.finish_later = context.run.run_id, True
-        failure = None
-        try:
-            pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
-        except (
-            RunRefused
-        ) as exc:  # nothing ran: said in one line; the run fails, so no entry point says success
-            context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
-            raise dg.Failure(
-                description=f"refused: {exc}", metadata={"refused": str(exc)}
-            ) from None
-        except StageFailed as exc:
-            failure = exc
+        failure = _run_nights(context, pipe)
         records = pipe.records
         for evaluation in _gate_evaluations(records, failure):
             context.log_event(evaluation)
         # Yielded, not logged: yielding is what hands the logged evaluations over, also
         # when the step then fails (a failing step's unflushed events are dropped).
         yield from _observe_raw(pipe.layout, [r.ingest_date for r in records])
-        _alerts_after(pipe.layout, context.run.run_id, records, failure)
+        alerts_after(pipe.layout, context.run.run_id, records, failure)
         if pipe.new_adjustments:
-            from orchestration import adjustments
-            from orchestration.alerts import tell
-
-            tell(
-                pipe.layout,
-                adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments),
-            )
+            last = dt.date.fromisoformat(context.partition_key_range.end)
+            said = adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments)
+            tell(pipe.layout, said)
         if failure is not None:
             raise dg.Failure(
                 description=failure.message,
@@ -447,6 +358,25 @@ def build_nightly():
         pipe.finish()  # success recorded when all is done: a kill before this is an interruption
 
     return nightly_run
+
+
+def _run_nights(context: dg.AssetExecutionContext, pipe: Pipeline) -> StageFailed | None:
+    """``Pipeline.run_range`` over the run's partition range; the stage that failed, if any.
+    A refusal ran nothing: said in one line, and the run fails, so no entry point says
+    success."""
+    keys = context.partition_key_range
+    first, last = dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
+    # Inside the lock no other run is alive: what an ended run left is reconciled first.
+    pipe.on_locked = lambda: reconcile(pipe.layout.root, context.instance, context.run.run_id)
+    pipe.dagster_run_id, pipe.finish_later = context.run.run_id, True
+    try:
+        pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
+    except RunRefused as exc:
+        context.instance.add_run_tags(context.run.run_id, {REFUSED: str(exc)[:1000]})
+        raise dg.Failure(description=f"refused: {exc}", metadata={"refused": str(exc)}) from None
+    except StageFailed as exc:
+        return exc
+    return None
 
 
 def _materialize(
@@ -481,8 +411,6 @@ def _draw_brief(context: dg.AssetExecutionContext, layout: Layout) -> None:
     """The brief of the night just published (and of every published night still missing
     its page), read from the published warehouse (publications/brief.py). A brief that
     cannot be drawn never undoes the night: the next run, or `fullsite brief`, draws it."""
-    from publications.brief import BriefFailed, draw_briefs
-
     faults.crash_point("during-brief")
     try:
         drawn = draw_briefs(layout)
@@ -511,14 +439,11 @@ def _now() -> dt.datetime:
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Starts the night's run once it is complete (D43): the snapshot and change-log "
-    "tables have "
-    "landed in dt=D, and each event table has landed or its landing deadline has passed. One night "
-    "at a time, in sequence, never twice; a gap is said, not jumped. Off until an operator turns "
-    "it on.",
+    "tables have landed in dt=D, and each event table has landed or its landing "
+    "deadline has passed. One night at a time, in sequence, never twice; a gap is "
+    "said, not jumped. Off until an operator turns it on.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
-    from orchestration import watch
-
     decision = watch.next_night(Layout(Path(fullsite.data_root)), _now())
     if decision.night is None:
         return dg.SkipReason(decision.said)
@@ -536,49 +461,32 @@ def landing_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResour
     "(publish_deadline_hours after the end of its ingest date, Asia/Shanghai).",
 )
 def deadline_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
-    from orchestration import watch
-    from orchestration.alerts import tell
-
     layout = Layout(Path(fullsite.data_root))
     now = _now()
     if said := watch.stale(layout, now):
-        if (
-            context.cursor != said
-        ):  # said once in the sensor's log; every tick shows it as its reason
+        # said once in the sensor's log; every tick shows it as its reason
+        if context.cursor != said:
             context.log.info(said)
             context.update_cursor(said)
         return dg.SkipReason(said)
     late = watch.overdue(layout, now)
     if late is None:
         return dg.SkipReason("no night is past its publication deadline")
-    return dg.SkipReason(f"{late.ingest_date} is late: {_told(tell(layout, late))}")
-
-
-def _told(outcome: dict[str, str]) -> str:
-    """What telling did, in words."""
-    if not outcome:
-        return "already told"
-    if outcome.keys() == {"none"}:
-        return (
-            "not told: no alert channel is configured (FULLSITE_ALERT_* or fullsite.toml [alerts])"
-        )
-    return "; ".join(f"{channel}: {what}" for channel, what in outcome.items())
+    return dg.SkipReason(f"{late.ingest_date} is late: {told(tell(layout, late))}")
 
 
 @dg.sensor(
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Delivers again, backing off (a minute, doubling, at most an hour apart), every "
-    "alert a "
-    "channel did not take, until it does or an operator acknowledges it (fullsite acknowledge "
-    "--alerts). Its last evaluation lists what is still undelivered.",
+    "alert a channel did not take, until it does or an operator acknowledges it "
+    "(fullsite acknowledge --alerts). Its last evaluation lists what is still "
+    "undelivered.",
 )
 def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
-    from orchestration import alerts
-
     layout = Layout(Path(fullsite.data_root))
     for pending, outcome in alerts.retry(layout, _now()):
-        context.log.info(f"alert {pending.alert.key}: {_told(outcome)}")
+        context.log.info(f"alert {pending.alert.key}: {told(outcome)}")
     left = alerts.undelivered(layout)
     if not left:
         return dg.SkipReason("every alert was delivered")
@@ -595,8 +503,6 @@ def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteRe
     "or failed before its step ran); a failure the run told is not told twice.",
 )
 def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteResource):
-    from orchestration.alerts import Alert, tell
-
     run = context.dagster_run
     if run.job_name != JOB or REFUSED in run.tags:  # a refusal ran nothing: nobody is woken
         return
@@ -634,17 +540,15 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
         job=job,
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description="02:00 Asia/Shanghai, the day before, whether or not its files have landed "
-        "(the landing "
-        "sensor waits for them instead).",
+        "(the landing sensor waits for them instead).",
     )
     def nightly_schedule(context: dg.ScheduleEvaluationContext):
         night = (
             context.scheduled_execution_time.astimezone(ZoneInfo(BUSINESS_TZ)).date()
             - dt.timedelta(days=1)
         ).isoformat()
-        context.instance.add_dynamic_partitions(
-            NIGHTS_NAME, [night]
-        )  # the night exists once it is asked for
+        # the night exists once it is asked for
+        context.instance.add_dynamic_partitions(NIGHTS_NAME, [night])
         return dg.RunRequest(run_key=f"scheduled-{night}", partition_key=night)
 
     resource = FullsiteResource(

@@ -17,6 +17,8 @@ import dagster as dg
 from fullsite.layout import Layout
 from fullsite.quoting import glob_safe_dir
 from orchestration import faults, progress, runlog
+from orchestration.definitions import FullsiteResource, build_definitions
+from orchestration.names import JOB, NIGHTS_NAME, RANGE_END, RANGE_START, REFUSED, RESTATE
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 
@@ -49,8 +51,6 @@ def instance(root: Path) -> dg.DagsterInstance:
 def add_nights(inst: dg.DagsterInstance, first: dt.date, last: dt.date) -> None:
     """The nights ``first … last`` exist as partitions (the sensor adds them as they land; a
     run started by hand adds its own): the UI lists the nights that exist, and no others."""
-    from orchestration.definitions import NIGHTS_NAME
-
     days = [str(first + dt.timedelta(days=k)) for k in range((last - first).days + 1)]
     known = set(inst.get_dynamic_partitions(NIGHTS_NAME))
     if missing := [d for d in days if d not in known]:
@@ -67,16 +67,6 @@ def launch(
 ) -> list[dict]:
     """Run ingests ``first … last`` through Dagster; the run-log records of the run.
     ``restate``: process published nights ``first … last`` again (D46)."""
-    from orchestration.definitions import (
-        JOB,
-        RANGE_END,
-        RANGE_START,
-        REFUSED,
-        RESTATE,
-        FullsiteResource,
-        build_definitions,
-    )
-
     if last < first:
         raise RunRefused(f"--to {last} is before --from {first}")
     root = Path(root).resolve()
@@ -103,12 +93,17 @@ def launch(
             raise StageFailed(None, said) from None
     if run is not None and REFUSED in run.tags:
         raise RunRefused(run.tags[REFUSED])
-    if result.success:
-        return [
-            r
-            for r in runlog.read_all(root)
-            if first <= r["ingest_date"] <= last and r["status"] == "success"
-        ]
+    if not result.success:
+        raise _failure(result)
+    return [
+        r
+        for r in runlog.read_all(root)
+        if first <= r["ingest_date"] <= last and r["status"] == "success"
+    ]
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> StageFailed:
+    """The failure a run reported, as the pipeline's ``StageFailed`` (gate, said, docs)."""
     failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
     user = failure.user_failure_data if failure else None
     if user is None:  # not the pipeline's own failure: Dagster could not run the step at all
@@ -117,10 +112,10 @@ def launch(
             if failure and failure.error
             else "unknown error"
         )
-        raise StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
+        return StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
     meta = {k: v.value for k, v in (user.metadata or {}).items()}
     said = user.description or "the run failed"
     gate, docs = meta.get("gate"), meta.get("data docs")
-    raise StageFailed(
+    return StageFailed(
         str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None
     )

@@ -21,15 +21,30 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
+from pyspark.sql import SparkSession
+
+from expectations.docs_site import record_failure, record_note, run_folder
 from fullsite import landing
 from fullsite.files import write_atomic
 from fullsite.layout import Layout
-from orchestration import faults, runlog, state
+from orchestration import adjustments, faults, runlog, state, warehouse
 from orchestration.runlog import RunRecord
+from spark_jobs import nightly
+from spark_jobs.facts import recomputed_dates
+from spark_runtime.session import get_spark
 
 RESERVE_BYTES = 1 << 20
 COMPACT_AFTER_DAYS = 7  # a month's run records are merged once it ended this long before a run
+
+
+def _gates() -> ModuleType:
+    """The gates, loaded when one first runs: Great Expectations costs 2.7 s of import, which
+    Dagster's code server and sensors (they load this module) never need."""
+    import expectations.gates  # noqa: PLC0415 (import cost, above)
+
+    return expectations.gates
 
 
 class StageFailed(Exception):
@@ -63,27 +78,21 @@ class Pipeline:
         # every GateResult of the current run, in order (Dagster's checks)
         self.gate_results: list = []
         self.on_locked: Callable[[], object] | None = None  # called once a run holds the lock
-        self.dagster_run_id: str | None = (
-            None  # the Dagster run this is (orchestration/definitions.py)
-        )
+        # the Dagster run this is (orchestration/definitions.py)
+        self.dagster_run_id: str | None = None
         self.current: RunRecord | None = None  # the record of the ingest being worked on
-        self.raw_findings: list[
-            dict
-        ] = []  # open findings about ingested partitions (fullsite/landing.py)
-        self.records: list[
-            RunRecord
-        ] = []  # the current run's records, one per night (Dagster reports them)
-        self.restated: list[
-            landing.Change
-        ] = []  # files of processed partitions this run processes again
-        self.restating = (
-            False  # a restatement: dbt builds from scratch (settled rows may change, D46)
-        )
+        # open findings about ingested partitions (fullsite/landing.py)
+        self.raw_findings: list[dict] = []
+        # the current run's records, one per night (Dagster reports them)
+        self.records: list[RunRecord] = []
+        # files of processed partitions this run processes again
+        self.restated: list[landing.Change] = []
+        # a restatement: dbt builds from scratch (settled rows may change, D46)
+        self.restating = False
         self.ingests: list[dict] = []  # what each night reads, recorded once it is published
         self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
-        self.command_started = (
-            runlog.process_started()
-        )  # the command's wall time is measured from here
+        # the command's wall time is measured from here
+        self.command_started = runlog.process_started()
         self.finish_later = False  # Dagster's step records success itself, at its very end (finish)
 
     def warm_up(self) -> None:
@@ -91,7 +100,6 @@ class Pipeline:
         the raw gates — Python on one core — check the files: about 6 s of every run."""
         if self._spark is not None or self._warming is not None or self._adopt_active():
             return
-        from spark_runtime.session import get_spark
 
         def start():
             spark = get_spark(self.master)
@@ -108,15 +116,11 @@ class Pipeline:
             warming, self._warming = self._warming, None
             self._spark, self._own_spark = warming.result(), True  # its failure is the stage's
         if self._spark is None and not self._adopt_active():
-            from spark_runtime.session import get_spark
-
             self._spark, self._own_spark = get_spark(self.master), True
         return self._spark
 
     def _adopt_active(self) -> bool:
         """Use the session this process already runs (tests), never stopping it."""
-        from pyspark.sql import SparkSession
-
         active = SparkSession.getActiveSession()
         if active is not None:
             self._spark, self._own_spark = active, False
@@ -162,22 +166,20 @@ class Pipeline:
     def raw_stage(self, rec: RunRecord, D: dt.date, screened=None) -> None:
         """Gate 1 before Spark reads anything of D (``screened``: a backfill's gates that
         all passed together, see ``raw_stages``)."""
-        from expectations.gates import raw_gate, screened_raw_gate
-
         self.progress(f"{D}: raw gate")
         if screened:
-            self._gate(rec, "raw", lambda: screened_raw_gate(self.layout, D, rec.run_id, screened))
+            self._gate(
+                rec, "raw", lambda: _gates().screened_raw_gate(self.layout, D, rec.run_id, screened)
+            )
         else:
-            self._gate(rec, "raw", lambda: raw_gate(self.layout, D, rec.run_id))
+            self._gate(rec, "raw", lambda: _gates().raw_gate(self.layout, D, rec.run_id))
 
     def raw_stages(self, days: list[dt.date], records: list[RunRecord]) -> None:
         """Gate 1 of every ingest, in order, each with its own record (appended as it
         begins). A backfill's ingests are first validated together: GX's cost is per
         expectation, so one validation of thirty nights costs about one night's. Only when
         that finds anything are they judged one by one, as a single night is (decision D35)."""
-        from expectations.gates import screen_raw_gates
-
-        screened, spent = self._screen(days, screen_raw_gates)
+        screened, spent = self._screen(days, _gates().screen_raw_gates)
         for D in days:
             self.current = self.begin(D)
             records.append(self.current)
@@ -191,19 +193,18 @@ class Pipeline:
     def restated_stage(self, rec: RunRecord) -> None:
         """A night processed before whose files changed since is restated: named in the raw
         gate (a warning), never silent, and processed again in full (D46)."""
-        from expectations.gates import restated_gate
-
         if self.restated:
-            self._gate(rec, "raw", lambda: restated_gate(self.layout, self.restated, rec.run_id))
+            self._gate(
+                rec, "raw", lambda: _gates().restated_gate(self.layout, self.restated, rec.run_id)
+            )
 
     def ingested_stage(self, rec: RunRecord, first: dt.date) -> None:
         """The raw zone is append-only: a file added, rewritten or removed in a partition
         ingested before this run is a warning naming it and its rows (D43), kept open in
         ``fullsite status`` until acknowledged."""
-        from expectations.gates import ingested_unchanged_gate
 
         def gate():
-            result, found = ingested_unchanged_gate(self.layout, first, rec.run_id)
+            result, found = _gates().ingested_unchanged_gate(self.layout, first, rec.run_id)
             self.raw_findings = (
                 landing.remember(self.layout, found, _now())
                 if found
@@ -229,26 +230,25 @@ class Pipeline:
         """Spark cleaning of the run's ingests in one pass, then the raw gate's quarantine
         share of each, in order (screened together first, as the raw gates are); returns
         the record of the last one judged."""
-        from expectations.gates import (
-            quarantine_gate,
-            screen_quarantine_gates,
-            screened_quarantine_gate,
-        )
-        from spark_jobs.nightly import clean_dates
-
         first, last = records[0].ingest_date, records[-1].ingest_date
         days = [r.ingest_date for r in records]
         self.progress(f"{first}{f' … {last}' if last != first else ''}: Spark clean")
-        self._timed(records[-1], "spark_clean", lambda: clean_dates(self.spark, self.layout, days))
-        screened, spent = self._screen(days, screen_quarantine_gates)
+        self._timed(
+            records[-1], "spark_clean", lambda: nightly.clean_dates(self.spark, self.layout, days)
+        )
+        screened, spent = self._screen(days, _gates().screen_quarantine_gates)
         for rec in records:
             self.current = rec
             if screened:
                 gate = partial(
-                    screened_quarantine_gate, self.layout, rec.ingest_date, rec.run_id, screened
+                    _gates().screened_quarantine_gate,
+                    self.layout,
+                    rec.ingest_date,
+                    rec.run_id,
+                    screened,
                 )
             else:
-                gate = partial(quarantine_gate, self.layout, rec.ingest_date, rec.run_id)
+                gate = partial(_gates().quarantine_gate, self.layout, rec.ingest_date, rec.run_id)
             self._gate(rec, "raw", gate)
             rec.own_end = _now()  # a backfill's earlier night: its own work ends here
         records[0].timings["raw_gate"] += spent
@@ -257,37 +257,32 @@ class Pipeline:
     def facts_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """Spark facts and lifecycle of the dates that ingests ``first … D`` can change,
         then gate 2."""
-        from expectations.gates import curated_gate
-        from spark_jobs.facts import recomputed_dates
-        from spark_jobs.nightly import build_date
-
         self.progress(f"{D}: Spark facts")
-        self._timed(rec, "spark_facts", lambda: build_date(self.spark, self.layout, D, first))
+        self._timed(
+            rec, "spark_facts", lambda: nightly.build_date(self.spark, self.layout, D, first)
+        )
         self.progress(f"{D}: curated gate")
         ingests = _days(first or D, D)
         self._gate(
             rec,
             "curated",
-            lambda: curated_gate(self.layout, D, recomputed_dates(D, first), rec.run_id, ingests),
+            lambda: _gates().curated_gate(
+                self.layout, D, recomputed_dates(D, first), rec.run_id, ingests
+            ),
         )
 
     def dbt_stage(self, rec: RunRecord, D: dt.date, first: dt.date | None = None) -> None:
         """dbt build (models, seeds, dbt tests) into the staging warehouse, for the ingests
         ``first … D`` (incrementally when the published warehouse allows it)."""
-        from orchestration import adjustments
-        from orchestration.warehouse import run_dbt
-
         adjustments.record_sightings(self.layout)  # a run killed right after publishing left some
         adjustments.record_changes(self.layout, rec.run_id, D, self.restated)
         self.progress(f"{D}: dbt build")
         outcome = self._timed(
             rec,
             "dbt",
-            lambda: run_dbt(self.layout, first or D, D, rec.run_id, fresh=self.restating),
+            lambda: warehouse.run_dbt(self.layout, first or D, D, rec.run_id, fresh=self.restating),
         )
         if not outcome.success:
-            from expectations.docs_site import record_failure
-
             docs = record_failure(
                 self.layout.data_docs, rec.run_id, "marts", "dbt build", outcome.message
             )
@@ -295,21 +290,22 @@ class Pipeline:
 
     def audit_and_publish(self, rec: RunRecord, records: list[RunRecord], D: dt.date) -> None:
         """Gate 3 on the staging warehouse, then the one atomic publication."""
-        from expectations.gates import marts_gate
-        from orchestration.warehouse import finalize_staging, publish, staging_db
-
         self.progress(f"{D}: marts gate")
         self._gate(
-            rec, "marts", lambda: marts_gate(self.layout, staging_db(self.layout), rec.run_id, D)
+            rec,
+            "marts",
+            lambda: _gates().marts_gate(
+                self.layout, warehouse.staging_db(self.layout), rec.run_id, D
+            ),
         )
         self._timed(
             rec,
             "finalize",
-            lambda: finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id),
+            lambda: warehouse.finalize_staging(self.layout, D, rec.run_id, self.dagster_run_id),
         )
         self.progress(f"{D}: publish")
         faults.crash_point("before-publish")
-        self._timed(rec, "publish", lambda: publish(self.layout))
+        self._timed(rec, "publish", lambda: warehouse.publish(self.layout))
         faults.crash_point("after-publish")
         state.set_last_success(self.layout.root, D)
         self._after_publish(records)
@@ -334,8 +330,6 @@ class Pipeline:
     def _after_publish(self, records: list[RunRecord]) -> None:
         """What is published is the record now: the nights' raw files as processed (a
         restatement settles its findings), and the adjustments the build shows first."""
-        from orchestration import adjustments
-
         for described in self.ingests:
             landing.write_ingest(self.layout, described)
         if self.restating:
@@ -344,17 +338,14 @@ class Pipeline:
 
     def _note_shared(self, night: RunRecord, last: RunRecord, records: list[RunRecord]) -> None:
         """A backfill's earlier night shows where the gates it shared ran (its data docs page)."""
-        from expectations.docs_site import record_note, run_folder
-
         page = run_folder(self.layout.data_docs, last.run_id) / "index.html"
         record_note(
             self.layout.data_docs,
             night.run_id,
             f"One of the {len(records)} nights of the backfill {records[0].ingest_date} … "
-            f"{last.ingest_date}: "
-            f"cleaned in one Spark pass with the others; the curated and marts gates ran once for "
-            f"the "
-            f"backfill, with the night of {last.ingest_date} ({last.run_id}): {page}",
+            f"{last.ingest_date}: cleaned in one Spark pass with the others; the curated and "
+            f"marts gates ran once for the backfill, with the night of {last.ingest_date} "
+            f"({last.run_id}): {page}",
         )
 
     def begin(self, D: dt.date) -> RunRecord:
@@ -375,16 +366,16 @@ class Pipeline:
         ``restate``: ingests ``first`` … the last published one, processed again (D46)."""
         if last < first:
             raise state.RunRefused(f"--to {last} is before --from {first}")
+        # this run's, never an earlier run's
         self.gate_results, self.records, self.ingests = (
             [],
             [],
             [],
-        )  # this run's, never an earlier run's
+        )
         try:
             return self._run_locked(first, last, restate)
-        except (
-            state.RunRefused
-        ) as exc:  # nothing ran: recorded, so the run log says what Dagster says
+        # nothing ran: recorded, so the run log says what Dagster says
+        except state.RunRefused as exc:
             self.refused(first, str(exc))
             raise
         except OSError as exc:  # before the first stage: the lock, the run log, the state
@@ -423,15 +414,13 @@ class Pipeline:
             self.current = None  # the record a failure belongs to
             try:
                 self.warm_up()
-                self.raw_stages(
-                    _days(first, last), records
-                )  # every file checked before Spark reads any
+                # every file checked before Spark reads any
+                self.raw_stages(_days(first, last), records)
                 # One Spark pass cleans every ingest (as if one after the other: each
                 # ingest's duplicates are judged against the ones before, decision D31);
                 # the facts of the whole range are then built in one pass too.
-                rec = self.clean_stage(
-                    records
-                )  # the last night's record: the later stages run once, for the range
+                # the last night's record: the later stages run once, for the range
+                rec = self.clean_stage(records)
                 self.facts_stage(rec, last, first)
                 self.dbt_stage(rec, last, first)
                 self.audit_and_publish(rec, records, last)

@@ -19,6 +19,8 @@ import dagster as dg
 
 from fullsite.layout import Layout
 from orchestration import runlog, state
+from orchestration.names import JOB, PUBLISHED
+from orchestration.night_alerts import alerts_after
 from orchestration.runlog import RunRecord
 
 
@@ -35,8 +37,6 @@ def reconcile(root: Path, inst: dg.DagsterInstance, current: str | None = None) 
 
 
 def _fail_stale_runs(inst: dg.DagsterInstance, current: str | None) -> None:
-    from orchestration.definitions import JOB  # the definitions import this module
-
     stale = inst.get_run_records(
         dg.RunsFilter(job_name=JOB, statuses=[dg.DagsterRunStatus.STARTED])
     )
@@ -48,11 +48,6 @@ def _fail_stale_runs(inst: dg.DagsterInstance, current: str | None) -> None:
 def _record_publication(root: Path, inst: dg.DagsterInstance, nights: list[RunRecord]) -> None:
     """The nights a killed run published: materialized in Dagster, night after night, and
     its warnings told (what the run would have done had it lived a second longer)."""
-    from orchestration.definitions import (
-        PUBLISHED,
-        _alerts_after,
-    )  # the definitions import this module
-
     for rec in sorted(nights, key=lambda r: r.ingest_date):
         inst.report_runless_asset_event(
             dg.AssetMaterialization(
@@ -67,4 +62,4 @@ def _record_publication(root: Path, inst: dg.DagsterInstance, nights: list[RunRe
             )
         )
     dagster_run = nights[-1].dagster_run_id or nights[-1].run_id
-    _alerts_after(Layout(root), dagster_run, nights, None)
+    alerts_after(Layout(root), dagster_run, nights, None)

@@ -33,14 +33,9 @@ SCHEMA = pa.schema(
         ("data_docs", pa.string()),
         ("gates", pa.string()),
         ("dagster_run_id", pa.string()),  # added later: older records lack them
-        (
-            "shared_with",
-            pa.string(),
-        ),  # a backfill's earlier nights: the record holding the stages they shared
-        (
-            "command_started_at",
-            pa.timestamp("us", tz="UTC"),
-        ),  # when the process that ran it started
+        # a backfill's earlier nights: the record holding the stages they shared
+        ("shared_with", pa.string()),
+        ("command_started_at", pa.timestamp("us", tz="UTC")),  # when its process started
     ]
 )
 
@@ -68,15 +63,12 @@ class RunRecord:
     data_docs: str | None = None
     gates: dict = field(default_factory=dict)  # gate → {passed, evaluated, errors, warnings}
     dagster_run_id: str | None = None
-    shared_with: str | None = (
-        None  # a backfill's night: the run id whose record has the one-pass stages
-    )
-    command_started_at: dt.datetime | None = (
-        None  # the process's start: the command's wall time (issue 47)
-    )
-    own_end: dt.datetime | None = field(
-        default=None, repr=False
-    )  # in memory: when a night's own stages ended
+    # a backfill's night: the run id whose record has the one-pass stages
+    shared_with: str | None = None
+    # the process's start: the command's wall time (issue 47)
+    command_started_at: dt.datetime | None = None
+    # in memory: when a night's own stages ended
+    own_end: dt.datetime | None = field(default=None, repr=False)
 
     def write(self, root: Path, keep_open: bool = False) -> None:
         """The record, swapped in whole; its open-run marker goes once the run is over
@@ -209,9 +201,8 @@ def _merge(root: Path, month: str, files: list[Path]) -> None:
     table = pa.Table.from_pylist(sorted(kept.values(), key=_order), schema=SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    write_atomic(
-        target, sink.getvalue().to_pybytes()
-    )  # the merged file first: no record is ever missing
+    # the merged file first: no record is ever missing
+    write_atomic(target, sink.getvalue().to_pybytes())
     for f in files:
         f.unlink()
 

@@ -33,6 +33,7 @@ from fullsite.published import (
 )
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
+from orchestration.dbt_inprocess import invoke
 
 
 @dataclass
@@ -190,9 +191,8 @@ def run_dbt(
         for r in getattr(result.result, "results", None) or []
         if str(r.status) in ("error", "fail", "runtime error")
     ]
-    if (
-        not failed
-    ):  # dbt stopped before its nodes (the project, the profile): its error's first lines
+    # dbt stopped before its nodes (the project, the profile): its error's first lines
+    if not failed:
         lines = [
             line.strip()
             for line in str(result.exception or "no result").splitlines()
@@ -212,8 +212,6 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     ``warehouse.duckdb`` and the data root ``..``, both relative to it; the dates in the
     environment, not in ``--vars`` — so that the first parse of a process reuses dbt's
     parse of the last one, of any data root (D31)."""
-    from orchestration.dbt_inprocess import invoke
-
     layout.staging.mkdir(parents=True, exist_ok=True)
     env: dict[str, str | None] = {
         "FULLSITE_DATA_ROOT": "..",
@@ -226,13 +224,14 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     }
     env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
     target = layout.staging / "dbt_target"
+    # the log file, not the terminal
     common = [
         *dbt_args(layout, {})[1:],
         "--log-level",
         "none",
         "--log-level-file",
         "debug",
-    ]  # the log file, not the terminal
+    ]
     return invoke(
         layout.staging,
         env,
@@ -264,9 +263,8 @@ def finalize_staging(
                 con.execute(f'drop schema "{schema}" cascade')
         con.execute("create schema if not exists dq")
         con.execute("create schema if not exists params")
-        logs = (
-            duckdb_glob(layout.run_log.resolve()) + "/*.parquet"
-        )  # a view's text: quoted, globs escaped
+        # a view's text: quoted, globs escaped
+        logs = duckdb_glob(layout.run_log.resolve()) + "/*.parquet"
         con.execute(f"""create or replace view dq.run_log as
                         select run_id, ingest_date, started_at, finished_at, status, failed_gate,
                             message, timings, data_docs,
@@ -345,17 +343,16 @@ def _record_project_files(con) -> None:
 # The objects dbt does not build are described here, like dbt's persist_docs does for the rest.
 RUN_LOG_DOCS = {
     "": "One row per nightly run and ingest date (a backfill writes one per date): how each night "
-    "went. "
-    "A view over <data-root>/dq/run_log, so recording a failed run never rewrites the published "
-    "file.",
+    "went. A view over <data-root>/dq/run_log, so recording a failed run never rewrites the "
+    "published file.",
     "run_id": "<ingest date>-<start time>: the run's id (fullsite status --run RUN_ID shows it in "
     "detail).",
     "ingest_date": "The nightly partition the run processed.",
     "started_at": "When the run started (UTC).",
     "finished_at": "When it ended (UTC); null while running or when interrupted.",
     "status": "running, success, failed (see failed_gate and message), refused (another run held "
-    "the lock, or the sequence "
-    "does not allow it: nothing ran) or interrupted (the process ended: killed, crashed).",
+    "the lock, or the sequence does not allow it: nothing ran) or interrupted (the "
+    "process ended: killed, crashed).",
     "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a "
     "stage failed outside a gate.",
     "message": "What went wrong, in words, or the warnings of a successful run.",
@@ -365,22 +362,20 @@ RUN_LOG_DOCS = {
     "gates": "Per gate (JSON): passed, checks evaluated, the errors and the warnings in words.",
     "dagster_run_id": "The Dagster run that ran this night (open it in the Dagster UI).",
     "shared_with": "A backfill's earlier night: the run id of its last night, whose record holds "
-    "the stages the "
-    "nights shared (one Spark pass, the curated and marts gates, dbt, publication); null "
-    "otherwise.",
+    "the stages the nights shared (one Spark pass, the curated and marts gates, "
+    "dbt, publication); null otherwise.",
     "command_started_at": "When the process that ran the night started (UTC): the command's wall "
-    "time runs from here "
-    "to finished_at (imports, Dagster and the JVM included; started_at is when its stages began).",
+    "time runs from here to finished_at (imports, Dagster and the JVM "
+    "included; started_at is when its stages began).",
 }
 BUILD_INFO_DOCS = {
     "": "This file's own build record: which dbt project built it, what it holds and when. A "
-    "warehouse built by "
-    "other SQL is rebuilt, never extended; statements and the brief name this build.",
+    "warehouse built by other SQL is rebuilt, never extended; statements and the brief name "
+    "this build.",
     "fingerprint": "SHA-256 of the dbt project's SQL, seeds and configuration.",
     "content_fingerprint": "SHA-256 over every published table's rows (name, row count, sum of "
-    "row hashes): the same "
-    "content, the same fingerprint. Statements carry it as the warehouse build they were drawn "
-    "from.",
+    "row hashes): the same content, the same fingerprint. Statements carry "
+    "it as the warehouse build they were drawn from.",
     "built_at": "When this file was built (UTC).",
     "data_through": "The last ingest date published in this file.",
     "run_id": "The run-log record of the night that published this file (dq.run_log).",

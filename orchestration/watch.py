@@ -78,8 +78,7 @@ def stale(layout: Layout, now: dt.datetime) -> str | None:
         return None
     return (
         f"the next night, {day}, was due {due:%Y-%m-%d %H:%M} Asia/Shanghai, {(now - due).days} "
-        f"days ago: "
-        "this data root is not fed (a copy or an archive), so no lateness is told"
+        "days ago: this data root is not fed (a copy or an archive), so no lateness is told"
     )
 
 
@@ -99,7 +98,6 @@ def overdue(layout: Layout, now: dt.datetime) -> Alert | None:
         f"Asia/Shanghai",
         findings=[why],
         next_step=f"See what has landed: fullsite status --data-root {quote(str(layout.root))}; "
-        f"the "
-        "landing sensor starts the night once its files are complete (or run it by hand: "
-        f"fullsite run --data-root {quote(str(layout.root))} --date {day})",
+        "the landing sensor starts the night once its files are complete (or run it by "
+        f"hand: fullsite run --data-root {quote(str(layout.root))} --date {day})",
     )
