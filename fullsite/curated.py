@@ -11,13 +11,11 @@ from dataclasses import dataclass
 class CuratedTable:
     name: str
     key: tuple[str, ...]
-    partition: str = (
-        "business_date"  # the folder partition: business_date=…, or ingest_date=… for dq
-    )
+    # the folder partition: business_date=…, or ingest_date=… for dq
+    partition: str = "business_date"
     read_by_dbt: bool = True  # a dbt source (attributed_purchases stays inside Spark)
-    facts: bool = (
-        True  # built by the facts step (dq tables come from cleaning, lifecycle after facts)
-    )
+    # built by the facts step (dq tables come from cleaning, lifecycle after facts)
+    facts: bool = True
 
 
 TABLES = (

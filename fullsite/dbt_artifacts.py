@@ -99,7 +99,6 @@ def parsed(name: str = "manifest.json") -> Path:
     return folder / name
 
 
-if (
-    __name__ == "__main__"
-):  # make lint: parse (when stale) before `mf validate-configs` reads the semantic manifest
+# make lint: parse (when stale) before `mf validate-configs` reads the semantic manifest
+if __name__ == "__main__":
     print(parsed("semantic_manifest.json"))

@@ -31,9 +31,8 @@ class Layout:
     root: Path
 
     def __post_init__(self):
-        object.__setattr__(
-            self, "root", Path(self.root).resolve()
-        )  # absolute: GX, DuckDB views and Spark need it
+        # absolute: GX, DuckDB views and Spark need it
+        object.__setattr__(self, "root", Path(self.root).resolve())
 
     # --- landing zone (data-contract.md) ---
     @property

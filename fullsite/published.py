@@ -25,9 +25,8 @@ BUILD_FILES = "params.warehouse_build_files"  # the dbt files the build was made
 @dataclass(frozen=True)
 class Build:
     project_fingerprint: str  # SHA-256 of the dbt project that built the file
-    content_fingerprint: (
-        str | None
-    )  # SHA-256 over every published table's rows: this build's content
+    # SHA-256 over every published table's rows: this build's content
+    content_fingerprint: str | None
     built_at: dt.datetime
     data_through: dt.date  # the last ingest date published
     run_id: str | None  # the run-log record of that night

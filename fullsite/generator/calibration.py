@@ -27,6 +27,8 @@ class Category:
 # every scale holds cheap and dear categories. Prices: what a typical listing costs in the
 # category; CPC rises with the price (a click on a phone is worth more to its seller than one
 # on a snack), conversion falls with it.
+# A table, one category per row, in the fields' order:
+#         name, price, cpc, ctr, cvr, demand, standard
 CATEGORIES = (
     Category("apparel", 129, 2.20, 0.040, 0.025, 1.6, False),
     Category("electronics", 399, 4.40, 0.033, 0.015, 1.0, True),
@@ -64,9 +66,8 @@ PRICE_SPREAD = 0.55  # σ of log price within a category (a median 129 → middl
 PRODUCT_RATE_SPREAD = 0.30  # σ of log CTR / CVR / save rate between products of a category
 CPC_PRODUCT_SPREAD = 0.25  # σ of log CPC between products (keyword competition)
 CPC_CLICK_SPREAD = 0.30  # σ of log CPC between clicks of one product (second-price auctions)
-POPULARITY_SPREAD = (
-    1.0  # σ of log demand between products: a few bestsellers, a long tail of listings
-)
+# σ of log demand between products: a few bestsellers, a long tail of listings
+POPULARITY_SPREAD = 1.0
 PRICE_ELASTICITY = 0.30  # within a category, CVR ∝ (price / median)^-0.3: dearer converts less
 
 # Scenes: where a slot is, in the contract's order (search, recommend, activity).
@@ -87,9 +88,8 @@ COLD_START_DAYS = 14  # a new listing is cold for its first two weeks
 SAVE_RATE = 0.08  # saves per valid click (cart 55 %, favourite 45 %)
 CART_SHARE = 0.55
 QUANTITIES, QUANTITY_P = (1, 2, 3), (0.85, 0.11, 0.04)
-DIRECT_PURCHASE_SHARE = (
-    0.25  # purchases with no click in the logs (cart, live rooms), per click-purchase
-)
+# purchases with no click in the logs (cart, live rooms), per click-purchase
+DIRECT_PURCHASE_SHARE = 0.25
 
 # Merchants: (tier share, median size, σ of log size). Size scales a merchant's catalogue
 # and the traffic its campaigns can buy; brands are few and large, SMEs a long tail.
@@ -102,32 +102,33 @@ TIER_PRICE_LEVEL = {"brand": 1.5, "high_potential": 1.1, "sme": 0.9}  # brands s
 
 # Paid traffic.
 PAID_SHARE = 0.40  # of all impression slots on offer to campaigns
+# merchants who ever run a campaign
 ADVERTISER_SHARE = {
     "brand": 0.8,
     "high_potential": 0.5,
     "sme": 0.25,
-}  # merchants who ever run a campaign
+}
+# of an advertiser's products under a campaign …
 LIVE_SHARE = {
     "brand": 0.035,
     "high_potential": 0.035,
     "sme": 0.035,
-}  # of an advertiser's products under a campaign …
-PROMOTE_SELLERS_EXPONENT = (
-    0.7  # … × (the product's orders per day ÷ the median product's)^0.7, within 0.2 … 4
-)
-LIVE_SIZE_EXPONENT = (
-    0.5  # … × (size ÷ the tier's median)^0.5, at most × 3: bigger merchants promote more
-)
+}
+# … × (the product's orders per day ÷ the median product's)^0.7, within 0.2 … 4
+PROMOTE_SELLERS_EXPONENT = 0.7
+# … × (size ÷ the tier's median)^0.5, at most × 3: bigger merchants promote more
+LIVE_SIZE_EXPONENT = 0.5
 # A campaign's budget weight: merchant size^0.3 × product demand^0.3 × (CPC ÷ CVR, what a
 # paid order costs in clicks)^0.5, so that a week's campaign sells about as often in a dear
 # category as in a cheap one (traffic.budget_weight).
 BUDGET_SIZE_EXPONENT = 0.3
 BUDGET_DEMAND_EXPONENT = 0.3
 BUDGET_ORDER_COST_EXPONENT = 0.5
+# × lognormal(log 0.85, 0.35) of the traffic on offer: about 40 % of campaign-days bind
 BUDGET_HEADROOM = (
     0.85,
     0.35,
-)  # × lognormal(log 0.85, 0.35) of the traffic on offer: about 40 % of campaign-days bind
+)
 MIN_DAILY_BUDGET = 30  # CNY: the smallest daily budget the product accepts …
 MIN_WEEKLY_ORDERS = 4  # … and at least what this many paid orders a week cost
 AUCTION_SPREAD = 0.35  # σ of log traffic a campaign wins on a day
@@ -135,16 +136,14 @@ NATURAL_LIFT = {"recommended": 0.40, "custom": 0.20}  # natural traffic while a 
 ROI_CHOICE_P = (0.25, 0.30, 0.20, 0.25)  # tier_1, tier_2, tier_3, custom
 ROI_TIER_FACTORS = (0.8, 1.0, 1.2)  # the platform's recommendation = baseline × factor (rules.md)
 ROI_ESTIMATE_SPREAD = 0.15  # how far the platform's baseline sits from a product's own ROI
-BID_ELASTICITY = (
-    0.5  # a lower target bids higher: CPC and traffic × (expected / target)^0.5, bounded
-)
+# a lower target bids higher: CPC and traffic × (expected / target)^0.5, bounded
+BID_ELASTICITY = 0.5
 
 # Derived from the rows above, not parameters: each traffic kind's averages over its scene
 # mix (a click's CTR; per click its CPC and CVR), and an order's mean quantity. The events,
 # the campaign book and the products' expected ROI all use these, so they agree.
-IMPRESSION_SHARE = (
-    0.943  # of all events, before dirt: a day lands as many rows per scale as before calibration
-)
+# of all events, before dirt: a day lands as many rows per scale as before calibration
+IMPRESSION_SHARE = 0.943
 QTY_MEAN = float(np.dot(QUANTITIES, QUANTITY_P))
 
 
@@ -170,10 +169,8 @@ EXPECTED = {
     "cvr": (0.01, 0.06),  # orders per valid click
     "compensated_share_max": 0.5,  # of final windows: a minority
     "zero_gmv_share_max": 0.05,  # of final windows: the exception
-    "budget_bound_share": (
-        0.2,
-        0.8,
-    ),  # of paid campaign-days, spending ≥ 90 % of the budget: some, not all
+    # of paid campaign-days, spending ≥ 90 % of the budget: some, not all
+    "budget_bound_share": (0.2, 0.8),
 }
 CHEAP_CATEGORIES = ("food", "books")  # every one of these has a lower median price …
 DEAR_CATEGORIES = ("electronics", "furniture")  # … than every one of these

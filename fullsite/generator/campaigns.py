@@ -60,9 +60,8 @@ class CampaignBook:
     def __post_init__(self) -> None:
         w = self.world
         self._paid_roi = w.paid_roi()
-        self._cost_per_order = (
-            w.price_cents / 100 * cal.QTY_MEAN / self._paid_roi
-        )  # CNY of clicks per paid order
+        # CNY of clicks per paid order
+        self._cost_per_order = w.price_cents / 100 * cal.QTY_MEAN / self._paid_roi
         # Natural GMV beside a typical campaign's spend, on a steady day: the factor that
         # turns a product's paid ROI into its full-site ROI.
         everyone = np.arange(len(w.product_ids))
@@ -116,8 +115,8 @@ class CampaignBook:
 
     def budget_new(self, rng, new: list, live: list, k: int, day_no: int) -> None:
         """Budgets of the day's new campaigns: their share of the paid traffic on offer, at
-        what it costs, with the
-        merchant's own headroom (about 40 % of campaign-days end at their budget)."""
+        what it costs, with the merchant's own headroom (about 40 % of campaign-days end at
+        their budget)."""
         if not new:
             return
         products = np.array([c.product for c in live])
@@ -140,92 +139,121 @@ class CampaignBook:
         return traffic.bid_factor(expected, np.array([c.target_roi_cents / 100 for c in campaigns]))
 
     def plan_day(self, rng, k: int, day_no: int, day_start: int) -> DayPlan:
-        w = self.world
-        changes, running = [], []
+        plan = DayPlan(changes=[], running=[])
         day_end = day_start + US_PER_DAY
-
-        def log(c: Campaign, action: str, t: int):
-            changes.append(
-                (
-                    t,
-                    c.campaign_id,
-                    w.merchant_ids[c.merchant],
-                    w.product_ids[c.product],
-                    action,
-                    c.budget_cents,
-                    c.target_roi_cents,
-                    ROI_CHOICES[c.roi_choice],
-                    c.is_tagged,
-                )
-            )
-
         for c in self.campaigns:
             if c.status == ENDED:
                 continue
             u = rng.random()
-            age = k - c.created_k
             t = self._change_time(rng, day_start)
             if c.status == RUNNING:
-                p_end = 0.015 if age < 20 else 0.06
-                if u < p_end:
-                    c.status = ENDED
-                    del self.live_by_product[c.product]
-                    log(c, "end", t)
-                    running.append((c, day_start, t))
-                elif u < p_end + 0.03:
-                    c.status = PAUSED
-                    log(c, "pause", t)
-                    running.append((c, day_start, t))
-                elif u < p_end + 0.09:
-                    kind = rng.random()
-                    if kind < 0.45:
-                        c.budget_cents = (
-                            int(max(30, round(c.budget_cents / 100 * rng.uniform(0.6, 1.6)))) * 100
-                        )
-                    elif kind < 0.7:
-                        c.target_roi_cents, c.roi_choice = self._target(rng, c.product)
-                    elif kind < 0.8:
-                        c.is_tagged = not c.is_tagged
-                    # else: a no-op update (same settings re-saved): starts no version
-                    log(c, "update", t)
-                    running.append((c, day_start, day_end))
-                else:
-                    running.append((c, day_start, day_end))
-            else:  # paused
-                if u < 0.06:
-                    c.status = ENDED
-                    del self.live_by_product[c.product]
-                    log(c, "end", t)
-                elif u < 0.45:
-                    c.status = RUNNING
-                    log(c, "resume", t)
-                    running.append((c, t, day_end))
+                self._advance_running(rng, c, u, k - c.created_k, (day_start, t, day_end), plan)
+            else:
+                self._advance_paused(c, u, t, day_end, plan)
+        new = self._create(rng, k, day_no)
+        self.budget_new(rng, new, [c for c in self.campaigns if c.status == RUNNING], k, day_no)
+        for c in new:
+            t = self._change_time(rng, day_start)
+            plan.changes.append(self._change(c, "create", t))
+            plan.running.append((c, t, day_end))
+        plan.changes.sort(key=lambda row: (row[0], row[1]))
+        plan.running = [r for r in plan.running if r[2] > r[1]]
+        return plan
 
-        # New campaigns: the first day finds each tier's share of products promoted; then a
-        # trickle keeps it there (a campaign lives about a month).
-        live_per_merchant = np.zeros(len(w.merchant_ids), dtype=np.int64)
-        for c in self.campaigns:
-            if c.status != ENDED:
-                live_per_merchant[c.merchant] += 1
+    def _change(self, c: Campaign, action: str, t: int) -> tuple:
+        """A row of the change log, in contract column order (the writer adds change_id)."""
+        w = self.world
+        return (
+            t,
+            c.campaign_id,
+            w.merchant_ids[c.merchant],
+            w.product_ids[c.product],
+            action,
+            c.budget_cents,
+            c.target_roi_cents,
+            ROI_CHOICES[c.roi_choice],
+            c.is_tagged,
+        )
+
+    def _advance_running(
+        self, rng, c: Campaign, u: float, age: int, times: tuple[int, int, int], plan: DayPlan
+    ) -> None:
+        """A running campaign's day: it ends, pauses, is updated (really or not) or just runs
+        (``times``: the day's start, the change's time, the day's end)."""
+        day_start, t, day_end = times
+        p_end = 0.015 if age < 20 else 0.06
+        if u < p_end:
+            c.status = ENDED
+            del self.live_by_product[c.product]
+            plan.changes.append(self._change(c, "end", t))
+            plan.running.append((c, day_start, t))
+        elif u < p_end + 0.03:
+            c.status = PAUSED
+            plan.changes.append(self._change(c, "pause", t))
+            plan.running.append((c, day_start, t))
+        elif u < p_end + 0.09:
+            self._update(rng, c)
+            plan.changes.append(self._change(c, "update", t))
+            plan.running.append((c, day_start, day_end))
+        else:
+            plan.running.append((c, day_start, day_end))
+
+    def _update(self, rng, c: Campaign) -> None:
+        kind = rng.random()
+        if kind < 0.45:
+            budget = round(c.budget_cents / 100 * rng.uniform(0.6, 1.6))
+            c.budget_cents = int(max(30, budget)) * 100
+        elif kind < 0.7:
+            c.target_roi_cents, c.roi_choice = self._target(rng, c.product)
+        elif kind < 0.8:
+            c.is_tagged = not c.is_tagged
+        # else: a no-op update (same settings re-saved): starts no version
+
+    def _advance_paused(self, c: Campaign, u: float, t: int, day_end: int, plan: DayPlan) -> None:
+        if u < 0.06:
+            c.status = ENDED
+            del self.live_by_product[c.product]
+            plan.changes.append(self._change(c, "end", t))
+        elif u < 0.45:
+            c.status = RUNNING
+            plan.changes.append(self._change(c, "resume", t))
+            plan.running.append((c, t, day_end))
+
+    def _create_chance(self, k: int) -> np.ndarray:
+        """Each product's chance of a new campaign on run-day ``k``: the first day finds each
+        tier's share of products promoted; then a trickle keeps it there (a campaign lives
+        about a month)."""
+        w = self.world
         tiers = w.merchant_tier_on(k)[w.product_merchant]
         median = np.array([cal.TIERS[t][1] for t in cal.TIERS])[tiers]
+        size = np.clip(
+            (w.merchant_size[w.product_merchant] / median) ** cal.LIVE_SIZE_EXPONENT, 0.3, 3.0
+        )
         share = (
             np.array([cal.LIVE_SHARE[t] for t in cal.TIERS])[tiers]
-            * np.clip(
-                (w.merchant_size[w.product_merchant] / median) ** cal.LIVE_SIZE_EXPONENT, 0.3, 3.0
-            )
+            * size
             * w.advertiser[w.product_merchant]
             * self._appeal
             * w.campaign_density
         )
-        p_create = share if k == 0 else share / 30
+        return share if k == 0 else share / 30
+
+    def _create(self, rng, k: int, day_no: int) -> list[Campaign]:
+        """The day's new campaigns (their budgets are set by ``budget_new``), within each
+        merchant's plan quota and one live campaign per product."""
+        w = self.world
+        live_per_merchant = np.zeros(len(w.merchant_ids), dtype=np.int64)
+        for c in self.campaigns:
+            if c.status != ENDED:
+                live_per_merchant[c.merchant] += 1
+        p_create = self._create_chance(k)
         candidates = np.flatnonzero(w.listed_mask(day_no))
         draws = rng.random(len(candidates))
         new = []
         for p, u in zip(candidates, draws, strict=False):
+            m = int(w.product_merchant[p])
             if u >= p_create[p] or p in self.live_by_product:
                 continue
-            m = int(w.product_merchant[p])
             if live_per_merchant[m] >= w.plan_quota[m]:
                 continue
             target, choice = self._target(rng, int(p))
@@ -244,10 +272,4 @@ class CampaignBook:
             self.live_by_product[c.product] = c
             live_per_merchant[m] += 1
             new.append(c)
-        self.budget_new(rng, new, [c for c in self.campaigns if c.status == RUNNING], k, day_no)
-        for c in new:
-            t = self._change_time(rng, day_start)
-            log(c, "create", t)
-            running.append((c, t, day_end))
-        changes.sort(key=lambda row: (row[0], row[1]))
-        return DayPlan(changes=changes, running=[r for r in running if r[2] > r[1]])
+        return new

@@ -110,77 +110,104 @@ def generate_day(
     n_users: int,
     bids: np.ndarray | None = None,
 ) -> dict[str, pa.Table]:
+    # Each step draws from ``rng`` in a fixed order: the same seed gives the same bytes.
     n_imp_total = traffic.impressions(events_per_day)
     stage = world.stage(k, day_no)
     stage_ctr, stage_cvr = np.array(cal.STAGE_CTR)[stage], np.array(cal.STAGE_CVR)[stage]
     bids = bids if bids is not None else np.ones(len(plan.running))
-
     if plan.running:
-        paid = _serve_paid(
-            rng, world, plan, bids, stage_ctr, int(n_imp_total * cal.PAID_SHARE), k, day_no
-        )
+        n_slots = int(n_imp_total * cal.PAID_SHARE)
+        paid = _serve_paid(rng, world, plan, bids, stage_ctr, n_slots, k, day_no)
     else:
-        paid = {
-            "prod": np.zeros(0, np.int64),
-            "camp": np.zeros(0, np.int64),
-            "time": np.zeros(0, np.int64),
-            "scene": np.zeros(0, np.int64),
-            "clicked": np.zeros(0, bool),
-            "invalid": np.zeros(0, bool),
-            "cost": np.zeros(0, np.int64),
-        }
-    n_paid = len(paid["camp"])
+        paid = _NO_PAID
+    weight = _natural_weight(world, plan, k, day_no)
+    n_nat = n_imp_total - len(paid["camp"])
+    natural = _serve_natural(rng, world, weight, stage_ctr, n_nat, day_start)
+    imp = _impressions(rng, natural, paid, n_users)
+    clk = _clicks(rng, imp, natural, paid, day_start)
+    sav = _saves(rng, world, clk)
+    pull = weight * world.ctr * world.cvr * stage_cvr
+    pur = _purchases(rng, world, clk, (pull, stage_cvr), day_start, n_users)
+    return _Tables(world, plan, day_no).of_day(imp, clk, sav, pur)
 
-    # --- natural impressions fill every other slot, lifted where a campaign runs ---------
+
+_NO_PAID = {
+    "prod": np.zeros(0, np.int64),
+    "camp": np.zeros(0, np.int64),
+    "time": np.zeros(0, np.int64),
+    "scene": np.zeros(0, np.int64),
+    "clicked": np.zeros(0, bool),
+    "invalid": np.zeros(0, bool),
+    "cost": np.zeros(0, np.int64),
+}
+
+
+def _natural_weight(world: World, plan: DayPlan, k: int, day_no: int) -> np.ndarray:
+    """Each product's share of natural traffic: its demand, lifted where a campaign runs."""
     weight = world.popularity * world.demand_multiplier(k, day_no)
     for c, _, _ in plan.running:
         weight[c.product] *= traffic.natural_lift(np.array(c.roi_choice < 3))
-    n_nat = n_imp_total - n_paid
-    nat_prod = np.repeat(np.arange(len(weight)), rng.multinomial(n_nat, weight / weight.sum()))
-    nat_time = _times_in_day(rng, n_nat, day_start)
-    nat_scene = rng.choice(3, size=n_nat, p=cal.SCENE_SHARE_NATURAL)
-    nat_clicked = (
-        rng.random(n_nat)
-        < world.ctr[nat_prod] * stage_ctr[nat_prod] * np.array(cal.SCENE_CTR)[nat_scene]
-    )
+    return weight
 
-    imp_prod = np.concatenate([nat_prod, paid["prod"]])
-    imp_time = np.concatenate([nat_time, paid["time"]])
-    imp_scene = np.concatenate([nat_scene, paid["scene"]])
-    imp_camp = np.concatenate([np.full(n_nat, -1), paid["camp"]])  # index into plan.running
-    n_imp = len(imp_prod)
-    imp_user = rng.integers(0, n_users, n_imp)
-    imp_no = day_no * 10**9 + np.arange(n_imp)
 
-    # --- clicks ---------------------------------------------------------------------
-    clicked = np.flatnonzero(np.concatenate([nat_clicked, paid["clicked"]]))
-    n_clk = len(clicked)
-    clk_prod, clk_user, clk_scene, clk_camp = (
-        imp_prod[clicked],
-        imp_user[clicked],
-        imp_scene[clicked],
-        imp_camp[clicked],
-    )
-    clk_time = imp_time[clicked] + rng.exponential(20 * US_PER_SECOND, n_clk).astype(np.int64)
+def _serve_natural(rng, world: World, weight, stage_ctr, n_nat: int, day_start: int) -> dict:
+    """Natural impressions fill every slot the campaigns did not take."""
+    prod = np.repeat(np.arange(len(weight)), rng.multinomial(n_nat, weight / weight.sum()))
+    time = _times_in_day(rng, n_nat, day_start)
+    scene = rng.choice(3, size=n_nat, p=cal.SCENE_SHARE_NATURAL)
+    p_click = world.ctr[prod] * stage_ctr[prod] * np.array(cal.SCENE_CTR)[scene]
+    return {"prod": prod, "time": time, "scene": scene, "clicked": rng.random(n_nat) < p_click}
+
+
+def _impressions(rng, natural: dict, paid: dict, n_users: int) -> dict:
+    n_nat = len(natural["prod"])
+    imp = {
+        "prod": np.concatenate([natural["prod"], paid["prod"]]),
+        "time": np.concatenate([natural["time"], paid["time"]]),
+        "scene": np.concatenate([natural["scene"], paid["scene"]]),
+        "camp": np.concatenate([np.full(n_nat, -1), paid["camp"]]),  # index into plan.running
+        "clicked": np.concatenate([natural["clicked"], paid["clicked"]]),
+    }
+    imp["user"] = rng.integers(0, n_users, len(imp["prod"]))
+    return imp
+
+
+def _clicks(rng, imp: dict, natural: dict, paid: dict, day_start: int) -> dict:
+    clicked = np.flatnonzero(imp["clicked"])
+    n_clk, n_nat = len(clicked), len(natural["prod"])
+    clk = {name: imp[name][clicked] for name in ("prod", "user", "scene", "camp")}
+    clk["impression"] = clicked  # the row of its impression
+    delay = rng.exponential(20 * US_PER_SECOND, n_clk).astype(np.int64)
+    clk["time"] = imp["time"][clicked] + delay
     # Clicks on both sides of local midnight: 23:59:59.999999 today and 00:00:00 tomorrow.
     edge = np.flatnonzero(rng.random(n_clk) < 0.002)
-    clk_time[edge] = day_start + US_PER_DAY - (rng.random(len(edge)) < 0.5)
-    clk_imp_known = rng.random(n_clk) < 0.9
-    clk_invalid = np.concatenate([rng.random(n_nat) < INVALID_CLICK_SHARE, paid["invalid"]])[
-        clicked
-    ]
-    clk_cost = np.concatenate([np.zeros(n_nat, dtype=np.int64), paid["cost"]])[clicked]
-    clk_no = day_no * 10**9 + np.arange(n_clk)
+    clk["time"][edge] = day_start + US_PER_DAY - (rng.random(len(edge)) < 0.5)
+    clk["impression_known"] = rng.random(n_clk) < 0.9
+    invalid = np.concatenate([rng.random(n_nat) < INVALID_CLICK_SHARE, paid["invalid"]])
+    clk["invalid"] = invalid[clicked]
+    clk["cost"] = np.concatenate([np.zeros(n_nat, dtype=np.int64), paid["cost"]])[clicked]
+    return clk
 
-    # --- saves ----------------------------------------------------------------------
-    valid = ~clk_invalid
-    saved = np.flatnonzero(valid & (rng.random(n_clk) < world.save_rate[clk_prod]))
-    sav_time = clk_time[saved] + rng.exponential(60 * US_PER_SECOND, len(saved)).astype(np.int64)
-    sav_type = np.where(rng.random(len(saved)) < cal.CART_SHARE, "cart", "favorite")
 
-    # --- purchases: after a click (delays from minutes to beyond 7 days) or direct --
-    p_buy = world.cvr[clk_prod] * stage_cvr[clk_prod] * np.array(cal.SCENE_CVR)[clk_scene]
-    bought = np.flatnonzero(valid & (rng.random(n_clk) < p_buy))
+def _saves(rng, world: World, clk: dict) -> dict:
+    n_clk = len(clk["prod"])
+    saved = np.flatnonzero(~clk["invalid"] & (rng.random(n_clk) < world.save_rate[clk["prod"]]))
+    delay = rng.exponential(60 * US_PER_SECOND, len(saved)).astype(np.int64)
+    return {
+        "click": saved,
+        "time": clk["time"][saved] + delay,
+        "type": np.where(rng.random(len(saved)) < cal.CART_SHARE, "cart", "favorite"),
+    }
+
+
+def _purchases(rng, world: World, clk: dict, rates: tuple, day_start: int, n_users: int) -> dict:
+    """After a click (delays from minutes to beyond 7 days), or direct — from the cart, a
+    live room — by demand and how well a product converts (``rates``: that pull per
+    product, and the lifecycle stage's conversion factor)."""
+    pull, stage_cvr = rates
+    prod = clk["prod"]
+    p_buy = world.cvr[prod] * stage_cvr[prod] * np.array(cal.SCENE_CVR)[clk["scene"]]
+    bought = np.flatnonzero(~clk["invalid"] & (rng.random(len(prod)) < p_buy))
     nb = len(bought)
     delay_kind = rng.choice(4, size=nb, p=[0.7, 0.2, 0.08, 0.02])
     delay_s = np.select(
@@ -192,78 +219,93 @@ def generate_day(
         ],
         rng.integers(7 * 86_400 + 3_600, 10 * 86_400, nb),
     )
-    # Direct purchases (from the cart, a live room): by demand and how well a product converts.
     n_direct = int(round(nb * cal.DIRECT_PURCHASE_SHARE))
-    pull = weight * world.ctr * world.cvr * stage_cvr
-    direct_prod = rng.choice(len(weight), size=n_direct, p=pull / pull.sum())
-    pur_prod = np.concatenate([clk_prod[bought], direct_prod])
-    pur_user = np.concatenate([clk_user[bought], rng.integers(0, n_users, n_direct)])
-    pur_time = np.concatenate(
-        [clk_time[bought] + delay_s * US_PER_SECOND, _times_in_day(rng, n_direct, day_start)]
-    )
-    qty = rng.choice(cal.QUANTITIES, size=len(pur_prod), p=cal.QUANTITY_P).astype(np.int32)
-    pur_no = day_no * 10**9 + np.arange(len(pur_prod))
+    direct_prod = rng.choice(len(pull), size=n_direct, p=pull / pull.sum())
+    pur = {
+        "prod": np.concatenate([prod[bought], direct_prod]),
+        "user": np.concatenate([clk["user"][bought], rng.integers(0, n_users, n_direct)]),
+    }
+    after_click = clk["time"][bought] + delay_s * US_PER_SECOND
+    pur["time"] = np.concatenate([after_click, _times_in_day(rng, n_direct, day_start)])
+    pur["qty"] = rng.choice(cal.QUANTITIES, size=len(pur["prod"]), p=cal.QUANTITY_P)
+    return pur
 
-    # Campaign index -1 (natural traffic) takes the trailing null of this dictionary.
-    campaign_ids = pa.array([c.campaign_id for c, _, _ in plan.running] + [None], type=pa.string())
-    n_camp = len(plan.running)
-    prod_ids = pa.array(world.product_ids)
 
-    def campaign_of(idx):
-        return campaign_ids.take(pa.array(np.where(idx >= 0, idx, n_camp)))
+class _Tables:
+    """The day's rows as the contract's Arrow tables; event ids are the day number and the
+    row's place (``day_no * 10**9 + i``)."""
 
-    def users(u):
-        return ids("U", u)
+    def __init__(self, world: World, plan: DayPlan, day_no: int):
+        self.world, self.day_no = world, day_no
+        # Campaign index -1 (natural traffic) takes the trailing null of this dictionary.
+        self.campaign_ids = pa.array(
+            [c.campaign_id for c, _, _ in plan.running] + [None], type=pa.string()
+        )
+        self.n_camp = len(plan.running)
+        self.prod_ids = pa.array(world.product_ids)
 
-    impressions = pa.table(
-        {
-            "event_id": ids("I", imp_no),
-            "event_time": timestamps(imp_time),
-            "user_id": users(imp_user),
-            "product_id": prod_ids.take(imp_prod),
-            "campaign_id": campaign_of(imp_camp),
-            "scene": pa.array(SCENES).take(imp_scene),
-            "is_paid": pa.array(imp_camp >= 0),
-        },
-        schema=SCHEMAS["impressions"],
-    )
-    imp_ids = impressions.column("event_id").combine_chunks().take(pa.array(clicked))
-    clicks = pa.table(
-        {
-            "event_id": ids("K", clk_no),
-            "event_time": timestamps(clk_time),
-            "user_id": users(clk_user),
-            "product_id": prod_ids.take(clk_prod),
-            "campaign_id": campaign_of(clk_camp),
-            "impression_id": pc.if_else(
-                pa.array(clk_imp_known), imp_ids, pa.scalar(None, pa.string())
-            ),
-            "scene": pa.array(SCENES).take(clk_scene),
-            "is_paid": pa.array(clk_camp >= 0),
-            "cost": decimal_from_cents(clk_cost),
-            "is_invalid": pa.array(clk_invalid),
-        },
-        schema=SCHEMAS["clicks"],
-    )
-    saves = pa.table(
-        {
-            "event_id": ids("S", day_no * 10**9 + np.arange(len(saved))),
-            "event_time": timestamps(sav_time),
-            "user_id": users(clk_user[saved]),
-            "product_id": prod_ids.take(clk_prod[saved]),
-            "save_type": pa.array(sav_type, type=pa.string()),
-        },
-        schema=SCHEMAS["saves"],
-    )
-    purchases = pa.table(
-        {
-            "order_id": ids("O", pur_no),
-            "event_time": timestamps(pur_time),
-            "user_id": users(pur_user),
-            "product_id": prod_ids.take(pur_prod),
+    def of_day(self, imp: dict, clk: dict, sav: dict, pur: dict) -> dict[str, pa.Table]:
+        impressions = self.impressions(imp)
+        return {
+            "impressions": impressions,
+            "clicks": self.clicks(clk, impressions.column("event_id").combine_chunks()),
+            "saves": self.saves(sav, clk),
+            "purchases": self.purchases(pur),
+        }
+
+    def _numbers(self, n: int) -> np.ndarray:
+        return self.day_no * 10**9 + np.arange(n)
+
+    def _campaign_of(self, idx: np.ndarray) -> pa.Array:
+        return self.campaign_ids.take(pa.array(np.where(idx >= 0, idx, self.n_camp)))
+
+    def impressions(self, imp: dict) -> pa.Table:
+        columns = {
+            "event_id": ids("I", self._numbers(len(imp["prod"]))),
+            "event_time": timestamps(imp["time"]),
+            "user_id": ids("U", imp["user"]),
+            "product_id": self.prod_ids.take(imp["prod"]),
+            "campaign_id": self._campaign_of(imp["camp"]),
+            "scene": pa.array(SCENES).take(imp["scene"]),
+            "is_paid": pa.array(imp["camp"] >= 0),
+        }
+        return pa.table(columns, schema=SCHEMAS["impressions"])
+
+    def clicks(self, clk: dict, impression_ids: pa.Array) -> pa.Table:
+        known = pa.array(clk["impression_known"])
+        of_click = impression_ids.take(pa.array(clk["impression"]))
+        columns = {
+            "event_id": ids("K", self._numbers(len(clk["prod"]))),
+            "event_time": timestamps(clk["time"]),
+            "user_id": ids("U", clk["user"]),
+            "product_id": self.prod_ids.take(clk["prod"]),
+            "campaign_id": self._campaign_of(clk["camp"]),
+            "impression_id": pc.if_else(known, of_click, pa.scalar(None, pa.string())),
+            "scene": pa.array(SCENES).take(clk["scene"]),
+            "is_paid": pa.array(clk["camp"] >= 0),
+            "cost": decimal_from_cents(clk["cost"]),
+            "is_invalid": pa.array(clk["invalid"]),
+        }
+        return pa.table(columns, schema=SCHEMAS["clicks"])
+
+    def saves(self, sav: dict, clk: dict) -> pa.Table:
+        columns = {
+            "event_id": ids("S", self._numbers(len(sav["click"]))),
+            "event_time": timestamps(sav["time"]),
+            "user_id": ids("U", clk["user"][sav["click"]]),
+            "product_id": self.prod_ids.take(clk["prod"][sav["click"]]),
+            "save_type": pa.array(sav["type"], type=pa.string()),
+        }
+        return pa.table(columns, schema=SCHEMAS["saves"])
+
+    def purchases(self, pur: dict) -> pa.Table:
+        qty = pur["qty"].astype(np.int32)
+        columns = {
+            "order_id": ids("O", self._numbers(len(pur["prod"]))),
+            "event_time": timestamps(pur["time"]),
+            "user_id": ids("U", pur["user"]),
+            "product_id": self.prod_ids.take(pur["prod"]),
             "quantity": pa.array(qty, type=pa.int32()),
-            "amount": decimal_from_cents(world.price_cents[pur_prod] * qty),
-        },
-        schema=SCHEMAS["purchases"],
-    )
-    return {"impressions": impressions, "clicks": clicks, "saves": saves, "purchases": purchases}
+            "amount": decimal_from_cents(self.world.price_cents[pur["prod"]] * qty),
+        }
+        return pa.table(columns, schema=SCHEMAS["purchases"])

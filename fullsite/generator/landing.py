@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fullsite.contract import ID_COLUMN, REASONS_BY_TABLE
+from fullsite.contract import ID_COLUMN, REASONS_BY_TABLE, SCHEMAS
 from fullsite.generator.arrow import cents_of, decimal_from_cents, timestamps
 from fullsite.generator.scales import DirtRates
 from fullsite.generator.timeutil import US_PER_DAY, business_day_number
@@ -39,40 +39,66 @@ def _null(table: pa.Table, name: str) -> pa.Table:
 
 def _break(table: str, reason: str, rows: pa.Table) -> pa.Table | None:
     """Copies of ``rows`` that fail exactly ``reason`` (None when no row fits)."""
-    n = rows.num_rows
-    if reason == "missing_required":
-        return _null(rows, "user_id")
-    if reason == "bad_enum":
-        col = "save_type" if table == "saves" else "scene"
-        return _set(rows, col, ["wishlist" if table == "saves" else "homepage"] * n)
-    if reason == "negative_amount":
-        if table == "clicks":
-            return _set(rows, "cost", decimal_from_cents(np.full(n, -50)))
-        return _set(
-            rows, "amount", decimal_from_cents(-cents_of(rows.column("amount").combine_chunks()))
-        )
-    if reason == "bad_quantity":
-        return _set(rows, "quantity", np.zeros(n, dtype=np.int32))
-    if reason == "paid_flag_mismatch":
-        natural = rows.filter(pc.invert(rows.column("is_paid")))
-        if natural.num_rows == 0:
-            return None
-        return _set(natural, "is_paid", [True] * natural.num_rows)
-    if reason == "natural_click_cost":
-        natural = rows.filter(pc.invert(rows.column("is_paid")))
-        if natural.num_rows == 0:
-            return None
-        return _set(natural, "cost", decimal_from_cents(np.full(natural.num_rows, 30)))
-    if reason == "unknown_product":
-        return _set(rows, "product_id", ["P-UNKNOWN"] * n)
-    if reason == "unknown_campaign":
-        rows = _set(rows, "campaign_id", ["C-UNKNOWN"] * n)
-        return _set(rows, "is_paid", [True] * n)
-    if reason == "future_event":
-        return _set(rows, "event_time", timestamps(_ts_us(rows) + 2 * US_PER_DAY))
-    if reason == "too_late":
-        return _set(rows, "event_time", timestamps(_ts_us(rows) - 5 * US_PER_DAY))
-    raise ValueError(reason)
+    if reason not in _BREAKERS:
+        raise ValueError(reason)
+    return _BREAKERS[reason](table, rows)
+
+
+def _bad_enum(table: str, rows: pa.Table) -> pa.Table:
+    col, value = ("save_type", "wishlist") if table == "saves" else ("scene", "homepage")
+    return _set(rows, col, [value] * rows.num_rows)
+
+
+def _negative_amount(table: str, rows: pa.Table) -> pa.Table:
+    if table == "clicks":
+        return _set(rows, "cost", decimal_from_cents(np.full(rows.num_rows, -50)))
+    amount = cents_of(rows.column("amount").combine_chunks())
+    return _set(rows, "amount", decimal_from_cents(-amount))
+
+
+def _natural_rows(rows: pa.Table) -> pa.Table | None:
+    natural = rows.filter(pc.invert(rows.column("is_paid")))
+    return natural if natural.num_rows else None
+
+
+def _paid_flag_mismatch(table: str, rows: pa.Table) -> pa.Table | None:
+    natural = _natural_rows(rows)
+    return None if natural is None else _set(natural, "is_paid", [True] * natural.num_rows)
+
+
+def _natural_click_cost(table: str, rows: pa.Table) -> pa.Table | None:
+    natural = _natural_rows(rows)
+    if natural is None:
+        return None
+    return _set(natural, "cost", decimal_from_cents(np.full(natural.num_rows, 30)))
+
+
+def _unknown_campaign(table: str, rows: pa.Table) -> pa.Table:
+    rows = _set(rows, "campaign_id", ["C-UNKNOWN"] * rows.num_rows)
+    return _set(rows, "is_paid", [True] * rows.num_rows)
+
+
+def _moved(days: int):
+    def move(table: str, rows: pa.Table) -> pa.Table:
+        return _set(rows, "event_time", timestamps(_ts_us(rows) + days * US_PER_DAY))
+
+    return move
+
+
+_BREAKERS = {
+    "missing_required": lambda table, rows: _null(rows, "user_id"),
+    "bad_enum": _bad_enum,
+    "negative_amount": _negative_amount,
+    "bad_quantity": lambda table, rows: _set(
+        rows, "quantity", np.zeros(rows.num_rows, dtype=np.int32)
+    ),
+    "paid_flag_mismatch": _paid_flag_mismatch,
+    "natural_click_cost": _natural_click_cost,
+    "unknown_product": lambda table, rows: _set(rows, "product_id", ["P-UNKNOWN"] * rows.num_rows),
+    "unknown_campaign": _unknown_campaign,
+    "future_event": _moved(2),
+    "too_late": _moved(-5),
+}
 
 
 def _conflict(table: str, rows: pa.Table) -> pa.Table:
@@ -132,41 +158,55 @@ class LandingZone:
         """The partition ``dt=day_no``: (on-time rows, late arrivals + redeliveries + broken
         copies)."""
         arrived = self.pending[table].pop(day_no, [])
-        from fullsite.contract import SCHEMAS
-
-        schema = SCHEMAS[table]
-        tables = [t for t in arrived] or [schema.empty_table()]
-        rows = pa.concat_tables(tables)
+        rows = pa.concat_tables(arrived or [SCHEMAS[table].empty_table()])
         bd = business_day_number(_ts_us(rows)) if rows.num_rows else np.zeros(0, dtype=np.int64)
         on_time = rows.filter(pa.array(bd == day_no)) if rows.num_rows else rows
         late = rows.filter(pa.array(bd != day_no)) if rows.num_rows else rows
-        r, g = self.rates, self.rates.guaranteed_bad_per_reason
         extra = [late]
         if on_time.num_rows:
+            r, g = self.rates, self.rates.guaranteed_bad_per_reason
             extra.append(self._pick(rng, on_time, r.redelivery_same_partition, g))
-            for copy in (self._pick(rng, on_time, r.redelivery_later_partition, 0),):
-                if copy.num_rows:
-                    later = day_no + rng.integers(1, 4, copy.num_rows)
-                    for day in np.unique(later):
-                        self.pending[table][int(day)].append(copy.filter(pa.array(later == day)))
-            conflicts = _conflict(table, self._pick(rng, on_time, r.conflicting_redelivery, g))
-            if conflicts.num_rows:
-                # Half in this partition (the original and the copy are both quarantined),
-                # half in the next (the copy meets an id accepted the day before).
-                same = rng.random(conflicts.num_rows) < 0.5
-                extra.append(conflicts.filter(pa.array(same)))
-                self.pending[table][day_no + 1].append(conflicts.filter(pa.array(~same)))
-            for i, reason in enumerate(REASONS_BY_TABLE[table]):
-                if reason == "conflicting_duplicate":
-                    continue
-                broken = _break(table, reason, self._pick(rng, on_time, r.bad_row, g))
-                if broken is None or broken.num_rows == 0:
-                    continue
-                idc = ID_COLUMN[table]
-                serial = np.arange(self.bad_serial, self.bad_serial + broken.num_rows)
-                self.bad_serial += broken.num_rows
-                new_ids = pc.binary_join_element_wise(
-                    broken.column(idc), pa.array(serial).cast(pa.string()), f"-x{i}-"
-                )
-                extra.append(_set(broken, idc, new_ids))
+            self._redeliver_later(rng, table, day_no, on_time)
+            extra.append(self._conflicts(rng, table, day_no, on_time))
+            extra += self._broken_copies(rng, table, on_time)
         return on_time, pa.concat_tables(extra).combine_chunks()
+
+    def _redeliver_later(self, rng, table: str, day_no: int, on_time: pa.Table) -> None:
+        """Identical copies landing again one to three partitions later."""
+        copy = self._pick(rng, on_time, self.rates.redelivery_later_partition, 0)
+        if copy.num_rows:
+            later = day_no + rng.integers(1, 4, copy.num_rows)
+            for day in np.unique(later):
+                self.pending[table][int(day)].append(copy.filter(pa.array(later == day)))
+
+    def _conflicts(self, rng, table: str, day_no: int, on_time: pa.Table) -> pa.Table:
+        """Conflicting copies: half in this partition (the original and the copy are both
+        quarantined), half in the next (the copy meets an id accepted the day before)."""
+        r, g = self.rates, self.rates.guaranteed_bad_per_reason
+        conflicts = _conflict(table, self._pick(rng, on_time, r.conflicting_redelivery, g))
+        if not conflicts.num_rows:
+            return conflicts
+        same = rng.random(conflicts.num_rows) < 0.5
+        self.pending[table][day_no + 1].append(conflicts.filter(pa.array(~same)))
+        return conflicts.filter(pa.array(same))
+
+    def _broken_copies(self, rng, table: str, on_time: pa.Table) -> list[pa.Table]:
+        """Copies broken for each quarantine reason of the table, under ids of their own."""
+        out = []
+        idc = ID_COLUMN[table]
+        for i, reason in enumerate(REASONS_BY_TABLE[table]):
+            if reason == "conflicting_duplicate":
+                continue
+            picked = self._pick(
+                rng, on_time, self.rates.bad_row, self.rates.guaranteed_bad_per_reason
+            )
+            broken = _break(table, reason, picked)
+            if broken is None or broken.num_rows == 0:
+                continue
+            serial = np.arange(self.bad_serial, self.bad_serial + broken.num_rows)
+            self.bad_serial += broken.num_rows
+            new_ids = pc.binary_join_element_wise(
+                broken.column(idc), pa.array(serial).cast(pa.string()), f"-x{i}-"
+            )
+            out.append(_set(broken, idc, new_ids))
+        return out

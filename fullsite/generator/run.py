@@ -82,9 +82,8 @@ def _changes(rows: list, first_serial: int) -> pa.Table:
     )
 
 
-STATE = (
-    "_generator.json"  # in raw/: what a continuation needs (hidden from every stage: not a table)
-)
+# in raw/: what a continuation needs (hidden from every stage: not a table)
+STATE = "_generator.json"
 
 
 @dataclass

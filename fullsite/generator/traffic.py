@@ -33,9 +33,8 @@ def budget_weight(
     costs more clicks, so that a week's campaign sells about as often in every category
     (docs/generator.md, "Campaigns")."""
     demand = world.popularity[products] * world.demand_multiplier(k, day_no)[products]
-    cost_per_order = (
-        world.cpc[products] / world.cvr[products]
-    )  # dear goods need more clicks per sale
+    # dear goods need more clicks per sale
+    cost_per_order = world.cpc[products] / world.cvr[products]
     return (
         world.merchant_size[merchants] ** cal.BUDGET_SIZE_EXPONENT
         * demand**cal.BUDGET_DEMAND_EXPONENT

@@ -10,6 +10,7 @@ import numpy as np
 
 from fullsite.generator import calibration as cal
 from fullsite.generator.scales import Scale
+from fullsite.generator.timeutil import day_number
 
 TIER_NAMES = np.array(list(cal.TIERS))
 CATEGORY_NAMES = cal.CATEGORY_NAMES
@@ -100,12 +101,29 @@ def _sizes(rng, tier: np.ndarray) -> np.ndarray:
 
 def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
     rng = np.random.default_rng([seed, 0])
-    from fullsite.generator.timeutil import day_number
-
     start_no = day_number(start)
+    # The draws are made in one fixed order (merchants, catalogues, economics): the same
+    # seed gives the same world.
+    merchants = _merchants(rng, scale.merchants, start_no, days)
+    catalogue = _catalogue(rng, scale, merchants, start_no, days)
+    economics = _economics(rng, scale, merchants, catalogue, days)
     n_m, n_p = scale.merchants, scale.products
-    names = list(cal.TIERS)
+    return World(
+        start=start,
+        days=days,
+        merchant_ids=np.array([f"M{i + 1:05d}" for i in range(n_m)]),
+        merchant_names=np.array([f"Merchant {i + 1:05d}" for i in range(n_m)]),
+        product_ids=np.array([f"P{i + 1:06d}" for i in range(n_p)]),
+        **merchants,
+        **catalogue,
+        **economics,
+        money=scale.money,
+        campaign_density=scale.campaign_density,
+    )
 
+
+def _merchants(rng, n_m: int, start_no: int, days: int) -> dict[str, np.ndarray]:
+    names = list(cal.TIERS)
     # Tiers in fixed proportions (at least one of each), shuffled.
     counts = [max(1, round(cal.TIERS[n][0] * n_m)) for n in names[:2]]
     counts.append(n_m - sum(counts))
@@ -119,85 +137,74 @@ def build_world(scale: Scale, seed: int, start: dt.date, days: int) -> World:
     advertiser = rng.random(n_m) < np.array([cal.ADVERTISER_SHARE[n] for n in names])[tier]
     for t in range(len(names)):  # the key accounts advertise
         advertiser[np.flatnonzero(tier == t)[: len(cal.KEY_ACCOUNTS)]] = True
+    return {
+        "merchant_tier": tier,
+        "tier_change_day": tier_change_day,
+        "tier_after_change": tier_after,
+        "registered_day": registered,
+        "plan_quota": quota,
+        "merchant_size": size,
+        "advertiser": advertiser,
+    }
 
-    # Catalogues: every merchant has a product, the rest in proportion to size^0.6; each
-    # merchant sells mostly in one category (80 % of its products).
-    catalogue = size**cal.CATALOGUE_EXPONENT
+
+def _catalogue(rng, scale: Scale, merchants: dict, start_no: int, days: int) -> dict:
+    """Catalogues: every merchant has a product, the rest in proportion to size^0.6; each
+    merchant sells mostly in one category (80 % of its products)."""
+    n_m, n_p = scale.merchants, scale.products
+    catalogue = merchants["merchant_size"] ** cal.CATALOGUE_EXPONENT
     product_merchant = rng.choice(n_m, size=n_p, p=catalogue / catalogue.sum())
     product_merchant[:n_m] = np.arange(n_m)
     product_merchant = np.sort(product_merchant)
-    n_cat = min(scale.categories, len(cal.CATEGORIES))
-    cats = cal.CATEGORIES[:n_cat]
+    cats = _categories(scale)
     demand = np.array([c.demand for c in cats])
-    home_category = rng.choice(n_cat, size=n_m, p=demand / demand.sum())
-    category = np.where(
-        rng.random(n_p) < 0.8,
-        home_category[product_merchant],
-        rng.choice(n_cat, size=n_p, p=demand / demand.sum()),
-    )
-    is_standard = np.array([c.standard for c in cats])[category]
+    home_category = rng.choice(len(cats), size=n_m, p=demand / demand.sum())
+    in_home = rng.random(n_p) < 0.8
+    elsewhere = rng.choice(len(cats), size=n_p, p=demand / demand.sum())
+    category = np.where(in_home, home_category[product_merchant], elsewhere)
     new_listing = rng.random(n_p) < 0.15
-    listed = np.where(
-        new_listing,
-        start_no + rng.integers(0, max(1, days - 3), n_p),
-        start_no - rng.integers(1, 240, n_p),
-    )
+    listed_new = start_no + rng.integers(0, max(1, days - 3), n_p)
+    listed_before = start_no - rng.integers(1, 240, n_p)
+    return {
+        "product_merchant": product_merchant,
+        "category": category,
+        "is_standard": np.array([c.standard for c in cats])[category],
+        "listed_day": np.where(new_listing, listed_new, listed_before),
+    }
 
-    level = np.array([cal.TIER_PRICE_LEVEL[n] for n in names])[tier[product_merchant]]
+
+def _categories(scale: Scale) -> tuple:
+    return cal.CATEGORIES[: min(scale.categories, len(cal.CATEGORIES))]
+
+
+def _economics(rng, scale: Scale, merchants: dict, catalogue: dict, days: int) -> dict:
+    """Prices, rates and demand per product, from its category, its merchant and its own
+    draw; and how its demand evolves over the run."""
+    n_p, money = scale.products, scale.money
+    cats, category = _categories(scale), catalogue["category"]
+    merchant = catalogue["product_merchant"]
+    names = list(cal.TIERS)
+    level = np.array([cal.TIER_PRICE_LEVEL[n] for n in names])[merchants["merchant_tier"][merchant]]
     relative = level * rng.lognormal(0.0, cal.PRICE_SPREAD, n_p)  # price ÷ the category's median
     price = np.array([c.price for c in cats])[category] * relative
-    price_cents = np.maximum(100, np.round(price * scale.money * 100)).astype(np.int64)
 
     def spread(base):
         return base * rng.lognormal(0.0, cal.PRODUCT_RATE_SPREAD, n_p)
 
     ctr = np.clip(spread(np.array([c.ctr for c in cats])[category]), 0.003, 0.15)
-    cvr = np.clip(
-        spread(np.array([c.cvr for c in cats])[category]) * relative**-cal.PRICE_ELASTICITY,
-        0.001,
-        0.25,
-    )
+    cvr_base = spread(np.array([c.cvr for c in cats])[category])
     save_rate = np.clip(spread(np.full(n_p, cal.SAVE_RATE)), 0.005, 0.4)
-    cpc = (
-        np.array([c.cpc for c in cats])[category]
-        * scale.money
-        * rng.lognormal(0.0, cal.CPC_PRODUCT_SPREAD, n_p)
-    )
+    cpc_spread = rng.lognormal(0.0, cal.CPC_PRODUCT_SPREAD, n_p)
     # Demand: the category's share of traffic, the merchant's reach, the product's own pull.
-    popularity = (
-        demand[category]
-        * size[product_merchant] ** 0.3
-        * rng.lognormal(0.0, cal.POPULARITY_SPREAD, n_p)
-        * relative**-0.5
-    )
-    trajectory = rng.choice(4, size=n_p, p=[0.45, 0.2, 0.2, 0.15])
-    burst_day = rng.integers(0, max(1, days - 5), n_p)
-
-    return World(
-        start=start,
-        days=days,
-        merchant_ids=np.array([f"M{i + 1:05d}" for i in range(n_m)]),
-        merchant_names=np.array([f"Merchant {i + 1:05d}" for i in range(n_m)]),
-        merchant_tier=tier,
-        tier_change_day=tier_change_day,
-        tier_after_change=tier_after,
-        registered_day=registered,
-        plan_quota=quota,
-        merchant_size=size,
-        advertiser=advertiser,
-        product_ids=np.array([f"P{i + 1:06d}" for i in range(n_p)]),
-        product_merchant=product_merchant,
-        category=category,
-        is_standard=is_standard,
-        listed_day=listed,
-        price_cents=price_cents,
-        popularity=popularity,
-        ctr=ctr,
-        cvr=cvr,
-        save_rate=save_rate,
-        cpc=cpc,
-        trajectory=trajectory,
-        burst_day=burst_day,
-        money=scale.money,
-        campaign_density=scale.campaign_density,
-    )
+    pull = rng.lognormal(0.0, cal.POPULARITY_SPREAD, n_p)
+    demand = np.array([c.demand for c in cats])[category]
+    return {
+        "price_cents": np.maximum(100, np.round(price * money * 100)).astype(np.int64),
+        "ctr": ctr,
+        "cvr": np.clip(cvr_base * relative**-cal.PRICE_ELASTICITY, 0.001, 0.25),
+        "save_rate": save_rate,
+        "cpc": np.array([c.cpc for c in cats])[category] * money * cpc_spread,
+        "popularity": demand * merchants["merchant_size"][merchant] ** 0.3 * pull * relative**-0.5,
+        "trajectory": rng.choice(4, size=n_p, p=[0.45, 0.2, 0.2, 0.15]),
+        "burst_day": rng.integers(0, max(1, days - 5), n_p),
+    }
