@@ -27,6 +27,7 @@ from fullsite.contract import EVENT_TABLES, SCHEMAS
 from fullsite.layout import Layout
 from spark_jobs.content_hash import HASH, check_store_format
 from spark_jobs.dedup import classify, read_ingests
+from spark_jobs.dimensions import campaign_first_ingest
 from spark_jobs.io import concurrently, parquet_rows, recover, swap_partitions
 from spark_jobs.quarantine import store_quarantine
 
@@ -114,12 +115,9 @@ def clean_all(
 ) -> dict[dt.date, list[CleanResult]]:
     """Clean ingests ``ingests`` (consecutive dates, in order) in one pass per table: the
     same outcome as cleaning them one after the other (decision D31)."""
-    from spark_jobs.dimensions import campaign_first_ingest
-
     check_store_format(layout)
-    products = read_ingests(spark, layout, "products", ingests).select(
-        "product_id", "_ingest"
-    )  # each ingest's snapshot
+    # each ingest's snapshot
+    products = read_ingests(spark, layout, "products", ingests).select("product_id", "_ingest")
     known_campaigns = campaign_first_ingest(spark, layout, ingests[-1], ingests[0])
     # The tables are cleaned side by side: a small table's pass is mostly fixed cost (planning,
     # footers, small stages) that fills the cores the largest one leaves idle.

@@ -60,9 +60,8 @@ def products_as_of(
     parts = [
         product_snapshot(spark, layout, s).withColumn("snapshot_date", F.lit(s)) for s in needed
     ]
-    snaps = reduce(
-        DataFrame.unionByName, parts
-    )  # needed holds at least the snapshot of the first date
+    # needed holds at least the snapshot of the first date
+    snaps = reduce(DataFrame.unionByName, parts)
     dates = spark.createDataFrame(
         [(d, s) for d, s in chosen.items()], "business_date date, as_of date"
     )

@@ -121,61 +121,52 @@ def product_daily(
     products: DataFrame,
 ) -> DataFrame:
     keys = ["product_id", "business_date"]
-    one = F.lit(1)
-    valid = ~F.col("is_invalid")
-    money0 = F.lit(0).cast(MONEY)
-    n = F.col("impressions")
-    parts = [
-        impression_counts.select(
-            *keys,
-            *_zero(
-                PRODUCT_METRICS,
-                {"impressions": n, "paid_impressions": F.when(F.col("is_paid"), n).otherwise(0)},
-            ),
-        ),
-        clicks.select(
-            *keys,
-            *_zero(
-                PRODUCT_METRICS,
-                {
-                    "clicks": valid.cast("int"),
-                    "paid_clicks": (valid & F.col("is_paid")).cast("int"),
-                    "invalid_clicks": F.col("is_invalid").cast("int"),
-                    "spend": F.when(valid & F.col("is_paid"), F.col("cost")).otherwise(money0),
-                },
-            ),
-        ),
-        saves.select(
-            *keys,
-            *_zero(
-                PRODUCT_METRICS,
-                {
-                    "favorites": (F.col("save_type") == "favorite").cast("int"),
-                    "carts": (F.col("save_type") == "cart").cast("int"),
-                },
-            ),
-        ),
-        purchases.select(
-            *keys,
-            *_zero(
-                PRODUCT_METRICS,
-                {
-                    "orders": one,
-                    "units": F.col("quantity"),
-                    "gmv": F.col("amount"),
-                    "paid_attributed_orders": F.col("is_paid_attributed").cast("int"),
-                    "paid_attributed_gmv": F.when(
-                        F.col("is_paid_attributed"), F.col("amount")
-                    ).otherwise(money0),
-                },
-            ),
-        ),
-    ]
+    sources = (
+        (impression_counts, _impression_metrics()),
+        (clicks, _click_metrics()),
+        (saves, _save_metrics()),
+        (purchases, _purchase_metrics()),
+    )
+    parts = [df.select(*keys, *_zero(PRODUCT_METRICS, made)) for df, made in sources]
     facts = _sum_metrics(parts, keys, PRODUCT_METRICS)
     attrs = products.select("product_id", "business_date", "merchant_id", "category")
     return facts.join(attrs, keys, "left").select(
         *keys, "merchant_id", "category", *PRODUCT_METRICS
     )
+
+
+# What each source row adds to a product's day (every other metric is 0 for it).
+def _impression_metrics() -> dict[str, F.Column]:
+    n = F.col("impressions")  # the counts of one (product, day, paid) group
+    return {"impressions": n, "paid_impressions": F.when(F.col("is_paid"), n).otherwise(0)}
+
+
+def _click_metrics() -> dict[str, F.Column]:
+    valid = ~F.col("is_invalid")
+    return {
+        "clicks": valid.cast("int"),
+        "paid_clicks": (valid & F.col("is_paid")).cast("int"),
+        "invalid_clicks": F.col("is_invalid").cast("int"),
+        "spend": F.when(valid & F.col("is_paid"), F.col("cost")).otherwise(F.lit(0).cast(MONEY)),
+    }
+
+
+def _save_metrics() -> dict[str, F.Column]:
+    return {
+        "favorites": (F.col("save_type") == "favorite").cast("int"),
+        "carts": (F.col("save_type") == "cart").cast("int"),
+    }
+
+
+def _purchase_metrics() -> dict[str, F.Column]:
+    attributed = F.col("is_paid_attributed")
+    return {
+        "orders": F.lit(1),
+        "units": F.col("quantity"),
+        "gmv": F.col("amount"),
+        "paid_attributed_orders": attributed.cast("int"),
+        "paid_attributed_gmv": F.when(attributed, F.col("amount")).otherwise(F.lit(0).cast(MONEY)),
+    }
 
 
 def product_traffic_daily(

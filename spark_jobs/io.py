@@ -61,9 +61,8 @@ def read_parquet(
     Listing explicit folders, never a whole table, keeps the cost of a night independent
     of how much history the table holds.
     """
-    present = [
-        hadoop_path(p) for p in paths if p.is_file() or has_parquet(p)
-    ]  # literal: Spark reads globs
+    # literal: Spark reads globs
+    present = [hadoop_path(p) for p in paths if p.is_file() or has_parquet(p)]
     if not present:
         return spark.createDataFrame([], schema)
     reader = spark.read.schema(schema)

@@ -45,23 +45,58 @@ def lifecycle_rows(
 ) -> tuple[DataFrame, DataFrame]:
     """(lifecycle rows of ``days``, cum_orders state of ``days``); ``cum_before`` is the state
     of the day before ``days[0]``."""
-    window = int(
-        rules.param("lifecycle_window_days")
-    )  # the feature window (mechanics, like attribution's)
+    # the feature window (mechanics, like attribution's)
+    window = int(rules.param("lifecycle_window_days"))
     first = days[0] - dt.timedelta(days=2 * window - 1)
     fact_days = [first + dt.timedelta(days=k) for k in range((days[-1] - first).days + 1)]
     base = layout.curated_table("fct_product_daily")
     facts = read_parquet(spark, day_dirs(base, "business_date", fact_days), FACT_SCHEMA, base=base)
-    targets = spark.createDataFrame([(d,) for d in days], "target_date date")
+    targets = F.broadcast(spark.createDataFrame([(d,) for d in days], "target_date date"))
+    products = products_as_of(spark, layout, days, D, include_later=False).withColumnRenamed(
+        "business_date", "target_date"
+    )
+    listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
+        "product_id", "target_date", "merchant_id", "category", "is_standard"
+    )
+    # Computed once, before either write: the state is written over the folders it was read
+    # from, and the rows read it too (rather than computing it again from the facts).
+    cum = _cumulative_orders(facts, targets, days[0], cum_before, listed).localCheckpoint()
+    zero_money = F.lit(0).cast(MONEY)
+    counts = ["impressions_7d", "clicks_7d", "saves_7d", "orders_7d", "orders_prev_7d"]
+    rows = (
+        listed.join(_windows(facts, targets, window), ["product_id", "target_date"], "left")
+        .join(cum, ["product_id", "target_date"], "left")
+        .fillna(0, subset=[*counts, "cum_orders"])
+        .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
+        .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money))
+    )
+    out = rows.select(
+        "product_id",
+        F.col("target_date").alias("business_date"),
+        "merchant_id",
+        "category",
+        "is_standard",
+        *counts[:4],
+        "gmv_7d",
+        "orders_prev_7d",
+        "gmv_prev_7d",
+        "cum_orders",
+    )
+    return out, cum.withColumnRenamed("target_date", "business_date")
+
+
+def _windows(facts: DataFrame, targets: DataFrame, window: int) -> DataFrame:
+    """Per product and target date: the sums over the window ending on it (``_7d``) and over
+    the window before (``_prev_7d``)."""
     age = F.datediff(F.col("target_date"), F.col("business_date"))
-    joined = F.broadcast(targets).join(facts, (age >= 0) & (age < 2 * window))
+    joined = targets.join(facts, (age >= 0) & (age < 2 * window))
     cur, prev = F.col("_age") < window, F.col("_age") >= window
     zero_money = F.lit(0).cast(MONEY)
 
     def total(col, when, money=False):
         return F.sum(F.when(when, F.col(col)).otherwise(zero_money if money else F.lit(0)))
 
-    agg = (
+    return (
         joined.withColumn("_age", age)
         .withColumn("saves", F.col("favorites") + F.col("carts"))
         .groupBy("product_id", "target_date")
@@ -75,78 +110,40 @@ def lifecycle_rows(
             total("gmv", prev, True).cast(MONEY).alias("gmv_prev_7d"),
         )
     )
-    # Orders since the last settled state, dates in [days[0], target_date]: a join of their
-    # own, since a range of more than 2 × window days (a backfill) reaches further back than
-    # the windows above.
+
+
+def _cumulative_orders(
+    facts: DataFrame,
+    targets: DataFrame,
+    first: dt.date,
+    cum_before: DataFrame,
+    listed: DataFrame,
+) -> DataFrame:
+    """cum_orders per product and target date: the settled state before ``first`` plus the
+    orders of ``first … target_date``. Every product with state or with orders gets one,
+    listed or not."""
+    # A join of their own, since a range of more than 2 × window days (a backfill) reaches
+    # further back than the windows.
     new_orders = (
-        F.broadcast(targets)
-        .join(
-            facts.where(F.col("business_date") >= F.lit(days[0])),
+        targets.join(
+            facts.where(F.col("business_date") >= F.lit(first)),
             F.col("business_date") <= F.col("target_date"),
         )
         .groupBy("product_id", "target_date")
         .agg(F.sum("orders").cast("long").alias("_new_orders"))
     )
-    products = products_as_of(spark, layout, days, D, include_later=False).withColumnRenamed(
-        "business_date", "target_date"
-    )
-    listed = products.where(F.col("listed_date") <= F.col("target_date")).select(
-        "product_id", "target_date", "merchant_id", "category", "is_standard"
-    )
-    # Every product with state or with orders gets a cumulative count, listed or not.
     keys = (
         new_orders.select("product_id", "target_date")
-        .unionByName(F.broadcast(targets).crossJoin(cum_before.select("product_id")))
+        .unionByName(targets.crossJoin(cum_before.select("product_id")))
         .unionByName(listed.select("product_id", "target_date"))
         .distinct()
     )
-    cum = (
+    total = F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0))
+    return (
         keys.join(new_orders, ["product_id", "target_date"], "left")
         .join(cum_before, "product_id", "left")
-        .select(
-            "product_id",
-            "target_date",
-            (F.coalesce("cum_orders", F.lit(0)) + F.coalesce("_new_orders", F.lit(0)))
-            .cast("long")
-            .alias("cum_orders"),
-        )
+        .select("product_id", "target_date", total.cast("long").alias("cum_orders"))
     )
-    # Computed once, before either write: the state is written over the folders it was read
-    # from, and the rows read it too (rather than computing it again from the facts).
-    cum = cum.localCheckpoint()
-    rows = (
-        listed.join(agg, ["product_id", "target_date"], "left")
-        .join(cum, ["product_id", "target_date"], "left")
-        .fillna(
-            0,
-            subset=[
-                "impressions_7d",
-                "clicks_7d",
-                "saves_7d",
-                "orders_7d",
-                "orders_prev_7d",
-                "cum_orders",
-            ],
-        )
-        .withColumn("gmv_7d", F.coalesce("gmv_7d", zero_money))
-        .withColumn("gmv_prev_7d", F.coalesce("gmv_prev_7d", zero_money))
-    )
-    out = rows.select(
-        "product_id",
-        F.col("target_date").alias("business_date"),
-        "merchant_id",
-        "category",
-        "is_standard",
-        "impressions_7d",
-        "clicks_7d",
-        "saves_7d",
-        "orders_7d",
-        "gmv_7d",
-        "orders_prev_7d",
-        "gmv_prev_7d",
-        "cum_orders",
-    )
-    return out, cum.withColumnRenamed("target_date", "business_date")
 
 
 def run_lifecycle(spark: SparkSession, layout: Layout, days: list[dt.date], D: dt.date) -> None:

@@ -26,15 +26,13 @@ if __package__ in (None, ""):  # launched as a file by spark-submit
 from fullsite.layout import Layout  # noqa: E402
 from spark_jobs.clean import CleanResult, clean_all  # noqa: E402
 from spark_jobs.facts import build_facts, recomputed_dates  # noqa: E402
-from spark_jobs.io import write_partitions  # noqa: E402
+from spark_jobs.io import swap_in, write_partitions  # noqa: E402
 from spark_jobs.lifecycle import run_lifecycle  # noqa: E402
 from spark_runtime.session import get_spark  # noqa: E402
 
 
 def _write_small(table: pa.Table, folder: Path) -> None:
     """Driver-side write of a tiny table into its own partition folder, atomically."""
-    from spark_jobs.io import swap_in
-
     tmp = folder.with_name(folder.name + ".new")
     tmp.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, tmp / "part-0000.parquet")

@@ -23,6 +23,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyspark
+
+from fullsite.generator.run import generate
 from spark_runtime.artifact import build_once, last_line
 from spark_runtime.localfs import built_jar
 
@@ -40,8 +43,6 @@ def _java() -> Path | None:
 
 def archive_path() -> Path | None:
     """Where this environment's archive lives (None without a java to key it on)."""
-    import pyspark
-
     java = _java()
     if java is None:
         return None
@@ -64,8 +65,6 @@ def java_options() -> str:
 def _dump(tmp: Path) -> tuple[Path | None, str]:
     """The training run — two tiny nights of the Spark stage, started as the nightly job's
     own process (``python -m spark_jobs.nightly``) — dumping the archive into ``tmp``."""
-    from fullsite.generator.run import generate
-
     dump, root, start = tmp / "archive.jsa", tmp / "root", dt.date(2024, 7, 1)
     generate(root, start, 2, "tiny", seed=7)
     env = {**os.environ, DUMP_ENV: str(dump), "FULLSITE_SPARK_LOG_LEVEL": "ERROR"}

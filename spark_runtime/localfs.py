@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyspark
+
 from spark_runtime.artifact import build_once, last_line
 
 SOURCE = Path(__file__).with_name("java") / "fullsite" / "spark" / "LocalFileSystem.java"
@@ -29,8 +31,6 @@ FALLBACK = "org.apache.hadoop.fs.RawLocalFileSystem"
 
 
 def _hadoop_jar() -> Path | None:
-    import pyspark
-
     jars = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
     return jars[-1] if jars else None
 

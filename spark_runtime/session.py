@@ -9,6 +9,7 @@ from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
 from spark_runtime import quiet
+from spark_runtime.cds import java_options
 from spark_runtime.localfs import CLASS, FALLBACK, built_jar
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -27,8 +28,6 @@ def driver_java_options() -> str:
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
     class-data archive when ``make setup`` made one (spark_runtime/cds.py), and the quiet
     logging of ``log4j2.properties``."""
-    from spark_runtime.cds import java_options
-
     gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", GC_OPTIONS)
     log_options = (
         f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
@@ -43,9 +42,8 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     conf = SparkConf().setAppName(app_name)
     master = master or os.environ.get("FULLSITE_SPARK_MASTER")
-    submitted = (
-        "PYSPARK_GATEWAY_PORT" in os.environ
-    )  # launched by spark-submit: its JVM, its master
+    # launched by spark-submit: its JVM, its master
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
     if master:
         conf.setMaster(master)
     elif not submitted:  # local mode

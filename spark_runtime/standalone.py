@@ -55,63 +55,47 @@ def standalone_cluster(
         "SPARK_LOG_DIR": str(work),
         "PYSPARK_PYTHON": sys.executable,
     }
-    spark_class = str(SPARK_HOME / "bin" / "spark-class")
-    log = open(work / "cluster.log", "w")
-    procs = [
-        subprocess.Popen(
-            [
-                spark_class,
-                "org.apache.spark.deploy.master.Master",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--webui-port",
-                str(master_ui),
-            ],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    ]
     url = f"spark://127.0.0.1:{port}"
-    try:
-        for k in range(workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        spark_class,
-                        "org.apache.spark.deploy.worker.Worker",
-                        url,
-                        "--host",
-                        "127.0.0.1",
-                        "--cores",
-                        str(cores),
-                        "--memory",
-                        memory,
-                        "--webui-port",
-                        str(_free_port()),
-                        "--work-dir",
-                        str(work / f"worker-{k}"),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=log,
-                )
-            )
-        deadline = time.time() + timeout
-        while _alive_workers(master_ui) < workers:
-            if time.time() > deadline or any(p.poll() is not None for p in procs):
-                log.flush()
-                tail = (work / "cluster.log").read_text()[-2000:]
-                raise ClusterDidNotStart(f"standalone cluster did not start: {tail}")
-            time.sleep(1)
-        yield url, env
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+    with open(work / "cluster.log", "w") as log:
+
+        def daemon(*args: str) -> subprocess.Popen:
+            command = [str(SPARK_HOME / "bin" / "spark-class"), *args]
+            return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+
+        master = ("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1")
+        procs = [daemon(*master, "--port", str(port), "--webui-port", str(master_ui))]
+        try:
+            for k in range(workers):
+                procs.append(daemon(*_worker_args(url, cores, memory, work / f"worker-{k}")))
+            _wait_for_workers(procs, master_ui, workers, timeout, log, work)
+            yield url, env
+        finally:
+            _stop(procs)
+
+
+def _worker_args(url: str, cores: int, memory: str, folder: Path) -> list[str]:
+    return [
+        "org.apache.spark.deploy.worker.Worker",
+        url,
+        *("--host", "127.0.0.1", "--cores", str(cores), "--memory", memory),
+        *("--webui-port", str(_free_port()), "--work-dir", str(folder)),
+    ]
+
+
+def _wait_for_workers(procs, master_ui: int, workers: int, timeout: float, log, work: Path):
+    deadline = time.time() + timeout
+    while _alive_workers(master_ui) < workers:
+        if time.time() > deadline or any(p.poll() is not None for p in procs):
+            log.flush()
+            tail = (work / "cluster.log").read_text()[-2000:]
+            raise ClusterDidNotStart(f"standalone cluster did not start: {tail}")
+        time.sleep(1)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
