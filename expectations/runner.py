@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 from expectations import docs_site  # noqa: E402
 
@@ -59,20 +60,17 @@ class Check:
     name: str
     frame: pd.DataFrame
     expectations: list
-    where: str | None = (
-        None  # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
-    )
-    explain: dict[str, Explain] = field(
-        default_factory=dict
-    )  # expectation name (``named``) → its sentence
+    # what the sentence is about, e.g. "products dt=2024-08-02 part-0.parquet"
+    where: str | None = None
+    # expectation name (``named``) → its sentence
+    explain: Mapping[str, Explain] = field(default_factory=dict)
 
     def __post_init__(self):
         names = [name_of(e) for e in self.expectations if name_of(e)]
         if len(names) != len(set(names)) or set(self.explain) - set(names):
             raise ValueError(
                 f"check {self.name}: explanations {sorted(self.explain)} must name distinct "
-                f"expectations "
-                f"of the check (named: {names})"
+                f"expectations of the check (named: {names})"
             )
 
 
@@ -122,8 +120,6 @@ class GateResult:
 def _context():
     """An in-memory context: no GX files on disk, no GX site (ours renders offline)."""
     ctx = gx.get_context(mode="ephemeral")
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return ctx
 
@@ -251,7 +247,14 @@ def _entry(check: Check, r, out: GateResult) -> dict:
         said = explain(check.frame) if explain else _describe(r, where)
         summary, found = (said, found) if isinstance(said, str) else said
         out.findings.append(
-            Finding(check.name, cfg.type, severity, res.get("unexpected_count"), summary, found)
+            Finding(
+                check=check.name,
+                expectation=cfg.type,
+                severity=severity,
+                unexpected_count=res.get("unexpected_count"),
+                summary=summary,
+                examples=found,
+            )
         )
     return docs_entry(
         check,

@@ -53,18 +53,15 @@ def _per_ingest(name: str, checks: Mapping[Any, Check]) -> list[Check] | None:
     expectations cannot be asked of several ingests at once."""
     first = next(iter(checks.values()))
     tagged = [c.frame.assign(**{INGEST: str(k)}) for k, c in checks.items()]
-    with (
-        warnings.catch_warnings()
-    ):  # all-NA columns (a median not known yet) may be typed either way: no check reads them
+    # all-NA columns (a median not known yet) may be typed either way: no check reads them
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         frame = pd.concat([f for f in tagged if len(f)] or tagged[:1], ignore_index=True)
     rows: list = []
     counts: list = []
     for e in first.expectations:
-        if getattr(e, "mostly", 1) not in (
-            None,
-            1,
-        ):  # a share of rows is not a share of each night's
+        # a share of rows is not a share of each night's
+        if getattr(e, "mostly", 1) not in (None, 1):
             return None
         if isinstance(e, gxe.ExpectColumnValuesToBeUnique):  # unique within each night
             rows.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=[INGEST, e.column]))
@@ -114,9 +111,8 @@ def passed(gate: str, run_key: str, checks: list[Check], docs_root: Path) -> Gat
     entries = []
     for check in checks:
         for e in check.expectations:
-            table_level = isinstance(
-                e, _ROW_COUNTS
-            )  # GX observes a row count, and counts no unexpected rows
+            # GX observes a row count, and counts no unexpected rows
+            table_level = isinstance(e, _ROW_COUNTS)
             entries.append(
                 docs_entry(
                     check,
