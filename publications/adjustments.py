@@ -225,10 +225,16 @@ def _draft(
 def _draft_of(
     statement: Statement, rows: list[dict], files: dict, asof: dict, made, through: dt.date
 ) -> closing.Draft:
-    issued_at = register.now()
+    issued_at, first = register.now(), min(r["first_seen_night"] for r in rows)
     hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    first = min(r["first_seen_night"] for r in rows)
     totals = {"payable_delta": f"{sum(r['payable_delta'] for r in rows):.2f}"}
+    coverage = {
+        "data_through": str(made.data_through),
+        "first_seen_from": str(first),
+        "first_seen_through": str(through),
+        "partial": None,
+        "provisional": False,
+    }
     manifest = {
         "statement": "adjustments",
         "period": statement.period,
@@ -236,17 +242,9 @@ def _draft_of(
         "provisional": False,
         "rows": len(rows),
         "totals": totals,
-        "coverage": {
-            "data_through": str(made.data_through),
-            "first_seen_from": str(first),
-            "first_seen_through": str(through),
-            "partial": None,
-            "provisional": False,
-        },
+        "coverage": coverage,
         "corrects": sorted({r["statement"] for r in rows}),
-        "files": {
-            name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()
-        },
+        "files": {name: {"sha256": hashes[name], "bytes": len(d)} for name, d in files.items()},
         "as_of": asof,
         "generated_at": issued_at.isoformat(timespec="seconds"),
     }
@@ -265,31 +263,32 @@ def _draft_of(
         "issued_at": issued_at,
         "warehouse_built_at": made.built_at,
     }
-    lines = [
-        {
-            "line_key": r["line_key"],
-            "merchant_id": r["merchant_id"],
-            "money_column": r["money_column"],
-            "value": r["delta"],
-            "corrects_seq": r["statement_seq"],
-            "corrects_statement": r["statement"],
-            "was_value": r["issued_value"],
-            "now_value": r["current_value"],
-            "reason": r["reason"],
-            "first_seen_night": r["first_seen_night"],
-            "first_seen_run_id": r["first_seen_run_id"],
-        }
-        for r in rows
-    ]
     return closing.Draft(
-        "adjustments",
-        statement.stem,
-        statement.period,
-        (first, through),
-        False,
-        files,
-        manifest,
-        row,
-        lines,
+        kind="adjustments",
+        stem=statement.stem,
+        period_said=statement.period,
+        period=(first, through),
+        provisional=False,
+        files=files,
+        manifest=manifest,
+        row=row,
+        lines=[_adjustment_line(r) for r in rows],
         closes=False,
     )
+
+
+def _adjustment_line(r: dict) -> dict:
+    """An adjustment as the ledger keeps it: the line it corrects, by how much and why."""
+    return {
+        "line_key": r["line_key"],
+        "merchant_id": r["merchant_id"],
+        "money_column": r["money_column"],
+        "value": r["delta"],
+        "corrects_seq": r["statement_seq"],
+        "corrects_statement": r["statement"],
+        "was_value": r["issued_value"],
+        "now_value": r["current_value"],
+        "reason": r["reason"],
+        "first_seen_night": r["first_seen_night"],
+        "first_seen_run_id": r["first_seen_run_id"],
+    }

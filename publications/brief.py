@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import plotly.offline
 
 from fullsite.contract import TIERS
 from fullsite.files import write_text_atomic
@@ -62,18 +63,28 @@ def figures(con: duckdb.DuckDBPyConnection, D: dt.date) -> Brief:
             f"the warehouse is published through {made.data_through}; there is no brief for {D} yet"
         )
     b = Brief(D, made.data_through, made.build_id)
-    first, week, month = (
-        D - dt.timedelta(days=TRAILING_DAYS - 1),
-        D - dt.timedelta(days=6),
-        D.replace(day=1),
-    )
-    one = lambda name, start, end=D: metrics.value(con, name, start=start, end=end)  # noqa: E731
     b.params = {
         "protection_trigger": float(param(con, "protection_trigger")),
         "late_days": int(param(con, "late_days")),
     }
+    b.headline = _headline(con, D)
+    b.frames.update(_trends(con, D))
+    b.frames.update(_tops(con, D))
+    b.frames.update(_distributions(con, D))
+    b.scorecard = claims.scorecard(con, D)
+    b.adjustments = adjustments.open_adjustments(con) if D == made.data_through else []
+    return b
 
-    b.headline = {
+
+def _periods(D: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """The first day of the trailing charts, of the week and of the month that end on D."""
+    return D - dt.timedelta(days=TRAILING_DAYS - 1), D - dt.timedelta(days=6), D.replace(day=1)
+
+
+def _headline(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict:
+    _, week, month = _periods(D)
+    one = lambda name, start, end=D: metrics.value(con, name, start=start, end=end)  # noqa: E731
+    return {
         "gmv": one("gmv", D),
         "natural_share": one("natural_share", D),
         "spend": one("spend", D),
@@ -93,88 +104,86 @@ def figures(con: duckdb.DuckDBPyConnection, D: dt.date) -> Brief:
         "quarantined_rows": one("quarantined_rows", D),
     }
 
+
+def _trends(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.DataFrame]:
+    """The trailing days, day by day: money, lifecycle stages, rows and quarantine."""
+    first, _, _ = _periods(D)
+    by_day = lambda names, *by: metrics.ask(  # noqa: E731
+        con, names, ["metric_time__day", *by], start=first, end=D, order_by=["metric_time__day"]
+    )
+    return {
+        "trend": by_day(["gmv", "paid_attributed_gmv", "natural_gmv", "spend", "full_site_roi"]),
+        "stages": by_day(["listed_products"], "product_lifecycle_day__stage"),
+        "rows": by_day(["accepted_rows", "duplicate_rows", "quarantined_rows"]),
+        "quarantine": by_day(["quarantined_rows_by_reason"], "table_ingest_reason__reason"),
+        "quarantine_today": metrics.ask(
+            con,
+            ["quarantined_rows_by_reason"],
+            ["table_ingest_reason__quarantined_table", "table_ingest_reason__reason"],
+            start=D,
+            end=D,
+            order_by=[
+                "-quarantined_rows_by_reason",
+                "table_ingest_reason__quarantined_table",
+                "table_ingest_reason__reason",
+            ],
+        ),
+    }
+
+
+def _tops(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.DataFrame]:
+    """The month's money by tier, and the week's top merchants and products."""
+    _, week, month = _periods(D)
     ask = lambda names, by, start, **kw: metrics.ask(con, names, by, start=start, end=D, **kw)  # noqa: E731
-    b.frames["trend"] = ask(
-        ["gmv", "paid_attributed_gmv", "natural_gmv", "spend", "full_site_roi"],
-        ["metric_time__day"],
-        first,
-        order_by=["metric_time__day"],
-    )
-    b.frames["stages"] = ask(
-        ["listed_products"],
-        ["metric_time__day", "product_lifecycle_day__stage"],
-        first,
-        order_by=["metric_time__day"],
-    )
     money = ask(["compensation", "compensated_windows"], ["merchant__merchant_tier"], month)
     rebates = ask(["rebates"], ["merchant__merchant_tier", "merchant_month__rebate_status"], month)
-    b.frames["money_by_tier"] = _by_tier(money, rebates)
-    b.frames["top_merchants"] = ask(
+    top_merchants = ask(
         ["gmv", "natural_gmv", "spend", "merchant_gmv_per_spend", "orders"],
         ["merchant", "merchant__merchant_name", "merchant__merchant_tier"],
         week,
         order_by=["-gmv", "merchant"],
         limit=TOP_N,
     )
-    b.frames["top_products"] = _with_product_names(
-        con,
-        ask(
-            ["gmv", "orders", "spend"], ["product"], week, order_by=["-gmv", "product"], limit=TOP_N
-        ),
-        D,
+    top_products = ask(
+        ["gmv", "orders", "spend"], ["product"], week, order_by=["-gmv", "product"], limit=TOP_N
     )
-    b.frames["rows"] = ask(
-        ["accepted_rows", "duplicate_rows", "quarantined_rows"],
-        ["metric_time__day"],
-        first,
-        order_by=["metric_time__day"],
-    )
-    b.frames["quarantine"] = ask(
-        ["quarantined_rows_by_reason"],
-        ["metric_time__day", "table_ingest_reason__reason"],
-        first,
-        order_by=["metric_time__day"],
-    )
-    b.frames["quarantine_today"] = ask(
-        ["quarantined_rows_by_reason"],
-        ["table_ingest_reason__quarantined_table", "table_ingest_reason__reason"],
-        D,
-        order_by=[
-            "-quarantined_rows_by_reason",
-            "table_ingest_reason__quarantined_table",
-            "table_ingest_reason__reason",
-        ],
-    )
+    return {
+        "money_by_tier": _by_tier(money, rebates),
+        "top_merchants": top_merchants,
+        "top_products": _with_product_names(con, top_products, D),
+    }
 
-    # Distributions (one row per window or version): the shape behind a metric, not a figure.
+
+def _distributions(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.DataFrame]:
+    """One row per window or version: the shape behind a metric, not a figure; and the
+    night's runs and gates."""
+    _, week, _ = _periods(D)
     q = lambda sql, **p: con.execute(sql, p).df()  # noqa: E731
-    b.frames["achievement"] = q(
-        """select achievement from marts.campaign_roi_7d
-        where close_date between $week and $d and status in ('final', 'provisional') and
-            achievement is not null""",
-        week=week,
+    latest_gates = q(
+        """select gates from dq.run_log where ingest_date = $d and status = 'success'
+           order by started_at desc limit 1""",
         d=D,
     )
-    b.frames["uplift"] = q(
-        "select gmv_uplift from marts.campaign_uplift where is_final and gmv_uplift is not null "
-        "and start_date <= $d",
-        d=D,
-    )
-    b.frames["runs"] = q(
-        """select run_id, ingest_date, status, message, started_at from dq.run_log
-                            where ingest_date <= $d order by started_at desc limit 10""",
-        d=D,
-    )
-    b.frames["gates"] = _gates_of(
-        q(
-            """select gates from dq.run_log where ingest_date = $d and status = 'success'
-                                       order by started_at desc limit 1""",
+    return {
+        "achievement": q(
+            """select achievement from marts.campaign_roi_7d
+            where close_date between $week and $d and status in ('final', 'provisional') and
+                achievement is not null""",
+            week=week,
             d=D,
-        )
-    )
-    b.scorecard = claims.scorecard(con, D)
-    b.adjustments = adjustments.open_adjustments(con) if D == made.data_through else []
-    return b
+        ),
+        "uplift": q(
+            "select gmv_uplift from marts.campaign_uplift "
+            "where is_final and gmv_uplift is not null and start_date <= $d",
+            d=D,
+        ),
+        "runs": q(
+            """select run_id, ingest_date, status, message, started_at from dq.run_log
+               where ingest_date <= $d order by started_at desc limit 10""",
+            d=D,
+        ),
+        "gates": _gates_of(latest_gates),
+    }
 
 
 def _by_tier(money: pd.DataFrame, rebates: pd.DataFrame) -> pd.DataFrame:
@@ -232,8 +241,6 @@ def _gates_of(frame: pd.DataFrame) -> list[dict]:
 def plotly_asset(layout: Layout) -> Path:
     """The one copy of plotly.js of a brief folder (written once per version): pages load it
     by relative path, so the folder opens from disk wherever it is copied."""
-    import plotly.offline
-
     asset = layout.briefs / "assets" / f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
     if not asset.exists():
         asset.parent.mkdir(parents=True, exist_ok=True)

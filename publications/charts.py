@@ -27,12 +27,12 @@ COLORS = {
     "line": "#d92d20",
     "duplicates": "#667085",
 }
-STAGE_COLORS = {
+STAGE_COLORS = {  # the lifecycle stages of rules §6
     "cold_start": "#98a2b3",
     "growth": "#32d583",
     "burst": "#f79009",
     "steady": "#2e90fa",
-}  # rules §6
+}
 # One colour per quarantine reason, fixed, so a reason looks the same on every night's page.
 REASON_COLORS = dict(
     zip(

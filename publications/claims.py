@@ -66,11 +66,10 @@ def scorecard(con: duckdb.DuckDBPyConnection, D: dt.date | None = None) -> list[
             if m["median_roi_vs_category"] is None
             else f"{m['median_roi_vs_category']:.2f}×",
             "target": ARTICLE_ROI_VS_AVERAGE,
-            "basis": f"metric median_roi_vs_category: the median of each final window's ROI over "
-            f"its category's median; "
-            f"{_pct(m['share_above_category_median'])} of "
-            f"{m['windows_with_category_median'] or 0:,} windows are "
-            "above their category median (share_above_category_median, decided exactly)",
+            "basis": "metric median_roi_vs_category: the median of each final window's ROI over "
+            f"its category's median; {_pct(m['share_above_category_median'])} of "
+            f"{m['windows_with_category_median'] or 0:,} windows are above their category "
+            "median (share_above_category_median, decided exactly)",
         },
     ]
     for row in rows:

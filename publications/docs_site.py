@@ -7,6 +7,7 @@ self-contained page (``dbt docs generate --static``) that opens from disk, offli
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import os
@@ -36,50 +37,42 @@ def write_docs(layout: Layout) -> Path:
             con.close()
     except NotPublished as exc:
         raise DocsFailed(str(exc)) from None
-    with tempfile.TemporaryDirectory(dir=layout.root, prefix=".docs-") as work:
-        copy = (
-            Path(work) / "warehouse.duckdb"
-        )  # same file name: the catalog reads as database "warehouse"
+    with tempfile.TemporaryDirectory(dir=layout.root, prefix=".docs-") as folder:
+        work = Path(folder)
+        # same file name: the catalog reads as database "warehouse"
+        copy = work / "warehouse.duckdb"
         shutil.copyfile(layout.warehouse, copy)
-        # The data root as ".." of the work folder: its name never enters dbt's SQL text.
-        env = {
-            **os.environ,
-            "FULLSITE_DATA_ROOT": "..",
-            "FULLSITE_DBT_DB": str(copy),
-            "FULLSITE_RUN_DATE": through.isoformat(),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        target = Path(work) / "target"
-        proc = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                "docs",
-                "generate",
-                "--static",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(Path(work) / "logs"),
-                "--quiet",
-            ],
-            env=env,
-            cwd=work,
-            capture_output=True,
-            text=True,
-        )
-        page = target / "static_index.html"
-        if proc.returncode != 0 or not page.exists():
-            tail = (proc.stdout + proc.stderr).strip().splitlines()
-            raise DocsFailed(
-                f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}"
-            )
+        page = _dbt_docs(work, copy, through)
         layout.docs_site.mkdir(exist_ok=True)
         write_atomic(layout.docs_site / "index.html", page.read_bytes())
     return layout.docs_site / "index.html"
+
+
+def _dbt_docs(work: Path, copy: Path, through: dt.date) -> Path:
+    """``dbt docs generate --static`` in ``work`` over ``copy``: its one-page site."""
+    # The data root as ".." of the work folder: its name never enters dbt's SQL text.
+    env = {
+        **os.environ,
+        "FULLSITE_DATA_ROOT": "..",
+        "FULLSITE_DBT_DB": str(copy),
+        "FULLSITE_RUN_DATE": through.isoformat(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    target = work / "target"
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *("docs", "generate", "--static", "--quiet"),
+        *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+        *("--target-path", str(target), "--log-path", str(work / "logs")),
+    ]
+    proc = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True)
+    page = target / "static_index.html"
+    if proc.returncode != 0 or not page.exists():
+        tail = (proc.stdout + proc.stderr).strip().splitlines()
+        raise DocsFailed(
+            f"dbt docs generate failed: {tail[-1] if tail else 'exit ' + str(proc.returncode)}"
+        )
+    return page
 
 
 def serve(folder: Path, port: int) -> None:

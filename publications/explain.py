@@ -22,98 +22,107 @@ def _money(x) -> str:
     return f"{Decimal(x or 0):,.2f}"
 
 
+def _one(con, sql: str, params: list) -> dict | None:
+    """The first row of ``sql`` as a dict by column name (None: no row)."""
+    cursor = con.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
 def compensation(layout: Layout, version_id: str) -> list[str]:
     con = connect(layout)
     try:
-        v = con.execute(
+        v = _one(
+            con,
             """select campaign_id, version_no, merchant_id, product_id, valid_from, valid_to,
-                start_date,
-                                  daily_budget, target_roi, roi_choice, is_tagged
-                           from marts.dim_campaign_versions where campaign_version_id = ?""",
+                      start_date, daily_budget, target_roi, roi_choice, is_tagged
+               from marts.dim_campaign_versions where campaign_version_id = ?""",
             [version_id],
-        ).fetchone()
+        )
         if v is None:
             raise UnknownId(f"unknown campaign version {version_id!r} in {layout.warehouse}")
-        w = con.execute(
+        w = _one(
+            con,
             """select close_date, spend_days, spend, gmv, roi, achievement, status
-                           from marts.campaign_roi_7d where campaign_version_id = ?""",
+               from marts.campaign_roi_7d where campaign_version_id = ?""",
             [version_id],
-        ).fetchone()
-        c = con.execute(
+        )
+        c = _one(
+            con,
             """select settlement_month, eligible, reason, compensation_amount, status,
-                                  triggered, protection_line_gmv, compensation_unrounded
-                           from finance.compensation_claims where campaign_version_id = ?""",
+                      triggered, protection_line_gmv, compensation_unrounded
+               from finance.compensation_claims where campaign_version_id = ?""",
             [version_id],
-        ).fetchone()
-        end = w[0] if w and w[0] else v[6] + dt.timedelta(days=14)
+        )
+        end = w["close_date"] if w and w["close_date"] else v["start_date"] + dt.timedelta(days=14)
         days = con.execute(
             """select business_date, spend, gmv from marts.fct_campaign_daily
-                              where campaign_version_id = ? and business_date between ? and ?
-                                  order by 1""",
-            [version_id, v[6], end],
+               where campaign_version_id = ? and business_date between ? and ? order by 1""",
+            [version_id, v["start_date"], end],
         ).fetchall()
-        trigger, minimum = param(con, "protection_trigger"), param(con, "min_protected_spend")
+        rules = {k: param(con, k) for k in ("protection_trigger", "min_protected_spend")}
     finally:
         con.close()
-    (
-        campaign_id,
-        n,
-        merchant,
-        product,
-        valid_from,
-        valid_to,
-        start,
-        budget,
-        target,
-        choice,
-        tagged,
-    ) = v
-    lines = [
-        f"campaign version {version_id} (campaign {campaign_id}, version {n}; merchant "
-        f"{merchant}, product {product})",
-        f"  settings:  daily budget {_money(budget)}, target ROI {target}, roi_choice {choice}, "
-        f"tagged {tagged}",
-        f"  valid:     from {valid_from} to {valid_to or 'now (running)'}; start_date {start}",
-    ]
+    lines = _version_lines(version_id, v)
     if w is None:
         return lines + ["  window:    none yet"]
-    close, spend_days, spend, gmv, roi, achievement, status = w
-    lines.append(
-        f"  window:    {start} … {close or 'not known yet'} ({spend_days} spend days), status "
-        f"{status}"
-    )
-    lines.append("  daily:     date        spend          gmv")
-    lines += [f"             {d}  {_money(s):>12} {_money(g):>12}" for d, s, g in days]
-    lines.append(
-        f"  totals:    spend {_money(spend)}, gmv {_money(gmv)}, ROI {roi:.4f}"
-        if roi is not None
-        else f"  totals:    spend {_money(spend)}, gmv {_money(gmv)}, ROI none (no spend)"
-    )
+    lines += _window_lines(v, w, days)
     if c is None:
         return lines + [
-            f"  claim:     none: the window is {status} (a claim exists once it is final or void)"
+            f"  claim:     none: the window is {w['status']} (a claim exists once it is final or "
+            "void)"
         ]
-    month, eligible, reason, amount, claim_status, triggered, line, unrounded = c
-    spend, gmv = Decimal(spend or 0), Decimal(gmv or 0)
-    lines.append(
-        f"  eligible:  {eligible} (tagged {tagged}; recommended target {choice != 'custom'}; "
-        f"spend {_money(spend)} ≥ {minimum}: {spend >= minimum})"
-    )
-    if line is not None:  # the warehouse's own figures (dbt decides; nothing is recomputed here)
+    return lines + _claim_lines(v, w, c, rules)
+
+
+def _version_lines(version_id: str, v: dict) -> list[str]:
+    return [
+        f"campaign version {version_id} (campaign {v['campaign_id']}, version "
+        f"{v['version_no']}; merchant {v['merchant_id']}, product {v['product_id']})",
+        f"  settings:  daily budget {_money(v['daily_budget'])}, target ROI {v['target_roi']}, "
+        f"roi_choice {v['roi_choice']}, tagged {v['is_tagged']}",
+        f"  valid:     from {v['valid_from']} to {v['valid_to'] or 'now (running)'}; "
+        f"start_date {v['start_date']}",
+    ]
+
+
+def _window_lines(v: dict, w: dict, days: list[tuple]) -> list[str]:
+    spend, gmv, roi = _money(w["spend"]), _money(w["gmv"]), w["roi"]
+    return [
+        f"  window:    {v['start_date']} … {w['close_date'] or 'not known yet'} "
+        f"({w['spend_days']} spend days), status {w['status']}",
+        "  daily:     date        spend          gmv",
+        *(f"             {d}  {_money(s):>12} {_money(g):>12}" for d, s, g in days),
+        f"  totals:    spend {spend}, gmv {gmv}, ROI {roi:.4f}"
+        if roi is not None
+        else f"  totals:    spend {spend}, gmv {gmv}, ROI none (no spend)",
+    ]
+
+
+def _claim_lines(v: dict, w: dict, c: dict, rules: dict) -> list[str]:
+    """The claim as the warehouse decided it (dbt decides; nothing is recomputed here)."""
+    trigger, minimum = rules["protection_trigger"], rules["min_protected_spend"]
+    spend, gmv, target = Decimal(w["spend"] or 0), Decimal(w["gmv"] or 0), v["target_roi"]
+    amount = _money(c["compensation_amount"])
+    lines = [
+        f"  eligible:  {c['eligible']} (tagged {v['is_tagged']}; recommended target "
+        f"{v['roi_choice'] != 'custom'}; spend {_money(spend)} ≥ {minimum}: {spend >= minimum})"
+    ]
+    if c["protection_line_gmv"] is not None:
+        achievement = w["achievement"]
         lines.append(
             f"  trigger:   gmv {_money(gmv)} < {trigger} × {target} × {_money(spend)} = "
-            f"{line:,.4f}: "
-            f"{bool(triggered)}"
+            f"{c['protection_line_gmv']:,.4f}: {bool(c['triggered'])}"
             + (f" (achievement {achievement:.2%})" if achievement is not None else "")
         )
-    if reason == "compensated" and unrounded is not None:
+    if c["reason"] == "compensated" and c["compensation_unrounded"] is not None:
         lines.append(
             f"  formula:   round2({_money(spend)} − {_money(gmv)} / ({trigger} × {target})) "
-            f"= round2({unrounded:,.10f}) = {_money(amount)}"
+            f"= round2({c['compensation_unrounded']:,.10f}) = {amount}"
         )
     lines.append(
-        f"  result:    {_money(amount)} CNY, reason {reason}, status {claim_status}, settled in "
-        f"{month:%Y-%m}"
+        f"  result:    {amount} CNY, reason {c['reason']}, status {c['status']}, settled in "
+        f"{c['settlement_month']:%Y-%m}"
     )
     return lines
 

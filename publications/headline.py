@@ -24,6 +24,14 @@ def _bin(name: str) -> str:
 
 
 def headline(layout: Layout) -> str:
+    figures = _figures(layout)
+    lines = ["", "fullsite demo — headline figures", *_figure_lines(figures)]
+    lines += ["", "where to look (commands work as written from here)"]
+    lines += _where_to_look(layout, figures["month"])
+    return "\n".join(lines)
+
+
+def _figures(layout: Layout) -> dict:
     con = connect(layout)
     try:
         last = build(con).data_through
@@ -31,66 +39,82 @@ def headline(layout: Layout) -> str:
         month = one(
             "select max(month) from finance.merchant_rebates_monthly where status = 'final'"
         )[0]
-        reb = one(
-            """select count(*), coalesce(sum(rebate_amount), 0), coalesce(sum(spend), 0)
-                     from finance.merchant_rebates_monthly where month = ? and status = 'final'""",
-            month,
-        )
-        comp = metrics.ask(con, ["compensated_windows", "compensation"]).iloc[0]
-        void = one("select count(*) from finance.compensation_claims where status = 'void'")[0]
-        stages = metrics.ask(
-            con,
-            ["listed_products"],
-            ["product_lifecycle_day__stage"],
-            start=last,
-            end=last,
-            order_by=["product_lifecycle_day__stage"],
-        )
         uplift, versions = metrics.ask(con, ["median_gmv_uplift", "final_uplift_versions"]).iloc[0]
-        roi = metrics.value(con, "full_site_roi")
-        tags = one("select count(*) from marts.product_tags_daily where business_date = ?", last)[0]
+        (void,) = one("select count(*) from finance.compensation_claims where status = 'void'")
+        return {
+            "last": last,
+            "month": month,
+            "rebates": one(
+                """select count(*), coalesce(sum(rebate_amount), 0), coalesce(sum(spend), 0)
+                   from finance.merchant_rebates_monthly where month = ? and status = 'final'""",
+                month,
+            ),
+            "compensation": metrics.ask(con, ["compensated_windows", "compensation"]).iloc[0],
+            "void": void,
+            "stages": metrics.ask(
+                con,
+                ["listed_products"],
+                ["product_lifecycle_day__stage"],
+                start=last,
+                end=last,
+                order_by=["product_lifecycle_day__stage"],
+            ),
+            "uplift": uplift,
+            "versions": versions,
+            "roi": metrics.value(con, "full_site_roi"),
+            "tags": one(
+                "select count(*) from marts.product_tags_daily where business_date = ?", last
+            )[0],
+        }
     finally:
         con.close()
-    root, q = layout.root, shlex.quote
-    lines = [
-        "",
-        "fullsite demo — headline figures",
+
+
+def _figure_lines(f: dict) -> list[str]:
+    month, reb, comp, last = f["month"], f["rebates"], f["compensation"], f["last"]
+    uplift, roi = f["uplift"], f["roi"]
+    stages = ", ".join(
+        f"{r.product_lifecycle_day__stage} {r.listed_products}" for r in f["stages"].itertuples()
+    )
+    return [
         f"  rebates {month:%Y-%m} (final):     {reb[0]} merchants, spend {reb[2]:,.2f}, rebates "
         f"{reb[1]:,.2f} CNY"
         if month
         else "  rebates: no final month yet",
         f"  compensation (final windows): {int(comp.compensated_windows or 0)} compensated, "
-        f"{comp.compensation or 0:,.2f} CNY; "
-        f"{void} void windows",
+        f"{comp.compensation or 0:,.2f} CNY; {f['void']} void windows",
         f"  full-site ROI, all days:      {roi:.2f}"
         if roi is not None
         else "  full-site ROI: no campaign spend yet",
-        f"  lifecycle stages on {last}:   "
-        + ", ".join(
-            f"{r.product_lifecycle_day__stage} {r.listed_products}" for r in stages.itertuples()
-        ),
-        f"  tagged products on {last}:    {tags}",
-        f"  median GMV uplift:            {uplift:+.0%} over {versions} final versions"
+        f"  lifecycle stages on {last}:   {stages}",
+        f"  tagged products on {last}:    {f['tags']}",
+        f"  median GMV uplift:            {uplift:+.0%} over {f['versions']} final versions"
         if uplift is not None and uplift == uplift
         else "  uplift: none final yet",
-        "",
-        "where to look (commands work as written from here)",
+    ]
+
+
+def _where_to_look(layout: Layout, month) -> list[str]:
+    root, q, fullsite = layout.root, shlex.quote, _bin("fullsite")
+    lines = [
         f"  nightly brief (charts):     {layout.brief()}   (opens from disk; fullsite brief "
-        f"re-draws it)",
-        f"  metrics by name:            {_bin('fullsite')} metrics --data-root {q(str(root))}   "
-        f"(every metric; README: For analysts)",
+        "re-draws it)",
+        f"  metrics by name:            {fullsite} metrics --data-root {q(str(root))}   "
+        "(every metric; README: For analysts)",
         f"  warehouse (read-only SQL):  {_bin('duckdb')} -readonly {q(str(layout.warehouse))}",
-        f"  statements:                 {_bin('fullsite')} report rebates --data-root "
-        f"{q(str(root))} --month {month:%Y-%m}"
-        if month
-        else None,
+    ]
+    if month:
+        lines.append(
+            f"  statements:                 {fullsite} report rebates --data-root "
+            f"{q(str(root))} --month {month:%Y-%m}"
+        )
+    return lines + [
         f"  tables and columns (docs):  {layout.docs_site / 'index.html'}   (opens from disk; "
-        f"queries: docs/queries.md)",
+        "queries: docs/queries.md)",
         f"  data docs (gate findings):  {layout.data_docs / 'index.html'}   (every run, newest "
-        f"first)",
-        f"  run status:                 {_bin('fullsite')} status --data-root {q(str(root))}",
+        "first)",
+        f"  run status:                 {fullsite} status --data-root {q(str(root))}",
         f"  Dagster UI:                 FULLSITE_DATA_ROOT={q(str(root))} "
         f"DAGSTER_HOME={q(str(glob_safe_dir(layout.dagster_home)))} "
         f"{_bin('dagster')} dev -m orchestration.definitions",
     ]
-    return "\n".join(line for line in lines if line is not None)

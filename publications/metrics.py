@@ -141,9 +141,8 @@ def compile_sql(
     with _LOCK:
         try:
             return _engine(catalog).explain(request).sql_statement.sql
-        except (
-            Exception
-        ) as exc:  # MetricFlow's own words: an unknown metric, a group-by that does not join, …
+        # MetricFlow's own words: an unknown metric, a group-by that does not join, …
+        except Exception as exc:
             raise MetricQueryError(_one_line(str(exc))) from None
 
 

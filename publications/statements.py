@@ -159,7 +159,13 @@ def _coverage(con, asked_from: dt.date, asked_to: dt.date, final_through: dt.dat
         if has_table(con, "dq.ingest_reconciliation")
         else None
     )
-    return Coverage(asked_from, asked_to, first or asked_from, made.data_through, final_through)
+    return Coverage(
+        asked_from=asked_from,
+        asked_to=asked_to,
+        data_from=first or asked_from,
+        data_through=made.data_through,
+        final_through=final_through,
+    )
 
 
 # ------------------------------------------------------------------------------ issue
@@ -236,53 +242,78 @@ def _issue(
         f"{statement.stem}.csv": to_csv(statement, total),
         f"{statement.stem}.xlsx": to_xlsx(statement, total, built),
     }
-    issued_at = register.now()
-    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    sums = {m: f"{totals[m]:.2f}" for m in statement.money}
-    manifest = {
-        "statement": statement.kind,
-        "period": statement.period,
-        "stem": statement.stem,
-        "provisional": statement.provisional,
-        "coverage": coverage.manifest(statement.provisional),
-        "rows": len(statement.rows),
-        "totals": sums,
-        "files": {
-            name: {"sha256": hashes[name], "bytes": len(data)} for name, data in files.items()
-        },
-        "as_of": asof,
-        "generated_at": issued_at.isoformat(timespec="seconds"),  # not in the files
-    }
-    a, b = coverage.covered
-    row = {
-        "statement": statement.kind,
-        "period": statement.period,
-        "stem": statement.stem,
-        "provisional": statement.provisional,
-        "files": json.dumps(hashes),
-        "warehouse_fingerprint": asof["warehouse_fingerprint"],
-        "data_through": coverage.data_through,
-        "covered_from": a,
-        "covered_to": b,
-        "rows": len(statement.rows),
-        "totals": json.dumps(sums),
-        "issued_at": issued_at,
-        "period_from": period[0],
-        "period_to": period[1],
-        "warehouse_built_at": built,
-    }
+    signed = _SignOff(statement, coverage, asof, files, totals, register.now())
     draft = closing.Draft(
-        statement.kind,
-        statement.stem,
-        statement.period_said,
-        period,
-        statement.provisional,
-        files,
-        manifest,
-        row,
-        lines,
+        kind=statement.kind,
+        stem=statement.stem,
+        period_said=statement.period_said,
+        period=period,
+        provisional=statement.provisional,
+        files=files,
+        manifest=signed.manifest(),
+        row=signed.register_row(period, built),
+        lines=lines,
     )
     return closing.issue(layout, draft, out)
+
+
+@dataclass(frozen=True)
+class _SignOff:
+    """What a statement is signed off with: its manifest and its register row."""
+
+    statement: Statement
+    coverage: Coverage
+    asof: dict
+    files: dict[str, bytes]
+    totals: dict[str, Decimal]
+    issued_at: dt.datetime
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        return {name: hashlib.sha256(data).hexdigest() for name, data in self.files.items()}
+
+    @property
+    def sums(self) -> dict[str, str]:
+        return {m: f"{self.totals[m]:.2f}" for m in self.statement.money}
+
+    def manifest(self) -> dict:
+        statement, hashes = self.statement, self.hashes
+        return {
+            "statement": statement.kind,
+            "period": statement.period,
+            "stem": statement.stem,
+            "provisional": statement.provisional,
+            "coverage": self.coverage.manifest(statement.provisional),
+            "rows": len(statement.rows),
+            "totals": self.sums,
+            "files": {
+                name: {"sha256": hashes[name], "bytes": len(data)}
+                for name, data in self.files.items()
+            },
+            "as_of": self.asof,
+            "generated_at": self.issued_at.isoformat(timespec="seconds"),  # not in the files
+        }
+
+    def register_row(self, period: tuple[dt.date, dt.date], built: dt.datetime) -> dict:
+        statement = self.statement
+        a, b = self.coverage.covered
+        return {
+            "statement": statement.kind,
+            "period": statement.period,
+            "stem": statement.stem,
+            "provisional": statement.provisional,
+            "files": json.dumps(self.hashes),
+            "warehouse_fingerprint": self.asof["warehouse_fingerprint"],
+            "data_through": self.coverage.data_through,
+            "covered_from": a,
+            "covered_to": b,
+            "rows": len(statement.rows),
+            "totals": json.dumps(self.sums),
+            "issued_at": self.issued_at,
+            "period_from": period[0],
+            "period_to": period[1],
+            "warehouse_built_at": built,
+        }
 
 
 # ------------------------------------------------------------------------------ the statements
@@ -306,122 +337,128 @@ def rebates_statement(
     con = _connect(layout)
     try:
         made = build(con)
-        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(
-            days=1
-        )
-        statuses = dict(
-            _fetch(
-                con,
-                "select status, count(*) from finance.merchant_rebates_monthly where month = ? "
-                "group by 1",
-                [month],
-            )
-        )
-        if not statuses:
-            raise NothingFinal(
-                f"no rebates for {month:%Y-%m} in the published warehouse (data through "
-                f"{made.data_through})"
-            )
-        if statuses.get("provisional") and not provisional:
-            lag = int(param(con, "rebate_final_lag_days"))
-            raise NothingFinal(
-                f"rebates for {month:%Y-%m} are not final yet: final once the night of "
-                f"{month_end + dt.timedelta(days=lag)} is published (data through "
-                f"{made.data_through}); "
-                "--provisional issues them marked PROVISIONAL"
-            )
+        month_end = _month_end(month)
+        statuses = _rebate_statuses(con, month, month_end, provisional)
+        only_final = "" if provisional else "and status = 'final'"
         rows = _fetch(
             con,
             f"""
             select {", ".join(c.name for c in REBATE_COLUMNS)}
             from finance.merchant_rebates_monthly
-            where month = ? {"" if provisional else "and status = 'final'"} order by merchant_id""",
+            where month = ? {only_final} order by merchant_id""",
             [month],
         )
         provisional = provisional and bool(statuses.get("provisional"))
         coverage = _coverage(con, month, month_end, made.data_through if provisional else month_end)
-        notes = [
-            (
-                "Statement",
-                f"Monthly tiered rebates for {month:%Y-%m}: "
-                + (
-                    "PROVISIONAL figures: the month is not final yet."
-                    if provisional
-                    else "final figures only: every row of the month is final."
-                ),
-            ),
-            (
-                "Rule",
-                "rebate_base = max(0, spend − compensation settled in the month); the whole base "
-                "earns the "
-                "rate of the highest bracket it reaches for the merchant's tier; rebate = "
-                "round2(base × rate).",
-            ),
-        ]
-        for tier, brackets in con.execute(
-            """
-                -- the rate tables the month's rows were computed with (dbt picks them)
-                select r.merchant_tier, string_agg(format('≥ {:,.0f}: {:.1f} %', r.min_base,
-                r.rebate_rate * 100),
-                                                   '; ' order by r.min_base desc)
-                from params.rebate_rates r
-                join (select distinct merchant_tier, rate_effective_from from
-                finance.merchant_rebates_monthly
-                      where month = ?) m
-                  on m.merchant_tier = r.merchant_tier and m.rate_effective_from = r.effective_from
-                group by 1 order by 1""",
-            [month],
-        ).fetchall():
-            notes.append((f"Rates in force: {tier}", brackets))
-        if has_table(con, "marts.fct_campaign_daily"):
-            merchant, version = con.execute(
-                """
-                select (select sum(spend) from finance.merchant_rebates_monthly where month = ?),
-                       (select sum(spend) from marts.fct_campaign_daily where date_trunc('month',
-                           business_date) = ?)""",
-                [month, month],
-            ).fetchone() or (None, None)
-            notes.append(
-                (
-                    "Spend tie-out",
-                    f"merchant spend {merchant or 0:,.2f} vs campaign-version spend "
-                    f"{version or 0:,.2f}: "
-                    f"gap {(merchant or 0) - (version or 0):,.2f} CNY = paid clicks outside every "
-                    "campaign version (before create or after end): real spend that earns rebate "
-                    "but that no assessment window sees.",
-                )
-            )
         stem = f"rebates-{month:%Y-%m}" + ("-provisional" if provisional else "")
         statement = Statement(
-            "rebates",
-            "Monthly rebates",
-            f"{month:%Y-%m}",
-            stem,
-            f"rebates {month:%Y-%m}",
-            REBATE_COLUMNS,
-            rows,
-            ["spend", "compensation", "rebate_base", "rebate_amount"],
-            "merchant_id",
-            notes,
-            provisional,
-            f"build {made.build_id} · data through {made.data_through}",
+            kind="rebates",
+            title="Monthly rebates",
+            period=f"{month:%Y-%m}",
+            stem=stem,
+            sheet=f"rebates {month:%Y-%m}",
+            columns=REBATE_COLUMNS,
+            rows=rows,
+            money=["spend", "compensation", "rebate_base", "rebate_amount"],
+            label="merchant_id",
+            notes=_rebate_notes(con, month, provisional),
+            provisional=provisional,
+            as_of=f"build {made.build_id} · data through {made.data_through}",
         )
-        out = out or layout.statements
-        return out, _issue(
-            layout,
-            statement,
-            out,
-            con,
-            coverage,
-            f"""
+        check_sql = f"""
             select sum(spend), sum(compensation), sum(rebate_base), sum(rebate_amount)
             from finance.merchant_rebates_monthly where month = ?
-                {"" if provisional else "and status = 'final'"}""",
-            [month],
-            (month, month_end),
+                {only_final}"""
+        out = out or layout.statements
+        issued = _issue(
+            layout, statement, out, con, coverage, check_sql, [month], (month, month_end)
         )
+        return out, issued
     finally:
         con.close()
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _rebate_statuses(con, month: dt.date, month_end: dt.date, provisional: bool) -> dict:
+    """The month's rows by status; refused in one line when there are none, or when some
+    are not final and ``provisional`` was not asked for."""
+    made = build(con)
+    statuses = dict(
+        _fetch(
+            con,
+            "select status, count(*) from finance.merchant_rebates_monthly where month = ? "
+            "group by 1",
+            [month],
+        )
+    )
+    if not statuses:
+        raise NothingFinal(
+            f"no rebates for {month:%Y-%m} in the published warehouse (data through "
+            f"{made.data_through})"
+        )
+    if statuses.get("provisional") and not provisional:
+        lag = int(param(con, "rebate_final_lag_days"))
+        raise NothingFinal(
+            f"rebates for {month:%Y-%m} are not final yet: final once the night of "
+            f"{month_end + dt.timedelta(days=lag)} is published (data through "
+            f"{made.data_through}); --provisional issues them marked PROVISIONAL"
+        )
+    return statuses
+
+
+# The rate tables the month's rows were computed with (dbt picks them), per tier.
+RATES_IN_FORCE_SQL = """
+    select r.merchant_tier,
+           string_agg(format('≥ {:,.0f}: {:.1f} %', r.min_base, r.rebate_rate * 100),
+                      '; ' order by r.min_base desc)
+    from params.rebate_rates r
+    join (select distinct merchant_tier, rate_effective_from
+          from finance.merchant_rebates_monthly where month = ?) m
+      on m.merchant_tier = r.merchant_tier and m.rate_effective_from = r.effective_from
+    group by 1 order by 1"""
+
+
+def _rebate_notes(con, month: dt.date, provisional: bool) -> list[tuple[str, str]]:
+    figures = (
+        "PROVISIONAL figures: the month is not final yet."
+        if provisional
+        else "final figures only: every row of the month is final."
+    )
+    notes = [
+        ("Statement", f"Monthly tiered rebates for {month:%Y-%m}: {figures}"),
+        (
+            "Rule",
+            "rebate_base = max(0, spend − compensation settled in the month); the whole base "
+            "earns the rate of the highest bracket it reaches for the merchant's tier; rebate "
+            "= round2(base × rate).",
+        ),
+    ]
+    for tier, brackets in con.execute(RATES_IN_FORCE_SQL, [month]).fetchall():
+        notes.append((f"Rates in force: {tier}", brackets))
+    if has_table(con, "marts.fct_campaign_daily"):
+        notes.append(_spend_tie_out(con, month))
+    return notes
+
+
+def _spend_tie_out(con, month: dt.date) -> tuple[str, str]:
+    merchant, version = con.execute(
+        """
+        select (select sum(spend) from finance.merchant_rebates_monthly where month = ?),
+               (select sum(spend) from marts.fct_campaign_daily
+                where date_trunc('month', business_date) = ?)""",
+        [month, month],
+    ).fetchone() or (None, None)
+    gap = (merchant or 0) - (version or 0)
+    return (
+        "Spend tie-out",
+        f"merchant spend {merchant or 0:,.2f} vs campaign-version spend "
+        f"{version or 0:,.2f}: gap {gap:,.2f} CNY = paid clicks outside every campaign version "
+        "(before create or after end): real spend that earns rebate but that no assessment "
+        "window sees.",
+    )
 
 
 # Printed widths sum to 138 characters: 10 pt Arial on landscape A4 at 100 % (D44).
@@ -464,119 +501,110 @@ def compensation_statement(
         if last > final_through and not provisional:
             raise NothingFinal(
                 f"close dates after {final_through} are not final yet (data through "
-                f"{made.data_through}): "
-                f"--to must be {final_through} or earlier, or add --provisional"
+                f"{made.data_through}): --to must be {final_through} or earlier, or add "
+                "--provisional"
             )
-        names = (
-            "left join marts.dim_merchant m using (merchant_id)"
-            if has_table(con, "marts.dim_merchant")
-            else "left join (select null::varchar as merchant_id, null::varchar as merchant_name) "
-            "m using (merchant_id)"
-        )
-        select = ", ".join(
-            "c.roi / c.target_roi"
-            if c.name == "achievement"
-            else f"m.{c.name}"
-            if c.name == "merchant_name"
-            else f"c.{c.name}"
-            for c in COMPENSATION_COLUMNS
-        )
-        rows = _fetch(
-            con,
-            f"""
-            select {select}
-            from finance.compensation_claims c {names}
-            where c.status = 'final' and c.compensation_amount > 0 and c.close_date between ? and ?
-            order by c.close_date, c.campaign_version_id""",
-            [first, last],
-        )
+        rows = _compensation_rows(con, first, last)
         if not rows:
             raise NothingFinal(
                 f"no final compensation with close_date between {first} and {last} "
                 f"(data through {made.data_through})"
             )
         provisional = provisional and last > final_through
-        coverage = _coverage(con, first, last, final_through)
-        p = {
-            k: param(con, k)
-            for k in (
-                "protection_trigger",
-                "min_protected_spend",
-                "window_spend_days",
-                "window_max_days",
-            )
-        }
-        trigger = p["protection_trigger"]
-        notes = [
-            (
-                "Statement",
-                f"Cost-protection compensation of final assessment windows closed {first} … "
-                f"{last}; only "
-                "windows with an amount above 0 are listed, every one settled (reason: "
-                "compensated)."
-                + (
-                    f" PROVISIONAL: windows closing after {final_through} are not final yet and "
-                    f"may still be "
-                    "added or change."
-                    if provisional
-                    else ""
-                ),
-            ),
-            (
-                "Window",
-                f"from start_date to close_date: spend day number {p['window_spend_days']} of the "
-                f"version, or "
-                f"calendar day number {p['window_max_days']} if earlier; spend and GMV "
-                f"(full-site: paid and "
-                "natural) over the window.",
-            ),
-            (
-                "Eligible",
-                f"a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), "
-                f"window spend ≥ "
-                f"{p['min_protected_spend']} CNY.",
-            ),
-            (
-                "Trigger",
-                f"GMV < {trigger} × target ROI × spend (achievement = ROI ÷ target below "
-                f"{trigger:.0%}).",
-            ),
-            (
-                "Amount",
-                f"round2(spend − GMV ÷ ({trigger} × target ROI)): the cost above what an "
-                f"achievement of "
-                f"{trigger:.0%} would have cost; zero exactly at the trigger. Settled in the "
-                f"month of the close "
-                "date.",
-            ),
-        ]
         stem = f"compensation-{first}-{last}" + ("-provisional" if provisional else "")
         statement = Statement(
-            "compensation",
-            "Compensation by close date",
-            f"{first}..{last}",
-            stem,
-            f"comp {first}..{last}"[:31],
-            COMPENSATION_COLUMNS,
-            rows,
-            ["spend", "gmv", "compensation_amount"],
-            "campaign_version_id",
-            notes,
-            provisional,
-            f"build {made.build_id} · data through {made.data_through}",
+            kind="compensation",
+            title="Compensation by close date",
+            period=f"{first}..{last}",
+            stem=stem,
+            sheet=f"comp {first}..{last}"[:31],
+            columns=COMPENSATION_COLUMNS,
+            rows=rows,
+            money=["spend", "gmv", "compensation_amount"],
+            label="campaign_version_id",
+            notes=_compensation_notes(con, first, last, final_through if provisional else None),
+            provisional=provisional,
+            as_of=f"build {made.build_id} · data through {made.data_through}",
         )
-        out = out or layout.statements
-        return out, _issue(
-            layout,
-            statement,
-            out,
-            con,
-            coverage,
-            """
+        check_sql = """
             select sum(spend), sum(gmv), sum(compensation_amount) from finance.compensation_claims
-            where status = 'final' and compensation_amount > 0 and close_date between ? and ?""",
-            [first, last],
-            (first, last),
+            where status = 'final' and compensation_amount > 0 and close_date between ? and ?"""
+        coverage = _coverage(con, first, last, final_through)
+        out = out or layout.statements
+        issued = _issue(
+            layout, statement, out, con, coverage, check_sql, [first, last], (first, last)
         )
+        return out, issued
     finally:
         con.close()
+
+
+def _compensation_rows(con, first: dt.date, last: dt.date) -> list[tuple]:
+    names = (
+        "left join marts.dim_merchant m using (merchant_id)"
+        if has_table(con, "marts.dim_merchant")
+        else "left join (select null::varchar as merchant_id, null::varchar as merchant_name) "
+        "m using (merchant_id)"
+    )
+    select = ", ".join(
+        "c.roi / c.target_roi"
+        if c.name == "achievement"
+        else f"m.{c.name}"
+        if c.name == "merchant_name"
+        else f"c.{c.name}"
+        for c in COMPENSATION_COLUMNS
+    )
+    return _fetch(
+        con,
+        f"""
+        select {select}
+        from finance.compensation_claims c {names}
+        where c.status = 'final' and c.compensation_amount > 0 and c.close_date between ? and ?
+        order by c.close_date, c.campaign_version_id""",
+        [first, last],
+    )
+
+
+def _compensation_notes(
+    con, first: dt.date, last: dt.date, provisional_after: dt.date | None
+) -> list[tuple[str, str]]:
+    """The rules behind the lines, with the parameters in force (``provisional_after``: the
+    last final close date of a provisional statement)."""
+    names = ("protection_trigger", "min_protected_spend", "window_spend_days", "window_max_days")
+    p = {k: param(con, k) for k in names}
+    trigger = p["protection_trigger"]
+    statement = (
+        f"Cost-protection compensation of final assessment windows closed {first} … {last}; "
+        "only windows with an amount above 0 are listed, every one settled (reason: "
+        "compensated)."
+    )
+    if provisional_after is not None:
+        statement += (
+            f" PROVISIONAL: windows closing after {provisional_after} are not final yet and "
+            "may still be added or change."
+        )
+    return [
+        ("Statement", statement),
+        (
+            "Window",
+            f"from start_date to close_date: spend day number {p['window_spend_days']} of the "
+            f"version, or calendar day number {p['window_max_days']} if earlier; spend and GMV "
+            "(full-site: paid and natural) over the window.",
+        ),
+        (
+            "Eligible",
+            "a tagged product, a recommended target (tier_1, tier_2, tier_3; not custom), "
+            f"window spend ≥ {p['min_protected_spend']} CNY.",
+        ),
+        (
+            "Trigger",
+            f"GMV < {trigger} × target ROI × spend (achievement = ROI ÷ target below "
+            f"{trigger:.0%}).",
+        ),
+        (
+            "Amount",
+            f"round2(spend − GMV ÷ ({trigger} × target ROI)): the cost above what an "
+            f"achievement of {trigger:.0%} would have cost; zero exactly at the trigger. "
+            "Settled in the month of the close date.",
+        ),
+    ]

@@ -22,6 +22,11 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
+
 MONEY, RATE, RATIO, PERCENT, DATE, MONTH = (
     "#,##0.00",
     "0.00%",
@@ -62,9 +67,7 @@ class Statement:
     rows: list[tuple]
     money: list[str]  # columns with a control total
     label: str  # the column that says TOTAL
-    notes: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # (heading, line) for the Notes sheet
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (heading, line): the Notes
     provisional: bool = False
     as_of: str = ""  # "build 822b55f2c44d · data through 2024-08-03", on every page
 
@@ -134,8 +137,6 @@ def _cut_cells(statement: Statement) -> list[str]:
 def _cell(
     ws, row: int, col: int, value, fmt: str | None = None, bold: bool = False, wrap: bool = False
 ):
-    from openpyxl.styles import Alignment, Font
-
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         cell.value = fitted(ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
@@ -147,9 +148,8 @@ def _cell(
     if fmt:
         cell.number_format = fmt
     cell.font = Font(name=FONT, size=FONT_PT, bold=bold)
-    cell.alignment = Alignment(
-        wrap_text=wrap, vertical="top"
-    )  # a wrapped name and its figures on one line
+    # Top-aligned: a wrapped name and its figures read on one line.
+    cell.alignment = Alignment(wrap_text=wrap, vertical="top")
     return cell
 
 
@@ -185,10 +185,8 @@ def _print_setup(ws, statement: Statement) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = (
-        1,
-        0,
-    )  # one page wide, as many pages long as it needs
+    # One page wide, as many pages long as it needs.
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.7
@@ -220,16 +218,23 @@ def _print_setup(ws, statement: Statement) -> None:
 
 
 def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.indexed_list import IndexedList
-
     wb = Workbook()
-    wb._fonts = IndexedList(
-        [Font(name=FONT, size=FONT_PT)]
-    )  # the default style's font: column widths count in it
-    ws = wb.active
+    # The default style's font: column widths count in it.
+    wb._fonts = IndexedList([Font(name=FONT, size=FONT_PT)])
+    _statement_sheet(wb.active, statement, total)
+    _notes_sheet(wb.create_sheet("Notes"), statement)
+    stamp = (built_at or dt.datetime(2000, 1, 1)).replace(tzinfo=None, microsecond=0)
+    wb.properties.creator = wb.properties.lastModifiedBy = "fullsite"
+    wb.properties.created = stamp
+    wb.properties.title = statement.title
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue(), stamp)
+
+
+def _statement_sheet(ws, statement: Statement, total: tuple) -> None:
+    """The printed columns, a heading row that stays in view and prints on every page, the
+    lines, and the TOTAL line in bold."""
     ws.title = statement.sheet
     printed = [(j, c) for j, c in enumerate(statement.columns) if c.printed]
     widths = {k: col.width for k, (_, col) in enumerate(printed, start=1)}
@@ -249,45 +254,36 @@ def to_xlsx(statement: Statement, total: tuple, built_at: dt.datetime | None) ->
     ws.auto_filter.ref = f"A1:{get_column_letter(len(printed))}{len(statement.rows) + 1}"
     _print_setup(ws, statement)
 
-    notes = wb.create_sheet("Notes")
+
+def _notes_sheet(notes, statement: Statement) -> None:
     note_widths = {1: 20, 2: 100}
     for k, width in note_widths.items():
         notes.column_dimensions[get_column_letter(k)].width = width
-    lines = (
-        [
-            (
-                "PROVISIONAL",
-                f"Some figures of this period are not final yet ({statement.as_of}): they can "
-                f"still "
-                "change as later nights are published. Not for settlement: issue it again once "
-                "final.",
-            )
-        ]
-        if statement.provisional
-        else []
-    ) + statement.notes
-    if cut := _cut_cells(statement):
-        lines.append(
-            (
-                "Cut",
-                f"Text longer than a spreadsheet cell holds ({CELL_MAX:,} characters) is cut in "
-                f"this "
-                f"workbook and marked where it is cut: {'; '.join(cut)}. The CSV holds it whole.",
-            )
-        )
-    for i, (heading, line) in enumerate(lines, start=1):
+    for i, (heading, line) in enumerate(_notes(statement), start=1):
         _cell(notes, i, 1, heading, bold=True, wrap=True)
         _cell(notes, i, 2, line, wrap=True)
     _fit_rows(notes, note_widths)
     _print_setup(notes, statement)
 
-    stamp = (built_at or dt.datetime(2000, 1, 1)).replace(tzinfo=None, microsecond=0)
-    wb.properties.creator = wb.properties.lastModifiedBy = "fullsite"
-    wb.properties.created = stamp
-    wb.properties.title = statement.title
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _stable_zip(buf.getvalue(), stamp)
+
+def _notes(statement: Statement) -> list[tuple[str, str]]:
+    """The Notes sheet: PROVISIONAL first when it is, the statement's notes, and where the
+    workbook cuts text a cell cannot hold."""
+    lines = []
+    if statement.provisional:
+        said = (
+            f"Some figures of this period are not final yet ({statement.as_of}): they can still "
+            "change as later nights are published. Not for settlement: issue it again once final."
+        )
+        lines.append(("PROVISIONAL", said))
+    lines += statement.notes
+    if cut := _cut_cells(statement):
+        said = (
+            f"Text longer than a spreadsheet cell holds ({CELL_MAX:,} characters) is cut in this "
+            f"workbook and marked where it is cut: {'; '.join(cut)}. The CSV holds it whole."
+        )
+        lines.append(("Cut", said))
+    return lines
 
 
 def _stable_zip(data: bytes, stamp: dt.datetime) -> bytes:
