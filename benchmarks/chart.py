@@ -67,23 +67,22 @@ def _panel(
             f'text-anchor="middle">{n / 1e6:g} M events</text>'
         )
     for k, (label, values) in enumerate(series.items()):
-        color = COLORS.get(label, "#555")
-        points = " ".join(
-            f"{px(n):.1f},{py(v):.1f}" for (_, n), v in zip(sizes, values, strict=True)
-        )
-        out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2"/>')
-        out += [
-            f'<circle cx="{px(n):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>'
-            for (_, n), v in zip(sizes, values, strict=True)
-        ]
-        ly = TOP + inner_h + 46
-        lx = x0 + LEFT + k * 125
-        out.append(
-            f'<line x1="{lx}" x2="{lx + 16}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
-            f'stroke-width="2"/>'
-        )
-        out.append(f'<text x="{lx + 20}" y="{ly}" font-size="11">{escape(label)}</text>')
+        points = [(px(n), py(v)) for (_, n), v in zip(sizes, values, strict=True)]
+        out += _series(label, points, x0 + LEFT + k * 125, TOP + inner_h + 46)
     return out
+
+
+def _series(label: str, points: list[tuple[float, float]], lx: float, ly: float) -> list[str]:
+    """One line of the chart, its points, and its legend entry at (``lx``, ``ly``)."""
+    color = COLORS.get(label, "#555")
+    drawn = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    return [
+        f'<polyline points="{drawn}" fill="none" stroke="{color}" stroke-width="2"/>',
+        *(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points),
+        f'<line x1="{lx}" x2="{lx + 16}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
+        'stroke-width="2"/>',
+        f'<text x="{lx + 20}" y="{ly}" font-size="11">{escape(label)}</text>',
+    ]
 
 
 def scaling_svg(nightly: list[dict]) -> str:

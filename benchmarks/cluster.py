@@ -50,65 +50,65 @@ def main() -> int:
     ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
     args = ap.parse_args()
     raw = raw_data(args.work, args.scale, 1)
-    local, remote = (
-        fresh_root(args.work, raw, "cluster-local"),
-        fresh_root(args.work, raw, "cluster-remote"),
-    )
+    local = fresh_root(args.work, raw, "cluster-local")
+    remote = fresh_root(args.work, raw, "cluster-remote")
     log(f"{args.scale} night {START} in local mode")
     local_run = _python("benchmarks.probe", "--data-root", str(local), "--from", str(START))
     try:
-        with standalone_cluster(
-            args.work / "cluster", workers=WORKERS, cores=CORES_PER_WORKER, memory=WORKER_MEMORY
-        ) as (url, _env):
-            log(f"cluster up at {url}; the same night against it")
-            os.environ["FULLSITE_EXECUTOR_MEMORY"] = EXECUTOR_MEMORY
-            remote_run = _python(
-                "benchmarks.probe",
-                "--data-root",
-                str(remote),
-                "--from",
-                str(START),
-                "--master",
-                url,
-            )
+        remote_run = _on_a_cluster(args.work / "cluster", remote)
     except ClusterDidNotStart as exc:
         print(f"bench-cluster: {exc}", file=sys.stderr)
         return 1
     log("cluster stopped; comparing the published warehouses")
     diffs = published_differences(local, remote)
+    section = _section(args.scale, local_run, remote_run, diffs)
+    write_cluster_section(section, args.output)
+    print(section)
+    if any(diffs.values()) or not diffs:
+        print("bench-cluster: the cluster's figures differ from local mode", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _on_a_cluster(work: Path, root: Path) -> dict:
+    """The same night on a standalone cluster, stopped on the way out."""
+    with standalone_cluster(
+        work, workers=WORKERS, cores=CORES_PER_WORKER, memory=WORKER_MEMORY
+    ) as (url, _env):
+        log(f"cluster up at {url}; the same night against it")
+        os.environ["FULLSITE_EXECUTOR_MEMORY"] = EXECUTOR_MEMORY
+        return _python(
+            "benchmarks.probe", "--data-root", str(root), "--from", str(START), "--master", url
+        )
+
+
+def _section(scale: str, local_run: dict, remote_run: dict, diffs: dict[str, int]) -> str:
     bad = {t: n for t, n in diffs.items() if n}
-    section = "\n".join(
+    compared = (
+        "all equal, row for row."
+        if not bad
+        else f"**{len(bad)} differ**: " + ", ".join(f"{t} ({n})" for t, n in bad.items())
+    )
+    spark = (local_run["seconds"]["spark"], remote_run["seconds"]["spark"])
+    return "\n".join(
         [
             f"## The same night on a standalone cluster ({dt.date.today()})",
             "",
             f"`make bench-cluster`: a master and {WORKERS} workers ({CORES_PER_WORKER} core, "
-            f"{WORKER_MEMORY} each; "
-            f"executors {EXECUTOR_MEMORY}) on 127.0.0.1, one `{args.scale}` night through the "
-            f"whole pipeline.",
+            f"{WORKER_MEMORY} each; executors {EXECUTOR_MEMORY}) on 127.0.0.1, one `{scale}` "
+            "night through the whole pipeline.",
             "",
             "| | local[2] | standalone cluster |",
             "|---|---:|---:|",
-            f"| Spark stage | {local_run['seconds']['spark']:,.1f} s | "
-            f"{remote_run['seconds']['spark']:,.1f} s |",
+            f"| Spark stage | {spark[0]:,.1f} s | {spark[1]:,.1f} s |",
             f"| whole run | {local_run['wall']:,.1f} s | {remote_run['wall']:,.1f} s |",
             "",
-            f"Published tables compared: {len(diffs)}; "
-            + (
-                "all equal, row for row."
-                if not bad
-                else f"**{len(bad)} differ**: " + ", ".join(f"{t} ({n})" for t, n in bad.items())
-            ),
+            f"Published tables compared: {len(diffs)}; {compared}",
             "On one 2-core machine the cluster adds executor start-up and task shipping; the "
             "point is",
             "that the same code runs unchanged against a cluster and publishes the same figures.",
         ]
     )
-    write_cluster_section(section, args.output)
-    print(section)
-    if bad or not diffs:
-        print("bench-cluster: the cluster's figures differ from local mode", file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

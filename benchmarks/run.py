@@ -30,25 +30,15 @@ from pathlib import Path
 from benchmarks import machine
 from benchmarks.duckdb_facts import compare
 from benchmarks.probe import STAGES
+from benchmarks.report import write_report
+from fullsite.generator.run import generate
+from fullsite.generator.scales import SCALES as GENERATED
+from fullsite.layout import Layout
 
 REPO = Path(__file__).resolve().parents[1]
 START = dt.date(2024, 7, 5)  # the demo's first day
 SEED = 7
 SCALES = ("small", "medium", "large", "xlarge")
-# Goals to read next to the figures. Issue 3: Spark / DuckDB ≤ 3 on `large` (accepted as
-# missed, 3.2–3.6); issue 22: ≤ 2.5 on `xlarge`, an `xlarge` night ≤ 2.5 × a `large` one
-# (3 × the data), peak memory ≤ 12 GiB, the 30-day `small` backfill ≤ 2.5 min.
-TARGETS = {
-    "duckdb_ratio_large": 3.0,
-    "duckdb_ratio_xlarge": 2.5,
-    "xlarge_over_large": 2.5,
-    "peak_gib": 12.0,
-    "history_ratio": 1.25,
-    "backfill_minutes": 2.5,
-}
-BACKFILL_BEFORE = (
-    "5.4 min (Spark clean 241.1 s), ingest by ingest, measured 2026-11-29 by this benchmark"
-)
 
 
 def log(msg: str) -> None:
@@ -73,8 +63,6 @@ def raw_data(work: Path, scale: str, days: int) -> Path:
     if not (raw / ".complete").exists():
         shutil.rmtree(raw, ignore_errors=True)
         log(f"generating {days} day(s) of {scale} data")
-        from fullsite.generator.run import generate
-
         generate(raw, START, days, scale, seed=SEED)
         (raw / ".complete").touch()
     return raw
@@ -131,8 +119,6 @@ def bench_nightly(work: Path, repeats: int, scale: str) -> dict:
     differing = compare(root, START, out)
     spark = median([r["seconds"]["spark"] for r in runs])
     duckdb_s = median([d["seconds"] for d in duck])
-    from fullsite.generator.scales import SCALES as GENERATED
-
     return {
         "scale": scale,
         "repeats": repeats,
@@ -203,8 +189,6 @@ def bench_history(work: Path, repeats: int) -> dict:
 
 def _state_bytes(root: Path) -> dict:
     """What the data root keeps beside the warehouse after the history, by folder (bytes)."""
-    from fullsite.layout import Layout
-
     layout = Layout(root)
     out = {}
     for name, path in (
@@ -270,8 +254,6 @@ def main() -> None:
     results["machine"] = machine.describe()
     results["date"] = dt.date.today().isoformat()
     results_file.write_text(json.dumps(results, indent=2))
-    from benchmarks.report import write_report
-
     write_report(results, args.output)
     log(f"figures written to {args.output}")
 
