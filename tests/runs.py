@@ -140,10 +140,11 @@ class Backfill:
         planted: dict | None = None,
         env: dict | None = None,
     ):
+        # what was planted in the raw zone, for the checks
         self.root, self.planted = (
             root,
             planted or {},
-        )  # what was planted in the raw zone, for the checks
+        )
         self.log = root.parent / "backfill.log"
         self._out = open(self.log, "w")  # closed by finished() or stop()
         self.proc = start_cli(

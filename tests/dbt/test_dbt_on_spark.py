@@ -48,8 +48,7 @@ def test_marts_built_on_spark_equal_the_duckdb_build(published_root, tmp_path):
             c
             for (c,) in con.execute(
                 "select column_name from information_schema.columns where table_schema = ? and "
-                "table_name = ? "
-                "order by ordinal_position",
+                "table_name = ? order by ordinal_position",
                 [schema, name],
             ).fetchall()
         ]

@@ -63,6 +63,5 @@ def plant_hostile(root, day: dt.date) -> None:
             f"huge-{k}.parquet",
         )
     clicks = root / "raw" / "clicks" / f"dt={day}"
-    shutil.copy(
-        sorted(clicks.glob("part-*.parquet"))[0], clicks / "extra.dat"
-    )  # Parquet, but not a data file
+    # Parquet, but not a data file
+    shutil.copy(sorted(clicks.glob("part-*.parquet"))[0], clicks / "extra.dat")

@@ -62,9 +62,8 @@ YEAR_1, YEAR_9999_END = (
     _us(dt.datetime(1, 1, 1, tzinfo=dt.UTC)),
     _us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)),
 )
-NEVER = _us(
-    dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC)
-)  # the placeholder that raised OverflowError
+# the placeholder that raised OverflowError
+NEVER = _us(dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC))
 
 PRODUCTS = [
     dict(
@@ -193,9 +192,8 @@ def _valid_time():
 def planted(draw, table: str) -> Planted:
     p = Planted()
     idc = ID_COLUMN[table]
-    users = st.one_of(
-        st.text(max_size=12), st.just(""), st.just("x" * MAX_CHARS)
-    )  # odd but valid text
+    # odd but valid text
+    users = st.one_of(st.text(max_size=12), st.just(""), st.just("x" * MAX_CHARS))
     for k in range(draw(st.integers(0, 4))):  # valid rows, some with identical copies
         row = valid_row(table, f"{table[0]}-ok-{k}", draw(_valid_time()), draw(users))
         if table in MONEY_COLUMN:  # up to the largest plausible amount
@@ -261,9 +259,8 @@ def _arrow(table: str, rows: list[dict]) -> pa.Table:
     for f in SCHEMAS[table]:
         values = [r.get(f.name) for r in rows]
         if pa.types.is_string(f.type):
-            cols[f.name] = pa.array(values, pa.binary()).view(
-                pa.string()
-            )  # bytes as they may arrive
+            # bytes as they may arrive
+            cols[f.name] = pa.array(values, pa.binary()).view(pa.string())
         elif pa.types.is_timestamp(f.type):
             cols[f.name] = pa.array(values, pa.int64()).view(f.type)
         elif pa.types.is_decimal(f.type):

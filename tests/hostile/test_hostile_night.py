@@ -56,9 +56,8 @@ def test_a_hostile_night_publishes_with_the_bad_rows_in_quarantine(next_night_ro
                                                      DATE '{NEXT}'""",
         )
     }
-    assert {
-        t: (n, n) for t, n in raw_rows.items()
-    } == recon  # extra.dat counted nowhere, read nowhere
+    # extra.dat counted nowhere, read nowhere
+    assert {t: (n, n) for t, n in raw_rows.items()} == recon
     reasons = dict(
         query(
             wh,

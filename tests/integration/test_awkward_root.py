@@ -32,12 +32,10 @@ def test_a_night_in_a_data_root_named_like_a_trap(tmp_path, spark):
     finally:
         con.close()
     assert any(layout.data_docs.glob("*/index.html"))
-    assert query(layout.warehouse, "select count(*) from finance.statement_register") == [
-        (0,)
-    ]  # its path quoted
-    with instance(
-        root
-    ) as inst:  # issue 44: Dagster's settings load for this path too (no telemetry)
+    # its path quoted
+    assert query(layout.warehouse, "select count(*) from finance.statement_register") == [(0,)]
+    # issue 44: Dagster's settings load for this path too (no telemetry)
+    with instance(root) as inst:
         assert not inst.telemetry_enabled and not inst.nux_enabled
     try:
         rebates_statement(layout, dt.date(2024, 7, 1))

@@ -131,9 +131,8 @@ def test_a_corrected_rule_becomes_exact_adjustments_naming_the_rule(scenario):
         for key in issued.keys() | known.keys()
     }
     found = {(a["line_key"], a["money_column"]): a for a in scenario.seen["after rules"]}
-    assert found and set(found) == {
-        k for k, delta in expected.items() if delta
-    }  # every difference, nothing else
+    # every difference, nothing else
+    assert found and set(found) == {k for k, delta in expected.items() if delta}
     for key, a in found.items():
         assert a["delta"] == expected[key] == a["current_value"] - a["issued_value"], key
         assert a["statement"] == "rebates-2024-07" and a["first_seen_night"] == LATER
@@ -151,9 +150,8 @@ def test_a_closed_period_is_never_issued_differently(scenario):
     )
     assert not (scenario.root.parent / "refused").exists()  # nothing written
     archived = ledger.archive(Layout(scenario.root), 1, "rebates-2024-07")
-    assert {p.name: p.read_bytes() for p in archived.iterdir()} == scenario.files(
-        "issued"
-    )  # as issued, still
+    # as issued, still
+    assert {p.name: p.read_bytes() for p in archived.iterdir()} == scenario.files("issued")
 
 
 @pytest.mark.slow
@@ -208,10 +206,11 @@ def test_restated_history_flows_in_as_exact_adjustments_naming_the_files(scenari
             == f"raw history restated (clicks dt={RESTATED_INGEST}: {path.name} rewritten, "
             f"{rows:,} rows)"
         )
+    # doubled costs: more spend, a bigger base
     assert {c for _, c in found} >= {
         "spend",
         "rebate_base",
-    }  # doubled costs: more spend, a bigger base
+    }
     second = list(
         csv.DictReader(open(scenario.root.parent / "adj2" / "adjustments-2024-08-03-2.csv"))
     )[:-1]
@@ -253,9 +252,8 @@ def test_rerunning_the_last_night_with_its_own_files_changed_is_a_named_restatem
     item = f"saves dt={PUBLISHED}: {path.name} rewritten, {rows:,} rows"
     assert f"raw warning: restated: {item}" in records[-1]["message"]
     assert [r["item"] for r in ledger.recorded_changes(layout) if r["kind"] == "raw"] == [item]
-    assert (
-        landing.processed_changes(layout, PUBLISHED, PUBLISHED) == []
-    )  # the record follows the file now
+    # the record follows the file now
+    assert landing.processed_changes(layout, PUBLISHED, PUBLISHED) == []
 
 
 # ----------------------------------------------------------------------------- the register

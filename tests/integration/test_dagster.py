@@ -55,9 +55,8 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
         and groups["dq/ingest_reconciliation"] == "dq"
     )
     assert groups["marts/campaign_roi_7d"] == "marts" and groups["published_warehouse"] == "publish"
-    assert not graph.get(
-        dg.AssetKey(["raw", "impressions"])
-    ).is_materializable  # observed, never written
+    # observed, never written
+    assert not graph.get(dg.AssetKey(["raw", "impressions"])).is_materializable
     roi = graph.get(dg.AssetKey(["marts", "campaign_roi_7d"]))
     assert roi.description and "Raw SQL" not in roi.description
     assert roi.metadata["dagster/table_name"] == "warehouse.marts.campaign_roi_7d"
@@ -76,17 +75,14 @@ def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_r
     """Night: the shared published root, made in tests/conftest.py (published_root)."""
     with instance(published_root) as inst:
         runs = inst.get_run_records(dg.RunsFilter(job_name=d.JOB))
-        assert [r.dagster_run.status for r in runs] == [
-            dg.DagsterRunStatus.SUCCESS
-        ]  # one run for the range
+        # one run for the range
+        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
         nights = [str(FIRST + dt.timedelta(days=k)) for k in range((PUBLISHED - FIRST).days + 1)]
-        assert (
-            inst.get_dynamic_partitions(d.NIGHTS_NAME) == nights
-        )  # the partitions are the nights that exist
+        # the partitions are the nights that exist
+        assert inst.get_dynamic_partitions(d.NIGHTS_NAME) == nights
         materialized = inst.fetch_materializations(d.PUBLISHED, limit=100).records
-        assert [r.partition_key for r in materialized] == nights[
-            ::-1
-        ]  # recorded night after night (issue 44)
+        # recorded night after night (issue 44)
+        assert [r.partition_key for r in materialized] == nights[::-1]
         assert inst.get_latest_materialization_event(
             d.PUBLISHED
         ).asset_materialization.partition == str(PUBLISHED)
@@ -101,13 +97,11 @@ def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_r
         raw = inst.event_log_storage.get_asset_check_execution_history(
             dg.AssetCheckKey(dg.AssetKey(["raw", "clicks"]), "raw_gate"), limit=100
         )
-        assert (
-            sorted(x.event.asset_check_evaluation.partition for x in raw) == nights
-        )  # each night's own raw gate
+        # each night's own raw gate
+        assert sorted(x.event.asset_check_evaluation.partition for x in raw) == nights
         brief = inst.fetch_materializations(d.BRIEF, limit=100).records
-        assert len(brief) == 1 and brief[0].partition_key == str(
-            PUBLISHED
-        )  # after publication: the range's last date
+        # after publication: the range's last date
+        assert len(brief) == 1 and brief[0].partition_key == str(PUBLISHED)
         assert brief[0].asset_materialization.metadata["brief"].value == str(
             published_root / "reports" / "brief" / f"{PUBLISHED}.html"
         )
@@ -119,9 +113,8 @@ def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_r
         ]
     records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
     assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
-    assert (
-        len({r["finished_at"] for r in records}) > 1
-    )  # each night its own finish, not the backfill's
+    # each night its own finish, not the backfill's
+    assert len({r["finished_at"] for r in records}) > 1
     assert all(r["shared_with"] == records[-1]["run_id"] for r in records[:-1])
     note = (published_root / "data_docs" / records[0]["run_id"] / "index.html").read_text()
     assert (
@@ -199,9 +192,8 @@ def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_r
             run.tags[d.REFUSED].startswith("another run holds")
             and run.status == dg.DagsterRunStatus.FAILURE
         )
-    assert executed.returncode != 0, executed.stdout[
-        -2000:
-    ]  # a script sees the refusal, whatever starts it
+    # a script sees the refusal, whatever starts it
+    assert executed.returncode != 0, executed.stdout[-2000:]
     assert shown.returncode == 2 and shown.stderr.strip().startswith("error: another run holds")
     assert len(shown.stderr.strip().splitlines()) == 1
     assert "Traceback" not in shown.stderr

@@ -18,9 +18,8 @@ from tests.runs import night
 
 pytestmark = pytest.mark.slow
 
-BRACKETS = (
-    "max(min_base) filter (where min_base <= spend)"  # the bracket a merchant's month reaches
-)
+# the bracket a merchant's month reaches
+BRACKETS = "max(min_base) filter (where min_base <= spend)"
 
 
 @pytest.fixture(scope="module")

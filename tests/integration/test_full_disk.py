@@ -15,9 +15,8 @@ import pytest
 from tests.conftest import NEXT, copy_root
 from tests.runs import cli
 
-HEADROOM = (
-    8 << 20
-)  # what the night may write before the disk is full: less than a staging warehouse
+# what the night may write before the disk is full: less than a staging warehouse
+HEADROOM = 8 << 20
 
 
 def _used(path) -> int:
@@ -59,9 +58,8 @@ def test_a_full_disk_mid_run_is_said_in_words_and_leaves_nothing_half_built(
     assert "the disk is full" in (root / "dq" / "last_error.txt").read_text()
     assert not (root / "staging" / "warehouse.duckdb").exists()
     assert (root / "warehouse.duckdb").read_bytes() == before
-    shutil.rmtree(
-        root / "curated", ignore_errors=True
-    )  # room for status to read (it writes nothing)
+    # room for status to read (it writes nothing)
+    shutil.rmtree(root / "curated", ignore_errors=True)
     status = json.loads(cli("status", "--data-root", str(root), "--json").stdout)
     last = status["runs"][-1]
     assert last["status"] == "failed" and "the disk is full" in last["message"]

@@ -63,9 +63,8 @@ def test_five_percent_unknown_products_fail_the_raw_gate(scratch_root, spark):
     assert said, failure.message
     quarantined, of = (int(x.replace(",", "")) for x in said.groups()[:2])
     planted = sum(bad.to_pylist())
-    assert (
-        of == rows and planted <= quarantined <= planted + rows // 100
-    )  # the 5 % planted, and the day's own dirt
+    # the 5 % planted, and the day's own dirt
+    assert of == rows and planted <= quarantined <= planted + rows // 100
     assert said.group(3) == f"{100 * quarantined / rows:.2f}"
     assert state.last_success(scratch_root) == PUBLISHED
     # nothing downstream read the partition: no curated facts were built for NEXT
@@ -322,9 +321,8 @@ def test_a_backfills_raw_gates_validated_together_record_what_each_night_would(s
     table = pa.concat_tables([pq.read_table(f) for f in sorted(merchants.glob("*.parquet"))])
     for f in merchants.glob("*.parquet"):
         f.unlink()
-    pq.write_table(
-        pa.concat_tables([table, table.slice(0, 1)]), merchants / "part-0.parquet"
-    )  # one id twice
+    # one id twice
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), merchants / "part-0.parquet")
     assert screen_raw_gates(layout, days) is None
     assert (
         raw_gate(layout, days[2], "repeated")

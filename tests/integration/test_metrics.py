@@ -91,9 +91,8 @@ def test_merchant_daily_carries_both_roi_figures_as_their_metrics_define_them(pu
         k for k in table if not (same(asked[k][0], table[k][0]) and same(asked[k][1], table[k][1]))
     ]
     assert differing == []
-    assert any(
-        r != f for r, f in table.values() if r is not None and f is not None
-    )  # two figures, not one
+    # two figures, not one
+    assert any(r != f for r, f in table.values() if r is not None and f is not None)
 
 
 def test_the_query_page_computes_merchant_figures_as_the_metrics_do(published_root):

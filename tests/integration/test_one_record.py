@@ -30,9 +30,8 @@ def test_a_killed_run_is_one_record_in_dagster_status_and_the_run_log(
         "run", "--data-root", str(root), "--date", str(NEXT), env={"FULLSITE_CRASH_AT": point}
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    status = json.loads(
-        cli("status", "--data-root", str(root), "--json").stdout
-    )  # no run alive: reconciled
+    # no run alive: reconciled
+    status = json.loads(cli("status", "--data-root", str(root), "--json").stdout)
     last = status["runs"][-1]
     said = runlog.PUBLISHED_THEN_ENDED if published else runlog.ENDED
     assert (last["ingest_date"], last["status"], last["message"]) == (
@@ -41,12 +40,10 @@ def test_a_killed_run_is_one_record_in_dagster_status_and_the_run_log(
         said,
     )
     assert status["last_success"] == str(NEXT if published else PUBLISHED)
-    assert (
-        str(NEXT) in status["briefs_owed"]
-    ) == published  # what follows publication was left undone
-    assert (
-        runlog.read_one(root, last["run_id"])["status"] == "interrupted"
-    )  # the run log itself, not only the view
+    # what follows publication was left undone
+    assert (str(NEXT) in status["briefs_owed"]) == published
+    # the run log itself, not only the view
+    assert runlog.read_one(root, last["run_id"])["status"] == "interrupted"
     with instance(root) as inst:
         assert inst.get_run_by_id(last["dagster_run_id"]).status == dg.DagsterRunStatus.FAILURE
         latest = inst.get_latest_materialization_event(d.PUBLISHED).asset_materialization

@@ -196,10 +196,11 @@ def test_killed_run_leaves_the_published_state_and_recovers(next_night):
     killed, root = next_night.after_kill, next_night.root
     assert killed["unchanged"] and killed["last_success"] == PUBLISHED
     newest = killed["status"]["runs"][-1]
+    # seen at once, with no run alive
     assert (newest["ingest_date"], newest["status"]) == (
         str(NEXT),
         "interrupted",
-    )  # seen at once, with no run alive
+    )
     result = next_night.recovery
     assert result.success
     checks = {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()}
@@ -258,9 +259,8 @@ def test_a_backfill_into_a_log_file_says_each_stage_and_no_jvm_noise(backfilled_
     stages = [line for line in log.splitlines() if line.startswith("[")]
     assert any(line.endswith(f"{FIRST}: raw gate") for line in stages), log[-2000:]
     assert any(line.endswith(f"{NEXT}: dbt build") for line in stages), log[-2000:]
-    assert all(
-        line[:7].count(":") == 1 and line[6] == "]" for line in stages
-    )  # [mm:ss] since the start
+    # [mm:ss] since the start
+    assert all(line[:7].count(":") == 1 and line[6] == "]" for line in stages)
 
 
 def test_cumulative_orders_equal_a_full_recomputation(published_root):

@@ -68,11 +68,12 @@ def test_rebate_statement_matches_the_warehouse(july_final, tmp_path):
     for name, meta in manifest["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == meta["sha256"]
     lines = list(csv.reader(open(out / "rebates-2024-07.csv")))
+    # the CSV keeps the warehouse's names
     assert lines[0][:3] == [
         "merchant_id",
         "merchant_name",
         "merchant_tier",
-    ]  # the CSV keeps the warehouse's names
+    ]
     assert len(lines) == n + 2 and lines[-1][0] == "TOTAL"
     assert sum(Decimal(r[-1]) for r in lines[1:-1]) == Decimal(lines[-1][-1]) == total
     sheet = load_workbook(out / "rebates-2024-07.xlsx").active
@@ -153,9 +154,8 @@ def test_a_reissue_replaces_its_own_files_whole_with_the_same_bytes(july_final, 
     assert set(second) == set(first)  # no temporary file left behind
     for name in ("rebates-2024-07.csv", "rebates-2024-07.xlsx"):
         assert second[name][0] == first[name][0], name
-        assert second[name][1] != first[name][1], (
-            name
-        )  # a new file swapped in, never rewritten in place
+        # a new file swapped in, never rewritten in place
+        assert second[name][1] != first[name][1], name
 
 
 def test_statements_go_to_the_data_roots_statement_folder_by_default(july_final):
@@ -202,9 +202,8 @@ HOSTILE = [
 
 
 FAKE_FROM, FAKE_THROUGH = dt.date(2024, 7, 5), dt.date(2024, 8, 3)
-FAKE_FINAL = FAKE_THROUGH - dt.timedelta(
-    days=2
-)  # late_days 2: the last close date that can be final
+# late_days 2: the last close date that can be final
+FAKE_FINAL = FAKE_THROUGH - dt.timedelta(days=2)
 
 
 def _fake_warehouse(root, names=("M one", "M two"), ids=("A-v1", "B-v1")):
@@ -237,9 +236,8 @@ def _fake_warehouse(root, names=("M one", "M two"), ids=("A-v1", "B-v1")):
                    where status = 'final' and compensation_amount > 0""")
     con.execute("create table marts.dim_merchant (merchant_id varchar, merchant_name varchar)")
     con.execute("insert into marts.dim_merchant values ('M1', ?), ('M2', ?)", list(names))
-    con.execute(
-        "create schema params"
-    )  # the file's own build record, as every published warehouse has
+    # the file's own build record, as every published warehouse has
+    con.execute("create schema params")
     con.execute("""create table params.warehouse_build as select 'p' as fingerprint, 'c' as
                     content_fingerprint,
                    TIMESTAMPTZ '2024-08-03 20:00:00+00' as built_at, DATE '2024-08-03' as
@@ -247,10 +245,8 @@ def _fake_warehouse(root, names=("M one", "M two"), ids=("A-v1", "B-v1")):
                    'r' as run_id, 'd' as dagster_run_id""")
     con.execute(
         "create table params.rule_parameters as select * from (values ('protection_trigger', "
-        "'0.90', ''), "
-        "('min_protected_spend', '100.00', ''), ('late_days', '2', ''), ('window_spend_days', "
-        "'7', ''), "
-        "('window_max_days', '15', '')) t(parameter, value, note)"
+        "'0.90', ''), ('min_protected_spend', '100.00', ''), ('late_days', '2', ''), "
+        "('window_spend_days', '7', ''), ('window_max_days', '15', '')) t(parameter, value, note)"
     )
     con.execute("create schema dq")  # ingested 2024-07-05 … 2024-08-03, as the demo
     con.execute(
@@ -493,9 +489,8 @@ def test_the_rebate_workbook_reads_like_a_statement(july_final, tmp_path):
         and sheet.auto_filter.ref.startswith("A1:")
     )
     row = dict(zip(header, sheet[2], strict=True))
-    assert (
-        isinstance(row["Month"].value, dt.datetime) and row["Month"].number_format == "yyyy-mm"
-    )  # shows 2024-07
+    # shows 2024-07
+    assert isinstance(row["Month"].value, dt.datetime) and row["Month"].number_format == "yyyy-mm"
     assert (
         row["Rebate rate (%)"].number_format == "0.00%"
         and row["Spend (CNY)"].number_format == "#,##0.00"
@@ -642,9 +637,8 @@ def test_the_register_lists_every_statement_issued_and_is_published(a_night_late
     published = query(
         layout.warehouse, "select stem, warehouse_fingerprint from finance.statement_register"
     )
-    assert published[before:] == [
-        (r["stem"], fingerprint) for r in rows
-    ]  # the view reads the register as it is
+    # the view reads the register as it is
+    assert published[before:] == [(r["stem"], fingerprint) for r in rows]
     ((described,),) = query(
         layout.warehouse,
         """select comment from duckdb_views()
@@ -720,9 +714,8 @@ def test_a_final_month_reissued_from_a_newer_build_has_the_same_lines(
         for d in ("then", "later")
     )
     assert later["coverage"]["data_through"] == str(NEXT + dt.timedelta(days=1))
-    assert (
-        then["as_of"]["warehouse_fingerprint"] != later["as_of"]["warehouse_fingerprint"]
-    )  # two builds …
+    # two builds …
+    assert then["as_of"]["warehouse_fingerprint"] != later["as_of"]["warehouse_fingerprint"]
     assert (tmp_path / "then" / "rebates-2024-07.csv").read_bytes() == (
         tmp_path / "later" / "rebates-2024-07.csv"
     ).read_bytes()  # … the same lines
@@ -745,9 +738,8 @@ def test_a_night_published_while_a_statement_is_drawn_changes_nothing_it_reads(
 
     def build_then_publish(con):
         if newer.exists():
-            os.replace(
-                newer, layout.warehouse
-            )  # how a night publishes (orchestration/warehouse.publish)
+            # how a night publishes (orchestration/warehouse.publish)
+            os.replace(newer, layout.warehouse)
         return real_build(con)
 
     monkeypatch.setattr(statements, "build", build_then_publish)
@@ -762,9 +754,8 @@ def test_a_night_published_while_a_statement_is_drawn_changes_nothing_it_reads(
         query(layout.warehouse, sql)[0],
     )
     assert opened != published  # the two builds differ on August …
-    assert (
-        Decimal(manifest["totals"]["spend"]) == opened
-    )  # … and the statement is all the one it opened
+    # … and the statement is all the one it opened
+    assert Decimal(manifest["totals"]["spend"]) == opened
     ((fingerprint,),) = query(
         july_final / "warehouse.duckdb", "select content_fingerprint from params.warehouse_build"
     )

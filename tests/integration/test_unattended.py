@@ -52,9 +52,8 @@ def _alert_env(
 ) -> None:
     monkeypatch.setenv("FULLSITE_ALERT_EMAIL_FROM", "fullsite@example.test")
     monkeypatch.setenv("FULLSITE_ALERT_EMAIL_TO", "operators@example.test")
-    monkeypatch.setenv(
-        "FULLSITE_ALERT_SMTP", smtp.address if smtp else "127.0.0.1:9"
-    )  # 9: nobody listens
+    # 9: nobody listens
+    monkeypatch.setenv("FULLSITE_ALERT_SMTP", smtp.address if smtp else "127.0.0.1:9")
     monkeypatch.setenv(
         "FULLSITE_ALERT_WEBHOOK_URL", hook.url if hook else "http://127.0.0.1:9/hook"
     )
@@ -108,9 +107,8 @@ def test_the_sensor_starts_a_night_once_it_is_complete_and_a_failing_night_tells
 
         result = through_dagster_api(root, NEXT)  # as the daemon launches the request
         assert not result.success
-        assert [(r.run_key) for r in _sensor(root, inst).run_requests] == [
-            f"night-{NEXT}"
-        ]  # same key: never a second run
+        # same key: never a second run
+        assert [(r.run_key) for r in _sensor(root, inst).run_requests] == [f"night-{NEXT}"]
     sentence = (
         f"raw gate: clicks dt={NEXT} part-9999.parquet: column cost is DOUBLE, "
         "contract says DECIMAL(18,2)"
@@ -152,9 +150,8 @@ def test_a_missing_event_table_holds_a_night_only_until_its_landing_deadline(scr
     assert (early.night, late.night) == (None, NEXT)
     assert "purchases never landed" in late.said
     _land(root, held, NEXT, "purchases")
-    (
-        Layout(root).raw("purchases", NEXT) / landing.SUCCESS_MARKER
-    ).touch()  # a marker counts as landed too
+    # a marker counts as landed too
+    (Layout(root).raw("purchases", NEXT) / landing.SUCCESS_MARKER).touch()
     assert watch.next_night(layout, deadline - dt.timedelta(hours=5)).night == NEXT
     # a later night that landed never jumps an earlier one that did not
     shutil.rmtree(Layout(root).raw("products", NEXT))
@@ -171,9 +168,8 @@ def test_a_night_past_its_deadline_is_told_once(scratch_root, monkeypatch):
     with SmtpServer() as smtp, WebhookServer() as hook:
         _alert_env(monkeypatch, smtp, hook)
         assert tell(layout, late) == {"email": "sent", "webhook": "sent"}
-        assert (
-            tell(layout, watch.overdue(layout, deadline + dt.timedelta(hours=1))) == {}
-        )  # the same event: once
+        # the same event: once
+        assert tell(layout, watch.overdue(layout, deadline + dt.timedelta(hours=1))) == {}
     assert len(smtp.messages) == 1 and hook.bodies[0]["status"] == "late"
 
 
@@ -211,9 +207,8 @@ def test_rewritten_history_is_named_with_its_rows_and_an_undeliverable_alert_fai
     assert state.last_success(root) == NEXT
     told = [json.loads(line) for line in (root / "dq" / "alerts.jsonl").read_text().splitlines()]
     assert told[-1]["status"] == "published_with_warnings"
-    assert any(
-        found["appeared"]["finding"] in line for line in told[-1]["findings"]
-    )  # the gate's own sentence
+    # the gate's own sentence
+    assert any(found["appeared"]["finding"] in line for line in told[-1]["findings"])
     assert told[-1]["outcome"]["email"].startswith("not delivered") and told[-1]["outcome"][
         "webhook"
     ].startswith("not delivered")
@@ -235,13 +230,11 @@ def test_what_is_published_is_read_from_the_file_itself(scratch_root):
         json.dumps({"ingest_date": str(PUBLISHED - dt.timedelta(days=1))})
     )  # lagging
     assert state.last_success(scratch_root) == PUBLISHED
-    rec = runlog.RunRecord(
-        made.run_id, PUBLISHED, dt.datetime.now(dt.UTC)
-    )  # its record still says running
+    # its record still says running
+    rec = runlog.RunRecord(made.run_id, PUBLISHED, dt.datetime.now(dt.UTC))
     rec.write(scratch_root)
-    (runlog.folder(scratch_root) / ".open" / made.run_id).write_text(
-        "999999999\n"
-    )  # its process is gone
+    # its process is gone
+    (runlog.folder(scratch_root) / ".open" / made.run_id).write_text("999999999\n")
     assert (
         runlog.shown_status(scratch_root, runlog.read_one(scratch_root, made.run_id), made.run_id)
         == "interrupted"
@@ -263,9 +256,8 @@ def test_a_brief_never_drawn_is_owed_and_drawn_by_the_next_look(scratch_root):
 def test_a_refused_run_is_one_line_and_recorded_as_refused(scratch_root):
     with state.run_lock(scratch_root):  # another run holds the lock
         result = through_dagster_api(scratch_root, NEXT)
-    assert (
-        not result.success and not result.get_asset_materialization_events()
-    )  # nothing ran: not a success
+    # nothing ran: not a success
+    assert not result.success and not result.get_asset_materialization_events()
     with instance(scratch_root) as inst:
         tags = inst.get_run_by_id(result.run_id).tags
     assert tags[d.REFUSED].startswith("another run holds")
@@ -314,6 +306,5 @@ def test_a_copy_of_old_data_is_said_to_be_unfed_once_not_late(scratch_root, monk
             ) as context:
                 skipped = d.deadline_sensor(context)
             assert words in skipped.skip_message, skipped.skip_message
-    assert sent(layout) == {
-        f"late/{NEXT}"
-    }  # only the recent lateness was an alert (written down, undelivered)
+    # only the recent lateness was an alert (written down, undelivered)
+    assert sent(layout) == {f"late/{NEXT}"}

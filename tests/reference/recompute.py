@@ -538,9 +538,8 @@ def product_tables(
 
     late, w = p("late_days"), p("lifecycle_window_days")
     thresholds = rules.lifecycle_thresholds()
-    orders_on = defaultdict(
-        Counter
-    )  # date → product → orders; earlier ones count from the first date
+    # date → product → orders; earlier ones count from the first date
+    orders_on = defaultdict(Counter)
     for (product, d), n in daily.items():
         orders_on[max(d, first)][product] += n["orders"]
     lifecycle, stage, cum = {}, {}, Counter()
@@ -859,9 +858,8 @@ def differences(root: Path, D: dt.date) -> dict[str, list]:
             for r in con.execute(f"select {key}, {cols} from {table}").fetchall()
         }
         ours = {k: v if isinstance(v, tuple) else (v,) for k, v in mine[table].items()}
-        if (
-            table == "marts.fct_product_traffic_daily"
-        ):  # grain: rows with an event (product facts: all have one)
+        # grain: rows with an event (product facts: all have one)
+        if table == "marts.fct_product_traffic_daily":
             ours = {k: v for k, v in ours.items() if any(v)}
         diff = [
             (k, published.get(k), ours.get(k))

@@ -55,10 +55,11 @@ def test_the_reference_agrees_on_cases_the_generator_never_makes(harder_backfill
         "select coalesce(event_id, order_id), reason from read_parquet("
         f"'{root}/quarantine/*/*/*.parquet', union_by_name = true) where event_id like 'H%'",
     )
+    # their other copies: accepted
     assert sorted(quarantined) == [
         ("HI-fixed", "bad_enum"),
         ("HS-group", "bad_enum"),
-    ]  # their other copies: accepted
+    ]
     _statement_shows_hostile_names_as_text(root, planted["merchant names"])
     missing = planted["missing saves"]
     warned = next(

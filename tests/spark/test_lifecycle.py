@@ -36,10 +36,11 @@ PRODUCTS = [
         price="10.00",
     )
 ]
+# 16 days apart: the first is outside day 17's 14-day look-back
 ORDERS = {
     DAYS[0]: 25,
     DAYS[16]: 10,
-}  # 16 days apart: the first is outside day 17's 14-day look-back
+}
 
 
 def _facts(root, day, orders):
@@ -78,9 +79,8 @@ def test_cumulative_orders_of_a_range_longer_than_the_windows(tmp_path, spark):
             true)""").fetchall()
     )
     expected = {d: sum(n for o, n in ORDERS.items() if o <= d) for d in DAYS}
-    assert (
-        rows == expected
-    )  # 35 orders on day 17: the stage (dbt) sees it past the standard class's 30
+    # 35 orders on day 17: the stage (dbt) sees it past the standard class's 30
+    assert rows == expected
     state = dict(
         con.execute(f"""select business_date::date, cum_orders from
         read_parquet('{tmp_path}/state/cum_orders/*/*.parquet', hive_partitioning =

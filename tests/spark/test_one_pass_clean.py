@@ -152,9 +152,8 @@ def test_one_pass_cleaning_equals_ingest_by_ingest(tiny_raw, spark, tmp_path, mo
     moved = duckdb.sql(
         f"select count(*) from read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
         f"hive_partitioning = true) where ingest_date = '{DAYS[-1]}' and business_date = "
-        f"'{DAYS[-1]}' "
-        f"and event_id in (select event_id from "
-        f"read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', "
-        f"hive_partitioning = true) where ingest_date = '{DAYS[0]}')"
+        f"'{DAYS[-1]}' and event_id in (select event_id from "
+        f"read_parquet('{one_pass}/curated/accepted/clicks/*/*/*.parquet', hive_partitioning = "
+        f"true) where ingest_date = '{DAYS[0]}')"
     ).fetchone()[0]
     assert moved == 1

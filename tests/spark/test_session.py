@@ -9,9 +9,8 @@ def test_a_session_starts_without_log_noise():
     # Spark's default profile logs at WARN until the session is up and announces the level
     # it sets: four lines between the progress bars of every run.
     code = "from spark_runtime.session import get_spark; get_spark().stop()"
-    env = {
-        k: v for k, v in os.environ.items() if k != "FULLSITE_SPARK_LOG_LEVEL"
-    }  # the default level
+    # the default level
+    env = {k: v for k, v in os.environ.items() if k != "FULLSITE_SPARK_LOG_LEVEL"}
     started = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
     )

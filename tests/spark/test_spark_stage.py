@@ -298,12 +298,13 @@ def test_quarantined_rows_are_kept_unchanged(processed):
         "hive_partitioning = true) where event_id = 'I6'",
     )
     assert (user, scene, paid) == ("u1", "home", False)
+    # the contract's columns and the reason, nothing else
     for table in (
         "impressions",
         "clicks",
         "purchases",
         "saves",
-    ):  # the contract's columns and the reason, nothing else
+    ):
         files = sorted(
             (processed / "quarantine" / table / "ingest_date=2024-07-10").glob("*.parquet")
         )
@@ -344,12 +345,13 @@ def test_attribution(processed):
                                                      read_parquet('$C/attributed_purchases/*/*.parquet')""",
         )
     }
+    # tie at the same instant: larger event_id
     assert got["O1"] == (
         "K-B",
         None,
         "recommend",
         False,
-    )  # tie at the same instant: larger event_id
+    )
     assert got["O2"] == (None, None, "direct", False)  # only click 168 h + 1 µs before
     assert got["O3"] == ("K-7D", None, "activity", False)  # exactly 168 h before: inside
     assert got["O4"] == ("K2", "C1", "search", True)  # 00:00:00 beats 23:59:59.999999

@@ -20,7 +20,6 @@ def test_same_rows_in_another_order_do_not_differ():
 def test_a_missing_copy_and_a_changed_value_are_counted_from_both_sides():
     con = duckdb.connect()
     a = "select * from (values (1, 'a'), (1, 'a'), (2, 'b'))"
-    assert (
-        differing_rows(con, a, "select * from (values (1, 'a'), (2, 'b'))") == 1
-    )  # duplicates count
+    # duplicates count
+    assert differing_rows(con, a, "select * from (values (1, 'a'), (2, 'b'))") == 1
     assert differing_rows(con, a, "select * from (values (1, 'a'), (1, 'a'), (2, 'c'))") == 2
