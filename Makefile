@@ -63,7 +63,9 @@ test-alone: setup
 	$(BIN)/python -m tests.alone
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade, isort rules, lines of at most 100
-# characters; pyproject.toml [tool.ruff]) and its formatter;
+# characters, functions of at most 30 statements and a complexity of 10, imports at the
+# top; pyproject.toml [tool.ruff]) and its formatter; functions of at most 50 lines
+# (tests/lint_functions.py);
 # the layers (import-linter) and the types (mypy) of the packages; the semantic layer's
 # definitions (MetricFlow, on the project's parse; the checks against a warehouse run in the
 # tests, on a published one); dbt's metadata (dbt-score, a floor of 9.0); the dbt YAML
@@ -76,6 +78,8 @@ $(LINT_STAMP): lint.lock
 	$(LINT_VENV)/bin/python -m pip install --quiet -r lint.lock
 	@touch $(LINT_STAMP)
 
+PRODUCT_PACKAGES := fullsite spark_runtime spark_jobs expectations publications orchestration benchmarks
+
 # The dbt models as dbt renders them, for a night of the demo's (nothing is read or built).
 SQLFLUFF_ENV := FULLSITE_RUN_DATE=2024-08-01 FULLSITE_DATA_ROOT=data/demo DBT_TARGET_PATH=target/sqlfluff \
 	FULLSITE_DBT_DB=$(CURDIR)/dbt_project/target/sqlfluff/lint.duckdb DBT_SEND_ANONYMOUS_USAGE_STATS=false
@@ -83,6 +87,7 @@ SQLFLUFF_ENV := FULLSITE_RUN_DATE=2024-08-01 FULLSITE_DATA_ROOT=data/demo DBT_TA
 lint: setup $(LINT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tests.lint_functions $(PRODUCT_PACKAGES)
 	$(BIN)/yamllint -c .yamllint.yml dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/dbt_project.yml
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
