@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fullsite import settings
 from fullsite.rules import DBT_PROJECT_DIR
 
 ARTIFACTS = ("manifest.json", "semantic_manifest.json")
@@ -25,7 +26,7 @@ class ParseFailed(Exception):
 
 
 def target_dir() -> Path:
-    return Path(os.environ.get("FULLSITE_DBT_TARGET", str(DBT_PROJECT_DIR / "target")))
+    return Path(settings.get("FULLSITE_DBT_TARGET") or DBT_PROJECT_DIR / "target")
 
 
 def _newest_source() -> float:
@@ -64,7 +65,7 @@ def parsed(name: str = "manifest.json") -> Path:
         with tempfile.TemporaryDirectory(dir=folder, prefix=".parse-") as work:
             env = {
                 **os.environ,
-                "FULLSITE_DATA_ROOT": os.environ.get("FULLSITE_DATA_ROOT", "data/demo"),
+                "FULLSITE_DATA_ROOT": settings.get("FULLSITE_DATA_ROOT") or "data/demo",
                 "FULLSITE_DBT_DB": str(Path(work) / "warehouse.duckdb"),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             }

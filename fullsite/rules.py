@@ -9,18 +9,17 @@ them decide money comparisons.
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from fullsite import settings
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The dbt project every stage reads its rules from: the repository's, unless an operator
 # points FULLSITE_DBT_PROJECT at another copy (a corrected rule tried on a copy of a root).
-DBT_PROJECT_DIR = Path(
-    os.environ.get("FULLSITE_DBT_PROJECT") or REPO_ROOT / "dbt_project"
-).resolve()
+DBT_PROJECT_DIR = Path(settings.get("FULLSITE_DBT_PROJECT") or REPO_ROOT / "dbt_project").resolve()
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 

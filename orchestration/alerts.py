@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import smtplib
 import time
 import tomllib
@@ -34,6 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
+from fullsite import settings
 from fullsite.layout import Layout
 
 TIMEOUT_S = 3  # per attempt: a hanging receiver never holds a night for long
@@ -131,9 +131,8 @@ def channels(layout: Layout) -> Channels:
             conf = tomllib.loads(toml.read_text()).get("alerts", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{toml}: {exc}") from None
-    env = os.environ
-    smtp = env.get("FULLSITE_ALERT_SMTP") or conf.get("smtp")
-    to = env.get("FULLSITE_ALERT_EMAIL_TO") or conf.get("email_to") or ()
+    smtp = settings.get("FULLSITE_ALERT_SMTP") or conf.get("smtp")
+    to = settings.get("FULLSITE_ALERT_EMAIL_TO") or conf.get("email_to") or ()
     if isinstance(to, str):
         to = [t.strip() for t in to.split(",") if t.strip()]
     host_port = None
@@ -144,10 +143,10 @@ def channels(layout: Layout) -> Channels:
         host_port = (host, int(port))
     return Channels(
         smtp=host_port,
-        email_from=env.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"),
+        email_from=settings.get("FULLSITE_ALERT_EMAIL_FROM") or conf.get("email_from"),
         email_to=tuple(to),
-        webhook_url=env.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
-        docs_url=env.get("FULLSITE_DOCS_URL") or conf.get("docs_url"),
+        webhook_url=settings.get("FULLSITE_ALERT_WEBHOOK_URL") or conf.get("webhook_url"),
+        docs_url=settings.get("FULLSITE_DOCS_URL") or conf.get("docs_url"),
     )
 
 

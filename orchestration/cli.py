@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import inspect
+import json
 import os
 import shutil
 import sys
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fullsite import settings
 from fullsite.layout import Layout
 
 app = typer.Typer(
@@ -149,7 +151,7 @@ def existing_root(path: str) -> Path:
 
 
 def _master(master: str | None) -> str | None:
-    return master or os.environ.get("FULLSITE_SPARK_MASTER")
+    return master or settings.get("FULLSITE_SPARK_MASTER")
 
 
 def run_pipeline(
@@ -282,8 +284,6 @@ def status_cmd(
 
 def _status_of_run(layout: Layout, run: str, as_json: bool) -> None:
     """One run in detail: its record, stage timings, gates and data docs."""
-    import json
-
     from orchestration import alerts, runlog, state, status
 
     made = state.published_build(layout.root)
@@ -451,7 +451,6 @@ def docs_cmd(
     port: int = typer.Option(8080, "--port", help="Port for --serve"),
 ) -> None:
     """Write the dbt docs site of the published warehouse to <data-root>/docs/index.html."""
-    from fullsite.layout import Layout
     from publications.docs_site import DocsFailed, write_docs
     from publications.docs_site import serve as serve_docs
 
@@ -474,7 +473,6 @@ def brief_cmd(
 ) -> None:
     """Re-render the nightly brief (<data-root>/reports/brief/<date>.html) from the published
     warehouse."""
-    from fullsite.layout import Layout
     from publications.brief import BriefFailed, write_brief
 
     root = existing_root(data_root)
@@ -514,7 +512,6 @@ def metrics_cmd(
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """Answer a metric question from the published warehouse, read-only (the semantic layer)."""
-    from fullsite.layout import Layout
     from publications.metrics import MetricQueryError, ask, connect, metrics, render
 
     if not names:
@@ -628,7 +625,6 @@ def report_rebates(
     provisional: bool = PROVISIONAL,
 ) -> None:
     """Monthly rebates per merchant, with a total line and control totals (final months only)."""
-    from fullsite.layout import Layout
     from publications.statements import rebates_statement
 
     first_day = parse_month(month)
@@ -651,7 +647,6 @@ def report_compensation(
 ) -> None:
     """Compensated windows by close_date, with a total line and control totals (final windows
     only)."""
-    from fullsite.layout import Layout
     from publications.statements import compensation_statement
 
     a, b = parse_date(first, "--from"), parse_date(last, "--to")
@@ -693,7 +688,6 @@ def report_verify(
     """Whether the register is intact (its hash chain, every manifest and file as issued) and
     whether each file is one issued from this data root, from which build. Exit 1 when the
     register was altered or a file was not issued."""
-    from fullsite.layout import Layout
     from publications.register import issued, verify
 
     layout = Layout(existing_root(data_root))
@@ -739,7 +733,6 @@ def explain_compensation(
     data_root: str = typer.Option(..., "--data-root"),
 ) -> None:
     """Why a window's compensation is what it is: settings, window, daily figures, formula."""
-    from fullsite.layout import Layout
     from publications.explain import compensation
 
     _explain(compensation, Layout(existing_root(data_root)), campaign_version_id)
@@ -752,7 +745,6 @@ def explain_rebate(
     data_root: str = typer.Option(..., "--data-root"),
 ) -> None:
     """Why a merchant's monthly rebate is what it is: spend, compensation netted, bracket, rate."""
-    from fullsite.layout import Layout
     from publications.explain import rebate
 
     # the argument first: a typo is named before the root is looked at
@@ -765,7 +757,6 @@ def demo_cmd(
     data_root: str = typer.Option("data/demo", "--data-root", help="Where the demo data set goes"),
 ) -> None:
     """Generate the default data set (small, 30 days from 2024-07-05) and backfill it."""
-    from fullsite.layout import Layout
     from orchestration.launch import dagster_home
     from orchestration.state import last_success
     from publications.docs_site import DocsFailed, write_docs

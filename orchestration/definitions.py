@@ -35,7 +35,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, build_dbt_asset_specs
 from pydantic import PrivateAttr
 
-from fullsite import curated, dbt_artifacts
+from fullsite import curated, dbt_artifacts, settings
 from fullsite.contract import BUSINESS_TZ, SCHEMAS
 from fullsite.layout import Layout, data_files
 from fullsite.published import PUBLISHED_SCHEMAS
@@ -523,8 +523,24 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
     )
 
 
+def _from_environment(name: str) -> str | None:
+    """A resource field from its setting: a ``dg.EnvVar`` when the variable is set (the UI
+    shows the run's configuration as coming from it), else the setting's default."""
+    return dg.EnvVar(name) if os.environ.get(name) else settings.get(name)
+
+
+def _resource(data_root: str | Path | None) -> FullsiteResource:
+    """A run started by ``fullsite`` names its data root; ``dagster dev`` takes it, and the
+    Spark master, from the environment (fullsite/settings.py)."""
+    master = _from_environment("FULLSITE_SPARK_MASTER")
+    if data_root is not None:
+        return FullsiteResource(data_root=str(Path(data_root).resolve()), spark_master=master)
+    return FullsiteResource(
+        data_root=_from_environment("FULLSITE_DATA_ROOT") or "data/demo", spark_master=master
+    )
+
+
 def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
-    root = Path(data_root or os.environ.get("FULLSITE_DATA_ROOT", "data/demo"))
     nightly_run = build_nightly()
     job = dg.define_asset_job(
         JOB,
@@ -551,16 +567,13 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
         context.instance.add_dynamic_partitions(NIGHTS_NAME, [night])
         return dg.RunRequest(run_key=f"scheduled-{night}", partition_key=night)
 
-    resource = FullsiteResource(
-        data_root=str(root.resolve()), spark_master=os.environ.get("FULLSITE_SPARK_MASTER")
-    )
     return dg.Definitions(
         assets=[*raw_specs(), nightly_run],
         asset_checks=[gate_results],
         jobs=[job],
         schedules=[nightly_schedule],
         sensors=[landing_sensor, deadline_sensor, alert_retry_sensor, run_failure_alert],
-        resources={"fullsite": resource},
+        resources={"fullsite": _resource(data_root)},
         # one process per run: the lock and the Spark session are the run's
         executor=dg.in_process_executor,
     )

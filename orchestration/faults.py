@@ -6,6 +6,8 @@ import errno
 import os
 import signal
 
+from fullsite import settings
+
 _OS = {
     errno.ENOSPC: "the disk is full: no space left to write {path}",
     errno.EDQUOT: "the disk quota is used up: cannot write {path}",
@@ -64,5 +66,5 @@ def crash_point(name: str) -> None:
     """A place a run can be killed at on purpose: ``FULLSITE_CRASH_AT=<name>`` kills this
     process there with SIGKILL, as an OOM kill or a pulled plug would, for drills and the
     tests that hold what a killed run leaves (before-publish, after-publish, during-brief)."""
-    if os.environ.get("FULLSITE_CRASH_AT") == name:
+    if settings.get("FULLSITE_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
+from fullsite import settings
 from spark_runtime import quiet
 from spark_runtime.cds import java_options
 from spark_runtime.localfs import CLASS, FALLBACK, built_jar
@@ -16,11 +17,11 @@ LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def log_level() -> str:
-    return os.environ.get("FULLSITE_SPARK_LOG_LEVEL", "ERROR")
+    return settings.given("FULLSITE_SPARK_LOG_LEVEL")
 
 
 # The driver's collector unless FULLSITE_DRIVER_JAVA_OPTIONS replaces it (see below).
-GC_OPTIONS = "-XX:+UseParallelGC"
+GC_OPTIONS = settings.SETTINGS["FULLSITE_DRIVER_JAVA_OPTIONS"].default or ""
 
 
 def driver_java_options() -> str:
@@ -28,7 +29,7 @@ def driver_java_options() -> str:
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
     class-data archive when ``make setup`` made one (spark_runtime/cds.py), and the quiet
     logging of ``log4j2.properties``."""
-    gc = os.environ.get("FULLSITE_DRIVER_JAVA_OPTIONS", GC_OPTIONS)
+    gc = settings.given("FULLSITE_DRIVER_JAVA_OPTIONS")
     log_options = (
         f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
     )
@@ -41,7 +42,7 @@ def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSes
     it was given wins; otherwise local[2]."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     conf = SparkConf().setAppName(app_name)
-    master = master or os.environ.get("FULLSITE_SPARK_MASTER")
+    master = master or settings.get("FULLSITE_SPARK_MASTER")
     # launched by spark-submit: its JVM, its master
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ
     if master:
@@ -61,14 +62,14 @@ def _configure(conf: SparkConf, local: bool) -> None:
     """The session's settings (in the JVM's launch: driver options take effect only there)."""
     (
         conf.set("spark.sql.session.timeZone", "UTC")  # business dates are derived explicitly
-        .set("spark.sql.shuffle.partitions", os.environ.get("FULLSITE_SHUFFLE_PARTITIONS", "4"))
+        .set("spark.sql.shuffle.partitions", settings.given("FULLSITE_SHUFFLE_PARTITIONS"))
         .set("spark.sql.adaptive.enabled", "true")
         .set("spark.sql.adaptive.coalescePartitions.enabled", "true")
         .set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .set("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .set("spark.ui.enabled", "false")
         .set("spark.ui.showConsoleProgress", "false")
-        .set("spark.driver.memory", os.environ.get("FULLSITE_DRIVER_MEMORY", "4g"))
+        .set("spark.driver.memory", settings.given("FULLSITE_DRIVER_MEMORY"))
         # Takes effect when this process starts the JVM (not under spark-submit).
         .set("spark.driver.extraJavaOptions", driver_java_options())
         .set("spark.sql.ansi.enabled", "true")  # overflow and bad casts fail loudly
@@ -84,5 +85,5 @@ def _configure(conf: SparkConf, local: bool) -> None:
         conf.set("spark.driver.extraClassPath", str(jar)).set("spark.hadoop.fs.file.impl", CLASS)
     else:
         conf.set("spark.hadoop.fs.file.impl", FALLBACK)
-    if os.environ.get("FULLSITE_EXECUTOR_MEMORY"):  # cluster executors (local mode has none)
-        conf.set("spark.executor.memory", os.environ["FULLSITE_EXECUTOR_MEMORY"])
+    if executors := settings.get("FULLSITE_EXECUTOR_MEMORY"):  # a cluster's (local has none)
+        conf.set("spark.executor.memory", executors)
