@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import inspect
 import json
+import logging
 import os
 import shutil
 import sys
@@ -801,6 +802,9 @@ _help_unwrapped(app)
 
 def main() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # A log handler that cannot write (dbt's file log on a full disk) must not print its
+    # own traceback over the one line that says what went wrong: Python's switch for it.
+    logging.raiseExceptions = False
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
