@@ -52,8 +52,10 @@ SETTINGS = {
     )
 }
 
-# Inputs the pipeline hands the dbt build it starts (profiles.yml, the models), and the
-# generator's CDS training run: set by fullsite itself, never by an operator.
+# The dbt project's inputs (profiles.yml, the models) for a `dbt` process — one fullsite
+# starts (the docs site, the parse `fullsite metrics` reads) or a developer's by hand; the
+# nightly build passes them as dbt vars instead — and the generator's CDS training run: set
+# by fullsite itself, never by an operator.
 INTERNAL = frozenset(
     {
         "FULLSITE_DBT_DB",

@@ -2,25 +2,22 @@
 
 A ``dbt`` subprocess costs about 4 s of every night before it builds anything: importing
 dbt, loading its parse of the project, writing the parse back. In the process that runs
-the pipeline, the parse is made once and handed to every later build (``dbtRunner(manifest=…)``);
-each build still renders every model from the project's files with that night's dates.
+the pipeline, the parse is made once and handed to every later build (``dbtRunner(manifest=…)``,
+dbt's programmatic interface); each build still renders every model from the project's files
+with that night's vars.
 
-dbt reads its inputs from the process — environment variables (the profile, the dates)
-and the working directory (the data root is ``..`` of the staging folder) — so a build
-runs exactly as the subprocess did: the same variables, the same directory, the same
-arguments, under one lock (dbt is not re-entrant), and both are put back afterwards.
-dbt-duckdb keeps its database open for the life of the process: the connections are
-closed after every build, so that the gates, finalisation and publication can open the
-staging file (duckdb/dbt-duckdb#616).
+Every input of a build is an argument (project, profile, paths, vars): the process's
+environment and working directory are never changed, so nothing else in the process (a
+Dagster sensor, a thread) sees a night's settings. Builds take turns under one lock: dbt's
+runner is not re-entrant. dbt-duckdb keeps its database open for the life of the process:
+the connections are closed after every build, so that the gates, finalisation and
+publication can open the staging file (duckdb/dbt-duckdb#616).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 # dbt is imported by the functions that run it: it costs 1.5 s, and this module is loaded
@@ -29,66 +26,52 @@ _LOCK = threading.Lock()
 _PARSED: dict[str, Any] = {}  # project fingerprint → dbt's Manifest of it
 
 
-@contextlib.contextmanager
-def _process_inputs(cwd: Path, env: Mapping[str, str | None]) -> Iterator[None]:
-    """Set (or, for None, remove) environment variables and the working directory; restore both."""
-
-    def apply(values: Mapping[str, str | None]) -> None:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-    saved = {k: os.environ.get(k) for k in env}
-    here = os.getcwd()
-    try:
-        apply(env)
-        os.chdir(cwd)
-        yield
-    finally:
-        os.chdir(here)
-        apply(saved)
-
-
 def _close_connections() -> None:
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415 (cost)
 
     DuckDBConnectionManager.close_all_connections()
 
 
+def _parsed(runner_class, parse: list[str], fingerprint: str, before, after):
+    """dbt's Manifest of the project, parsed with the ``parse`` arguments the first time this
+    process builds it (by its fingerprint); ``(None, result)`` when the parse failed."""
+    manifest = _PARSED.get(fingerprint)
+    if manifest is not None:
+        return manifest, None
+    if before:
+        before()
+    parsed = runner_class().invoke(["parse", *parse])
+    _close_connections()
+    if after:
+        after()
+    if not parsed.success:
+        return None, parsed
+    _PARSED.clear()  # one project per process: an edited project replaces the old parse
+    _PARSED[fingerprint] = parsed.result
+    return parsed.result, None
+
+
 def invoke(
-    cwd: Path,
-    env: Mapping[str, str | None],
-    common: list[str],
+    parse: list[str],
     command: list[str],
     fingerprint: str,
-    before_parse=None,
-    after_parse=None,
+    before_parse: Callable[[], None] | None = None,
+    after_parse: Callable[[], None] | None = None,
 ):
-    """``dbt <command> <common>`` in this process; returns dbt's ``dbtRunnerResult``.
+    """``dbt <command>`` in this process; returns dbt's ``dbtRunnerResult``.
 
-    ``common`` are the arguments a parse shares with the command (project, profile,
-    target and log paths); the parse of the project is made with them the first time a
-    project (by its fingerprint) is built in this process. ``before_parse``/``after_parse``
-    let the caller reuse dbt's own partial parse across processes."""
+    ``parse`` are the arguments of the project's parse, made the first time a project (by
+    its fingerprint) is built in this process; ``command`` is the whole command line of the
+    build. ``before_parse``/``after_parse`` let the caller reuse dbt's own partial parse
+    across processes."""
     from dbt.cli.main import dbtRunner  # noqa: PLC0415 (import cost, see _LOCK)
 
-    with _LOCK, _process_inputs(cwd, env):
-        manifest: Any = _PARSED.get(fingerprint)
-        if manifest is None:
-            if before_parse:
-                before_parse()
-            parsed = dbtRunner().invoke(["parse", *common])
-            _close_connections()
-            if after_parse:
-                after_parse()
-            if not parsed.success:
-                return parsed
-            _PARSED.clear()  # one project per process: an edited project replaces the old parse
-            _PARSED[fingerprint] = manifest = parsed.result
+    with _LOCK:
+        manifest, failed = _parsed(dbtRunner, parse, fingerprint, before_parse, after_parse)
+        if failed is not None:
+            return failed
         try:
             # A copy: a build marks the nodes it compiles, and the next night must start clean.
-            return dbtRunner(manifest=manifest.deepcopy()).invoke([*command, *common])
+            return dbtRunner(manifest=manifest.deepcopy()).invoke(command)
         finally:
             _close_connections()

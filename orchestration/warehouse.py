@@ -148,6 +148,13 @@ def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str
     return args + (["--vars", json.dumps(dbt_vars)] if dbt_vars else [])
 
 
+# What dbt's parse of the project is given, the same for every data root and night: the data
+# root as the staging folder's `..` (resolved by DuckDB's file_search_path at build time), and
+# the database by its file name only: dbt names the catalog after it (`warehouse.<schema>.…`
+# in every compiled model), and a parse opens no database.
+PARSE_VARS = {"data_root": "..", "dbt_db": "warehouse.duckdb"}
+
+
 # dbt's parse of the project (partial_parse.msgpack), kept for the next run of any data
 # root: dbt checks it against the project, the profile and the vars, and parses again when
 # anything differs. Every run's dbt inputs are the same on purpose (see dbt_in_staging).
@@ -208,36 +215,28 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     """``dbt <command>`` on the staging file, in this process, on a parse made once per process
     (orchestration/dbt_inprocess.py, D34); returns dbt's ``dbtRunnerResult``.
 
-    dbt runs in the staging folder with the same inputs every night — the database
-    ``warehouse.duckdb`` and the data root ``..``, both relative to it; the dates in the
-    environment, not in ``--vars`` — so that the first parse of a process reuses dbt's
-    parse of the last one, of any data root (D31)."""
+    Every input is an argument: nothing of the process (its environment, its working
+    directory) is changed. The parse gets the same vars every time — the data root as ``..``,
+    no database — so that the first parse of a process reuses dbt's parse of the last one, of
+    any data root (D31); the build gets the night's: the dates, the staging file, and the
+    staging folder as where DuckDB resolves ``..``."""
     layout.staging.mkdir(parents=True, exist_ok=True)
-    env: dict[str, str | None] = {
-        "FULLSITE_DATA_ROOT": "..",
-        "FULLSITE_DBT_DB": staging_db(layout).name,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "FULLSITE_RUN_DATE": None,
-        "FULLSITE_REBUILD_FROM": None,
-        "FULLSITE_RUN_ID": None,
-        "FULLSITE_PREVIOUS_BUILD_AT": None,
-    }
-    env.update({f"FULLSITE_{k.upper()}": v for k, v in dbt_vars.items()})
     target = layout.staging / "dbt_target"
-    # the log file, not the terminal
     common = [
         *dbt_args(layout, {})[1:],
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "debug",
+        *("--log-level", "none", "--log-level-file", "debug"),  # the log file, not the terminal
+        "--no-send-anonymous-usage-stats",
     ]
+    build_vars = {
+        **PARSE_VARS,
+        "dbt_db": str(staging_db(layout).resolve()),
+        "file_search_path": str(layout.staging.resolve()),
+        **dbt_vars,
+    }
     return invoke(
-        layout.staging,
-        env,
-        common,
-        command,
-        project_fingerprint(),
+        parse=[*common, "--vars", json.dumps(PARSE_VARS)],
+        command=[*command, *common, "--vars", json.dumps(build_vars)],
+        fingerprint=project_fingerprint(),
         before_parse=lambda: _reuse_parse(target),
         after_parse=lambda: _keep_parse(target),
     )

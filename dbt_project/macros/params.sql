@@ -11,10 +11,10 @@
 
 {% macro int_param(name) -%}{{ param(name, 'integer') }}{%- endmacro %}
 
-{#- The run's ingest date D: the var run_date, else the environment's FULLSITE_RUN_DATE
-    (the orchestration's way: a var is a parse-time input, so a new date would make dbt
-    parse the whole project again; an environment variable lets one parse serve every
-    night, decision D31). -#}
+{#- The run's ingest date D: the var run_date, else the environment's FULLSITE_RUN_DATE.
+    The orchestration passes it as a var of the build only, never of dbt's parse of the
+    project: a var of the parse would make dbt parse the whole project again each night
+    (D31, D34). -#}
 {% macro run_date() -%}
     {%- set d = var("run_date", env_var("FULLSITE_RUN_DATE", "")) -%}
     {%- if not d and execute -%}

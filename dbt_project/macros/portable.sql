@@ -38,7 +38,7 @@
 {% macro source(source_name, table_name) -%}
     {%- set relation = builtins.source(source_name, table_name) -%}
     {%- if target.type == 'spark' -%}
-        {{- return("parquet.`" ~ env_var('FULLSITE_DATA_ROOT', '../data/demo') ~ "/" ~ source_name ~ "/" ~ table_name ~ "`") -}}
+        {{- return("parquet.`" ~ var('data_root', env_var('FULLSITE_DATA_ROOT', '../data/demo')) ~ "/" ~ source_name ~ "/" ~ table_name ~ "`") -}}
     {%- else -%}
         {{- return(relation) -}}
     {%- endif -%}
