@@ -84,6 +84,13 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
             "peak_memory_total": 2**31,
             "backfill_minutes": 130 / 60,
         },
+        "range": {
+            "repeats": 3,
+            "nights": 10,
+            "night_wall": 40.0,
+            "range_wall": 88.0,
+            "range_ratio": 2.2,
+        },
     }
     out = tmp_path / "BENCHMARKS.md"
 
@@ -98,6 +105,7 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
         ("`large` night | 3.33", "| **missed** |"),
         ("`small` demo | 2.2 min", "| met |"),
         ("after 180 nights of history / after 4 (`small`) | 1.15", "| met |"),
+        ("10-night backfill / one night, `small`, fresh roots | 2.20", "| **missed** |"),
     ):
         line = next(row for row in text.splitlines() if figure in row)
         assert line.endswith(verdict), line
