@@ -68,7 +68,7 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
             "day5_spark": 20.0,
             "day30_spark": 22.0,
             "spark_ratio": 1.1,
-            "late_night": 181,
+            "late_night": 366,
             "late_wall": 46.0,
             "late_ratio": 1.15,
             "late_spark": 23.0,
@@ -104,7 +104,7 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
         ("Peak memory of a night (process tree) | 6.0 GiB", "| met |"),
         ("`large` night | 3.33", "| **missed** |"),
         ("`small` demo | 2.2 min", "| met |"),
-        ("after 180 nights of history / after 4 (`small`) | 1.15", "| met |"),
+        ("after 365 nights of history / after 4 (`small`) | 1.15", "| **missed** |"),
         ("10-night backfill / one night, `small`, fresh roots | 2.20", "| **missed** |"),
     ):
         line = next(row for row in text.splitlines() if figure in row)
