@@ -1,7 +1,7 @@
 """`make bench`: what a night costs, measured on generated data, written to BENCHMARKS.md.
 
     python -m benchmarks.run [--work data/bench] [--repeats 3]
-                             [--only nightly,history,backfill,range]
+                             [--only nightly,history,backfill,range,publish]
 
 * nightly:  one `small`, `medium`, `large` and `xlarge` night, stage by stage with peak
             memory; after each run, the DuckDB yardstick (benchmarks/duckdb_facts.py) on
@@ -11,6 +11,8 @@
             cleans every ingest, decision D31).
 * range:    a 10-night `small` backfill against one night, each on a fresh data root
             (issue 46: a backfill is one pass; its fixed costs are paid once).
+* publish:  the publish path of a synthetic warehouse of about 100 MiB and about 10 GiB
+            (issue 46: a night's cost must not grow with what is published).
 
 Every measured run is a fresh process (``benchmarks.probe``), as a nightly run is. Each
 figure is the median of ``--repeats`` runs: repeats of a night re-run the same (last)
@@ -253,6 +255,28 @@ def bench_range(work: Path, repeats: int) -> dict:
     }
 
 
+# issue 46: what publishing costs against the size of what is published
+PUBLISH_SIZES = {"100 MiB": 100 << 20, "10 GiB": 10 << 30}
+
+
+def bench_publish(work: Path, repeats: int) -> dict:
+    """The publish path (staging copy, build record and fingerprint, swap) of a synthetic
+    warehouse of about 100 MiB and about 10 GiB (benchmarks/publish.py), made once each."""
+    sizes = {}
+    for name, size in PUBLISH_SIZES.items():
+        root = work / f"publish-{size >> 20}MiB"
+        log(f"publish: a {name} warehouse, {repeats} runs")
+        args = ("benchmarks.publish", "--data-root", str(root), "--bytes", str(size))
+        runs = [_python(*args) for _ in range(repeats)]
+        sizes[name] = {
+            "bytes": runs[-1]["bytes"],
+            "total": median([r["total"] for r in runs]),
+            **{step: median([r["seconds"][step] for r in runs]) for step in runs[0]["seconds"]},
+        }
+    small, big = (sizes[name] for name in PUBLISH_SIZES)
+    return {"repeats": repeats, "sizes": sizes, "publish_ratio": big["total"] / small["total"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
@@ -261,7 +285,7 @@ def main() -> None:
         "--xlarge-repeats", type=int, default=1, help="runs of the xlarge night (about 4 min each)"
     )
     ap.add_argument("--backfill-repeats", type=int, default=1, help="30-day backfills (median)")
-    ap.add_argument("--only", default="nightly,history,backfill,range")
+    ap.add_argument("--only", default="nightly,history,backfill,range,publish")
     ap.add_argument("--output", type=Path, default=REPO / "BENCHMARKS.md")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -281,6 +305,8 @@ def main() -> None:
         results["backfill"] = bench_backfill(args.work, args.backfill_repeats)
     if "range" in sections:
         results["range"] = bench_range(args.work, args.repeats)
+    if "publish" in sections:
+        results["publish"] = bench_publish(args.work, args.repeats)
     results["machine"] = machine.describe()
     results["date"] = dt.date.today().isoformat()
     results_file.write_text(json.dumps(results, indent=2))
