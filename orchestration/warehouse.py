@@ -153,6 +153,10 @@ def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str
 # the database by its file name only: dbt names the catalog after it (`warehouse.<schema>.…`
 # in every compiled model), and a parse opens no database.
 PARSE_VARS = {"data_root": "..", "dbt_db": "warehouse.duckdb"}
+# Every other var the project reads, at its empty value: a FULLSITE_* variable left in the
+# process's environment (the models fall back to it for a dbt run by hand) never reaches a
+# night's build.
+BUILD_DEFAULTS = {"rebuild_from": "0001-01-01", "run_id": "", "previous_build_at": ""}
 
 
 # dbt's parse of the project (partial_parse.msgpack), kept for the next run of any data
@@ -216,10 +220,10 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     (orchestration/dbt_inprocess.py, D34); returns dbt's ``dbtRunnerResult``.
 
     Every input is an argument: nothing of the process (its environment, its working
-    directory) is changed. The parse gets the same vars every time — the data root as ``..``,
-    no database — so that the first parse of a process reuses dbt's parse of the last one, of
-    any data root (D31); the build gets the night's: the dates, the staging file, and the
-    staging folder as where DuckDB resolves ``..``."""
+    directory) is changed or read. The parse gets the same vars every time — the data root as
+    ``..``, the database by its name — so that the first parse of a process reuses dbt's parse
+    of the last one, of any data root (D31); the build gets the night's: the dates, the staging
+    file, and the staging folder as where DuckDB resolves ``..``."""
     layout.staging.mkdir(parents=True, exist_ok=True)
     target = layout.staging / "dbt_target"
     common = [
@@ -229,6 +233,7 @@ def dbt_in_staging(layout: Layout, command: list[str], dbt_vars: dict[str, str])
     ]
     build_vars = {
         **PARSE_VARS,
+        **BUILD_DEFAULTS,
         "dbt_db": str(staging_db(layout).resolve()),
         "file_search_path": str(layout.staging.resolve()),
         **dbt_vars,
