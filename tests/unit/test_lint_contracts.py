@@ -10,17 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.packages import FIRST_PARTY as PACKAGES
+
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = (
-    "fullsite",
-    "spark_runtime",
-    "spark_jobs",
-    "expectations",
-    "publications",
-    "orchestration",
-    "benchmarks",
-    "tests",
-)
 
 
 @pytest.fixture
@@ -74,3 +66,8 @@ def test_a_planted_forbidden_import_fails_lint(copy, module, planted, named):
     path.write_text(planted + path.read_text())
     done = _lint(copy)
     assert done.returncode != 0 and named in done.stdout, done.stdout[-2000:]
+
+
+def test_every_first_party_package_is_in_the_contract():
+    packages = {p.parent.name for p in REPO.glob("*/__init__.py")}
+    assert packages == set(PACKAGES), packages ^ set(PACKAGES)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.lint_functions import MAX_LINES, main, too_long
+from tests.packages import PRODUCT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,13 +60,4 @@ def test_ruff_holds_statements_branches_and_imports_in_the_product(tmp_path):
 
 
 def test_the_product_passes_as_make_lint_runs_it():
-    packages = [
-        "fullsite",
-        "spark_runtime",
-        "spark_jobs",
-        "expectations",
-        "publications",
-        "orchestration",
-        "benchmarks",
-    ]
-    assert main([str(REPO / p) for p in packages]) == 0
+    assert main([str(REPO / p) for p in (*PRODUCT, "benchmarks")]) == 0

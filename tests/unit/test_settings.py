@@ -9,16 +9,9 @@ import re
 from pathlib import Path
 
 from fullsite import settings
+from tests.packages import PRODUCT
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = (
-    "fullsite",
-    "spark_runtime",
-    "spark_jobs",
-    "expectations",
-    "publications",
-    "orchestration",
-)
 NAME = re.compile(r"FULLSITE_[A-Z_]*[A-Z]")
 
 
