@@ -302,19 +302,26 @@ def _status_of_run(layout: Layout, run: str, as_json: bool) -> None:
 
 
 def _reconcile_if_idle(root: Path) -> None:
-    """A run whose process ended unrecorded is reconciled (run log, Dagster, alerts) when no
-    run is alive, so that status and Dagster say the same thing (orchestration/reconcile.py)."""
+    """The run log written from Dagster for every run whose process ended before its
+    records were (`dagster job execute`, a run the daemon launched, a killed run), so that
+    status and Dagster say the same thing: reconciled when no run is alive
+    (orchestration/reconcile.py); else the runs Dagster holds over are settled."""
     from orchestration import runlog, state
 
     if not runlog.ended_unrecorded(root):
         return
     from orchestration.launch import instance
+    from orchestration.outcome import settle_ended
     from orchestration.reconcile import reconcile
 
     try:
-        with state.run_lock(root), instance(root) as inst:
-            reconcile(root, inst)
-    except (state.RunRefused, OSError):  # a run is alive (it reconciles), or the root is read-only
+        with instance(root) as inst:
+            try:
+                with state.run_lock(root):
+                    reconcile(root, inst)
+            except state.RunRefused:  # a run is alive: it reconciles what was killed
+                settle_ended(root, inst, interrupted=False)
+    except OSError:  # the root is read-only
         pass
 
 

@@ -52,6 +52,7 @@ from orchestration.names import (
     RESTATE,
 )
 from orchestration.night_alerts import alerts_after, told
+from orchestration.outcome import settle_ended
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.reconcile import reconcile
 from orchestration.state import RunRefused
@@ -348,14 +349,18 @@ def build_nightly():
             last = dt.date.fromisoformat(context.partition_key_range.end)
             said = adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments)
             tell(pipe.layout, said)
-        if failure is not None:
+        if failure is not None:  # the run log's words for it too (orchestration/outcome.py)
+            night = pipe.current.run_id if pipe.current else ""
             raise dg.Failure(
                 description=failure.message,
-                metadata={"gate": failure.gate or "none", "data docs": failure.docs or ""},
+                metadata={
+                    "gate": failure.gate or "none",
+                    "data docs": failure.docs or "",
+                    "run_id": night,
+                },
             )
         _materialize(context, specs, pipe)
         _draw_brief(context, pipe.layout)
-        pipe.finish()  # success recorded when all is done: a kill before this is an interruption
 
     return nightly_run
 
@@ -368,7 +373,7 @@ def _run_nights(context: dg.AssetExecutionContext, pipe: Pipeline) -> StageFaile
     first, last = dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
     # Inside the lock no other run is alive: what an ended run left is reconciled first.
     pipe.on_locked = lambda: reconcile(pipe.layout.root, context.instance, context.run.run_id)
-    pipe.dagster_run_id, pipe.finish_later = context.run.run_id, True
+    pipe.dagster_run_id = context.run.run_id
     try:
         pipe.run_range(first, last, restate=context.run.tags.get(RESTATE) == "true")
     except RunRefused as exc:
@@ -496,6 +501,22 @@ def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteRe
     )
 
 
+@dg.sensor(
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Writes the run log from Dagster's record: once a run is over, its status, "
+    "its refusal or its step's failure become its nights' records in dq.run_log "
+    "(orchestration/outcome.py), so the run log and `fullsite status` say what Dagster says.",
+)
+def run_record_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
+    written = settle_ended(Path(fullsite.data_root), context.instance, interrupted=False)
+    for rec in written:
+        context.log.info(f"run log: {rec.run_id} {rec.status}")
+    return dg.SkipReason(
+        f"{len(written)} run-log record{'s' if len(written) != 1 else ''} written from Dagster"
+    )
+
+
 @dg.run_failure_sensor(
     default_status=dg.DefaultSensorStatus.RUNNING,
     monitor_all_code_locations=False,
@@ -572,7 +593,13 @@ def build_definitions(data_root: str | Path | None = None) -> dg.Definitions:
         asset_checks=[gate_results],
         jobs=[job],
         schedules=[nightly_schedule],
-        sensors=[landing_sensor, deadline_sensor, alert_retry_sensor, run_failure_alert],
+        sensors=[
+            landing_sensor,
+            deadline_sensor,
+            alert_retry_sensor,
+            run_record_sensor,
+            run_failure_alert,
+        ],
         resources={"fullsite": _resource(data_root)},
         # one process per run: the lock and the Spark session are the run's
         executor=dg.in_process_executor,

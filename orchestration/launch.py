@@ -19,6 +19,7 @@ from fullsite.quoting import glob_safe_dir
 from orchestration import faults, progress, runlog
 from orchestration.definitions import FullsiteResource, build_definitions
 from orchestration.names import JOB, NIGHTS_NAME, RANGE_END, RANGE_START, REFUSED, RESTATE
+from orchestration.outcome import first_cause, settle
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 
@@ -91,6 +92,7 @@ def launch(
             said = faults.describe(exc)
             runlog.fail_open(root, said)
             raise StageFailed(None, said) from None
+        _settle(root, inst, result.run_id)
     if run is not None and REFUSED in run.tags:
         raise RunRefused(run.tags[REFUSED])
     if not result.success:
@@ -102,16 +104,21 @@ def launch(
     ]
 
 
+def _settle(root: Path, inst: dg.DagsterInstance, run_id: str) -> None:
+    """The run's records written from Dagster's record of it (orchestration/outcome.py). A
+    root that cannot take them now (full) leaves them open: status or the next run write them."""
+    try:
+        settle(root, inst, run_id, interrupted=False)
+    except OSError:
+        pass
+
+
 def _failure(result: dg.ExecuteInProcessResult) -> StageFailed:
     """The failure a run reported, as the pipeline's ``StageFailed`` (gate, said, docs)."""
     failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
     user = failure.user_failure_data if failure else None
     if user is None:  # not the pipeline's own failure: Dagster could not run the step at all
-        error = (
-            failure.error.message.strip().splitlines()[0]
-            if failure and failure.error
-            else "unknown error"
-        )
+        error = first_cause(failure.error if failure else None)
         return StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
     meta = {k: v.value for k, v in (user.metadata or {}).items()}
     said = user.description or "the run failed"

@@ -46,13 +46,7 @@ def _failed(
     layout: Layout, dagster_run_id: str, records: Sequence[RunRecord], failure: StageFailed
 ) -> Alert:
     failed = next(
-        (
-            r
-            for r in records
-            if r.status == "failed"
-            and r.failed_gate == failure.gate
-            and r.message == failure.message
-        ),
+        (r for r in records if r.failed_gate == failure.gate and r.message == failure.message),
         records[-1] if records else None,
     )
     day = str(failed.ingest_date) if failed else "?"

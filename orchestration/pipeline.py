@@ -93,7 +93,6 @@ class Pipeline:
         self.new_adjustments: list[dict] = []  # adjustments the published build showed first (D46)
         # the command's wall time is measured from here
         self.command_started = runlog.process_started()
-        self.finish_later = False  # Dagster's step records success itself, at its very end (finish)
 
     def warm_up(self) -> None:
         """Start the run's Spark session (the JVM and a first job) in the background while
@@ -310,22 +309,14 @@ class Pipeline:
         state.set_last_success(self.layout.root, D)
         self._after_publish(records)
         finished = _now()
-        for r in records:
-            r.status = "success"
+        for r in records:  # still 'running': Dagster says how the run ended (outcome.py)
             if r is rec:
                 r.finished_at = finished
             else:  # a backfill's earlier night: its own stages ended after its gates; the rest
                 # is rec's
                 r.finished_at, r.shared_with = r.own_end or finished, rec.run_id
                 self._note_shared(r, rec, records)
-        for r in records:
-            r.write(self.layout.root, keep_open=self.finish_later)
-
-    def finish(self) -> None:
-        """All the run does is done (the brief and the alerts too, when Dagster runs it): its
-        records close. Until then a kill is seen as Dagster sees it — an interruption, its
-        night published (issue 44)."""
-        runlog.close(self.layout.root, [r.run_id for r in self.records])
+            r.write(self.layout.root)
 
     def _after_publish(self, records: list[RunRecord]) -> None:
         """What is published is the record now: the nights' raw files as processed (a
@@ -434,13 +425,13 @@ class Pipeline:
             return records
 
     def refused(self, first: dt.date, why: str) -> None:
-        """A run the lock or the sequence refused: one record, status refused, nothing else."""
+        """A run the lock or the sequence refused: one record saying why, nothing else (its
+        status is Dagster's: refused, orchestration/outcome.py)."""
         now = _now()
         rec = RunRecord(
             f"{first}-{now:%Y%m%dT%H%M%S%f}",
             first,
             now,
-            status="refused",
             finished_at=now,
             message=f"refused: {why}",
             dagster_run_id=self.dagster_run_id,
@@ -455,12 +446,13 @@ class Pipeline:
         self, records: list[RunRecord], current: RunRecord | None, exc: StageFailed, trace: str = ""
     ) -> None:
         """Record the failure (the published warehouse is untouched): in each record of the
-        run and in ``dq/last_error.txt``. Best effort: on a full disk the records may not be
-        writable either, and the failure must still reach the caller."""
+        run (their status is Dagster's, orchestration/outcome.py) and in
+        ``dq/last_error.txt``. Best effort: on a full disk the records may not be writable
+        either, and the failure must still reach the caller."""
         self._make_room()
         finished = _now()
         for rec in records:
-            rec.status, rec.finished_at = "failed", finished
+            rec.finished_at = finished
             if rec is current:
                 rec.failed_gate, rec.message, rec.data_docs = (
                     exc.gate,

@@ -1,8 +1,9 @@
 """dq.run_log: one Parquet file per run under ``<data-root>/dq/run_log``.
 
 The published warehouse shows them through a view, so recording a run (even a failed
-one) never rewrites the published file: a failed night leaves it byte-identical. An empty
-marker in ``run_log/.open`` stands for each run between its start and its outcome.
+one) never rewrites the published file: a failed night leaves it byte-identical. A marker
+in ``run_log/.open`` (its process id) stands for each run between its start and the moment
+its outcome, Dagster's, is written (orchestration/outcome.py).
 """
 
 from __future__ import annotations
@@ -70,10 +71,9 @@ class RunRecord:
     # in memory: when a night's own stages ended
     own_end: dt.datetime | None = field(default=None, repr=False)
 
-    def write(self, root: Path, keep_open: bool = False) -> None:
-        """The record, swapped in whole; its open-run marker goes once the run is over
-        (``keep_open``: a success whose step is still finishing keeps it, so a kill now is
-        still seen as an interruption)."""
+    def write(self, root: Path) -> None:
+        """The record, swapped in whole; its open-run marker goes once the run's outcome is
+        written (orchestration/outcome.py: Dagster's, once its run is over)."""
         out = folder(root)
         out.mkdir(parents=True, exist_ok=True)
         marker = _open_runs(root) / self.run_id
@@ -101,14 +101,16 @@ class RunRecord:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
         write_atomic(out / f"{self.run_id}.parquet", sink.getvalue().to_pybytes())
-        if self.status != "running" and not keep_open:
+        if self.status != "running":
             marker.unlink(missing_ok=True)
 
 
-def close(root: Path, run_ids: list[str]) -> None:
-    """These runs are over: their open-run markers go."""
-    for run_id in run_ids:
-        (_open_runs(root) / run_id).unlink(missing_ok=True)
+def open_rows(root: Path) -> list[dict]:
+    """The records of the runs whose outcome is not written yet (their markers'), in order."""
+    markers = _open_runs(root)
+    names = sorted(m.name for m in markers.iterdir()) if markers.is_dir() else []
+    rows = [row for row in (read_one(root, name) for name in names) if row is not None]
+    return sorted(rows, key=_order)
 
 
 def read_all(root: Path) -> list[dict]:
@@ -232,17 +234,7 @@ def shown_status(root: Path, row: dict, published_run_id: str | None = None) -> 
     its night, which the published file says (issue 44)."""
     if row["status"] == "running" and process_gone(root, row["run_id"]):
         return "interrupted"
-    if (
-        row["status"] == "success"
-        and still_open(root, row["run_id"])
-        and process_gone(root, row["run_id"])
-    ):
-        return "interrupted"  # published, then killed before its step ended
     return row["status"]
-
-
-def still_open(root: Path, run_id: str) -> bool:
-    return (_open_runs(root) / run_id).exists()
 
 
 PUBLISHED_THEN_ENDED = (
@@ -255,17 +247,18 @@ ENDED = (
 )
 
 
-def _same_run(row: dict, published_run_id: str) -> bool:
+def same_run(row: dict, published_run_id: str) -> bool:
     """Whether the record belongs to the run that published: the published night's own
     record, or a night of the same backfill (which shares the published record's stages)."""
     return published_run_id in (row["run_id"], row.get("shared_with"))
 
 
 def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[RunRecord]:
-    """Runs still 'running' when no run is alive were killed: record them 'interrupted',
-    saying whether they had published their night (the published file names the run).
-    Only the records of open runs are read (every record once, for a run log kept before
-    markers). Returns the records marked."""
+    """Open records no Dagster run settled (orchestration/outcome.py settles the others
+    first: a run outside Dagster, or an older record), when no run is alive: they were
+    killed, so 'interrupted', saying whether they had published their night (the published
+    file names the run). Only the records of open runs are read (every record once, for a
+    run log kept before markers). Returns the records marked."""
     markers = _open_runs(root)
     if markers.is_dir():
         run_ids = [m.name for m in sorted(markers.iterdir())]
@@ -275,11 +268,8 @@ def mark_interrupted(root: Path, published_run_id: str | None = None) -> list[Ru
     marked = []
     for run_id in run_ids:
         row = read_one(root, run_id)  # none: killed before its record
-        if row is not None and row["status"] in ("running", "success"):
-            # success with its marker still there: published, then killed before its step ended
-            published = row["status"] == "success" or (
-                bool(published_run_id) and _same_run(row, published_run_id or "")
-            )
+        if row is not None and row["status"] == "running":
+            published = bool(published_run_id) and same_run(row, published_run_id or "")
             rec = record_of(
                 {
                     **row,
@@ -313,7 +303,7 @@ def record_of(row: dict) -> RunRecord:
 
 
 def ended_unrecorded(root: Path) -> bool:
-    """Whether a run's process ended while its record says running (reconciliation due)."""
+    """Whether a run's process ended while its record is open (its outcome is due)."""
     markers = _open_runs(root)
     return markers.is_dir() and any(process_gone(root, m.name) for m in markers.iterdir())
 

@@ -70,7 +70,7 @@ def figures(con: duckdb.DuckDBPyConnection, D: dt.date) -> Brief:
     b.headline = _headline(con, D)
     b.frames.update(_trends(con, D))
     b.frames.update(_tops(con, D))
-    b.frames.update(_distributions(con, D))
+    b.frames.update(_distributions(con, D, made.dagster_run_id))
     b.scorecard = claims.scorecard(con, D)
     b.adjustments = adjustments.open_adjustments(con) if D == made.data_through else []
     return b
@@ -154,15 +154,22 @@ def _tops(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.DataFrame]
     }
 
 
-def _distributions(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.DataFrame]:
+def _distributions(
+    con: duckdb.DuckDBPyConnection, D: dt.date, made_by: str | None
+) -> dict[str, pd.DataFrame]:
     """One row per window or version: the shape behind a metric, not a figure; and the
-    night's runs and gates."""
+    night's runs and gates. The run that made the published build is drawing this page (its
+    records say how it ended only once Dagster's run is over, orchestration/outcome.py): it
+    shows as 'published', the same before and after, so the page is a function of the
+    warehouse."""
     _, week, _ = _periods(D)
     q = lambda sql, **p: con.execute(sql, p).df()  # noqa: E731
     latest_gates = q(
-        """select gates from dq.run_log where ingest_date = $d and status = 'success'
-           order by started_at desc limit 1""",
+        """select gates from dq.run_log
+            where ingest_date = $d and (status = 'success' or dagster_run_id = $made)
+            order by started_at desc limit 1""",
         d=D,
+        made=made_by,
     )
     return {
         "achievement": q(
@@ -178,9 +185,13 @@ def _distributions(con: duckdb.DuckDBPyConnection, D: dt.date) -> dict[str, pd.D
             d=D,
         ),
         "runs": q(
-            """select run_id, ingest_date, status, message, started_at from dq.run_log
-               where ingest_date <= $d order by started_at desc limit 10""",
+            """select run_id, ingest_date,
+                      if(dagster_run_id = $made, 'published', status) as status,
+                      message, started_at
+                 from dq.run_log
+                where ingest_date <= $d order by started_at desc limit 10""",
             d=D,
+            made=made_by,
         ),
         "gates": _gates_of(latest_gates),
     }

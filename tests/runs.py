@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
+
 from orchestration.launch import QUIET, add_nights, instance, launch
 from spark_runtime.session import GC_OPTIONS
 
@@ -24,19 +26,32 @@ def night(root, first: dt.date, last: dt.date | None = None) -> list[dict]:
 
 def through_dagster_api(root, day: dt.date):
     """A run as the UI or the schedule launches it: the job, a partition, the instance;
-    returns Dagster's result (it does not raise)."""
+    then the daemon's next tick of the sensor that writes the run log from Dagster's record.
+    Returns Dagster's result (it does not raise)."""
     from orchestration import definitions as d
 
     job = d.build_definitions(root).resolve_job_def(d.JOB)
     with instance(root) as inst:
         add_nights(inst, day, day)  # as the landing sensor adds a night that lands
-        return job.execute_in_process(
+        result = job.execute_in_process(
             partition_key=str(day),
             instance=inst,
             raise_on_error=False,
             run_config=QUIET,
             resources={"fullsite": d.FullsiteResource(data_root=str(root))},
         )
+        record_runs(root, inst)
+        return result
+
+
+def record_runs(root, inst) -> str:
+    """One tick of ``run_record_sensor``, as the daemon evaluates it; its reason."""
+    from orchestration import definitions as d
+
+    with dg.build_sensor_context(
+        instance=inst, resources={"fullsite": d.FullsiteResource(data_root=str(root))}
+    ) as context:
+        return d.run_record_sensor(context).skip_message
 
 
 # A process the tests start runs one short run on tiny data in a cold JVM, where the
@@ -166,3 +181,35 @@ class Backfill:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self._out.close()
+
+
+DAGSTER_SAYS = {
+    "success": dg.DagsterRunStatus.SUCCESS,
+    "failed": dg.DagsterRunStatus.FAILURE,
+    "refused": dg.DagsterRunStatus.FAILURE,
+    "interrupted": dg.DagsterRunStatus.FAILURE,
+}
+
+
+def one_record(root: Path, dagster_run_id: str) -> str:
+    """What Dagster, `fullsite status` and the run log say of one Dagster run, asserted to be
+    the same thing (issue 44); that thing (the run log's status of its last night)."""
+    from typer.testing import CliRunner
+
+    from orchestration import runlog
+    from orchestration.cli import app
+
+    shown = CliRunner().invoke(app, ["status", "--data-root", str(root), "--json"])
+    assert shown.exit_code == 0, shown.output
+    in_status = [
+        r for r in json.loads(shown.output)["runs"] if r["dagster_run_id"] == dagster_run_id
+    ]
+    in_log = [r for r in runlog.read_all(root) if r["dagster_run_id"] == dagster_run_id]
+    assert in_log and [r["status"] for r in in_status] == [r["status"] for r in in_log]
+    said = in_log[-1]["status"]
+    failed_nights = {"failed", "interrupted", "refused"}
+    assert {r["status"] for r in in_log} <= ({said} if said == "success" else failed_nights)
+    assert not runlog.open_rows(root), "every record of an ended run is closed"
+    with instance(root) as inst:
+        assert inst.get_run_by_id(dagster_run_id).status == DAGSTER_SAYS[said]
+    return said

@@ -23,7 +23,7 @@ from orchestration.launch import add_nights, dagster_home, instance
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 from tests.conftest import FIRST, NEXT, PUBLISHED
-from tests.runs import night, through_dagster_api
+from tests.runs import night, one_record, through_dagster_api
 
 # That the CLI and Dagster's own API publish identical tables is proven where a killed run is
 # recovered through the API (tests/integration/test_pipeline.py): one night for two properties.
@@ -39,6 +39,7 @@ def test_definitions_load_with_schedule_partitions_layers_and_external_raw(tiny_
         "landing_sensor": dg.DefaultSensorStatus.STOPPED,
         "deadline_sensor": dg.DefaultSensorStatus.RUNNING,
         "alert_retry_sensor": dg.DefaultSensorStatus.RUNNING,
+        "run_record_sensor": dg.DefaultSensorStatus.RUNNING,
         "run_failure_alert": dg.DefaultSensorStatus.RUNNING,
     }
     job = defs.resolve_job_def(d.JOB)
@@ -113,6 +114,7 @@ def test_a_cli_backfill_leaves_each_night_on_its_own_in_the_instance(published_r
         ]
     records = [r for r in runlog.read_all(published_root) if r["status"] == "success"]
     assert {r["dagster_run_id"] for r in records} == {runs[0].dagster_run.run_id}
+    assert one_record(published_root, runs[0].dagster_run.run_id) == "success"
     # each night its own finish, not the backfill's
     assert len({r["finished_at"] for r in records}) > 1
     assert all(r["shared_with"] == records[-1]["run_id"] for r in records[:-1])
@@ -142,6 +144,10 @@ def test_a_failing_raw_gate_is_a_failed_check_with_readable_metadata(scratch_roo
     assert meta["data docs"].value.endswith("index.html")
     assert not any(e.asset_key == d.PUBLISHED for e in result.get_asset_materialization_events())
     assert state.last_success(scratch_root) == PUBLISHED
+    assert one_record(scratch_root, result.run_id) == "failed"
+    last = runlog.read_all(scratch_root)[-1]
+    assert (last["failed_gate"], last["data_docs"]) == ("raw", meta["data docs"].value)
+    assert f"no data file for dt={NEXT} in merchants" in last["message"]
 
 
 def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_root):
@@ -192,6 +198,11 @@ def test_a_second_run_is_refused_clearly_from_the_cli_and_from_dagster(scratch_r
             run.tags[d.REFUSED].startswith("another run holds")
             and run.status == dg.DagsterRunStatus.FAILURE
         )
+    # each refused run is one record: Dagster, status and the run log say refused
+    refused = {
+        r["dagster_run_id"] for r in runlog.read_all(scratch_root) if r["ingest_date"] == NEXT
+    }
+    assert len(refused) == 4 and {one_record(scratch_root, r) for r in refused} == {"refused"}
     # a script sees the refusal, whatever starts it
     assert executed.returncode != 0, executed.stdout[-2000:]
     assert shown.returncode == 2 and shown.stderr.strip().startswith("error: another run holds")

@@ -14,7 +14,7 @@ from orchestration import definitions as d
 from orchestration import runlog
 from orchestration.launch import instance
 from tests.conftest import NEXT, PUBLISHED, copy_root
-from tests.runs import cli
+from tests.runs import cli, one_record
 
 
 @pytest.mark.slow
@@ -44,6 +44,7 @@ def test_a_killed_run_is_one_record_in_dagster_status_and_the_run_log(
     assert (str(NEXT) in status["briefs_owed"]) == published
     # the run log itself, not only the view
     assert runlog.read_one(root, last["run_id"])["status"] == "interrupted"
+    assert one_record(root, last["dagster_run_id"]) == "interrupted"
     with instance(root) as inst:
         assert inst.get_run_by_id(last["dagster_run_id"]).status == dg.DagsterRunStatus.FAILURE
         latest = inst.get_latest_materialization_event(d.PUBLISHED).asset_materialization

@@ -25,7 +25,7 @@ from orchestration import runlog, state, watch
 from orchestration.alerts import sent, tell
 from orchestration.launch import instance
 from tests.conftest import FIRST, NEXT, PUBLISHED
-from tests.runs import night, through_dagster_api
+from tests.runs import night, one_record, through_dagster_api
 from tests.servers import SmtpServer, WebhookServer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -266,6 +266,7 @@ def test_a_refused_run_is_one_line_and_recorded_as_refused(scratch_root):
         "refused",
         NEXT,
     ) and "another run holds" in last["message"]
+    assert one_record(scratch_root, result.run_id) == "refused"
     con = duckdb.connect(str(scratch_root / "warehouse.duckdb"), read_only=True)
     try:  # the published file is untouched: the refused record is only in the run log
         assert (
