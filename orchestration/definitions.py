@@ -51,8 +51,8 @@ from orchestration.names import (
     REFUSED,
     RESTATE,
 )
-from orchestration.night_alerts import alerts_after, told
-from orchestration.outcome import settle_ended
+from orchestration.night_alerts import told
+from orchestration.outcome import settle, settle_ended
 from orchestration.pipeline import Pipeline, StageFailed
 from orchestration.reconcile import reconcile
 from orchestration.state import RunRefused
@@ -344,7 +344,6 @@ def build_nightly():
         # Yielded, not logged: yielding is what hands the logged evaluations over, also
         # when the step then fails (a failing step's unflushed events are dropped).
         yield from _observe_raw(pipe.layout, [r.ingest_date for r in records])
-        alerts_after(pipe.layout, context.run.run_id, records, failure)
         if pipe.new_adjustments:
             last = dt.date.fromisoformat(context.partition_key_range.end)
             said = adjustments.alert(pipe.layout, context.run.run_id, last, pipe.new_adjustments)
@@ -527,6 +526,9 @@ def run_failure_alert(context: dg.RunFailureSensorContext, fullsite: FullsiteRes
     run = context.dagster_run
     if run.job_name != JOB or REFUSED in run.tags:  # a refusal ran nothing: nobody is woken
         return
+    # the run's own alert, from its outcome, first (orchestration/outcome.py); what follows
+    # is then "already told" — unless nothing of the run could tell (killed before a record)
+    settle(Path(fullsite.data_root), context.instance, run.run_id, interrupted=False)
     night = run.tags.get("dagster/partition") or run.tags.get(RANGE_END) or "?"
     why = (context.failure_event.message or "the run failed").strip().splitlines()[0]
     tell(

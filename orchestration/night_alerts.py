@@ -12,6 +12,8 @@ from orchestration.alerts import Alert, tell
 from orchestration.pipeline import StageFailed
 from orchestration.runlog import RunRecord
 
+PUBLISHED = "the night is published; then"  # a run that failed after publishing (outcome.py)
+
 
 def alerts_after(
     layout: Layout,
@@ -50,6 +52,7 @@ def _failed(
         records[-1] if records else None,
     )
     day = str(failed.ingest_date) if failed else "?"
+    published = bool(failed and failed.message and failed.message.startswith(PUBLISHED))
     seen = (failed.gates.get(failure.gate) if failed and failure.gate else None) or {}
     rerun = f"fullsite run --data-root {shlex.quote(str(layout.root))} --date {day}"
     return Alert(
@@ -57,10 +60,15 @@ def _failed(
         ingest_date=day,
         status="failed",
         stage=failure.gate or "run",
-        summary=f"the night {day} failed: nothing was published",
+        summary=f"the night {day} is published, then its run failed"
+        if published
+        else f"the night {day} failed: nothing was published",
         findings=list(seen.get("errors") or []) or [failure.message],
         data_docs=failure.docs,
-        next_step="The warehouse still holds the last published night. Have the files named "
+        next_step="The night is published; read the run's log in Dagster for what failed "
+        "after it, and `fullsite status` for what is owed (the brief)."
+        if published
+        else "The warehouse still holds the last published night. Have the files named "
         f"above corrected upstream, then run the night again: {rerun}",
     )
 

@@ -3,8 +3,8 @@
 The run's step records what it measured — each night's gates, timings and data docs — as
 ``running``. How the run ended is Dagster's to say: once Dagster's run is over (SUCCESS,
 FAILURE, CANCELED), its status, its refusal tag and its step's failure are copied onto the
-run's records, and only then is a record closed. So ``dq.run_log`` and ``fullsite status``
-say what Dagster says, from the same events:
+run's records, and only then is a record closed. So ``dq.run_log``, ``fullsite status`` and
+the run's alert say what Dagster says, from the same events:
 
 * SUCCESS: ``success``;
 * a refusal (the ``fullsite/refused`` tag): ``refused``;
@@ -22,8 +22,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration import runlog, state
+from fullsite.layout import Layout
+from orchestration import night_alerts, runlog, state
 from orchestration.names import REFUSED
+from orchestration.night_alerts import alerts_after
+from orchestration.pipeline import StageFailed
 from orchestration.runlog import RunRecord
 
 OVER = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -101,7 +104,20 @@ def settle(
     if outcome is None or (outcome.status == "interrupted" and not interrupted):
         return []
     made = state.published_build(root)
-    return [_write(root, row, outcome, made.run_id if made else None) for row in rows]
+    written = [_write(root, row, outcome, made.run_id if made else None) for row in rows]
+    _tell(root, run_id, written, outcome)
+    return written
+
+
+def _tell(root: Path, run_id: str, records: list[RunRecord], outcome: Outcome) -> None:
+    """The run's alert, from the same outcome and records: the night that failed, or the
+    digest of a published run's warnings. A refusal wakes nobody; what an interrupted run
+    published is told by the reconciliation. Told once per run (the alert's key)."""
+    if outcome.status == "success":
+        alerts_after(Layout(root), run_id, records, None)
+    elif outcome.status == "failed":
+        failure = StageFailed(outcome.gate, outcome.message or "the run failed", outcome.docs)
+        alerts_after(Layout(root), run_id, records, failure)
 
 
 def settle_ended(root: Path, inst: dg.DagsterInstance, interrupted: bool = True) -> list[RunRecord]:
@@ -122,7 +138,7 @@ def _write(root: Path, row: dict, outcome: Outcome, published_run: str | None) -
     elif outcome.status == "failed":
         _failed(rec, outcome)
         if published_run and runlog.same_run(row, published_run):  # failed after publishing
-            rec.message = f"the night is published; then {rec.message}"
+            rec.message = f"{night_alerts.PUBLISHED} {rec.message}"
     rec.write(root)
     return rec
 

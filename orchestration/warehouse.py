@@ -353,10 +353,12 @@ RUN_LOG_DOCS = {
     "detail).",
     "ingest_date": "The nightly partition the run processed.",
     "started_at": "When the run started (UTC).",
-    "finished_at": "When it ended (UTC); null while running or when interrupted.",
-    "status": "running, success, failed (see failed_gate and message), refused (another run held "
-    "the lock, or the sequence does not allow it: nothing ran) or interrupted (the "
-    "process ended: killed, crashed).",
+    "finished_at": "When it ended (UTC; an interrupted run: when Dagster recorded its end); null "
+    "while running.",
+    "status": "How the night's Dagster run ended, as Dagster recorded it: running (not over yet), "
+    "success, failed (see failed_gate and message), refused (another run held the lock, or the "
+    "sequence does not allow it: nothing ran) or interrupted (the process ended: killed, "
+    "crashed, cancelled).",
     "failed_gate": "The gate that stopped the run (raw, curated, marts); null when it passed or a "
     "stage failed outside a gate.",
     "message": "What went wrong, in words, or the warnings of a successful run.",

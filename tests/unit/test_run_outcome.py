@@ -4,6 +4,8 @@ can end, on a real (temporary) Dagster instance, becomes the records' status and
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -55,10 +57,24 @@ def inst():
         yield instance
 
 
-def test_a_success_is_success(tmp_path, inst):
-    rows = _settled(tmp_path, inst, _ran(inst, lambda: None))
+def _told(root) -> dict[str, dict]:
+    """The alerts told (dq/alerts.jsonl), by key."""
+    path = Path(root) / "dq" / "alerts.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {a["key"]: a for a in map(json.loads, lines)}
+
+
+def test_a_success_is_success_and_tells_its_warnings(tmp_path, inst):
+    run_id = _ran(inst, lambda: None)
+    records = _open_records(tmp_path, run_id)
+    records[0].gates = {"raw": {"passed": True, "evaluated": 3, "errors": [], "warnings": ["w"]}}
+    records[0].write(tmp_path)
+    outcome.settle(tmp_path, inst, run_id)
+    rows = runlog.read_all(tmp_path)
     assert [r["status"] for r in rows] == ["success", "success"]
     assert all(r["finished_at"] is not None for r in rows)
+    digest = _told(tmp_path)[f"warnings/{run_id}"]
+    assert (digest["status"], digest["findings"]) == ("published_with_warnings", ["w"])
 
 
 def test_the_steps_failure_names_its_night_gate_and_docs(tmp_path, inst):
@@ -89,6 +105,12 @@ def test_the_steps_failure_names_its_night_gate_and_docs(tmp_path, inst):
         None,
         f"not published: the run for {NIGHTS[1]} failed",
     )
+    told = _told(tmp_path)[f"failed/{run_id}"]  # the alert, from the same outcome
+    assert (told["ingest_date"], told["stage"], told["summary"]) == (
+        str(NIGHTS[1]),
+        "raw",
+        f"the night {NIGHTS[1]} failed: nothing was published",
+    )
 
 
 def test_an_error_dagster_caught_is_a_failure_in_its_words(tmp_path, inst):
@@ -111,6 +133,7 @@ def test_a_refusal_is_refused(tmp_path, inst):
     assert {(r["status"], r["message"]) for r in rows} == {
         ("refused", "refused: another run holds the lock")
     }
+    assert not _told(tmp_path)  # a refusal wakes nobody
 
 
 def test_a_run_without_a_step_failure_was_interrupted_and_is_settled_only_when_asked(
@@ -168,3 +191,5 @@ def test_a_published_night_says_so_however_its_run_ended(tmp_path, inst):
     assert said["status"] == "failed" and said["message"].startswith(
         f"the night is published; then the Dagster run {crashed} failed: RuntimeError"
     )
+    told = _told(tmp_path)[f"failed/{crashed}"]
+    assert told["summary"] == f"the night {NIGHTS[1]} is published, then its run failed"
