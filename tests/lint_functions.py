@@ -1,6 +1,6 @@
 """make lint: every function of the product reads in one screen (issue 45, D48).
 
-    python -m tests.lint_functions fullsite spark_jobs ...
+    python -m tests.lint_functions [PACKAGE ...]   (default: pyproject's import contract's)
 
 A function's length is its lines from the first statement after its docstring to its last:
 at most ``MAX_LINES``. ruff holds the rest (PLR0915: statements, C901: branches); this holds
@@ -13,6 +13,8 @@ import ast
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.packages import FIRST_PARTY
 
 MAX_LINES = 50
 
@@ -43,6 +45,8 @@ def too_long(path: Path, max_lines: int = MAX_LINES) -> Iterator[str]:
 
 
 def main(roots: list[str]) -> int:
+    """The packages named, or every first-party package but the tests (tests/packages.py)."""
+    roots = roots or [p for p in FIRST_PARTY if p != "tests"]
     found = [
         line
         for root in roots
