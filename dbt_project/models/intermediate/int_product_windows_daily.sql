@@ -39,7 +39,12 @@ search_daily as (
         sum(clicks) as search_clicks,
         sum(attributed_orders) as search_orders
     from {{ ref('stg_fct_product_traffic_daily') }}
-    where scene = 'search'
+    where
+        scene = 'search'
+        -- the windows reach roi_lookback_days back from the first rebuilt date, no further:
+        -- a night reads those days of facts, not the whole history (issue 46; the window
+        -- join below drops every earlier row, so the figures are the same)
+        and business_date >= {{ rebuild_from() }} - {{ int_param('roi_lookback_days') }} + 1
     group by all
 ),
 
@@ -53,6 +58,7 @@ daily as (
             as search_orders
     from {{ ref('stg_fct_product_daily') }} as f
     left join search_daily as t using (product_id, business_date)
+    where f.business_date >= {{ rebuild_from() }} - {{ int_param('roi_lookback_days') }} + 1
 ),
 
 windows as (
