@@ -505,7 +505,8 @@ def alert_retry_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteRe
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Writes the run log from Dagster's record: once a run is over, its status, "
     "its refusal or its step's failure become its nights' records in dq.run_log "
-    "(orchestration/outcome.py), so the run log and `fullsite status` say what Dagster says.",
+    "(orchestration/outcome.py), so the run log and `fullsite status` say what Dagster says; "
+    "the run's alert (its failure, or its warnings) is told from the same outcome, once.",
 )
 def run_record_sensor(context: dg.SensorEvaluationContext, fullsite: FullsiteResource):
     written = settle_ended(Path(fullsite.data_root), context.instance, interrupted=False)
