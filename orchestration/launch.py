@@ -19,7 +19,7 @@ from fullsite.quoting import glob_safe_dir
 from orchestration import faults, progress, runlog
 from orchestration.definitions import FullsiteResource, build_definitions
 from orchestration.names import JOB, NIGHTS_NAME, RANGE_END, RANGE_START, REFUSED, RESTATE
-from orchestration.outcome import first_cause, settle
+from orchestration.outcome import outcome_of, settle
 from orchestration.pipeline import StageFailed
 from orchestration.state import RunRefused
 
@@ -93,10 +93,11 @@ def launch(
             runlog.fail_open(root, said)
             raise StageFailed(None, said) from None
         _settle(root, inst, result.run_id)
+        failure = None if result.success else _failure(inst, result.run_id)
     if run is not None and REFUSED in run.tags:
         raise RunRefused(run.tags[REFUSED])
-    if not result.success:
-        raise _failure(result)
+    if failure is not None:
+        raise failure
     return [
         r
         for r in runlog.read_all(root)
@@ -113,16 +114,10 @@ def _settle(root: Path, inst: dg.DagsterInstance, run_id: str) -> None:
         pass
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> StageFailed:
-    """The failure a run reported, as the pipeline's ``StageFailed`` (gate, said, docs)."""
-    failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
-    user = failure.user_failure_data if failure else None
-    if user is None:  # not the pipeline's own failure: Dagster could not run the step at all
-        error = first_cause(failure.error if failure else None)
-        return StageFailed(None, f"the Dagster run {result.run_id} failed: {error}")
-    meta = {k: v.value for k, v in (user.metadata or {}).items()}
-    said = user.description or "the run failed"
-    gate, docs = meta.get("gate"), meta.get("data docs")
-    return StageFailed(
-        str(gate) if gate and gate != "none" else None, said, str(docs) if docs else None
-    )
+def _failure(inst: dg.DagsterInstance, run_id: str) -> StageFailed:
+    """The failure a run reported, as the pipeline's ``StageFailed`` (gate, said, docs): read
+    from Dagster's record as the run log's is (orchestration/outcome.py)."""
+    said = outcome_of(inst, run_id)
+    if said is None or said.message is None:  # no failure of its step: ended some other way
+        return StageFailed(None, f"the Dagster run {run_id} failed: unknown error")
+    return StageFailed(said.gate, said.message, said.docs)

@@ -67,7 +67,7 @@ def _failure(inst: dg.DagsterInstance, run_id: str, finished: dt.datetime) -> Ou
         return Outcome("interrupted", finished=finished)
     user = failure.user_failure_data
     if user is None:
-        said = f"the Dagster run {run_id} failed: {first_cause(failure.error)}"
+        said = f"the Dagster run {run_id} failed: {_first_cause(failure.error)}"
         return Outcome("failed", said, finished=finished)
     meta = {k: str(v.value) for k, v in (user.metadata or {}).items()}
     return Outcome(
@@ -80,7 +80,7 @@ def _failure(inst: dg.DagsterInstance, run_id: str, finished: dt.datetime) -> Ou
     )
 
 
-def first_cause(error) -> str:
+def _first_cause(error) -> str:
     """The first line of what went wrong at the bottom of Dagster's error chain (its own
     wrapper, "Error occurred while executing op", says nothing)."""
     while error is not None and error.cause is not None:
@@ -100,6 +100,12 @@ def settle(
     it published is then told too, which only the holder of the run lock does
     (orchestration/reconcile.py). Returns the records written."""
     rows = [r for r in runlog.open_rows(root) if r["dagster_run_id"] == run_id]
+    return _settle_rows(root, inst, run_id, rows, interrupted)
+
+
+def _settle_rows(
+    root: Path, inst: dg.DagsterInstance, run_id: str, rows: list[dict], interrupted: bool
+) -> list[RunRecord]:
     outcome = outcome_of(inst, run_id) if rows else None
     if outcome is None or (outcome.status == "interrupted" and not interrupted):
         return []
@@ -121,9 +127,17 @@ def _tell(root: Path, run_id: str, records: list[RunRecord], outcome: Outcome) -
 
 
 def settle_ended(root: Path, inst: dg.DagsterInstance, interrupted: bool = True) -> list[RunRecord]:
-    """Every open record whose Dagster run is over, settled (see ``settle``)."""
-    ids = sorted({r["dagster_run_id"] for r in runlog.open_rows(root) if r["dagster_run_id"]})
-    return [rec for run_id in ids for rec in settle(root, inst, run_id, interrupted)]
+    """Every open record whose Dagster run is over, settled (see ``settle``); the open
+    records are read once, not once per run."""
+    by_run: dict[str, list[dict]] = {}
+    for row in runlog.open_rows(root):
+        if row["dagster_run_id"]:
+            by_run.setdefault(row["dagster_run_id"], []).append(row)
+    return [
+        rec
+        for run_id, rows in sorted(by_run.items())
+        for rec in _settle_rows(root, inst, run_id, rows, interrupted)
+    ]
 
 
 def _write(root: Path, row: dict, outcome: Outcome, published_run: str | None) -> RunRecord:
