@@ -113,6 +113,12 @@ class Layout:
         return self.root / "warehouse.duckdb"
 
     @property
+    def builds(self) -> Path:
+        """Every build kept: the published one (warehouse.duckdb links to it), the ones the
+        retention keeps, and the spare the next night builds on (D50)."""
+        return self.root / "warehouse_builds"
+
+    @property
     def staging(self) -> Path:
         return self.root / "staging"
 
@@ -197,4 +203,5 @@ class Layout:
             self.staging,
             self.root / "dq",
             self.warehouse,
+            self.builds,
         ]

@@ -20,6 +20,10 @@ from fullsite.duck import row
 PUBLISHED_SCHEMAS = ("marts", "finance", "dq", "params")
 BUILD_RECORD = "params.warehouse_build"
 BUILD_FILES = "params.warehouse_build_files"  # the dbt files the build was made from
+# The content fingerprint's parts: per table (and business date, for a table a night rebuilds
+# by date) its row count and sum of row hashes, so a night hashes only what it rebuilt (D50).
+CONTENT_PARTS = "params.warehouse_content"
+NOT_CONTENT = (BUILD_RECORD, BUILD_FILES, CONTENT_PARTS)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class Build:
     data_through: dt.date  # the last ingest date published
     run_id: str | None  # the run-log record of that night
     dagster_run_id: str | None
+    # The first business date the night could change (None: built whole); the build it replaced
+    rebuilt_from: dt.date | None = None
+    previous_built_at: dt.datetime | None = None
+    built_on: str | None = None  # what the night started from: spare, copy or nothing
 
     @property
     def build_id(self) -> str:
@@ -58,6 +66,9 @@ def read_build(con: duckdb.DuckDBPyConnection) -> Build | None:
         "data_through",
         "run_id",
         "dagster_run_id",
+        "rebuilt_from",
+        "previous_built_at",
+        "built_on",
     ]
     found = con.execute(
         f"select {', '.join(c if c in columns else 'null' for c in wanted)} from {BUILD_RECORD}"
@@ -65,26 +76,44 @@ def read_build(con: duckdb.DuckDBPyConnection) -> Build | None:
     return Build(*found) if found and found[3] is not None else None
 
 
-def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """SHA-256 over the rows of every published table (not views, not the build record): per
-    table its name, row count and the sum of its rows' hashes — the same content gives the
-    same fingerprint, in any row order."""
+def content_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The published tables a content fingerprint covers (not views, not the build's own
+    records), as ``schema.table``, in the fingerprint's order."""
     tables = con.execute(
         """select schema_name, table_name from duckdb_tables()
                             where database_name = current_database() and schema_name in ({})
                             order by 1, 2""".format(", ".join("?" * len(PUBLISHED_SCHEMAS))),
         list(PUBLISHED_SCHEMAS),
     ).fetchall()
-    digest = hashlib.sha256()
-    for schema, table in tables:
-        if f"{schema}.{table}" in (BUILD_RECORD, BUILD_FILES):
-            continue
-        name = f'"{schema}"."{table}"'
+    return [f"{s}.{t}" for s, t in tables if f"{s}.{t}" not in NOT_CONTENT]
+
+
+def quoted(table: str) -> str:
+    """``schema.table`` as an identifier (the names come from DuckDB's own catalog)."""
+    schema, name = table.split(".")
+    return f'"{schema}"."{name}"'
+
+
+def digest(sums: list[tuple[str, int, int]]) -> str:
+    """SHA-256 of each table's name, row count and sum of row hashes, in ``sums``' order."""
+    out = hashlib.sha256()
+    for table, count, total in sums:
+        out.update(f"{table}\0{count}\0{total}\n".encode())
+    return out.hexdigest()
+
+
+def content_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 over the rows of every published table (not views, not the build record): per
+    table its name, row count and the sum of its rows' hashes — the same content gives the
+    same fingerprint, in any row order. This reads every row; a night keeps the sums by part
+    instead and hashes only what it rebuilt (orchestration/fingerprint.py)."""
+    sums = []
+    for table in content_tables(con):
         count, total = row(
-            con, f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {name} t"
+            con, f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {quoted(table)} t"
         )
-        digest.update(f"{schema}.{table}\0{count}\0{total}\n".encode())
-    return digest.hexdigest()
+        sums.append((table, count, total))
+    return digest(sums)
 
 
 def build_files(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:

@@ -42,6 +42,16 @@ SETTINGS = {
         Setting("FULLSITE_ALERT_EMAIL_TO", None, "the alerts' recipients, comma-separated"),
         Setting("FULLSITE_ALERT_WEBHOOK_URL", None, "a webhook that receives each alert (JSON)"),
         Setting("FULLSITE_DOCS_URL", None, "where the data root's pages are served, for links"),
+        Setting(
+            "FULLSITE_KEEP_RECENT_BUILDS",
+            "1",
+            "how many of the newest published builds are kept (at least 1: the published one)",
+        ),
+        Setting(
+            "FULLSITE_KEEP_MONTH_END_BUILDS",
+            "24",
+            "for how many of the newest data months the month's last build is kept (0: none)",
+        ),
         Setting("FULLSITE_DBT_PROJECT", None, "another copy of the dbt project (a rule tried)"),
         Setting("FULLSITE_DBT_TARGET", None, "dbt's target folder (the project's target/)"),
         Setting(

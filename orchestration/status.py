@@ -18,7 +18,7 @@ from fullsite import landing
 from fullsite.layout import Layout
 from fullsite.published import Build
 from fullsite.quoting import glob_safe_dir
-from orchestration import alerts, runlog, state
+from orchestration import alerts, builds, runlog, state
 from orchestration.launch import dagster_home
 
 RUN_FIELDS = (
@@ -160,6 +160,7 @@ def _head(s: Status) -> list[str]:
         + (f" (warehouse build {made.build_id})" if made else ""),
         f"next run:         {(last + dt.timedelta(days=1)) if last else 'any date (first run)'}",
         f"warehouse:        {published}",
+        f"builds:           {builds.summary(layout)}",
         f"Dagster UI:       fullsite ui --data-root {root}   (or FULLSITE_DATA_ROOT={root} "
         f"DAGSTER_HOME={home} dagster dev -m orchestration.definitions)",
         f"alerts:           {s.told}",

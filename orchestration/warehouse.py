@@ -1,12 +1,12 @@
 """dbt into a staging warehouse, then the atomic publication of that file.
 
-Write–audit–publish: dbt builds ``staging/warehouse.duckdb`` from the curated layer — a
-copy of the published file, extended incrementally, when this dbt project built it; else
-from scratch — the marts gate audits it; publication replaces ``<data-root>/warehouse.duckdb``
-with one
-``os.replace``. A reader holding the old file open keeps its consistent snapshot, new
-readers see the new file, and a run killed at any point leaves the published file as it
-was (the staging file is simply rebuilt next time).
+Write–audit–publish: dbt builds ``staging/warehouse.duckdb`` from the curated layer — the
+spare build brought up to date, or a copy of the published file, extended incrementally,
+when this dbt project built it; else from scratch — the marts gate audits it; publication
+files it among the builds and makes ``<data-root>/warehouse.duckdb`` a hard link to it with
+one ``os.replace`` (builds.py, D50). A reader holding the old file open keeps its consistent
+snapshot, new readers see the new file, and a run killed at any point leaves the published
+file as it was (the staging file is simply rebuilt next time).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,13 @@ from fullsite.layout import Layout
 from fullsite.published import (
     BUILD_FILES,
     BUILD_RECORD,
+    CONTENT_PARTS,
     PUBLISHED_SCHEMAS,
-    content_fingerprint,
     read_build,
 )
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
+from orchestration import builds, fingerprint
 from orchestration.dbt_inprocess import invoke
 
 
@@ -111,26 +111,47 @@ def prepare_staging(
 ) -> dict:
     """Start the staging warehouse of a run for ingests ``first … D``; returns dbt's vars.
 
-    When this dbt project built the published warehouse, staging starts as a copy of it
-    and the incremental models rebuild only the dates from ``first - late_days`` on and the
-    rows not yet final; otherwise — or ``fresh``: a restatement, whose settled rows may
-    change — it starts empty and everything is built. (The published file is never written
-    in place, so copying it under a reader is safe.)"""
+    When this dbt project built the published warehouse, staging starts as the spare build
+    (builds.py) or else a copy of the published file, and the incremental models rebuild
+    only the dates from ``first - late_days`` on (from further back for the spare: what the
+    builds since it could change) and the rows not yet final; otherwise — or ``fresh``: a
+    restatement, whose settled rows may change — it starts empty and everything is built.
+    (The published file is never written in place, so copying it under a reader is safe.)
+    How it started is kept beside it (``base.json``) for ``finalize_staging``."""
     layout.staging.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", ".wal"):
-        Path(str(staging_db(layout)) + suffix).unlink(missing_ok=True)
+    for path in (staging_db(layout), _wal(staging_db(layout)), _base_file(layout)):
+        path.unlink(missing_ok=True)
     ledger.ensure(layout)  # dbt reads the finance ledger (finance.adjustments)
-    dbt_vars = {
-        "run_date": D.isoformat(),
-        "run_id": run_id or "",
-        "previous_build_at": _built_at(layout.warehouse),
-    }
+    previous = _built_at(layout.warehouse)
+    dbt_vars = {"run_date": D.isoformat(), "run_id": run_id or "", "previous_build_at": previous}
+    base = {"built_on": "nothing", "rebuilt_from": None, "since": None, "previous": previous}
     if not fresh and layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
-        shutil.copyfile(layout.warehouse, staging_db(layout))
-        dbt_vars["rebuild_from"] = (
-            first - dt.timedelta(days=int(rules.param("late_days")))
-        ).isoformat()
+        own = first - dt.timedelta(days=int(rules.param("late_days")))
+        changed = builds.take_spare(layout, staging_db(layout), project_fingerprint())
+        if changed is None:
+            shutil.copyfile(layout.warehouse, staging_db(layout))
+        since = min(own, changed) if changed else own
+        base.update(built_on="spare" if changed else "copy", rebuilt_from=own.isoformat())
+        base["since"] = dbt_vars["rebuild_from"] = since.isoformat()
+    write_atomic(_base_file(layout), json.dumps(base).encode())
     return dbt_vars
+
+
+def _wal(path: Path) -> Path:
+    return Path(str(path) + ".wal")
+
+
+def _base_file(layout: Layout) -> Path:
+    """How the staging file started (prepare_staging): what its build record will say."""
+    return layout.staging / "base.json"
+
+
+def _base(layout: Layout) -> dict:
+    """How the staging file started; a file without it is fingerprinted whole."""
+    try:
+        return json.loads(_base_file(layout).read_text())
+    except (OSError, ValueError):
+        return {"built_on": "nothing", "rebuilt_from": None, "since": None, "previous": ""}
 
 
 def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str]:
@@ -274,15 +295,7 @@ def finalize_staging(
                             message, timings, data_docs,
                                gates, dagster_run_id, shared_with, command_started_at
                         from read_parquet({sql_literal(logs)}, union_by_name = true)""")
-        con.execute(f"drop table if exists {BUILD_RECORD}")
-        content = content_fingerprint(con)
-        con.execute(
-            f"""create table {BUILD_RECORD} as
-                        select ? as fingerprint, ? as content_fingerprint, now() as built_at,
-                            ?::date as data_through,
-                               ? as run_id, ? as dagster_run_id""",
-            [project_fingerprint(), content, D, run_id, dagster_run_id],
-        )
+        _build_record(con, layout, D, run_id, dagster_run_id)
         _comment(con, "view", "dq.run_log", RUN_LOG_DOCS)
         _ledger_views(con, layout)
         _comment(con, "table", BUILD_RECORD, BUILD_INFO_DOCS)
@@ -290,6 +303,32 @@ def finalize_staging(
         con.execute("checkpoint")
     finally:
         con.close()
+
+
+def _build_record(con, layout: Layout, D: dt.date, run_id, dagster_run_id) -> None:
+    """The file's build record, its content fingerprint brought up to date by parts."""
+    base = _base(layout)
+    since = dt.date.fromisoformat(base["since"]) if base["since"] else None
+    con.execute(f"drop table if exists {BUILD_RECORD}")
+    content = fingerprint.refresh(con, since)
+    con.execute(
+        f"""create table {BUILD_RECORD} as
+            select ? as fingerprint, ? as content_fingerprint, now() as built_at,
+                ?::date as data_through, ? as run_id, ? as dagster_run_id,
+                ?::date as rebuilt_from, nullif(?, '')::timestamptz as previous_built_at,
+                ? as built_on""",
+        [
+            project_fingerprint(),
+            content,
+            D,
+            run_id,
+            dagster_run_id,
+            base["rebuilt_from"],
+            base["previous"],
+            base["built_on"],
+        ],
+    )
+    _comment(con, "table", CONTENT_PARTS, CONTENT_PARTS_DOCS)
 
 
 LEDGER_VIEWS = {
@@ -386,6 +425,21 @@ BUILD_INFO_DOCS = {
     "data_through": "The last ingest date published in this file.",
     "run_id": "The run-log record of the night that published this file (dq.run_log).",
     "dagster_run_id": "The Dagster run that published this file.",
+    "rebuilt_from": "The first business date the night could change (its first ingest − "
+    "late_days); null when the file was built whole (a first build, new rules, a restatement).",
+    "previous_built_at": "When the build this one replaced was built (null: the first).",
+    "built_on": "What the night's build started from: spare (the build before the published "
+    "one, brought up to date), copy (a copy of the published file) or nothing (built whole).",
+}
+CONTENT_PARTS_DOCS = {
+    "": "The parts the content fingerprint is summed from: per published table (and business "
+    "date, for a table rebuilt by date) its rows and the sum of their hashes. A night hashes "
+    "only the parts it rebuilt.",
+    "table_name": "The published table (schema.table).",
+    "by_column": "The date column the table is kept by (null: whole).",
+    "part": "The value of that column (null: the whole table).",
+    "row_count": "Rows in the part.",
+    "hash_sum": "The sum of the rows' hashes (DuckDB hash of the whole row).",
 }
 
 
@@ -396,6 +450,8 @@ def _comment(con, kind: str, name: str, docs: dict) -> None:
 
 
 def publish(layout: Layout) -> None:
-    """The one atomic step: the staging file becomes the published warehouse."""
-    os.replace(staging_db(layout), layout.warehouse)
+    """The one atomic step: the staging file becomes the published warehouse (filed among
+    the builds, builds.py)."""
+    builds.publish(layout, staging_db(layout))
+    _base_file(layout).unlink(missing_ok=True)
     shutil.rmtree(layout.staging / "dbt_logs", ignore_errors=True)

@@ -198,3 +198,17 @@ def next_night(tmp_path_factory, published_root, spark) -> NextNight:
 def next_night_root(next_night) -> Path:
     """The data root of the shared next night (read-only for tests: copy it to change it)."""
     return next_night.root
+
+
+@pytest.fixture(scope="session")
+def a_night_later(next_night_root, tmp_path_factory, spark) -> Path:
+    """The shared next night plus the night after (LATER): a newer build of the same final
+    July, with a ledger of its own (nothing issued yet), built on the spare build the next
+    night left (D50). Tests may issue statements into it; its warehouse is read-only.
+
+    Night: made here, on a copy of the shared next night."""
+    from tests.runs import night
+
+    root = copy_root(next_night_root, tmp_path_factory.mktemp("later") / "root")
+    night(root, LATER)
+    return root

@@ -68,6 +68,8 @@
 {#- Incremental by date: rows of dates >= rebuild_from() are deleted before the new ones
     are appended (a date that lost every row is emptied too); older dates are untouched. -#}
 {% macro rebuild_dates_config(column='business_date') -%}
+    {#- meta: the publication fingerprints these tables date by date (D50) -#}
+    {{ config(meta={'rebuilt_by_date': column}) }}
     {{ incremental_replacing(column ~ " >= {{ rebuild_from() }}") }}
 {%- endmacro %}
 

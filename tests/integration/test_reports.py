@@ -22,7 +22,6 @@ from fullsite.layout import Layout
 from publications.statements import compensation_statement
 from tests.conftest import FIRST, NEXT, copy_root
 from tests.published import query
-from tests.runs import night
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +31,6 @@ def july_final(next_night_root, tmp_path_factory):
 
     Night: the shared next night, made in tests/conftest.py (next_night)."""
     return copy_root(next_night_root, tmp_path_factory.mktemp("statements") / "root")
-
-
-@pytest.fixture(scope="module")
-def a_night_later(next_night_root, tmp_path_factory, spark):
-    """The shared next night plus the night after (2024-08-03): a newer build of the same
-    final July, with a ledger of its own (nothing issued yet).
-
-    Night: made here, on a copy of the shared next night."""
-    root = copy_root(next_night_root, tmp_path_factory.mktemp("later") / "root")
-    night(root, NEXT + dt.timedelta(days=1))
-    return root
 
 
 def cli(*args):
