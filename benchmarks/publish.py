@@ -2,11 +2,15 @@
 
     python -m benchmarks.publish --data-root DIR --bytes N
 
-Makes ``DIR/warehouse.duckdb`` once: a synthetic warehouse of about N bytes (many products
-× many days of random figures) that this dbt project would extend, as it extends what it
-built. Then times, in this fresh process, what a night does with it besides dbt's own
-models: the staging copy (``prepare_staging``), the build record and its content
-fingerprint (``finalize_staging``), and the swap (``publish``). Prints one JSON line.
+Makes ``DIR`` once: a synthetic warehouse of about N bytes (many products × many days of
+random figures, in ``marts.fct_product_daily``, a table dbt rebuilds by date) published twice
+by this project, so that the root holds what a night finds: the published build and the
+spare one (D50). Then times, in this fresh process, what the next night does with them
+besides dbt's own models: starting the staging file (``prepare_staging``: the spare taken,
+or the published file copied), the build record with its content fingerprint
+(``finalize_staging``), and the publication (``publish``: filing, linking, retention).
+dbt's part — replacing the rebuilt dates — is done between them, untimed. Prints one JSON
+line; each run is the night after the last.
 """
 
 from __future__ import annotations
@@ -14,72 +18,116 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import time
 from pathlib import Path
 
 import duckdb
 
 from fullsite.layout import Layout
-from fullsite.published import BUILD_RECORD
+from orchestration import builds
 from orchestration.runlog import RunRecord
-from orchestration.warehouse import finalize_staging, prepare_staging, project_fingerprint, publish
+from orchestration.warehouse import finalize_staging, prepare_staging, publish, staging_db
 
-NIGHT = dt.date(2024, 7, 5)
+FIRST = dt.date(2014, 7, 1)
+DAYS = 3650  # ten years of nights
 # A row: a product, a day and four random figures, about 30 bytes on disk once compressed
 # (random doubles do not compress; the keys do).
 BYTES_PER_ROW = 30
 MADE = ".synthetic-complete"
 
 
-def synthetic_warehouse(root: Path, size: int) -> None:
-    """``root/warehouse.duckdb`` of about ``size`` bytes, with the build record of this
-    project (so that a night copies it into staging and extends it)."""
-    if (root / MADE).exists():
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "warehouse.duckdb").unlink(missing_ok=True)
-    rows = max(1, size // BYTES_PER_ROW)
-    con = duckdb.connect(str(root / "warehouse.duckdb"))
-    try:
-        con.execute("create schema marts")
-        con.execute("create schema params")
-        con.execute(
-            """create table marts.fct_product_daily_synthetic as
-               select i // 3650 as product_id, (i % 3650)::integer as day_number,
-                      random() as impressions, random() as clicks, random() as gmv,
-                      random() as spend
-               from range(?) t(i)""",
-            [rows],
-        )
-        con.execute(
-            f"create table {BUILD_RECORD} as select ? as fingerprint, 'synthetic' as "
-            "content_fingerprint, now() as built_at, ?::date as data_through, "
-            "'synthetic' as run_id, null::varchar as dagster_run_id",
-            [project_fingerprint(), NIGHT - dt.timedelta(days=1)],
-        )
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    now = dt.datetime.now(dt.UTC)
-    RunRecord(f"{NIGHT}-synthetic", NIGHT, now, command_started_at=now).write(root)
-    (root / MADE).touch()
+def _days_of(con, first: dt.date, last: dt.date, products: int) -> None:
+    """dbt's part of a night: the rows of ``first … last`` replaced, appended as a night's are."""
+    con.execute("delete from marts.fct_product_daily where business_date >= ?", [first])
+    con.execute(
+        """insert into marts.fct_product_daily
+           select p, d::date, random(), random(), random(), random()
+           from range(?::date, ?::date + 1, interval 1 day) t(d), range(?) s(p)""",
+        [first, last, products],
+    )
 
 
-def measure(root: Path) -> dict:
-    """Seconds of the staging copy, the finalisation and the swap, and the file's size."""
-    layout = Layout(root)
-    size = layout.warehouse.stat().st_size
+def _night(layout: Layout, day: dt.date, products: int) -> dict:
+    """One night of the publish path: seconds per step (dbt's part untimed)."""
     seconds = {}
     start = time.perf_counter()
-    prepare_staging(layout, NIGHT, NIGHT)
-    seconds["copy"] = time.perf_counter() - start
+    dbt_vars = prepare_staging(layout, day, day)
+    seconds["prepare"] = time.perf_counter() - start
+    con = duckdb.connect(str(staging_db(layout)))
+    _days_of(con, dt.date.fromisoformat(dbt_vars["rebuild_from"]), day, products)
+    con.close()
     start = time.perf_counter()
-    finalize_staging(layout, NIGHT)
+    finalize_staging(layout, day)
     seconds["finalize"] = time.perf_counter() - start
     start = time.perf_counter()
     publish(layout)
     seconds["publish"] = time.perf_counter() - start
-    return {"bytes": size, "seconds": seconds, "total": sum(seconds.values())}
+    return seconds
+
+
+def _first_build(layout: Layout, rows: int) -> None:
+    """The staging file of a whole build: products × DAYS, in the order nights append them."""
+    layout.staging.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(staging_db(layout)))
+    try:
+        con.execute("create schema marts")
+        con.execute(
+            """create table marts.fct_product_daily as
+               select i % ? as product_id, (?::date + (i // ?)::integer) as business_date,
+                      random() as impressions, random() as clicks, random() as gmv,
+                      random() as spend
+               from range(?) t(i)""",
+            [rows // DAYS, FIRST, rows // DAYS, rows // DAYS * DAYS],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def synthetic_root(root: Path, size: int) -> None:
+    """``root`` with a published synthetic build of about ``size`` bytes and its spare."""
+    if (root / MADE).exists():
+        return
+    layout = Layout(root)
+    for path in layout.run_outputs():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    rows = max(DAYS, size // BYTES_PER_ROW)
+    _first_build(layout, rows)
+    last = FIRST + dt.timedelta(days=DAYS - 1)
+    now = dt.datetime.now(dt.UTC)
+    RunRecord(f"{last}-synthetic", last, now, command_started_at=now).write(root)
+    finalize_staging(layout, last)  # no base: hashed whole
+    publish(layout)
+    _night(layout, last + dt.timedelta(days=1), rows // DAYS)  # a copy: the spare is made
+    (root / MADE).touch()
+
+
+def measure(root: Path) -> dict:
+    """The next night's seconds per step, and the published file's size."""
+    layout = Layout(root)
+    size = layout.warehouse.stat().st_size
+    made = builds.record(layout.warehouse)
+    con = duckdb.connect(str(layout.warehouse), read_only=True)
+    try:
+        products = con.execute(
+            "select count(distinct product_id) from marts.fct_product_daily "
+            "where business_date = ?",
+            [made.data_through],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    seconds = _night(layout, made.data_through + dt.timedelta(days=1), products)
+    made = builds.record(layout.warehouse)
+    return {
+        "bytes": size,
+        "seconds": seconds,
+        "total": sum(seconds.values()),
+        "built_on": made.built_on,
+    }
 
 
 def main() -> None:
@@ -87,7 +135,7 @@ def main() -> None:
     ap.add_argument("--data-root", type=Path, required=True)
     ap.add_argument("--bytes", type=int, required=True)
     args = ap.parse_args()
-    synthetic_warehouse(args.data_root, args.bytes)
+    synthetic_root(args.data_root, args.bytes)
     print(json.dumps(measure(args.data_root)))
 
 

@@ -245,9 +245,9 @@ def _publish_figures(p: dict | None) -> list[Figure]:
     small, big = p["sizes"]["100 MiB"], p["sizes"]["10 GiB"]
     measured = (
         f"{p['publish_ratio']:.2f} ({_s(big['total'])} / {_s(small['total'])} for "
-        f"{big['bytes'] / 2**30:.1f} GiB / {_mib(small['bytes'])}; at 10 GiB: staging copy "
-        f"{_s(big['copy'])}, build record and fingerprint {_s(big['finalize'])}, swap "
-        f"{_s(big['publish'])})"
+        f"{big['bytes'] / 2**30:.1f} GiB / {_mib(small['bytes'])}; at 10 GiB: staging "
+        f"started {_s(big['prepare'])}, build record and fingerprint {_s(big['finalize'])}, "
+        f"publication {_s(big['publish'])})"
     )
     target = TARGETS["publish_ratio"]
     verdict = _met(p["publish_ratio"], target)

@@ -260,8 +260,9 @@ PUBLISH_SIZES = {"100 MiB": 100 << 20, "10 GiB": 10 << 30}
 
 
 def bench_publish(work: Path, repeats: int) -> dict:
-    """The publish path (staging copy, build record and fingerprint, swap) of a synthetic
-    warehouse of about 100 MiB and about 10 GiB (benchmarks/publish.py), made once each."""
+    """The publish path (staging started, build record and fingerprint, publication) of a
+    synthetic warehouse of about 100 MiB and about 10 GiB (benchmarks/publish.py), made once
+    each; each run is the night after the last."""
     sizes = {}
     for name, size in PUBLISH_SIZES.items():
         root = work / f"publish-{size >> 20}MiB"

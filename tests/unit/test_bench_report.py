@@ -45,8 +45,8 @@ def _night(scale: str, events: int, spark: float, duck: float, gib: float) -> di
 MISSED = "| **missed**: why, in “Where the time goes” below |"
 
 
-def _publish(size: int, copy: float, finalize: float, swap: float) -> dict:
-    seconds = {"copy": copy, "finalize": finalize, "publish": swap}
+def _publish(size: int, prepare: float, finalize: float, swap: float) -> dict:
+    seconds = {"prepare": prepare, "finalize": finalize, "publish": swap}
     return {"bytes": size, "total": sum(seconds.values()), **seconds}
 
 
