@@ -80,12 +80,12 @@ def _refresh_table(con, table: str, column: str | None, since: dt.date | None) -
     _hash(con, table, column, None)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, since: dt.date | None) -> str:
+def refresh(con: duckdb.DuckDBPyConnection, since: dt.date | None, by_date: dict[str, str]) -> str:
     """Bring the parts of the file ``con`` is open on up to date and return its content
-    fingerprint. ``since``: the first date dbt may have replaced in a by-date table (None:
-    the file was built whole, or its parts cannot be trusted)."""
+    fingerprint. ``since``: the first date dbt may have replaced in the tables of ``by_date``
+    (``rebuilt_by_date()``; None: the file was built whole, or its parts cannot be trusted)."""
     _ensure(con)
-    tables, by_date = content_tables(con), rebuilt_by_date()
+    tables = content_tables(con)
     con.execute(
         f"delete from {CONTENT_PARTS} where table_name not in (select unnest(?::varchar[]))",
         [tables],

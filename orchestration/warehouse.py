@@ -310,7 +310,7 @@ def _build_record(con, layout: Layout, D: dt.date, run_id, dagster_run_id) -> No
     base = _base(layout)
     since = dt.date.fromisoformat(base["since"]) if base["since"] else None
     con.execute(f"drop table if exists {BUILD_RECORD}")
-    content = fingerprint.refresh(con, since)
+    content = fingerprint.refresh(con, since, fingerprint.rebuilt_by_date())
     con.execute(
         f"""create table {BUILD_RECORD} as
             select ? as fingerprint, ? as content_fingerprint, now() as built_at,
