@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.chart import scaling_svg
+from benchmarks.chart import history_svg, scaling_svg
 from benchmarks.probe import STAGES
 
 NOTES = Path(__file__).with_name("notes.md")
@@ -41,6 +41,7 @@ BACKFILL_BEFORE = (
 )
 CLUSTER_BEGIN, CLUSTER_END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 CHART_NAME = "BENCHMARKS-scaling.svg"  # next to BENCHMARKS.md
+HISTORY_CHART = "BENCHMARKS-history.svg"
 # where notes.md stops being about these figures
 DECISION_NOTES = "\n# Measurements behind the decisions"
 
@@ -80,6 +81,12 @@ def render(results: dict, cluster_section: str) -> str:
     if rows:
         repeats = _repeats(nightly, history, backfill, results.get("range"), results.get("publish"))
         lines += _figures_table(rows, repeats)
+    if history or results.get("publish"):
+        lines += [
+            f"![A night against history, and the publish path against the warehouse's size]"
+            f"({HISTORY_CHART})",
+            "",
+        ]
     lines += [
         CLUSTER_BEGIN,
         cluster_section.strip() or "_`make bench-cluster` has not been run yet._",
@@ -314,6 +321,8 @@ def write_report(results: dict, output: Path) -> None:
     output.write_text(render(results, _cluster_section(output)))
     if results.get("nightly"):
         output.with_name(CHART_NAME).write_text(scaling_svg(results["nightly"]))
+    if chart := history_svg(results.get("history"), results.get("publish")):
+        output.with_name(HISTORY_CHART).write_text(chart)
 
 
 def write_cluster_section(section: str, output: Path) -> None:

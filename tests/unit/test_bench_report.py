@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import duckdb
 
 from benchmarks.probe import STAGE_OF_TIMING, STAGES
-from benchmarks.report import CHART_NAME, write_report
+from benchmarks.report import CHART_NAME, HISTORY_CHART, write_report
 
 
 def test_every_stage_a_run_times_is_one_the_benchmark_sums(published_root):
@@ -81,6 +81,9 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
             "late_ratio": 1.15,
             "late_spark": 23.0,
             "late_spark_ratio": 1.15,
+            "day5_seconds": dict.fromkeys(STAGES, 1.0),
+            "day30_seconds": dict.fromkeys(STAGES, 1.1),
+            "late_seconds": dict.fromkeys(STAGES, 1.2),
             "state_bytes": {"curated": 3 * 2**30, "state": 2**20},
         },
         "backfill": {
@@ -130,7 +133,8 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
     # linked, not copied.
     assert "## Where the time goes" in text and "# Measurements behind the decisions" not in text
     assert "(benchmarks/notes.md#measurements-behind-the-decisions)" in text
-    svg = ET.parse(tmp_path / CHART_NAME).getroot()
-    assert (
-        svg.tag.endswith("svg") and len(svg.findall(".//{http://www.w3.org/2000/svg}polyline")) == 5
-    )
+    for chart, lines in ((CHART_NAME, 5), (HISTORY_CHART, 8)):
+        assert f"]({chart})" in text
+        svg = ET.parse(tmp_path / chart).getroot()
+        assert svg.tag.endswith("svg")
+        assert len(svg.findall(".//{http://www.w3.org/2000/svg}polyline")) == lines
