@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from fullsite.layout import Layout
-from orchestration import builds
+from fullsite.published import build_of
 from orchestration.runlog import RunRecord
 from orchestration.warehouse import finalize_staging, prepare_staging, publish, staging_db
 
@@ -113,14 +113,16 @@ def measure(root: Path) -> dict:
     """The next night's seconds per step, and the published file's size."""
     layout = Layout(root)
     size = layout.warehouse.stat().st_size
-    made = builds.record(layout.warehouse)
-    seconds = _night(layout, made.data_through + dt.timedelta(days=1), PRODUCTS)
-    made = builds.record(layout.warehouse)
+    before = build_of(layout.warehouse)
+    if before is None:
+        raise SystemExit(f"{layout.warehouse} has no build record: remove {root} to make it again")
+    seconds = _night(layout, before.data_through + dt.timedelta(days=1), PRODUCTS)
+    made = build_of(layout.warehouse)
     return {
         "bytes": size,
         "seconds": seconds,
         "total": sum(seconds.values()),
-        "built_on": made.built_on,
+        "built_on": made.built_on if made else None,
     }
 
 

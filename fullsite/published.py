@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -74,6 +75,23 @@ def read_build(con: duckdb.DuckDBPyConnection) -> Build | None:
         f"select {', '.join(c if c in columns else 'null' for c in wanted)} from {BUILD_RECORD}"
     ).fetchone()
     return Build(*found) if found and found[3] is not None else None
+
+
+def build_of(path: Path) -> Build | None:
+    """The build record of the DuckDB file at ``path`` (None: no file, one that cannot be
+    opened, or one without a record)."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return read_build(con)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 def content_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

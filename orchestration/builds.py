@@ -25,7 +25,7 @@ import duckdb
 
 from fullsite import settings
 from fullsite.layout import Layout
-from fullsite.published import Build, read_build
+from fullsite.published import Build, build_of
 
 
 @dataclass(frozen=True)
@@ -55,20 +55,6 @@ def listing(layout: Layout) -> list[BuildFile]:
         if len(parts) == 4:
             found.append(BuildFile(path, through, parts[1]))
     return sorted(found, key=lambda f: f.stamp)
-
-
-def record(path: Path) -> Build | None:
-    """The build record of a file (None when it has none or cannot be opened)."""
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return read_build(con)
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
 
 
 def _count(name: str, least: int) -> int:
@@ -113,7 +99,7 @@ def sort_out(files: list[BuildFile], published: str, recent: int, months: int) -
 
 
 def _sorted_now(layout: Layout, files: list[BuildFile]) -> tuple[Build, Sorted] | None:
-    published = record(layout.warehouse) if layout.warehouse.exists() else None
+    published = build_of(layout.warehouse)
     if published is None:
         return None
     return published, sort_out(files, stamp(published.built_at), *retention())
@@ -148,7 +134,7 @@ def _changed_since(published: Build, spare: BuildFile, files: list[BuildFile]) -
         before = stamp(made.previous_built_at)
         if before == spare.stamp:
             return min(dates)
-        made = record(by_stamp[before].path) if before in by_stamp else None
+        made = build_of(by_stamp[before].path) if before in by_stamp else None
     return None
 
 
@@ -170,7 +156,7 @@ def take_spare(layout: Layout, staging: Path, project: str) -> dt.date | None:
     if now is None or now[1].spare is None:
         return None
     published, spare = now[0], now[1].spare
-    made = record(spare.path)
+    made = build_of(spare.path)
     since = _changed_since(published, spare, files)
     if made is None or made.project_fingerprint != project or since is None:
         return None
@@ -184,7 +170,7 @@ def take_spare(layout: Layout, staging: Path, project: str) -> dt.date | None:
 def publish(layout: Layout, staging: Path) -> Path:
     """File the staging build among the builds and make it the published warehouse (the one
     atomic step), then apply the retention. Returns the build's file."""
-    made = record(staging)
+    made = build_of(staging)
     if made is None:
         raise RuntimeError(f"{staging} has no build record: it cannot be published")
     layout.builds.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,10 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
 from fullsite import landing
 from fullsite.files import write_text_atomic
 from fullsite.layout import Layout
-from fullsite.published import Build, read_build
+from fullsite.published import Build, build_of
 
 
 class RunRefused(Exception):
@@ -32,19 +30,7 @@ def _file(root: Path) -> Path:
 def published_build(root: Path) -> Build | None:
     """The build record of the published warehouse (None: nothing published, or a file
     without one)."""
-    warehouse = Layout(root).warehouse
-    if not warehouse.exists():
-        return None
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return read_build(con)
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
+    return build_of(Layout(root).warehouse)
 
 
 def last_success(root: Path) -> dt.date | None:

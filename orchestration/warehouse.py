@@ -28,7 +28,7 @@ from fullsite.published import (
     BUILD_RECORD,
     CONTENT_PARTS,
     PUBLISHED_SCHEMAS,
-    read_build,
+    build_of,
 )
 from fullsite.quoting import duckdb_glob, sql_literal
 from fullsite.rules import DBT_PROJECT_DIR
@@ -77,18 +77,7 @@ def project_fingerprint() -> str:
 def _built_at(warehouse: Path) -> str:
     """When the published build was built ("" when none): what a night changes is measured
     from there (finance.adjustments)."""
-    if not warehouse.exists():
-        return ""
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return ""
-    try:
-        made = read_build(con)
-    except duckdb.Error:
-        made = None
-    finally:
-        con.close()
+    made = build_of(warehouse)
     return made.built_at.isoformat() if made else ""
 
 

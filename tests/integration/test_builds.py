@@ -10,7 +10,7 @@ import os
 import duckdb
 
 from fullsite.layout import Layout
-from fullsite.published import BUILD_RECORD, content_fingerprint, read_build
+from fullsite.published import BUILD_RECORD, build_of, content_fingerprint, read_build
 from orchestration import builds, warehouse
 from tests.conftest import LATER, NEXT, PUBLISHED, copy_root
 from tests.published import figures
@@ -73,10 +73,10 @@ def test_a_spare_a_reader_holds_is_left_to_it_and_the_night_copies(next_night_ro
         assert reader.look() == seen
     finally:
         reader.close()
-    made = builds.record(layout.staging_warehouse)
+    made = build_of(layout.staging_warehouse)
     assert made.data_through == NEXT  # a copy of the published file
     assert vars_["rebuild_from"] == str(LATER - dt.timedelta(days=2))
     assert not spare.path.exists()  # the reader keeps it; nobody else will
 
     warehouse.prepare_staging(layout, LATER, LATER)  # no spare left: a copy again
-    assert builds.record(layout.staging_warehouse).data_through == NEXT
+    assert build_of(layout.staging_warehouse).data_through == NEXT
