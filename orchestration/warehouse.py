@@ -95,6 +95,10 @@ def _built_by_this_project(warehouse: Path) -> bool:
     return row is not None and row[0] == project_fingerprint()
 
 
+# How a staging file that started empty is recorded (and one whose start is not known).
+BUILT_WHOLE = {"built_on": "nothing", "rebuilt_from": None, "since": None, "previous": ""}
+
+
 def prepare_staging(
     layout: Layout, first: dt.date, D: dt.date, run_id: str | None = None, fresh: bool = False
 ) -> dict:
@@ -113,7 +117,7 @@ def prepare_staging(
     ledger.ensure(layout)  # dbt reads the finance ledger (finance.adjustments)
     previous = _built_at(layout.warehouse)
     dbt_vars = {"run_date": D.isoformat(), "run_id": run_id or "", "previous_build_at": previous}
-    base = {"built_on": "nothing", "rebuilt_from": None, "since": None, "previous": previous}
+    base = {**BUILT_WHOLE, "previous": previous}
     if not fresh and layout.warehouse.exists() and _built_by_this_project(layout.warehouse):
         own = first - dt.timedelta(days=int(rules.param("late_days")))
         changed = builds.take_spare(layout, staging_db(layout), project_fingerprint())
@@ -140,7 +144,7 @@ def _base(layout: Layout) -> dict:
     try:
         return json.loads(_base_file(layout).read_text())
     except (OSError, ValueError):
-        return {"built_on": "nothing", "rebuilt_from": None, "since": None, "previous": ""}
+        return BUILT_WHOLE
 
 
 def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str]:
