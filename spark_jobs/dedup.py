@@ -193,7 +193,10 @@ def _keys_with_copies(
     the index folders (and of any id sharing its key): read from the id column alone, and
     materialised once, as both branches of the pass use it."""
     keys = raw.select(id_key(idc).alias("_key")).where(F.col("_key").isNotNull())
-    counted = keys.groupBy("_key").agg(F.count(F.lit(1)).alias("_n"))
+    # Shuffled before counting: almost every id is unique, so a count before the shuffle
+    # (Spark's partial aggregate) only builds a hash map as large as the scan and shuffles
+    # as much. A `large` night's count: 5.0 s → 2.9 s warm, 8.2 → 3.6 s cold (D51).
+    counted = keys.repartition("_key").groupBy("_key").agg(F.count(F.lit(1)).alias("_n"))
     keep = F.col("_n") > 1
     if index_paths:  # a backfill from the first date has none
         stored = (
