@@ -9,7 +9,7 @@ DATA_ROOT ?= data/demo
 LINT_VENV := .venv-sqlfluff
 LINT_STAMP := $(LINT_VENV)/.setup-stamp
 
-.PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster java spark-localfs spark-archive
+.PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster profile java spark-localfs spark-archive
 
 setup: java $(STAMP) spark-localfs spark-archive hooks
 
@@ -100,6 +100,11 @@ lint: setup $(LINT_STAMP)
 BENCH_WORK ?= data/bench
 bench: setup
 	$(BIN)/python -m benchmarks.run --work $(BENCH_WORK) $(BENCH_ARGS)
+
+# where a night's Spark stage spends its time (issue 46), from Spark's event log
+PROFILE_SCALE ?= large
+profile: setup
+	$(BIN)/python -m benchmarks.spark_profile --work $(BENCH_WORK) --scale $(PROFILE_SCALE)
 
 bench-cluster: setup
 	$(BIN)/python -m benchmarks.cluster --work $(BENCH_WORK)
