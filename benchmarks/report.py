@@ -80,7 +80,7 @@ def render(results: dict, cluster_section: str) -> str:
     rows += _range_figures(results.get("range")) + _publish_figures(results.get("publish"))
     if rows:
         repeats = _repeats(nightly, history, backfill, results.get("range"), results.get("publish"))
-        lines += _figures_table(rows, repeats)
+        lines += _figures_table(rows, repeats, results.get("measured", {}))
     if history or results.get("publish"):
         lines += [
             f"![A night against history, and the publish path against the warehouse's size]"
@@ -280,7 +280,16 @@ def _repeats(
     return "; ".join(said)
 
 
-def _figures_table(rows: list[Figure], repeats: str) -> list[str]:
+def _when(measured: dict) -> list[str]:
+    """When each section was measured: a run of some sections (``--only``) keeps the other
+    sections' figures from earlier runs, and the reader must see which is which."""
+    if not measured:
+        return []
+    said = "; ".join(f"{section} {at}" for section, at in measured.items())
+    return [f"Each section's figures come from the `make bench` run started at: {said}.", ""]
+
+
+def _figures_table(rows: list[Figure], repeats: str, measured: dict) -> list[str]:
     return [
         "## Figures and targets",
         "",
@@ -290,6 +299,7 @@ def _figures_table(rows: list[Figure], repeats: str) -> list[str]:
         "",
         f"Medians of: {repeats}.",
         "",
+        *_when(measured),
     ]
 
 

@@ -293,6 +293,10 @@ def main() -> None:
     results_file = args.work / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     sections = set(args.only.split(","))
+    measured = results.setdefault("measured", {})
+    for section in ("nightly", "history", "backfill", "range", "publish"):
+        if section in sections:  # when, next to the figures (report._when)
+            measured[section] = f"{dt.datetime.now():%Y-%m-%d %H:%M}"
     if "nightly" in sections:
         results["nightly"] = [
             bench_nightly(

@@ -110,6 +110,8 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
             },
             "publish_ratio": 120.0,
         },
+        # a run of some sections keeps the others' figures: each says when it was measured
+        "measured": {"nightly": "2026-12-07 22:34", "publish": "2026-12-07 20:09"},
     }
     out = tmp_path / "BENCHMARKS.md"
 
@@ -129,6 +131,7 @@ def test_the_report_states_each_target_and_draws_the_chart(tmp_path):
     ):
         line = next(row for row in text.splitlines() if figure in row)
         assert line.endswith(verdict), line
+    assert "run started at: nightly 2026-12-07 22:34; publish 2026-12-07 20:09." in text
     # The analysis of the figures is copied in; the measurements behind the decisions are
     # linked, not copied.
     assert "## Where the time goes" in text and "# Measurements behind the decisions" not in text
