@@ -98,11 +98,7 @@ def launch(
         raise RunRefused(run.tags[REFUSED])
     if failure is not None:
         raise failure
-    return [
-        r
-        for r in runlog.read_all(root)
-        if first <= r["ingest_date"] <= last and r["status"] == "success"
-    ]
+    return [r for r in runlog.read_range(root, first, last) if r["status"] == "success"]
 
 
 def _settle(root: Path, inst: dg.DagsterInstance, run_id: str) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -119,6 +120,25 @@ def read_all(root: Path) -> list[dict]:
         return []
     rows = [_complete(r) for f in files for r in pq.read_table(f).to_pylist()]
     return sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))
+
+
+def read_range(root: Path, first: dt.date, last: dt.date) -> list[dict]:
+    """The records of ingests ``first … last``, in order: only the files of those dates and
+    of their months (a run id begins with its ingest date), not a year of history."""
+    lo, hi = first.isoformat(), last.isoformat()
+    files = [f for f in _singles(root) if lo <= f.stem[:10] <= hi]
+    files += [m for m in map(partial(_month_file, root), _months(first, last)) if m.exists()]
+    rows = [_complete(r) for f in files for r in pq.read_table(f).to_pylist()]
+    return sorted((r for r in rows if first <= r["ingest_date"] <= last), key=_order)
+
+
+def _months(first: dt.date, last: dt.date) -> list[str]:
+    """``YYYY-MM`` of every month from ``first``'s to ``last``'s."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 def _complete(row: dict) -> dict:

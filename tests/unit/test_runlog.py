@@ -114,3 +114,30 @@ def test_old_months_are_merged_into_one_file_each_and_still_read(tmp_path):
     runlog.compact(tmp_path, before=dt.date(2024, 7, 8))
     assert len(runlog.read_all(tmp_path)) == len(before) + 1
     assert not (runlog.folder(tmp_path) / "2024-06-25-y.parquet").exists()
+
+
+def test_a_range_s_records_are_read_from_its_own_dates_and_months(tmp_path):
+    """Issue 46: a run's result is read from the files of its nights, not from every record
+    the data root ever kept; merged months and re-runs of a night included."""
+
+    def record(run_id: str, day: dt.date) -> None:
+        started = dt.datetime.combine(day, dt.time(1), dt.UTC)
+        RunRecord(run_id, day, started, status="success").write(tmp_path)
+
+    for day in (dt.date(2024, 6, 29), dt.date(2024, 6, 30), dt.date(2024, 7, 1)):
+        record(f"{day}-x", day)
+    record("2024-06-30-y", dt.date(2024, 6, 30))  # a re-run of the night
+    runlog.compact(tmp_path, before=dt.date(2024, 7, 8))  # June merged into one file
+    record("2024-07-02-x", dt.date(2024, 7, 2))
+    # Other months' and other nights' files are not read: unreadable ones do not matter.
+    for other in ("month-2024-05.parquet", "2024-07-03-x.parquet", "2024-08-01-x.parquet"):
+        (runlog.folder(tmp_path) / other).write_bytes(b"not parquet")
+
+    found = runlog.read_range(tmp_path, dt.date(2024, 6, 30), dt.date(2024, 7, 2))
+
+    assert [r["run_id"] for r in found] == [
+        "2024-06-30-x",
+        "2024-06-30-y",
+        "2024-07-01-x",
+        "2024-07-02-x",
+    ]
