@@ -24,6 +24,14 @@ def log_level() -> str:
 GC_OPTIONS = settings.SETTINGS["FULLSITE_DRIVER_JAVA_OPTIONS"].default or ""
 
 
+# Twice the JVM's default code cache (240 MiB), and a larger part of it for adapters and
+# stubs, which are never freed. Every night compiles new generated classes, and a long run
+# in one driver (a restatement of many nights) filled the cache once in CI ("Out of space
+# in CodeCache for adapters") and failed; ten `small` nights in one process use 90 MiB.
+# The space is reserved, not committed, until it is used.
+CODE_HEAP = "-XX:ReservedCodeCacheSize=512m -XX:NonNMethodCodeHeapSize=32m"
+
+
 def driver_java_options() -> str:
     """The throughput collector (a nightly batch has no pause-time goal, and G1's barriers
     cost a few percent of every row on 2 cores: about 3 s of a large night), plus the
@@ -33,7 +41,7 @@ def driver_java_options() -> str:
     log_options = (
         f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()} -Dfullsite.spark.log.level={log_level()}"
     )
-    return f"{gc} {java_options()} {log_options}".strip()
+    return f"{gc} {CODE_HEAP} {java_options()} {log_options}".strip()
 
 
 def get_spark(master: str | None = None, app_name: str = "fullsite") -> SparkSession:

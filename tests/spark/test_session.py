@@ -31,6 +31,17 @@ def test_driver_jvm_runs_the_throughput_collector(spark):
     assert any("PS " in name for name in collectors), collectors
 
 
+def test_driver_jvm_reserves_code_cache_for_a_long_run(spark):
+    # A restatement of many nights in one driver filled the default 240 MiB once (D51).
+    jvm = spark.sparkContext._jvm
+    options = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean")
+    )
+    reserved = int(options.getVMOption("ReservedCodeCacheSize").getValue())
+    stubs = int(options.getVMOption("NonNMethodCodeHeapSize").getValue())
+    assert (reserved, stubs) == (512 << 20, 32 << 20)
+
+
 def test_local_writes_set_permissions_without_forking_chmod(spark, tmp_path):
     # make setup compiles the file system class (a JDK is part of setup); without it every
     # file and folder a write creates forks the driver JVM for a chmod.
