@@ -9,7 +9,8 @@ DATA_ROOT ?= data/demo
 LINT_VENV := .venv-sqlfluff
 LINT_STAMP := $(LINT_VENV)/.setup-stamp
 
-.PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster profile java spark-localfs spark-archive
+.PHONY: setup hooks demo test test-slow test-alone lint bench bench-cluster profile java \
+	spark-localfs spark-archive
 
 setup: java $(STAMP) spark-localfs spark-archive hooks
 

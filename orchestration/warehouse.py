@@ -144,7 +144,7 @@ def _base(layout: Layout) -> dict:
     try:
         return json.loads(_base_file(layout).read_text())
     except (OSError, ValueError):
-        return BUILT_WHOLE
+        return dict(BUILT_WHOLE)  # a copy: the constant is shared
 
 
 def dbt_args(layout: Layout, dbt_vars: dict, command: str = "build") -> list[str]:
